@@ -1,0 +1,6 @@
+#pragma once
+
+/// Every sampler of the core: random, grid, quasi-random (Sobol).
+#include "samplers/grid.hpp"
+#include "samplers/qmc.hpp"
+#include "samplers/random.hpp"

@@ -1,0 +1,4 @@
+#pragma once
+
+/// Every scheduler (early stopping of trials).
+#include "schedulers/nop.hpp"
