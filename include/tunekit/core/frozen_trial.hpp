@@ -69,7 +69,7 @@ struct frozen_trial {
   trial_state state = trial_state::running;
   std::vector<double> values;  ///< one per direction; empty unless COMPLETE
   param_map params;            ///< internal representation
-  std::map<std::string, distribution, std::less<>> distributions;
+  detail::small_map<distribution> distributions;
   std::map<std::int64_t, double> intermediate_values;  ///< step -> value
   attributes user_attrs;
   attributes system_attrs;

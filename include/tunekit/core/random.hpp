@@ -19,8 +19,12 @@ constexpr std::uint64_t splitmix64(std::uint64_t& state) noexcept {
 }
 
 /// Mixes a value into a hash; the basis of per-trial stream derivation.
+/// `h` is hashed before `v` is combined with it: with a boost-style
+/// `h ^ (v + (h << 6) + ...)` nearby seeds collide (seed 1, trial n gave the
+/// stream of seed 0, trial n + 64), so seeds 0, 1, 2... were shifted copies.
 constexpr std::uint64_t mix(std::uint64_t h, std::uint64_t v) noexcept {
-  std::uint64_t s = h ^ (v + 0x9E3779B97F4A7C15ULL + (h << 6) + (h >> 2));
+  std::uint64_t s = h;
+  s = splitmix64(s) ^ v;
   return splitmix64(s);
 }
 

@@ -7,13 +7,14 @@
 #include <vector>
 
 #include "../detail/format.hpp"
+#include "../detail/small_map.hpp"
 #include "distribution.hpp"
 #include "errors.hpp"
 
 namespace tunekit {
 
 /// Parameter values by name, in their internal representation (see `distribution`).
-using param_map = std::map<std::string, double, std::less<>>;
+using param_map = detail::small_map<double>;
 
 /// Parameter values by name as the user sees them, e.g. for `tuner::enqueue`.
 using param_values = std::map<std::string, category, std::less<>>;

@@ -1,6 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -15,38 +18,60 @@ namespace tunekit {
 /// the end, so a sampler may cache work on its first `size()` elements.
 using finished_trials = detail::append_log<frozen_trial>::snapshot;
 
+/// A study's identity: its name and directions. Shared, never copied per view.
+struct study_info {
+  std::string name;
+  std::vector<direction> directions{direction::minimize};
+};
+
 /// What samplers and schedulers read: the study's directions, its finished
 /// trials (O(1) to obtain, never copied) and the trials running right now
 /// (for constant-liar style parallel sampling).
+///
+/// A view is a cheap value made for one sampler or scheduler call. The
+/// running trials are fetched from the storage the first time `running()`
+/// is called, because most samplers never ask and copying them on every
+/// call would dominate the cost of an ask. A view is not meant to be shared
+/// between threads, and `running()` must be called while its storage lives.
 class study_view {
  public:
-  study_view() = default;
+  using running_source = std::function<std::vector<frozen_trial>()>;
+
+  study_view() : info_(std::make_shared<const study_info>()) {}
+  study_view(std::shared_ptr<const study_info> info, finished_trials finished, running_source running,
+             std::int64_t n_trials)
+      : info_(std::move(info)), finished_(std::move(finished)), source_(std::move(running)), n_trials_(n_trials) {}
+  /// A view over given trials, e.g. in a test or a user's own storage.
   study_view(std::string name, std::vector<direction> directions, finished_trials finished,
              std::vector<frozen_trial> running, std::int64_t n_trials)
-      : name_(std::move(name)),
-        directions_(std::move(directions)),
+      : info_(std::make_shared<const study_info>(study_info{std::move(name), std::move(directions)})),
         finished_(std::move(finished)),
         running_(std::move(running)),
         n_trials_(n_trials) {}
 
-  const std::string& name() const noexcept { return name_; }
-  std::span<const direction> directions() const noexcept { return directions_; }
+  const std::string& name() const noexcept { return info_->name; }
+  std::span<const direction> directions() const noexcept { return info_->directions; }
   /// The direction of a single-objective study.
   direction single_direction() const {
-    if (directions_.size() != 1)
-      throw state_error("study '" + name_ + "' has " + std::to_string(directions_.size()) + " objectives; expected one");
-    return directions_.front();
+    if (info_->directions.size() != 1)
+      throw state_error("study '" + info_->name + "' has " + std::to_string(info_->directions.size()) +
+                        " objectives; expected one");
+    return info_->directions.front();
   }
   const finished_trials& finished() const noexcept { return finished_; }
-  const std::vector<frozen_trial>& running() const noexcept { return running_; }
+  /// The trials running when this is first called (fetched once per view).
+  const std::vector<frozen_trial>& running() const {
+    if (!running_) running_ = source_ ? source_() : std::vector<frozen_trial>{};
+    return *running_;
+  }
   /// Every trial ever created in the study, in any state.
   std::int64_t n_trials() const noexcept { return n_trials_; }
 
  private:
-  std::string name_;
-  std::vector<direction> directions_{direction::minimize};
+  std::shared_ptr<const study_info> info_;
   finished_trials finished_;
-  std::vector<frozen_trial> running_;
+  running_source source_;
+  mutable std::optional<std::vector<frozen_trial>> running_;
   std::int64_t n_trials_ = 0;
 };
 

@@ -52,9 +52,13 @@ class qmc_sampler {
       if (scramble_)
         for (auto& s : shift_) s = shifts();
     }
-    engine_->seed(static_cast<std::uint64_t>(t.number));
+    // Trial n gets point n, starting at the origin. Boost's engine skips the
+    // origin (its seed(k) is point k + 1); without it the first 2^m points
+    // are not a (t, m, s)-net, and the unscrambled first point is not the corner.
+    if (t.number > 0) engine_->seed(static_cast<std::uint64_t>(t.number - 1));
     for (std::size_t d = 0; d < space.size(); ++d) {
-      const std::uint64_t bits = static_cast<std::uint64_t>((*engine_)()) ^ shift_[d];
+      const std::uint64_t raw = t.number > 0 ? static_cast<std::uint64_t>((*engine_)()) : 0;
+      const std::uint64_t bits = raw ^ shift_[d];
       const double u = static_cast<double>(bits >> 11) * 0x1.0p-53;
       out.emplace(space[d].first, from_unit(space[d].second, u));
     }

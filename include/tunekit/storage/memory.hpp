@@ -26,8 +26,7 @@ namespace tunekit {
 /// of the study.
 class memory_storage {
   struct study {
-    std::string name;
-    std::vector<direction> directions;
+    std::shared_ptr<const study_info> info;
     std::vector<std::shared_ptr<frozen_trial>> trials;  // by number
     detail::append_log<frozen_trial> finished;
     std::set<std::int64_t> running;  // numbers
@@ -52,8 +51,8 @@ class memory_storage {
     if (find_locked(name))
       throw invalid_argument("a study named " + detail::quoted(name) + " already exists in this storage");
     auto s = std::make_unique<study>();
-    s->name = std::string(name);
-    s->directions.assign(directions.begin(), directions.end());
+    s->info = std::make_shared<const study_info>(
+        study_info{std::string(name), std::vector<direction>(directions.begin(), directions.end())});
     state_->studies.push_back(std::move(s));
     return static_cast<study_id>(state_->studies.size() - 1);
   }
@@ -68,18 +67,18 @@ class memory_storage {
     std::lock_guard lock(state_->mutex);
     std::vector<std::string> names;
     for (const auto& s : state_->studies)
-      if (s) names.push_back(s->name);
+      if (s) names.push_back(s->info->name);
     return names;
   }
 
   std::string study_name(study_id id) const {
     std::lock_guard lock(state_->mutex);
-    return get_study(id).name;
+    return get_study(id).info->name;
   }
 
   std::vector<direction> study_directions(study_id id) const {
     std::lock_guard lock(state_->mutex);
-    return get_study(id).directions;
+    return get_study(id).info->directions;
   }
 
   frozen_trial create_trial(study_id sid, const frozen_trial& record) {
@@ -154,10 +153,19 @@ class memory_storage {
   study_view view(study_id sid) const {
     std::lock_guard lock(state_->mutex);
     const study& s = get_study(sid);
-    std::vector<frozen_trial> running;
-    running.reserve(s.running.size());
-    for (auto n : s.running) running.push_back(*s.trials[static_cast<std::size_t>(n)]);
-    return study_view(s.name, s.directions, s.finished.take_snapshot(), std::move(running),
+    // Captures a plain pointer so the callable fits std::function's inline
+    // buffer (no allocation per view); a view lives only for one sampler or
+    // scheduler call, well within the storage's lifetime.
+    auto running = [state = state_.get(), sid] {
+      std::lock_guard inner(state->mutex);
+      const study* st = state->studies[static_cast<std::size_t>(sid)].get();
+      std::vector<frozen_trial> out;
+      if (!st) return out;
+      out.reserve(st->running.size());
+      for (auto n : st->running) out.push_back(*st->trials[static_cast<std::size_t>(n)]);
+      return out;
+    };
+    return study_view(s.info, s.finished.take_snapshot(), std::move(running),
                       static_cast<std::int64_t>(s.trials.size()));
   }
 
@@ -186,7 +194,7 @@ class memory_storage {
  private:
   std::optional<study_id> find_locked(std::string_view name) const {
     for (std::size_t i = 0; i < state_->studies.size(); ++i)
-      if (state_->studies[i] && state_->studies[i]->name == name) return static_cast<study_id>(i);
+      if (state_->studies[i] && state_->studies[i]->info->name == name) return static_cast<study_id>(i);
     return std::nullopt;
   }
 
