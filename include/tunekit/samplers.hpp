@@ -1,6 +1,7 @@
 #pragma once
 
-/// Every sampler of the core: random, grid, quasi-random (Sobol).
+/// Every sampler of the core: random, grid, quasi-random (Sobol), TPE.
 #include "samplers/grid.hpp"
 #include "samplers/qmc.hpp"
 #include "samplers/random.hpp"
+#include "samplers/tpe.hpp"

@@ -24,13 +24,14 @@
 #include "core/trial.hpp"
 #include "detail/resource_meter.hpp"
 #include "samplers/random.hpp"
+#include "samplers/tpe.hpp"
 #include "schedulers/nop.hpp"
 #include "storage/memory.hpp"
 
 namespace tunekit {
 
-/// The sampler a tuner uses when none is given.
-using default_sampler = random_sampler;
+/// The sampler a tuner uses when none is given: TPE, as in Optuna and Hyperopt.
+using default_sampler = tpe_sampler;
 
 /// Which study a tuner works on, and in which direction(s).
 struct study_config {

@@ -42,15 +42,22 @@ inline std::string param_prefix(std::string_view name) {
 }
 
 /// Index of the grid point nearest to the unit coordinate `u` among `n` equally weighted points.
+/// `u` outside [0, 1] (or NaN) is clamped before the cast: converting an
+/// out-of-range double to an integer is undefined behaviour.
 inline std::int64_t unit_to_index(double u, std::int64_t n) {
-  const double k = std::floor(u * static_cast<double>(n));
-  return std::clamp<std::int64_t>(static_cast<std::int64_t>(std::isfinite(k) ? k : 0.0), 0, n - 1);
+  if (!(u > 0.0)) return 0;
+  if (u >= 1.0) return n - 1;
+  return std::min<std::int64_t>(static_cast<std::int64_t>(u * static_cast<double>(n)), n - 1);
 }
 
 inline double index_to_unit(double k, std::int64_t n) { return (k + 0.5) / static_cast<double>(n); }
 
 /// Relative tolerance when checking that a float lies on a step grid.
 inline constexpr double grid_tolerance = 1e-9;
+
+/// 2^53: the largest magnitude up to which every integer is a double, so the
+/// limit of int bounds and of the number of points on a float grid.
+inline constexpr double max_exact_integer = 9007199254740992.0;
 
 }  // namespace detail
 
@@ -76,6 +83,10 @@ class float_distribution {
       if (!(s > 0) || !std::isfinite(s))
         detail::bad_distribution(name, "step = " + detail::format_number(s) + " must be positive and finite");
       const double r = (high - low) / s;
+      if (!(r <= detail::max_exact_integer))
+        detail::bad_distribution(name, "step = " + detail::format_number(s) + " makes more than 2^53 grid points on [" +
+                                           detail::format_number(low) + ", " + detail::format_number(high) +
+                                           "]; use a larger step, or none");
       if (std::abs(r - std::round(r)) > detail::grid_tolerance * std::max(1.0, r))
         detail::bad_distribution(name, "step = " + detail::format_number(s) + " does not divide the range [" +
                                            detail::format_number(low) + ", " + detail::format_number(high) +
@@ -96,7 +107,8 @@ class float_distribution {
     if (single()) return 0.5;
     if (step_) return detail::index_to_unit(std::round((x - low_) / *step_), n_points_);
     if (log_) return (std::log(x) - std::log(low_)) / (std::log(high_) - std::log(low_));
-    return (x - low_) / (high_ - low_);
+    if (const double w = high_ - low_; std::isfinite(w)) return (x - low_) / w;
+    return (0.5 * x - 0.5 * low_) / (0.5 * high_ - 0.5 * low_);  // high - low overflows
   }
 
   double from_unit(double u) const noexcept {
@@ -104,7 +116,8 @@ class float_distribution {
     if (step_) return std::min(high_, low_ + static_cast<double>(detail::unit_to_index(u, n_points_)) * *step_);
     u = std::clamp(std::isfinite(u) ? u : 0.5, 0.0, 1.0);
     const double x = log_ ? std::exp(std::log(low_) + u * (std::log(high_) - std::log(low_)))
-                          : low_ + u * (high_ - low_);
+                          : std::isfinite(high_ - low_) ? low_ + u * (high_ - low_)
+                                                        : std::lerp(low_, high_, u);  // lerp: no overflow
     return std::clamp(x, low_, high_);
   }
 
@@ -133,6 +146,10 @@ class int_distribution {
     if (low > high)
       detail::bad_distribution(name, "low = " + std::to_string(low) + " is greater than high = " +
                                          std::to_string(high) + "; low must be <= high");
+    if (constexpr std::int64_t limit = std::int64_t{1} << 53; low < -limit || high > limit)
+      detail::bad_distribution(name, "low = " + std::to_string(low) + ", high = " + std::to_string(high) +
+                                         ": bounds must lie in [-9007199254740992, 9007199254740992] (2^53), "
+                                         "where the internal double holds every integer");
     if (step_ < 1) detail::bad_distribution(name, "step = " + std::to_string(step_) + " must be >= 1");
     if (log_ && step_ != 1)
       detail::bad_distribution(name, "log = true needs step = 1, got step = " + std::to_string(step_));

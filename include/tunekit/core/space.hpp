@@ -1,7 +1,9 @@
 #pragma once
 
+#include <concepts>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -29,11 +31,13 @@ template <class C>
 inline constexpr bool is_string_like_v = std::is_convertible_v<const C&, std::string_view>;
 
 /// Whether a member of type M can hold a choice of type C. Stricter than
-/// `is_constructible`: a pointer converts to bool, a string never should.
+/// `is_constructible`: a pointer converts to bool, a string never should, and
+/// an integer member would truncate a floating-point choice.
 template <class M, class C>
 inline constexpr bool choice_fits_v =
     is_string_like_v<C> ? (std::is_constructible_v<M, std::string> && !std::is_arithmetic_v<M>)
-                        : (std::is_arithmetic_v<C> && std::is_arithmetic_v<M>) ||
+                        : (std::is_arithmetic_v<C> && std::is_arithmetic_v<M> &&
+                           !(std::is_integral_v<M> && std::is_floating_point_v<C>)) ||
                               (!std::is_arithmetic_v<C> && std::is_constructible_v<M, const C&>);
 
 }  // namespace detail
@@ -46,7 +50,16 @@ param_binding<T> float_param(std::string name, M T::*member, double low, double 
                 "tunekit::float_param: the member must be a floating-point type (float, double, long double)");
   float_distribution d(low, high, options, name);
   return {std::move(name), d, [member](T& t, double x) { t.*member = static_cast<M>(x); },
-          [member](const T& t) { return category(static_cast<double>(t.*member)); }};
+          [member, d](const T& t) {
+            const double x = static_cast<double>(t.*member);
+            if constexpr (std::numeric_limits<M>::digits < std::numeric_limits<double>::digits) {
+              // A float member holds a valid value rounded (0.1f, or a bound
+              // rounded outward): give back the valid value it stands for.
+              const double valid = d.from_unit(d.to_unit(x));
+              if (static_cast<M>(valid) == t.*member) return category(valid);
+            }
+            return category(x);
+          }};
 }
 
 /// Binds an integer member to an int distribution:
@@ -74,10 +87,17 @@ param_binding<T> categorical_param(std::string name, M T::*member, std::initiali
     cats.push_back(detail::to_category(c));
     values.push_back(static_cast<M>(c));
   }
-  categorical_distribution d(std::move(cats), name);
+  categorical_distribution d(cats, name);
   return {std::move(name), d,
           [values, member](T& t, double index) { t.*member = values.at(static_cast<std::size_t>(index)); },
-          [member](const T& t) { return detail::to_category(t.*member); }};
+          // The choice the member holds, as written (a float member holds
+          // 0.1f for the choice 0.1, a double member 2.0 for the choice 2).
+          [values, cats = std::move(cats), member](const T& t) {
+            if constexpr (std::equality_comparable<M>)
+              for (std::size_t i = 0; i < values.size(); ++i)
+                if (values[i] == t.*member) return cats[i];
+            return detail::to_category(t.*member);
+          }};
 }
 
 /// A typed search space: the members of a user struct T, each bound to a

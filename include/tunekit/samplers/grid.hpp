@@ -20,7 +20,9 @@ namespace tunekit {
 struct grid_sampler_options {
   /// Values per parameter, as the user sees them. Parameters of a typed
   /// space that are not listed use every value of their (discrete)
-  /// distribution.
+  /// distribution. With a typed space, names outside it and values outside
+  /// a parameter's distribution are refused (`invalid_argument`) when the
+  /// first trial starts; define-by-run, a bad value fails its trial.
   std::map<std::string, std::vector<category>, std::less<>> values = {};
   /// Seed of the visiting order; unset: from the OS.
   std::optional<std::uint64_t> seed = std::nullopt;
@@ -32,9 +34,15 @@ struct grid_sampler_options {
 ///
 /// Never hands out the same point twice: points already present in the
 /// study (finished or running trials, e.g. of another worker or an earlier
-/// run) are skipped, and so are points this sampler handed out itself. When
-/// every point is taken, `is_exhausted()` is true and the tuner ends the
-/// study. O(parameters) per trial; memory one bit per grid point.
+/// run) are skipped, and so are points this sampler handed out itself. An
+/// enqueued trial evaluates its own values and uses up only its own point
+/// (if it is on the grid). When every point is taken, `is_exhausted()` is
+/// true and the tuner ends the study. O(parameters) per trial; memory one
+/// bit per grid point.
+///
+/// Limitation: another worker (tuner, process) sees a point only once the
+/// trial holding it has recorded its parameters, so workers starting trials
+/// at the same moment can still pick the same point.
 class grid_sampler {
  public:
   /// Grids above this many points are refused; enumerate them with the
@@ -49,7 +57,7 @@ class grid_sampler {
       if (vals.empty()) throw invalid_argument("grid_sampler: parameter " + detail::quoted(name) + " has no values");
       for (std::size_t i = 0; i < vals.size(); ++i)
         for (std::size_t j = 0; j < i; ++j)
-          if (vals[i] == vals[j])
+          if (same_value(vals[i], vals[j]))
             throw invalid_argument("grid_sampler: parameter " + detail::quoted(name) + " lists the value " +
                                    categorical_distribution::to_string(vals[i]) + " twice");
     }
@@ -59,6 +67,13 @@ class grid_sampler {
 
   param_map sample_relative(const study_view& view, const frozen_trial& t, const search_space& space) {
     if (!built_) build(space);
+    if (enqueued_point(t)) {
+      // An enqueued trial evaluates its own values; it takes its point if
+      // that is on the grid, and no other.
+      scan(view);
+      if (auto i = index_of(t)) mark(*i);
+      return {};
+    }
     const std::vector<category>& point = point_of(view, t);
     param_map out;
     for (const auto& [name, d] : space)
@@ -85,24 +100,29 @@ class grid_sampler {
   std::uint64_t size() const noexcept { return built_ ? total_ : 0; }
 
  private:
+  /// `space` is the typed space, or empty for define-by-run (then the axes
+  /// are the parameters given values, checked when suggested).
   void build(const search_space& space) {
     std::vector<std::pair<std::string, std::vector<category>>> axes;
     for (const auto& [name, d] : space) {
       if (auto v = values_.find(name); v != values_.end()) {
+        for (const auto& value : v->second) to_internal(d, value, name);  // refuse values outside d now
         axes.emplace_back(name, v->second);
         continue;
       }
       if (!is_discrete(d))
         throw invalid_argument("grid_sampler: parameter " + detail::quoted(name) + " is " + describe(d) +
                                ", which is continuous; give its values in grid_sampler_options::values");
-      std::vector<category> all;
-      const auto n = std::visit([](const auto& x) -> std::int64_t { return x.size(); }, d);
-      for (std::int64_t i = 0; i < std::max<std::int64_t>(n, 1); ++i)
-        all.push_back(to_external(d, from_unit(d, (static_cast<double>(i) + 0.5) / static_cast<double>(std::max<std::int64_t>(n, 1)))));
-      axes.emplace_back(name, std::move(all));
+      axes.emplace_back(name, all_values(name, d));
     }
-    for (const auto& [name, vals] : values_)
+    for (const auto& [name, vals] : values_) {
+      // A name the typed space lacks would be an axis no trial sets: every
+      // real point would be handed out once per value.
+      if (!space.empty() && !space.find(name))
+        throw invalid_argument("grid_sampler: values are given for parameter " + detail::quoted(name) +
+                               ", which is not in the search space");
       if (!space.find(name)) axes.emplace_back(name, vals);
+    }
     if (axes.empty()) throw invalid_argument("grid_sampler: no grid; give values or use a typed discrete space");
     total_ = 1;
     for (const auto& [name, vals] : axes) {
@@ -125,19 +145,65 @@ class grid_sampler {
     built_ = true;
   }
 
+  /// Every value of a discrete distribution, as the user sees it. By index,
+  /// not through `from_unit` at evenly spaced points, which on a log scale
+  /// repeats small integers and skips large ones.
+  static std::vector<category> all_values(std::string_view name, const distribution& d) {
+    const auto n = std::max<std::int64_t>(std::visit([](const auto& x) -> std::int64_t { return x.size(); }, d), 1);
+    if (static_cast<std::uint64_t>(n) > max_points)
+      throw invalid_argument("grid_sampler: parameter " + detail::quoted(name) + " has more than " +
+                             std::to_string(max_points) + " values");
+    std::vector<category> all;
+    if (auto i = std::get_if<int_distribution>(&d)) {
+      for (std::int64_t k = 0; k < n; ++k) all.emplace_back(i->low() + k * i->step());
+    } else if (auto c = std::get_if<categorical_distribution>(&d)) {
+      all = c->choices();
+    } else {
+      const auto& f = std::get<float_distribution>(d);
+      for (std::int64_t k = 0; k < n; ++k) all.emplace_back(f.from_unit(detail::index_to_unit(static_cast<double>(k), n)));
+    }
+    return all;
+  }
+
+  /// The values an enqueued trial was given, or null.
+  static const nlohmann::json* fixed_values(const frozen_trial& t) {
+    auto f = t.system_attrs.find(detail::fixed_params_key);
+    return f != t.system_attrs.end() && f->second.is_object() ? &f->second : nullptr;
+  }
+
+  /// Whether the trial was enqueued with a value for every axis.
+  bool enqueued_point(const frozen_trial& t) const {
+    const nlohmann::json* fixed = fixed_values(t);
+    if (!fixed) return false;
+    for (const auto& [name, vals] : axes_)
+      if (!fixed->contains(name)) return false;
+    return true;
+  }
+
   std::optional<std::size_t> axis_index(std::string_view name) const {
     for (std::size_t k = 0; k < axes_.size(); ++k)
       if (axes_[k].first == name) return k;
     return std::nullopt;
   }
 
-  /// The grid index of a trial's parameters, if all grid axes are set and on the grid.
+  /// The grid index of a trial's parameters, if all grid axes are set and on
+  /// the grid. Parameters not suggested yet count with their enqueued value.
   std::optional<std::uint64_t> index_of(const frozen_trial& t) const {
+    const nlohmann::json* fixed = fixed_values(t);
     std::uint64_t index = 0;
     for (const auto& [name, vals] : axes_) {
-      auto p = t.params.find(name);
-      if (p == t.params.end()) return std::nullopt;
-      const category value = to_external(t.distributions.find(name)->second, p->second);
+      category value;
+      if (auto p = t.params.find(name); p != t.params.end()) {
+        value = to_external(t.distributions.find(name)->second, p->second);
+      } else if (fixed && fixed->contains(name)) {
+        try {
+          value = detail::category_from_json(fixed->at(name));
+        } catch (const invalid_argument&) {
+          return std::nullopt;
+        }
+      } else {
+        return std::nullopt;
+      }
       std::uint64_t k = 0;
       while (k < vals.size() && !same_value(vals[k], value)) ++k;
       if (k == vals.size()) return std::nullopt;

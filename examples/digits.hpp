@@ -1,0 +1,344 @@
+// examples/digits.hpp — the handwritten-digits task used by the examples.
+//
+// Example-local code, not part of the tunekit library: it is the "training
+// program" whose hyperparameters the examples tune. It holds
+//   - a loader for examples/data/digits.csv.gz (UCI optical recognition of
+//     handwritten digits, 1797 samples of 8x8 pixels in 0..16, label last),
+//   - a deterministic stratified train/validation split,
+//   - a one-hidden-layer perceptron written with Eigen, trained by mini-batch
+//     SGD with momentum or by Adam, with its own seeded random numbers so that
+//     a configuration gives the same accuracy on every platform.
+//
+//   auto data  = digits::load_digits(dir / "digits.csv.gz");
+//   auto split = digits::stratified_split(data, 0.2, /*seed=*/0);
+//   double acc = digits::train(digits::mlp_config{.hidden = 64}, split,
+//       [](int epoch, double validation_accuracy) { /* report, or return false to stop */ });
+#pragma once
+
+#include <zlib.h>
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace digits {
+
+// ---------------------------------------------------------------------------
+// Random numbers. Our own generator and transforms, not std::*_distribution,
+// whose output differs between standard libraries.
+
+/// xoshiro256** (Blackman & Vigna 2018) seeded through splitmix64.
+class rng {
+public:
+    explicit rng(std::uint64_t seed) {
+        for (auto& word : s_) word = splitmix64(seed);
+    }
+    std::uint64_t operator()() {
+        const std::uint64_t result = std::rotl(s_[1] * 5, 7) * 9;
+        const std::uint64_t t = s_[1] << 17;
+        s_[2] ^= s_[0];
+        s_[3] ^= s_[1];
+        s_[1] ^= s_[2];
+        s_[0] ^= s_[3];
+        s_[2] ^= t;
+        s_[3] = std::rotl(s_[3], 45);
+        return result;
+    }
+    /// Uniform in [0, 1) with 53 random bits.
+    double uniform01() { return static_cast<double>((*this)() >> 11) * 0x1.0p-53; }
+    /// Uniform integer in [0, n), n > 0: rejection of the first 2^64 mod n values
+    /// keeps the remainder unbiased.
+    std::uint64_t below(std::uint64_t n) {
+        const std::uint64_t threshold = (0 - n) % n;
+        while (true) {
+            const std::uint64_t x = (*this)();
+            if (x >= threshold) return x % n;
+        }
+    }
+    template <class T>
+    void shuffle(std::vector<T>& v) {  // Fisher-Yates
+        for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[below(i)]);
+    }
+
+private:
+    static std::uint64_t splitmix64(std::uint64_t& x) {
+        std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+    std::uint64_t s_[4];
+};
+
+// ---------------------------------------------------------------------------
+// Data
+
+using matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// Samples as rows, scaled to [0, 1]; labels 0..n_classes-1.
+struct dataset {
+    matrix features;
+    std::vector<int> labels;
+    int n_classes = 0;
+    [[nodiscard]] Eigen::Index size() const { return features.rows(); }
+};
+
+/// Loads scikit-learn's digits.csv.gz: no header line (scikit-learn reads it with
+/// np.loadtxt), one sample per line, 64 pixel counts in 0..16, then the label 0..9.
+/// Pixels are divided by 16 so that the inputs lie in [0, 1].
+inline dataset load_digits(const std::filesystem::path& file) {
+    constexpr int n_pixels = 64;
+    gzFile in = gzopen(file.c_str(), "rb");
+    if (in == nullptr) throw std::runtime_error("cannot open " + file.string());
+    std::vector<float> pixels;
+    std::vector<int> labels;
+    std::string line;
+    char buffer[1024];
+    int line_number = 0;
+    auto parse_line = [&] {
+        ++line_number;
+        const std::string where = file.string() + ":" + std::to_string(line_number);
+        const char* p = line.data();
+        const char* end = line.data() + line.size();
+        for (int column = 0; column <= n_pixels; ++column) {
+            double v = 0;
+            auto [next, ec] = std::from_chars(p, end, v);
+            if (ec != std::errc{}) throw std::runtime_error(where + ": expected a number in column " + std::to_string(column + 1));
+            p = next;
+            if (column < n_pixels) {
+                if (p == end || *p != ',') throw std::runtime_error(where + ": expected 65 comma-separated values");
+                ++p;
+                if (v < 0 || v > 16) throw std::runtime_error(where + ": pixel outside 0..16");
+                pixels.push_back(static_cast<float>(v / 16.0));
+            } else {
+                if (v != std::floor(v) || v < 0 || v > 9) throw std::runtime_error(where + ": label outside 0..9");
+                labels.push_back(static_cast<int>(v));
+            }
+        }
+        while (p != end && (*p == '\r' || *p == ' ')) ++p;
+        if (p != end) throw std::runtime_error(where + ": more than 65 values");
+    };
+    while (gzgets(in, buffer, sizeof buffer) != nullptr) {
+        line += buffer;
+        if (line.empty() || line.back() != '\n') continue;  // a longer line: read on
+        line.pop_back();
+        if (!line.empty() && line != "\r") parse_line();
+        line.clear();
+    }
+    int gz_error = Z_OK;
+    const char* message = gzerror(in, &gz_error);
+    const std::string error_text = gz_error == Z_OK ? "" : message;
+    gzclose(in);
+    if (!error_text.empty()) throw std::runtime_error(file.string() + ": " + error_text);
+    if (!line.empty()) parse_line();  // no newline at the end of the file
+    if (labels.empty()) throw std::runtime_error(file.string() + ": no samples");
+
+    dataset d;
+    d.features = Eigen::Map<matrix>(pixels.data(), static_cast<Eigen::Index>(labels.size()), n_pixels);
+    d.labels = std::move(labels);
+    d.n_classes = 10;
+    return d;
+}
+
+/// The rows of `d` listed in `rows`, in that order.
+inline dataset subset(const dataset& d, const std::vector<Eigen::Index>& rows) {
+    dataset s;
+    s.features = d.features(rows, Eigen::all);
+    s.labels.reserve(rows.size());
+    for (Eigen::Index r : rows) s.labels.push_back(d.labels[static_cast<std::size_t>(r)]);
+    s.n_classes = d.n_classes;
+    return s;
+}
+
+struct split_data {
+    dataset train;
+    dataset validation;
+};
+
+/// Stratified split: within each class, a seeded shuffle of that class's samples,
+/// and the first round(validation_fraction * class size) go to validation. The
+/// same data, fraction and seed give the same split everywhere.
+inline split_data stratified_split(const dataset& d, double validation_fraction, std::uint64_t seed) {
+    if (!(validation_fraction > 0 && validation_fraction < 1))
+        throw std::invalid_argument("validation_fraction must be in (0, 1)");
+    std::vector<std::vector<Eigen::Index>> by_class(static_cast<std::size_t>(d.n_classes));
+    for (Eigen::Index i = 0; i < d.size(); ++i) by_class[static_cast<std::size_t>(d.labels[static_cast<std::size_t>(i)])].push_back(i);
+    rng random(seed);
+    std::vector<Eigen::Index> train_rows, validation_rows;
+    for (auto& members : by_class) {
+        random.shuffle(members);
+        const auto n_validation = static_cast<std::size_t>(std::lround(validation_fraction * static_cast<double>(members.size())));
+        validation_rows.insert(validation_rows.end(), members.begin(), members.begin() + static_cast<std::ptrdiff_t>(n_validation));
+        train_rows.insert(train_rows.end(), members.begin() + static_cast<std::ptrdiff_t>(n_validation), members.end());
+    }
+    std::sort(train_rows.begin(), train_rows.end());
+    std::sort(validation_rows.begin(), validation_rows.end());
+    return {subset(d, train_rows), subset(d, validation_rows)};
+}
+
+// ---------------------------------------------------------------------------
+// The model: input -> dense(hidden) -> relu|tanh -> dense(classes) -> softmax,
+// cross-entropy loss plus l2/2 * |W|^2 on both weight matrices (not on biases).
+
+/// Hyperparameters and settings of one training run.
+struct mlp_config {
+    int hidden = 64;                   ///< units in the hidden layer
+    std::string activation = "relu";   ///< "relu" or "tanh"
+    std::string optimizer = "adam";    ///< "adam" or "sgd" (SGD with classical momentum)
+    double learning_rate = 1e-3;
+    double l2 = 1e-4;                  ///< weight decay on both weight matrices
+    int batch_size = 32;
+    int epochs = 20;
+    double momentum = 0.9;             ///< "sgd" only
+    double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;  ///< "adam" only (Kingma & Ba 2015)
+    std::uint64_t seed = 0;            ///< initial weights and batch order
+};
+
+namespace detail {
+
+/// One trainable tensor with its optimizer state.
+struct parameter {
+    explicit parameter(matrix initial)
+        : value(std::move(initial)),
+          m(matrix::Zero(value.rows(), value.cols())),
+          v(matrix::Zero(value.rows(), value.cols())) {}
+    matrix value, m, v;  // m, v: Adam's moment estimates; m is the velocity for SGD
+
+    void step(const matrix& grad, const mlp_config& c, int t) {
+        if (c.optimizer == "adam") {
+            m = static_cast<float>(c.beta1) * m + static_cast<float>(1 - c.beta1) * grad;
+            v = static_cast<float>(c.beta2) * v + static_cast<float>(1 - c.beta2) * grad.cwiseAbs2();
+            const double correction1 = 1 - std::pow(c.beta1, t);
+            const double correction2 = 1 - std::pow(c.beta2, t);
+            const auto step_size = static_cast<float>(c.learning_rate * std::sqrt(correction2) / correction1);
+            const auto eps = static_cast<float>(c.epsilon * std::sqrt(correction2));
+            value.array() -= step_size * m.array() / (v.array().sqrt() + eps);
+        } else {  // velocity form of classical momentum
+            m = static_cast<float>(c.momentum) * m - static_cast<float>(c.learning_rate) * grad;
+            value += m;
+        }
+    }
+};
+
+inline void uniform_init(matrix& w, float limit, rng& random) {
+    for (Eigen::Index i = 0; i < w.size(); ++i)
+        w.data()[i] = static_cast<float>((2 * random.uniform01() - 1) * limit);
+}
+
+}  // namespace detail
+
+/// Fraction of rows whose largest logit is at the true label; a row with a
+/// non-finite logit counts as wrong.
+inline double accuracy(const matrix& logits, const std::vector<int>& labels) {
+    std::size_t correct = 0;
+    for (Eigen::Index r = 0; r < logits.rows(); ++r) {
+        if (!logits.row(r).allFinite()) continue;
+        Eigen::Index best = 0;
+        logits.row(r).maxCoeff(&best);
+        correct += best == labels[static_cast<std::size_t>(r)];
+    }
+    return static_cast<double>(correct) / static_cast<double>(logits.rows());
+}
+
+/// Trains on split.train and returns the accuracy on split.validation after the
+/// last epoch. After every epoch calls on_epoch(epoch, validation_accuracy)
+/// (epochs count from 1); when on_epoch returns bool, `false` stops training
+/// there. on_epoch may also throw (e.g. tunekit::trial_pruned) to abandon the run.
+/// A run whose weights become non-finite stops and returns 0.
+template <class OnEpoch>
+double train(const mlp_config& c, const split_data& split, OnEpoch&& on_epoch) {
+    if (c.activation != "relu" && c.activation != "tanh")
+        throw std::invalid_argument("activation must be \"relu\" or \"tanh\", got \"" + c.activation + "\"");
+    if (c.optimizer != "adam" && c.optimizer != "sgd")
+        throw std::invalid_argument("optimizer must be \"adam\" or \"sgd\", got \"" + c.optimizer + "\"");
+    if (c.hidden < 1 || c.batch_size < 1 || c.epochs < 1 || !(c.learning_rate > 0) || !(c.l2 >= 0))
+        throw std::invalid_argument("hidden, batch_size, epochs and learning_rate must be positive, l2 non-negative");
+
+    const dataset& train_set = split.train;
+    const Eigen::Index n = train_set.size();
+    const Eigen::Index n_in = train_set.features.cols();
+    const Eigen::Index n_out = train_set.n_classes;
+    const bool relu = c.activation == "relu";
+    const auto l2 = static_cast<float>(c.l2);
+    rng random(c.seed);
+
+    // He initialisation for relu, Glorot for tanh; biases start at zero.
+    auto init_limit = [&](Eigen::Index fan_in, Eigen::Index fan_out) {
+        const auto denominator = static_cast<double>(relu ? fan_in : fan_in + fan_out);
+        return static_cast<float>(std::sqrt(6.0 / denominator));
+    };
+    matrix w1_initial(n_in, c.hidden), w2_initial(c.hidden, n_out);
+    detail::uniform_init(w1_initial, init_limit(n_in, c.hidden), random);
+    detail::uniform_init(w2_initial, init_limit(c.hidden, n_out), random);
+    detail::parameter w1{std::move(w1_initial)}, b1{matrix::Zero(1, c.hidden)};
+    detail::parameter w2{std::move(w2_initial)}, b2{matrix::Zero(1, n_out)};
+
+    auto activate = [&](matrix& z) {
+        if (relu) z = z.cwiseMax(0.0f);
+        else z = z.array().tanh().matrix();
+    };
+    auto forward = [&](const auto& x, matrix& h) -> matrix {
+        h = (x * w1.value).rowwise() + b1.value.row(0);
+        activate(h);
+        return (h * w2.value).rowwise() + b2.value.row(0);
+    };
+
+    std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
+    for (Eigen::Index i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
+    std::vector<Eigen::Index> batch_rows;
+    matrix x, h, probabilities, d_hidden;
+    int t = 0;
+    double validation_accuracy = 0;
+    for (int epoch = 1; epoch <= c.epochs; ++epoch) {
+        random.shuffle(order);
+        for (Eigen::Index start = 0; start < n; start += c.batch_size) {
+            const Eigen::Index b = std::min<Eigen::Index>(c.batch_size, n - start);
+            batch_rows.assign(order.begin() + start, order.begin() + start + b);
+            x = train_set.features(batch_rows, Eigen::all);
+            probabilities = forward(x, h);
+            // softmax, then d(mean cross-entropy)/d(logits) = (p - onehot) / b
+            probabilities = (probabilities.colwise() - probabilities.rowwise().maxCoeff()).array().exp().matrix();
+            probabilities.array().colwise() /= probabilities.rowwise().sum().array();
+            for (Eigen::Index r = 0; r < b; ++r)
+                probabilities(r, train_set.labels[static_cast<std::size_t>(batch_rows[static_cast<std::size_t>(r)])]) -= 1.0f;
+            probabilities /= static_cast<float>(b);
+
+            d_hidden = probabilities * w2.value.transpose();
+            if (relu) d_hidden.array() *= (h.array() > 0.0f).cast<float>();
+            else d_hidden.array() *= 1.0f - h.array().square();
+
+            ++t;
+            w2.step(h.transpose() * probabilities + l2 * w2.value, c, t);
+            b2.step(probabilities.colwise().sum(), c, t);
+            w1.step(x.transpose() * d_hidden + l2 * w1.value, c, t);
+            b1.step(d_hidden.colwise().sum(), c, t);
+        }
+        const bool diverged = !w1.value.allFinite() || !w2.value.allFinite();
+        validation_accuracy = diverged ? 0.0 : accuracy(forward(split.validation.features, h), split.validation.labels);
+        if constexpr (std::is_same_v<std::invoke_result_t<OnEpoch&, int, double>, bool>) {
+            if (!on_epoch(epoch, validation_accuracy)) break;
+        } else {
+            on_epoch(epoch, validation_accuracy);
+        }
+        if (diverged) break;
+    }
+    return validation_accuracy;
+}
+
+/// Trains without looking at the epochs.
+inline double train(const mlp_config& c, const split_data& split) {
+    return train(c, split, [](int, double) {});
+}
+
+}  // namespace digits

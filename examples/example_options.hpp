@@ -1,0 +1,75 @@
+// examples/example_options.hpp — command-line handling shared by the examples.
+//
+// Example-local code, not part of the tunekit library. Every example accepts
+//   --small          a run of a few seconds (what the CTest runs)
+//   --data-dir DIR   where the data files are (default: the compile-time
+//                    TUNEKIT_EXAMPLES_DATA_DIR, i.e. examples/data in the source tree)
+//   --n-jobs K       trials run at once (threads in this process)
+//   --help
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#ifndef TUNEKIT_EXAMPLES_DATA_DIR
+#define TUNEKIT_EXAMPLES_DATA_DIR "examples/data"
+#endif
+
+namespace examples {
+
+/// What every example reads from its command line.
+struct options {
+    bool small = false;
+    std::filesystem::path data_dir = TUNEKIT_EXAMPLES_DATA_DIR;
+    int n_jobs = 2;
+};
+
+/// Parses argv; prints usage and exits on --help or on an unknown argument.
+inline options parse_options(int argc, char** argv, std::string_view description) {
+    options o;
+    auto usage = [&](std::ostream& os) {
+        os << description << "\n\n"
+           << "usage: " << (argc > 0 ? argv[0] : "example")
+           << " [--small] [--data-dir DIR] [--n-jobs K]\n"
+           << "  --small          few trials and epochs; finishes in seconds\n"
+           << "  --data-dir DIR   data files (default " << TUNEKIT_EXAMPLES_DATA_DIR << ")\n"
+           << "  --n-jobs K       trials run at once (default " << o.n_jobs << ")\n";
+    };
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        auto value = [&]() -> std::string_view {
+            if (i + 1 >= argc) {
+                std::cerr << "missing value after " << arg << "\n";
+                usage(std::cerr);
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (arg == "--small") {
+            o.small = true;
+        } else if (arg == "--data-dir") {
+            o.data_dir = value();
+        } else if (arg.starts_with("--data-dir=")) {
+            o.data_dir = arg.substr(std::string_view("--data-dir=").size());
+        } else if (arg == "--n-jobs") {
+            o.n_jobs = std::atoi(std::string(value()).c_str());
+        } else if (arg == "--help" || arg == "-h") {
+            usage(std::cout);
+            std::exit(0);
+        } else {
+            std::cerr << "unknown argument: " << arg << "\n";
+            usage(std::cerr);
+            std::exit(2);
+        }
+    }
+    if (o.n_jobs < 1) {
+        std::cerr << "--n-jobs must be at least 1\n";
+        std::exit(2);
+    }
+    return o;
+}
+
+}  // namespace examples

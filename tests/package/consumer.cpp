@@ -1,0 +1,23 @@
+// The program every consumer project of tests/package builds and runs: a
+// define-by-run study through the public API, as a user would write it.
+#include <tunekit/tunekit.hpp>
+#include <tunekit/version.hpp>
+
+#include <iostream>
+
+int main() {
+    tunekit::tuner tuner{tunekit::random_sampler{{.seed = 1}}};
+    tuner.optimize(
+        [](tunekit::trial& t) {
+            const double x = t.suggest_float("x", -10.0, 10.0);
+            return x * x;
+        },
+        {.n_trials = 50});
+
+    const double best = tuner.best_value();
+    const auto n = tuner.trials().size();
+    std::cout << "tunekit " << tunekit::version << ": best x*x = " << best << " after "
+              << n << " trials\n";
+    // A random sampler lands within |x| < 1 in 50 trials with probability 0.995.
+    return best < 1.0 && n == 50 ? 0 : 1;
+}
