@@ -2,11 +2,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <set>
+#include <numbers>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace tt = tunekit::testing;

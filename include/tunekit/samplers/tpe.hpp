@@ -310,7 +310,6 @@ class tpe_sampler {
 
   // --- the study's finished trials, kept incrementally --------------------------
   void reset() {
-    numbers_.clear();
     ranking_.clear();
     in_below_.clear();
     below_marked_.clear();
@@ -332,17 +331,20 @@ class tpe_sampler {
     }
     single_objective_ = view.directions().size() == 1;
     sign_ = single_objective_ && view.directions()[0] == direction::maximize ? -1.0 : 1.0;
+    if (scanned_ == finished.size()) return;
+    // New ranked trials are sorted among themselves and merged in: O(k log k + N)
+    // for k new trials, never a full re-sort.
+    const auto old_size = static_cast<std::ptrdiff_t>(ranking_.size());
     for (; scanned_ < finished.size(); ++scanned_) {
       const frozen_trial& t = finished[scanned_];
-      const auto id = static_cast<std::uint32_t>(scanned_);
-      numbers_.push_back(t.number);
       in_below_.push_back(0);
       if (auto key = rank_key(t)) {
-        const rank_entry e{key->first, key->second, id};
-        ranking_.insert(std::upper_bound(ranking_.begin(), ranking_.end(), e), e);
+        ranking_.push_back({key->first, key->second, static_cast<std::uint32_t>(scanned_)});
         ++n_usable_;
       }
     }
+    std::sort(ranking_.begin() + old_size, ranking_.end());
+    std::inplace_merge(ranking_.begin(), ranking_.begin() + old_size, ranking_.end());
   }
 
   /// Optuna's ranking: COMPLETE trials by value, then PRUNED ones by their
@@ -412,19 +414,22 @@ class tpe_sampler {
       it->second.push_back(std::make_unique<column>(column{d, detail::tpe::kind_of(d), {}, {}, 0, {}}));
       col = it->second.back().get();
     }
+    if (col->scanned == scanned_) return *col;
     const auto& finished = view.finished();
+    const auto old_size = static_cast<std::ptrdiff_t>(col->sorted.size());
     for (; col->scanned < scanned_; ++col->scanned) {
-      const auto id = static_cast<std::uint32_t>(col->scanned);
       const frozen_trial& t = finished[col->scanned];
       double v = std::numeric_limits<double>::quiet_NaN();
       if (rank_key(t)) v = observe(col->dist, t, name);
       col->value.push_back(v);
-      if (col->k != kind::categorical && !std::isnan(v)) {
-        auto pos = std::upper_bound(col->sorted.begin(), col->sorted.end(), v,
-                                    [&](double x, std::uint32_t j) { return x < col->value[j]; });
-        col->sorted.insert(pos, id);
-      }
+      if (col->k != kind::categorical && !std::isnan(v)) col->sorted.push_back(static_cast<std::uint32_t>(col->scanned));
     }
+    // Kept sorted by value (ties by trial) incrementally, as the ranking is.
+    auto by_value = [col](std::uint32_t a, std::uint32_t b) {
+      return col->value[a] < col->value[b] || (col->value[a] == col->value[b] && a < b);
+    };
+    std::sort(col->sorted.begin() + old_size, col->sorted.end(), by_value);
+    std::inplace_merge(col->sorted.begin(), col->sorted.begin() + old_size, col->sorted.end(), by_value);
     return *col;
   }
 
@@ -523,22 +528,23 @@ class tpe_sampler {
         if (!in_below_[id] && !std::isnan(col.value[id])) rank_of_[id] = r++;
       const std::size_t n_above = r + running_.size();
       const auto& w = weights_checked(static_cast<std::int64_t>(n_above));
-      pairs_.clear();
+      pairs_.resize(n_above);
+      obs_pair* out = pairs_.data();
       if (k == kind::categorical) {
         for (std::size_t id = 0; id < scanned_; ++id)
           if (!in_below_[id] && !std::isnan(col.value[id]))
-            pairs_.push_back({col.value[id], w[rank_of_[id]], static_cast<std::uint32_t>(id)});
-        for (std::size_t i = 0; i < running_.size(); ++i) pairs_.push_back({running_[i], w[r + i], no_id});
+            *out++ = {col.value[id], w[rank_of_[id]], static_cast<std::uint32_t>(id)};
+        for (std::size_t i = 0; i < running_.size(); ++i) *out++ = {running_[i], w[r + i], no_id};
       } else {
         std::sort(running_.begin(), running_.end());
         std::size_t ri = 0;
         for (auto id : col.sorted) {
           if (in_below_[id]) continue;
           const double v = col.value[id];
-          for (; ri < running_.size() && running_[ri] < v; ++ri) pairs_.push_back({running_[ri], w[r + ri], no_id});
-          pairs_.push_back({v, w[rank_of_[id]], id});
+          for (; ri < running_.size() && running_[ri] < v; ++ri) *out++ = {running_[ri], w[r + ri], no_id};
+          *out++ = {v, w[rank_of_[id]], id};
         }
-        for (; ri < running_.size(); ++ri) pairs_.push_back({running_[ri], w[r + ri], no_id});
+        for (; ri < running_.size(); ++ri) *out++ = {running_[ri], w[r + ri], no_id};
       }
       col.above.fit(scanned_);
       above_.dims.assign(1, {});
@@ -572,6 +578,7 @@ class tpe_sampler {
       categorical_dim(m, d, n);
       set_weights(pe, raw_, n);
       pe.base.assign(n + 1, 0.0);
+      pe.clear_windows();
       return;
     }
     if (!sorted) std::sort(obs.begin(), obs.end(), [](const obs_pair& a, const obs_pair& b) { return a.value < b.value; });
@@ -611,6 +618,8 @@ class tpe_sampler {
       ++i;
     }
     set_weights(pe, raw_, prior_at);
+    if (cache) pe.index_windows();  // the bad trials: many kernels, most at the floor width
+    else pe.clear_windows();
   }
 
   // --- multivariate -------------------------------------------------------------
@@ -701,6 +710,7 @@ class tpe_sampler {
                    std::span<const double> running, std::size_t n_running, std::span<const dim_ref> dims,
                    group_state* gs, bool refresh = true) const {
     const std::size_t D = dims.size(), n_fin = ids.size(), n = n_fin + n_running, total = n + 1;
+    pe.clear_windows();
     pe.dims.resize(D);
     pe.base.assign(total, 0.0);
     const auto& w = weights_checked(static_cast<std::int64_t>(n));
@@ -784,7 +794,6 @@ class tpe_sampler {
   bool single_objective_ = true;
   double sign_ = 1.0;
   std::size_t scanned_ = 0, n_usable_ = 0, split_n_ = no_split;
-  std::vector<std::int64_t> numbers_;  ///< trial number per finished index
   std::vector<rank_entry> ranking_;    ///< ranked trials, best first
   std::vector<std::uint8_t> in_below_;
   std::vector<std::uint32_t> below_marked_;

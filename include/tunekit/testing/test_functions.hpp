@@ -256,7 +256,9 @@ inline std::vector<parameter> box(std::size_t dim, double low, double high) {
     std::vector<parameter> params;
     params.reserve(dim);
     for (std::size_t i = 0; i < dim; ++i) {
-        params.push_back({.name = "x" + std::to_string(i), .low = low, .high = high});
+        std::string name(1, 'x');  // not "x" + ...: GCC 12 -O3 warns falsely (PR 105651)
+        name += std::to_string(i);
+        params.push_back({.name = std::move(name), .low = low, .high = high});
     }
     return params;
 }
