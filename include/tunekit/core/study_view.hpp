@@ -31,16 +31,23 @@ struct study_info {
 /// A view is a cheap value made for one sampler or scheduler call. The
 /// running trials are fetched from the storage the first time `running()`
 /// is called, because most samplers never ask and copying them on every
-/// call would dominate the cost of an ask. A view is not meant to be shared
-/// between threads, and `running()` must be called while its storage lives.
+/// call would dominate the cost of an ask; a trial that finishes in between
+/// is then in neither list. A view is not meant to be shared between threads.
 class study_view {
  public:
   using running_source = std::function<std::vector<frozen_trial>()>;
 
   study_view() : info_(std::make_shared<const study_info>()) {}
+  /// `owner` keeps alive whatever `running` refers to (e.g. the storage's
+  /// state), so `running` can capture a plain pointer and fit
+  /// std::function's inline buffer: no allocation per view.
   study_view(std::shared_ptr<const study_info> info, finished_trials finished, running_source running,
-             std::int64_t n_trials)
-      : info_(std::move(info)), finished_(std::move(finished)), source_(std::move(running)), n_trials_(n_trials) {}
+             std::int64_t n_trials, std::shared_ptr<const void> owner = nullptr)
+      : info_(std::move(info)),
+        finished_(std::move(finished)),
+        source_(std::move(running)),
+        owner_(std::move(owner)),
+        n_trials_(n_trials) {}
   /// A view over given trials, e.g. in a test or a user's own storage.
   study_view(std::string name, std::vector<direction> directions, finished_trials finished,
              std::vector<frozen_trial> running, std::int64_t n_trials)
@@ -71,6 +78,7 @@ class study_view {
   std::shared_ptr<const study_info> info_;
   finished_trials finished_;
   running_source source_;
+  std::shared_ptr<const void> owner_;
   mutable std::optional<std::vector<frozen_trial>> running_;
   std::int64_t n_trials_ = 0;
 };

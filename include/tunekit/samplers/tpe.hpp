@@ -288,24 +288,29 @@ class tpe_sampler {
     return g;
   }
 
+  /// `weights(n)`, checked. The last two results are kept (an ask needs the
+  /// weights of the good and of the bad trials, the same n for every parameter).
   const std::vector<double>& weights_checked(std::int64_t n) const {
-    if (weights_n_ == n && weights_valid_) return weights_;
-    weights_ = options_.weights(n);
-    if (weights_.size() < static_cast<std::size_t>(n))
-      bad_option("weights(" + std::to_string(n) + ") returned " + std::to_string(weights_.size()) +
+    for (auto& slot : weights_cache_)
+      if (slot.n == n) return slot.w;
+    auto& slot = weights_cache_[weights_next_];
+    weights_next_ ^= 1;
+    slot.n = -1;
+    slot.w = options_.weights(n);
+    if (slot.w.size() < static_cast<std::size_t>(n))
+      bad_option("weights(" + std::to_string(n) + ") returned " + std::to_string(slot.w.size()) +
                  " weights; it must return n of them");
     double sum = 0;
     for (std::int64_t i = 0; i < n; ++i) {
-      const double w = weights_[static_cast<std::size_t>(i)];
+      const double w = slot.w[static_cast<std::size_t>(i)];
       if (!(w >= 0) || !std::isfinite(w))
         bad_option("weights(" + std::to_string(n) + ") returned " + detail::format_number(w) +
                    "; weights must be finite and >= 0");
       sum += w;
     }
     if (n > 0 && !(sum > 0)) bad_option("weights(" + std::to_string(n) + ") returned only zeros");
-    weights_n_ = n;
-    weights_valid_ = true;
-    return weights_;
+    slot.n = n;
+    return slot.w;
   }
 
   // --- the study's finished trials, kept incrementally --------------------------
@@ -766,18 +771,8 @@ class tpe_sampler {
     cand_.resize(dists.size(), C);
     below_.sample(engine, dists, cand_);
     ll_.resize(C);
-    lg_.resize(C);
     below_.log_pdf(cand_, ll_);
-    above_.log_pdf(cand_, lg_);
-    std::size_t best = 0;
-    double best_score = -std::numeric_limits<double>::infinity();
-    for (std::size_t c = 0; c < C; ++c) {
-      const double score = ll_[c] - lg_[c];
-      if (score > best_score) {
-        best_score = score;
-        best = c;
-      }
-    }
+    const std::size_t best = above_.argmax_ratio(cand_, ll_);
     chosen_.resize(dists.size());
     for (std::size_t d = 0; d < dists.size(); ++d) chosen_[d] = cand_.internal[d][best];
     return chosen_;
@@ -805,14 +800,17 @@ class tpe_sampler {
   // Scratch, reused between asks (no allocation per candidate).
   detail::tpe::parzen_estimator below_, above_;
   detail::tpe::candidates cand_;
-  std::vector<double> ll_, lg_, chosen_, running_, running_rows_;
+  std::vector<double> ll_, chosen_, running_, running_rows_;
   std::vector<std::uint32_t> obs_ids_, above_ids_, rank_of_;
   std::vector<obs_pair> pairs_;
   std::vector<column*> cols_;
   mutable std::vector<double> raw_;
-  mutable std::vector<double> weights_;
-  mutable std::int64_t weights_n_ = -1;
-  mutable bool weights_valid_ = false;
+  struct weights_slot {
+    std::int64_t n = -1;
+    std::vector<double> w;
+  };
+  mutable std::array<weights_slot, 2> weights_cache_;
+  mutable std::size_t weights_next_ = 0;
 };
 
 static_assert(relational_sampler<tpe_sampler>);

@@ -153,9 +153,8 @@ class memory_storage {
   study_view view(study_id sid) const {
     std::lock_guard lock(state_->mutex);
     const study& s = get_study(sid);
-    // Captures a plain pointer so the callable fits std::function's inline
-    // buffer (no allocation per view); a view lives only for one sampler or
-    // scheduler call, well within the storage's lifetime.
+    // A plain pointer fits std::function's inline buffer; the view keeps the
+    // state alive through its owner pointer.
     auto running = [state = state_.get(), sid] {
       std::lock_guard inner(state->mutex);
       const study* st = state->studies[static_cast<std::size_t>(sid)].get();
@@ -166,7 +165,7 @@ class memory_storage {
       return out;
     };
     return study_view(s.info, s.finished.take_snapshot(), std::move(running),
-                      static_cast<std::int64_t>(s.trials.size()));
+                      static_cast<std::int64_t>(s.trials.size()), state_);
   }
 
   frozen_trial trial(std::int64_t id) const {

@@ -108,6 +108,15 @@ class parzen_estimator {
   std::vector<double> weight;  ///< normalised, per component
   std::vector<double> base;    ///< per component: the log of its constant factors (widths, normalisers)
 
+  /// Kernels further than this many widths from a point are left out of its
+  /// density: each contributes less than e^-36 (2e-16) of its own peak, so
+  /// with weights normalised and widths >= 1/100 the left-out mass is below
+  /// 2e-14 in all, against at least prior_weight / (2 N) from the prior alone.
+  static constexpr double window_widths = 8.5;
+  /// Kernels within this many widths of a candidate give the first bound of
+  /// `argmax_ratio` (over 98% of the density where kernels are locally uniform).
+  static constexpr double inner_widths = 2.5;
+
   std::size_t size() const noexcept { return weight.size(); }
 
   /// Draws `out.count` candidates: a component by weight, then each kernel.
@@ -139,65 +148,43 @@ class parzen_estimator {
     }
   }
 
-  /// Kernels further than this many widths from a point are left out of its
-  /// density: each contributes less than e^-36 (2e-16) of its own peak, so
-  /// with weights normalised and widths >= 1/100 the left-out mass is below
-  /// 2e-14 in all, against at least prior_weight / (2 N) from the prior alone.
-  static constexpr double window_widths = 8.5;
+  void clear_windows() noexcept { windowed_ = false; }
 
   /// Prepares windowed evaluation of a one-parameter numeric estimator whose
-  /// components are sorted by centre: components are grouped into tiers of
-  /// widths within a factor 2 (kept sorted by centre inside a tier), so a
-  /// point's density visits, per tier, only the kernels within
-  /// `window_widths` of the tier's widest kernel (two binary searches).
-  /// With N kernels mostly at the magic-clip floor this turns O(N) per point
-  /// into O(kernels near the point + tiers · log N).
-  void clear_windows() noexcept { tiers_.clear(); }
-
+  /// components are sorted by centre. Most kernels of a large estimator sit
+  /// at the narrowest width (the magic-clip floor): a point's density visits
+  /// only those within `window_widths` floors of it (two binary searches),
+  /// plus the few wider kernels, each checked against its own window. Wider
+  /// kernels are rare by construction: a kernel is wider than the floor only
+  /// when a gap to its neighbour is, and there are at most 1/floor such gaps.
+  /// This turns O(N) per point into O(kernels near the point + wide kernels + log N).
   void index_windows() {
-    tiers_.clear();
+    windowed_ = false;
     if (dims.size() != 1 || dims[0].k == kind::categorical || weight.size() < 128) return;
-    dim_model& m = dims[0];
-    const std::size_t n = weight.size();
-    const double floor = *std::min_element(m.sigma.begin(), m.sigma.end());
-    tier_of_.resize(n);
-    std::size_t n_tiers = 1;
-    for (std::size_t j = 0; j < n; ++j) {
-      const double ratio = m.sigma[j] / floor;
-      const int t = ratio <= 1.0 + 1e-9 ? 0 : std::min(60, static_cast<int>(std::ceil(std::log2(ratio))));
-      tier_of_[j] = static_cast<std::uint8_t>(t);
-      n_tiers = std::max<std::size_t>(n_tiers, static_cast<std::size_t>(t) + 1);
-    }
-    // Counting sort by tier, stable: centres stay sorted within a tier.
-    std::vector<std::size_t> start(n_tiers + 1, 0);
-    for (auto t : tier_of_) ++start[t + 1u];
-    for (std::size_t t = 0; t < n_tiers; ++t) start[t + 1] += start[t];
-    order_.resize(n);
-    {
-      std::vector<std::size_t> next(start.begin(), start.end() - 1);
-      for (std::size_t j = 0; j < n; ++j) order_[next[tier_of_[j]]++] = j;
-    }
-    auto permute = [&](std::vector<double>& v) {
-      scratch_.resize(n);
-      for (std::size_t i = 0; i < n; ++i) scratch_[i] = v[order_[i]];
-      v.swap(scratch_);
-    };
-    permute(m.mu);
-    permute(m.sigma);
-    permute(m.inv_sigma);
-    permute(base);
-    permute(weight);
-    for (std::size_t t = 0; t < n_tiers; ++t) {
-      if (start[t] == start[t + 1]) continue;
-      const double widest = *std::max_element(m.sigma.begin() + static_cast<std::ptrdiff_t>(start[t]),
-                                              m.sigma.begin() + static_cast<std::ptrdiff_t>(start[t + 1]));
-      tiers_.push_back({start[t], start[t + 1], widest});
-    }
+    const dim_model& m = dims[0];
+    floor_ = *std::min_element(m.sigma.begin(), m.sigma.end());
+    wide_.clear();
+    wide_base_.clear();
+    const double narrow = floor_ * (1.0 + 1e-9);
+    for (std::size_t j = 0; j < weight.size(); ++j)
+      if (m.sigma[j] > narrow) {
+        wide_.push_back(j);
+        wide_base_.push_back(base[j]);
+        base[j] = -std::numeric_limits<double>::infinity();  // left to the wide pass
+      }
+    windowed_ = true;
   }
 
   /// log density (mass, for discrete and categorical parameters) of each candidate.
   void log_pdf(const candidates& cand, std::span<double> out) const {
-    if (!tiers_.empty()) return windowed_log_pdf(cand, out);
+    if (windowed_) {
+      for (std::size_t c = 0; c < cand.count; ++c) {
+        partial sums{};
+        window_sum(cand, c, 0.0, window_widths, sums);
+        out[c] = sums.log_total();
+      }
+      return;
+    }
     const Eigen::Index m = static_cast<Eigen::Index>(weight.size());
     acc_.resize(m);
     const Eigen::Map<const Eigen::ArrayXd> base_a(base.data(), m), w(weight.data(), m);
@@ -217,7 +204,125 @@ class parzen_estimator {
     }
   }
 
+  /// The candidate maximising log_l[c] - log g(c), g being this estimator:
+  /// the TPE acquisition. Ties go to the lowest index.
+  ///
+  /// Windowed estimators prune: a candidate's density is first summed over
+  /// the kernels within `inner_widths` of it, a lower bound of g(c) (every
+  /// term is positive) and, where kernels are dense, within a few percent of
+  /// it. If even that bound cannot lift the candidate's score to the best so
+  /// far, the rest of its window is skipped. The result is the exact argmax;
+  /// typically only the few candidates that set a new best pay for a full window.
+  std::size_t argmax_ratio(const candidates& cand, std::span<const double> log_l) const {
+    const std::size_t n = cand.count;
+    std::size_t best = 0;
+    double best_score = -std::numeric_limits<double>::infinity();
+    if (!windowed_) {
+      ratio_scratch_.resize(n);
+      log_pdf(cand, ratio_scratch_);
+      for (std::size_t c = 0; c < n; ++c)
+        if (log_l[c] - ratio_scratch_[c] > best_score) {
+          best_score = log_l[c] - ratio_scratch_[c];
+          best = c;
+        }
+      return best;
+    }
+    // Most promising first (by l), so that the best score rises early.
+    order_c_.resize(n);
+    for (std::size_t c = 0; c < n; ++c) order_c_[c] = c;
+    std::stable_sort(order_c_.begin(), order_c_.end(), [&](std::size_t a, std::size_t b) { return log_l[a] > log_l[b]; });
+    bool have_best = false;
+    for (const std::size_t c : order_c_) {
+      partial sums{};
+      window_sum(cand, c, 0.0, inner_widths, sums);
+      if (have_best && sums.count > 0 && log_l[c] - sums.log_total() < best_score) continue;  // cannot win
+      window_sum(cand, c, inner_widths, window_widths, sums);
+      const double score = log_l[c] - sums.log_total();
+      if (!have_best || score > best_score || (score == best_score && c < best)) {
+        best_score = score;
+        best = c;
+        have_best = true;
+      }
+    }
+    return best;
+  }
+
  private:
+  /// A log-sum-exp accumulated in pieces (with a running maximum).
+  struct partial {
+    double top = -std::numeric_limits<double>::infinity();
+    double sum = 0;  ///< sum of w e^(a - top)
+    std::size_t count = 0;
+    double log_total() const noexcept { return count == 0 ? top : top + std::log(sum); }
+  };
+
+  /// Adds to `acc` the kernels at distance in [from, to) widths from
+  /// candidate c: narrow kernels by the floor width (two ranges of sorted
+  /// centres), wide ones by their own.
+  void window_sum(const candidates& cand, std::size_t c, double from, double to, partial& acc) const {
+    const dim_model& m = dims[0];
+    const bool discrete = m.k == kind::discrete;
+    const double x = cand.coord[0][c];
+    const double lo = discrete ? cand.lo[0][c] : x, hi = discrete ? cand.hi[0][c] : x;
+    kept_.resize(weight.size());
+    kept_w_.resize(weight.size());
+    std::size_t n = 0;
+    double top = acc.top;
+    auto kernel = [&](std::size_t j, double b) {
+      if (discrete) return b + log_cell_mass(lo, hi, m.mu[j], m.inv_sigma[j]);
+      const double z = (x - m.mu[j]) * m.inv_sigma[j];
+      return b - 0.5 * z * z;
+    };
+    auto visit = [&](std::size_t b, std::size_t e) {
+      for (std::size_t j = b; j < e; ++j) {
+        const double a = kernel(j, base[j]);
+        kept_[n] = a;
+        kept_w_[n++] = weight[j];
+        top = std::max(top, a);
+      }
+    };
+    const auto first = m.mu.begin(), last = m.mu.end();
+    auto index = [&](auto it) { return static_cast<std::size_t>(it - first); };
+    const double r_to = to * floor_, r_from = from * floor_;
+    const std::size_t b_out = index(std::lower_bound(first, last, lo - r_to));
+    const std::size_t e_out = index(std::upper_bound(first, last, hi + r_to));
+    if (from <= 0) {
+      visit(b_out, e_out);
+    } else {
+      const std::size_t b_in = std::max(b_out, index(std::lower_bound(first, last, lo - r_from)));
+      const std::size_t e_in = std::min(e_out, std::max(b_in, index(std::upper_bound(first, last, hi + r_from))));
+      visit(b_out, b_in);
+      visit(e_in, e_out);
+    }
+    for (std::size_t i = 0; i < wide_.size(); ++i) {
+      const std::size_t j = wide_[i];
+      const double gap = std::max({0.0, lo - m.mu[j], m.mu[j] - hi}) * m.inv_sigma[j];
+      if (gap < from || gap >= to) continue;
+      const double a = kernel(j, wide_base_[i]);
+      kept_[n] = a;
+      kept_w_[n++] = weight[j];
+      top = std::max(top, a);
+    }
+    if (n == 0 || !std::isfinite(top)) return;
+    double sum = acc.count > 0 ? acc.sum * std::exp(acc.top - top) : 0.0;
+    for (std::size_t i = 0; i < n; ++i) sum += kept_w_[i] * std::exp(kept_[i] - top);
+    acc.top = top;
+    acc.sum = sum;
+    acc.count += n;
+  }
+
+  /// log of a kernel's mass on the cell [lo, hi] (before its normaliser).
+  static double log_cell_mass(double lo, double hi, double mu, double inv) noexcept {
+    const double cells = (hi - lo) * inv;
+    if (cells < 1e-2) {
+      // The cell is narrow against the kernel: midpoint rule with its
+      // second-order correction (relative error < 1e-10), no erfc.
+      const double z = (0.5 * (lo + hi) - mu) * inv;
+      return std::log(cells) - 0.5 * z * z - log_sqrt_2pi + std::log1p((z * z - 1.0) * cells * cells / 24.0);
+    }
+    return log_gauss_mass((lo - mu) * inv, (hi - mu) * inv);
+  }
+
   static std::int64_t draw_choice(random_engine& engine, const dim_model& m, std::size_t j) {
     const std::int32_t hit = m.choice[j];
     if (hit < 0) return static_cast<std::int64_t>(engine.below(static_cast<std::uint64_t>(m.n_choices)));
@@ -257,134 +362,6 @@ class parzen_estimator {
     }
   }
 
-  /// The candidate maximising log_l[c] - log g(c), g being this estimator:
-  /// the TPE acquisition. Ties go to the lowest index.
-  ///
-  /// Windowed estimators prune: a candidate's density is first summed over
-  /// the kernels within `inner_widths` of it, a lower bound of g(c) (every
-  /// term is positive) and, where kernels are dense, within a few percent of
-  /// it. If even that bound cannot lift the candidate's score to the best so
-  /// far, the rest of its window is skipped. The result is the exact argmax;
-  /// typically only the few candidates that set a new best pay for a full window.
-  std::size_t argmax_ratio(const candidates& cand, std::span<const double> log_l) const {
-    const std::size_t n = cand.count;
-    std::size_t best = 0;
-    double best_score = -std::numeric_limits<double>::infinity();
-    if (tiers_.empty()) {
-      ratio_scratch_.resize(n);
-      log_pdf(cand, ratio_scratch_);
-      for (std::size_t c = 0; c < n; ++c)
-        if (log_l[c] - ratio_scratch_[c] > best_score) {
-          best_score = log_l[c] - ratio_scratch_[c];
-          best = c;
-        }
-      return best;
-    }
-    // Most promising first (by l), so that the best score rises early.
-    order_c_.resize(n);
-    for (std::size_t c = 0; c < n; ++c) order_c_[c] = c;
-    std::stable_sort(order_c_.begin(), order_c_.end(), [&](std::size_t a, std::size_t b) { return log_l[a] > log_l[b]; });
-    bool have_best = false;
-    for (const std::size_t c : order_c_) {
-      partial sums{};
-      window_sum(cand, c, 0.0, inner_widths, sums);
-      if (have_best && sums.count > 0 && log_l[c] - sums.log_total() < best_score) continue;  // cannot win
-      window_sum(cand, c, inner_widths, window_widths, sums);
-      const double score = log_l[c] - sums.log_total();
-      if (!have_best || score > best_score || (score == best_score && c < best)) {
-        best_score = score;
-        best = c;
-        have_best = true;
-      }
-    }
-    return best;
-  }
-
- private:
-  /// A log-sum-exp accumulated in pieces (with a running maximum).
-  struct partial {
-    double top = -std::numeric_limits<double>::infinity();
-    double sum = 0;  // sum of w e^(a - top)
-    std::size_t count = 0;
-    double log_total() const noexcept { return count == 0 ? top : top + std::log(sum); }
-  };
-
-  /// Adds to `acc` the kernels at distance in [from, to) widths of the tier's
-  /// widest kernel from candidate c (per tier: two ranges of sorted centres).
-  void window_sum(const candidates& cand, std::size_t c, double from, double to, partial& acc) const {
-    const dim_model& m = dims[0];
-    const bool discrete = m.k == kind::discrete;
-    const double x = cand.coord[0][c];
-    const double lo = discrete ? cand.lo[0][c] : x, hi = discrete ? cand.hi[0][c] : x;
-    std::size_t n = 0;
-    double top = acc.top;
-    auto visit = [&](std::size_t b, std::size_t e) {
-      for (std::size_t j = b; j < e; ++j) {
-        double a = base[j];
-        if (discrete) {
-          a += log_cell_mass(lo, hi, m.mu[j], m.inv_sigma[j]);
-        } else {
-          const double z = (x - m.mu[j]) * m.inv_sigma[j];
-          a -= 0.5 * z * z;
-        }
-        kept_[n] = a;
-        kept_w_[n++] = weight[j];
-        top = std::max(top, a);
-      }
-    };
-    kept_.resize(weight.size());
-    kept_w_.resize(weight.size());
-    for (const auto& t : tiers_) {
-      const auto first = m.mu.begin() + static_cast<std::ptrdiff_t>(t.begin);
-      const auto last = m.mu.begin() + static_cast<std::ptrdiff_t>(t.end);
-      auto index = [&](auto it) { return static_cast<std::size_t>(it - m.mu.begin()); };
-      const double r_to = to * t.widest, r_from = from * t.widest;
-      const std::size_t b_out = index(std::lower_bound(first, last, lo - r_to));
-      const std::size_t e_out = index(std::upper_bound(first, last, hi + r_to));
-      if (from <= 0) {
-        visit(b_out, e_out);
-      } else {
-        const std::size_t b_in = std::max(b_out, index(std::lower_bound(first, last, lo - r_from)));
-        const std::size_t e_in = std::min(e_out, std::max(b_in, index(std::upper_bound(first, last, hi + r_from))));
-        visit(b_out, b_in);
-        visit(e_in, e_out);
-      }
-    }
-    if (n == 0) return;
-    if (!std::isfinite(top)) return;
-    double sum = std::isfinite(acc.top) ? acc.sum * std::exp(acc.top - top) : 0.0;
-    for (std::size_t i = 0; i < n; ++i) sum += kept_w_[i] * std::exp(kept_[i] - top);
-    acc.top = top;
-    acc.sum = sum;
-    acc.count += n;
-  }
-
-  void windowed_log_pdf(const candidates& cand, std::span<double> out) const {
-    for (std::size_t c = 0; c < cand.count; ++c) {
-      partial sums{};
-      window_sum(cand, c, 0.0, window_widths, sums);
-      out[c] = sums.log_total();
-    }
-  }
-
- public:
-  /// Kernels within this many widths of a candidate give the first bound of
-  /// `argmax_ratio` (over 98% of g where kernels are locally uniform).
-  static constexpr double inner_widths = 2.5;
-
- private:
-  /// log of a kernel's mass on the cell [lo, hi] (before its normaliser).
-  static double log_cell_mass(double lo, double hi, double mu, double inv) noexcept {
-    const double cells = (hi - lo) * inv;
-    if (cells < 1e-2) {
-      // The cell is narrow against the kernel: midpoint rule with its
-      // second-order correction (relative error < 1e-10), no erfc.
-      const double z = (0.5 * (lo + hi) - mu) * inv;
-      return std::log(cells) - 0.5 * z * z - log_sqrt_2pi + std::log1p((z * z - 1.0) * cells * cells / 24.0);
-    }
-    return log_gauss_mass((lo - mu) * inv, (hi - mu) * inv);
-  }
-
   double exact_logsumexp() const {
     double top = -std::numeric_limits<double>::infinity();
     for (Eigen::Index j = 0; j < acc_.size(); ++j)
@@ -398,14 +375,10 @@ class parzen_estimator {
     return top + std::log(sum);
   }
 
-  struct tier {
-    std::size_t begin, end;
-    double widest;  ///< the widest kernel of the tier: windows are multiples of it
-  };
-  std::vector<tier> tiers_;
-  std::vector<std::uint8_t> tier_of_;
-  std::vector<std::size_t> order_;
-  std::vector<double> scratch_;
+  bool windowed_ = false;
+  double floor_ = 0;                ///< the narrowest width
+  std::vector<std::size_t> wide_;  ///< kernels wider than the floor, with their constants
+  std::vector<double> wide_base_;
 
   mutable std::vector<double> cumulative_, kept_, kept_w_, ratio_scratch_;
   mutable std::vector<std::size_t> order_c_;
