@@ -209,6 +209,9 @@ class categorical_distribution {
  public:
   categorical_distribution(std::vector<category> choices, std::string_view name = {}) : choices_(std::move(choices)) {
     if (choices_.empty()) detail::bad_distribution(name, "categorical needs at least one choice, got none");
+    for (const auto& c : choices_)
+      if (auto d = std::get_if<double>(&c); d && std::isnan(*d))  // NaN never equals itself: unselectable
+        detail::bad_distribution(name, "a choice is NaN; choices must be comparable values");
     for (std::size_t i = 0; i < choices_.size(); ++i)
       for (std::size_t j = 0; j < i; ++j)
         if (choices_[i] == choices_[j])

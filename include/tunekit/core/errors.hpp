@@ -11,8 +11,14 @@ namespace tunekit {
 /// searched without depending on the wording that follows.
 class error : public std::runtime_error {
  public:
-  error(std::string_view id, const std::string& what)
-      : std::runtime_error("[tunekit." + std::string(id) + "] " + what) {}
+  error(std::string_view id, const std::string& what) : std::runtime_error(compose(id, what)) {}
+
+ private:
+  static std::string compose(std::string_view id, const std::string& what) {
+    std::string out = "[tunekit.";
+    out.append(id).append("] ").append(what);
+    return out;
+  }
 };
 
 /// Bad configuration or input: names the parameter, the bad value and what

@@ -100,6 +100,8 @@ struct frozen_trial {
   /// A parameter converted to T: `t.param<double>("lr")`, `t.param<std::string>("act")`.
   template <class T>
   T param(std::string_view name) const {
+    static_assert(!std::is_same_v<T, std::string_view> && !std::is_pointer_v<T>,
+                  "frozen_trial::param<T>: T would point into a temporary; use std::string");
     const category c = external_param(name);
     return std::visit(
         [&](const auto& v) -> T {

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 namespace tunekit::detail {
 
@@ -18,6 +19,15 @@ inline std::string format_number(double x) {
 }
 
 /// Quotes a user-provided name for messages.
-inline std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+inline std::string quoted(std::string_view s) {
+  // Appending, not `"'" + std::string(s) + "'"`: GCC 12 at -O3 raises a false
+  // -Wrestrict on the latter (GCC bug 105329).
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '\'';
+  out += s;
+  out += '\'';
+  return out;
+}
 
 }  // namespace tunekit::detail

@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "format.hpp"
+
 namespace tunekit::detail {
 
 /// A map from names to values kept as one sorted vector.
@@ -52,12 +54,12 @@ class small_map {
 
   V& at(std::string_view key) {
     auto it = find(key);
-    if (it == end()) throw std::out_of_range("small_map::at: no key '" + std::string(key) + "'");
+    if (it == end()) throw std::out_of_range("small_map::at: no key " + quoted(key));
     return it->second;
   }
   const V& at(std::string_view key) const {
     auto it = find(key);
-    if (it == end()) throw std::out_of_range("small_map::at: no key '" + std::string(key) + "'");
+    if (it == end()) throw std::out_of_range("small_map::at: no key " + quoted(key));
     return it->second;
   }
 

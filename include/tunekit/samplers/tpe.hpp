@@ -228,7 +228,7 @@ class tpe_sampler {
     distribution dist;
     kind k;
     std::vector<double> value;         ///< per finished trial: coordinate, NaN if absent/unusable
-    std::vector<std::uint32_t> sorted;  ///< trials with a value, by value (numeric only)
+    std::vector<std::pair<double, std::uint32_t>> sorted;  ///< (value, trial) with a value, sorted (numeric only)
     std::size_t scanned = 0;
     constant_cache above;  ///< univariate bad-trial kernels
   };
@@ -348,8 +348,7 @@ class tpe_sampler {
         ++n_usable_;
       }
     }
-    std::sort(ranking_.begin() + old_size, ranking_.end());
-    std::inplace_merge(ranking_.begin(), ranking_.begin() + old_size, ranking_.end());
+    merge_tail(ranking_, static_cast<std::size_t>(old_size));
   }
 
   /// Optuna's ranking: COMPLETE trials by value, then PRUNED ones by their
@@ -367,6 +366,19 @@ class tpe_sampler {
                        std::isnan(value) ? std::numeric_limits<double>::infinity() : sign_ * value};
     }
     return std::nullopt;
+  }
+
+  /// Sorts the new tail [old_size, end) of a sorted vector into place: a few
+  /// new entries are inserted one by one, many are sorted and merged.
+  template <class T>
+  static void merge_tail(std::vector<T>& v, std::size_t old_size) {
+    const auto mid = v.begin() + static_cast<std::ptrdiff_t>(old_size);
+    if (v.size() - old_size <= 8) {
+      for (auto it = mid; it != v.end(); ++it) std::rotate(std::upper_bound(v.begin(), it, *it), it, it + 1);
+      return;
+    }
+    std::sort(mid, v.end());
+    std::inplace_merge(v.begin(), mid, v.end());
   }
 
   bool tpe_ready() const noexcept {
@@ -427,14 +439,9 @@ class tpe_sampler {
       double v = std::numeric_limits<double>::quiet_NaN();
       if (rank_key(t)) v = observe(col->dist, t, name);
       col->value.push_back(v);
-      if (col->k != kind::categorical && !std::isnan(v)) col->sorted.push_back(static_cast<std::uint32_t>(col->scanned));
+      if (col->k != kind::categorical && !std::isnan(v)) col->sorted.emplace_back(v, static_cast<std::uint32_t>(col->scanned));
     }
-    // Kept sorted by value (ties by trial) incrementally, as the ranking is.
-    auto by_value = [col](std::uint32_t a, std::uint32_t b) {
-      return col->value[a] < col->value[b] || (col->value[a] == col->value[b] && a < b);
-    };
-    std::sort(col->sorted.begin() + old_size, col->sorted.end(), by_value);
-    std::inplace_merge(col->sorted.begin(), col->sorted.begin() + old_size, col->sorted.end(), by_value);
+    merge_tail(col->sorted, static_cast<std::size_t>(old_size));  // by value, ties by trial
     return *col;
   }
 
@@ -527,27 +534,27 @@ class tpe_sampler {
     // g(x): the other ranked trials, gathered in value order from the
     // column's incremental sort; weights by chronological rank.
     {
+      // Chronological rank among the bad trials holding the parameter (no_id: not one).
       rank_of_.resize(scanned_);
       std::uint32_t r = 0;
       for (std::size_t id = 0; id < scanned_; ++id)
-        if (!in_below_[id] && !std::isnan(col.value[id])) rank_of_[id] = r++;
+        rank_of_[id] = !in_below_[id] && !std::isnan(col.value[id]) ? r++ : no_id;
       const std::size_t n_above = r + running_.size();
       const auto& w = weights_checked(static_cast<std::int64_t>(n_above));
       pairs_.resize(n_above);
       obs_pair* out = pairs_.data();
       if (k == kind::categorical) {
         for (std::size_t id = 0; id < scanned_; ++id)
-          if (!in_below_[id] && !std::isnan(col.value[id]))
-            *out++ = {col.value[id], w[rank_of_[id]], static_cast<std::uint32_t>(id)};
+          if (rank_of_[id] != no_id) *out++ = {col.value[id], w[rank_of_[id]], static_cast<std::uint32_t>(id)};
         for (std::size_t i = 0; i < running_.size(); ++i) *out++ = {running_[i], w[r + i], no_id};
       } else {
         std::sort(running_.begin(), running_.end());
         std::size_t ri = 0;
-        for (auto id : col.sorted) {
-          if (in_below_[id]) continue;
-          const double v = col.value[id];
+        for (const auto& [v, id] : col.sorted) {
+          const std::uint32_t rank = rank_of_[id];
+          if (rank == no_id) continue;  // a good trial
           for (; ri < running_.size() && running_[ri] < v; ++ri) *out++ = {running_[ri], w[r + ri], no_id};
-          *out++ = {v, w[rank_of_[id]], id};
+          *out++ = {v, w[rank], id};
         }
         for (; ri < running_.size(); ++ri) *out++ = {running_[ri], w[r + ri], no_id};
       }
@@ -562,6 +569,8 @@ class tpe_sampler {
   }
 
   struct obs_pair {
+    obs_pair() noexcept {}  // left uninitialised: scratch filled right after resize
+    obs_pair(double v, double w, std::uint32_t i) noexcept : value(v), weight(w), id(i) {}
     double value, weight;
     std::uint32_t id;
   };
@@ -607,7 +616,11 @@ class tpe_sampler {
       ++i;
     }
     detail::tpe::neighbour_widths(m.mu, options_.consider_endpoints, m.sigma);
-    const double lo = min_sigma(total);
+    const double lo = min_sigma(total), inv_lo = 1.0 / lo;
+    // Kernels at the floor width more than 8.5 widths from both ends have
+    // all their mass inside [0, 1] (to 1e-17): one shared constant, no erfc.
+    const double interior = k == kind::continuous ? -std::log(lo) - detail::tpe::log_sqrt_2pi : 0.0;
+    const double edge = 8.5 * lo;
     pe.base.resize(total);
     for (std::size_t i = 0, j = 0; j < total; ++j) {
       if (j == prior_at) {
@@ -616,10 +629,17 @@ class tpe_sampler {
         pe.base[j] = kernel_constant(k, 0.5, 1.0);
         continue;
       }
-      const double s = std::clamp(m.sigma[j], lo, 1.0);
-      m.sigma[j] = s;
-      m.inv_sigma[j] = 1.0 / s;
-      pe.base[j] = cached_constant(cache, obs[i].id, k, m.mu[j], s);
+      const double mu = m.mu[j];
+      if (m.sigma[j] <= lo) {
+        m.sigma[j] = lo;
+        m.inv_sigma[j] = inv_lo;
+        pe.base[j] = mu > edge && mu < 1.0 - edge ? interior : cached_constant(cache, obs[i].id, k, mu, lo);
+      } else {
+        const double s = std::min(m.sigma[j], 1.0);
+        m.sigma[j] = s;
+        m.inv_sigma[j] = 1.0 / s;
+        pe.base[j] = cached_constant(cache, obs[i].id, k, mu, s);
+      }
       ++i;
     }
     set_weights(pe, raw_, prior_at);
