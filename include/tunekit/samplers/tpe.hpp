@@ -211,6 +211,17 @@ class tpe_sampler {
     const distribution* dist;
   };
 
+  /// A data-dependent kernel width held fixed while the number of
+  /// observations stays within 1/16 of the number it was computed for, so
+  /// that the normalisers of a large estimator stay cached.
+  struct frozen_width {
+    std::vector<double> sigma;
+    std::size_t n = 0;
+    bool stale(std::size_t now, std::size_t dims) const noexcept {
+      return now < 64 || sigma.size() != dims || 16 * now > 17 * n || 16 * now < 15 * n;
+    }
+  };
+
   /// Per-trial normaliser cache: the kernel constant (log of 1 / (width ·
   /// mass on [0, 1])) for the width it was computed with.
   struct constant_cache {
@@ -231,14 +242,14 @@ class tpe_sampler {
     std::vector<std::pair<double, std::uint32_t>> sorted;  ///< (value, trial) with a value, sorted (numeric only)
     std::size_t scanned = 0;
     constant_cache above;  ///< univariate bad-trial kernels
+    frozen_width above_width;
   };
 
   /// Caches of one multivariate group.
   struct group_state {
     std::vector<std::pair<std::string, distribution>> dims;
     std::vector<constant_cache> above;  ///< per dimension
-    std::vector<double> above_sigma;    ///< frozen bandwidth per dimension
-    std::size_t above_epoch_n = 0;
+    frozen_width above_width;
   };
 
   struct rank_entry {
@@ -528,7 +539,7 @@ class tpe_sampler {
       const auto& w = weights_checked(static_cast<std::int64_t>(obs_ids_.size()));
       pairs_.clear();
       for (std::size_t i = 0; i < obs_ids_.size(); ++i) pairs_.push_back({col.value[obs_ids_[i]], w[i], no_id});
-      build_univariate(below_, pairs_, k, d, nullptr);
+      build_univariate(below_, pairs_, k, d, nullptr, nullptr);
     }
 
     // g(x): the other ranked trials, gathered in value order from the
@@ -560,7 +571,7 @@ class tpe_sampler {
       }
       col.above.fit(scanned_);
       above_.dims.assign(1, {});
-      build_univariate(above_, pairs_, k, d, &col.above, /*sorted=*/true);
+      build_univariate(above_, pairs_, k, d, &col.above, &col.above_width, /*sorted=*/true);
     }
 
     const distribution* dists[] = {&d};
@@ -577,7 +588,7 @@ class tpe_sampler {
 
   /// A one-parameter estimator from (value, weight) pairs plus the prior.
   void build_univariate(detail::tpe::parzen_estimator& pe, std::vector<obs_pair>& obs, kind k, const distribution& d,
-                        constant_cache* cache, bool sorted = false) const {
+                        constant_cache* cache, frozen_width* frozen, bool sorted = false) {
     auto& m = pe.dims[0];
     m.k = k;
     const std::size_t n = obs.size();
@@ -615,10 +626,27 @@ class tpe_sampler {
       raw_[i] = obs[i].weight;
       ++i;
     }
-    detail::tpe::neighbour_widths(m.mu, options_.consider_endpoints, m.sigma);
-    const double lo = min_sigma(total), inv_lo = 1.0 / lo;
-    // Kernels at the floor width more than 8.5 widths from both ends have
-    // all their mass inside [0, 1] (to 1e-17): one shared constant, no erfc.
+    if (options_.bandwidth == tpe_bandwidth::scott) {
+      if (!frozen || frozen->stale(n, 1)) {
+        values_.resize(n);
+        for (std::size_t i = 0; i < n; ++i) values_[i] = obs[i].value;
+        const double w = scott_width(values_, n, 1);
+        if (frozen) {
+          frozen->sigma.assign(1, w);
+          frozen->n = n;
+        }
+        std::fill(m.sigma.begin(), m.sigma.end(), w);
+      } else {
+        std::fill(m.sigma.begin(), m.sigma.end(), frozen->sigma[0]);
+      }
+    } else {
+      detail::tpe::neighbour_widths(m.mu, options_.consider_endpoints, m.sigma);
+    }
+    // Most kernels share the narrowest width (the floor, or Scott's width):
+    // those more than 8.5 widths from both ends have all their mass inside
+    // [0, 1] (to 1e-17), hence one shared constant and no erfc.
+    const double lo = std::max(min_sigma(total), std::min(1.0, *std::min_element(m.sigma.begin(), m.sigma.end())));
+    const double inv_lo = 1.0 / lo;
     const double interior = k == kind::continuous ? -std::log(lo) - detail::tpe::log_sqrt_2pi : 0.0;
     const double edge = 8.5 * lo;
     pe.base.resize(total);
@@ -682,14 +710,9 @@ class tpe_sampler {
     const std::size_t n_running = running_rows_.size() / D;
 
     build_joint(below_, obs_ids_, {}, 0, dims, nullptr);
-    const std::size_t n_above = above_ids_.size() + n_running;
     gs.above.resize(D);
     for (auto& c : gs.above) c.fit(scanned_);
-    // The bad trials' bandwidth is refreshed when their number moves by more
-    // than 1/16 (always while there are few): their normalisers then stay cached.
-    const bool refresh = n_above < 64 || gs.above_sigma.size() != D ||
-                         16 * n_above > 17 * gs.above_epoch_n || 16 * n_above < 15 * gs.above_epoch_n;
-    build_joint(above_, above_ids_, running_rows_, n_running, dims, &gs, refresh);
+    build_joint(above_, above_ids_, running_rows_, n_running, dims, &gs);
 
     std::vector<const distribution*> dists;
     for (const auto& r : dims) dists.push_back(r.dist);
@@ -698,58 +721,67 @@ class tpe_sampler {
     for (std::size_t d = 0; d < D; ++d) out.insert_or_assign(dims[d].name, chosen[d]);
   }
 
+  /// Scott's rule (Scott 1992; Silverman 1986, the normal reference rule in
+  /// D dimensions): (4 / (D + 2))^(1/(D+4)) · spread · n^(-1/(D+4)), with
+  /// spread = min(standard deviation, interquartile range / 1.349). Falls
+  /// back to the fixed rule when the spread is 0 (fewer than two distinct values).
+  /// Reorders `v` (first n entries).
+  static double scott_width(std::vector<double>& v, std::size_t n, std::size_t D) {
+    const double d = static_cast<double>(D);
+    const double scale = std::pow(static_cast<double>(std::max<std::size_t>(n, 1)), -1.0 / (d + 4.0));
+    if (n < 2) return 0.2 * scale;
+    double mean = 0;
+    for (std::size_t i = 0; i < n; ++i) mean += v[i];
+    mean /= static_cast<double>(n);
+    double var = 0;
+    for (std::size_t i = 0; i < n; ++i) var += (v[i] - mean) * (v[i] - mean);
+    const double sd = std::sqrt(var / static_cast<double>(n - 1));
+    const auto begin = v.begin(), end = v.begin() + static_cast<std::ptrdiff_t>(n);
+    const auto q1 = begin + static_cast<std::ptrdiff_t>((n - 1) / 4), q3 = begin + static_cast<std::ptrdiff_t>(3 * (n - 1) / 4);
+    std::nth_element(begin, q3, end);
+    std::nth_element(begin, q1, q3);
+    const double iqr = *q3 - *q1;
+    const double spread = iqr > 0 ? std::min(sd, iqr / 1.349) : sd;
+    if (!(spread > 0)) return 0.2 * scale;
+    return std::pow(4.0 / (d + 2.0), 1.0 / (d + 4.0)) * spread * scale;
+  }
+
   /// Widths of a joint estimator's numeric kernels, per dimension.
   void joint_widths(std::span<const dim_ref> dims, std::span<const std::uint32_t> ids,
-                    std::span<const double> running, std::size_t n_running, std::vector<double>& sigma) const {
+                    std::span<const double> running, std::size_t n_running, std::vector<double>& sigma) {
     const std::size_t D = dims.size(), n = ids.size() + n_running;
-    const double scale = std::pow(static_cast<double>(std::max<std::size_t>(n, 1)), -1.0 / (static_cast<double>(D) + 4.0));
-    sigma.assign(D, 0.2 * scale);
-    if (options_.bandwidth != tpe_bandwidth::scott || n < 2) return;
-    std::vector<double> v;
+    const double fixed = 0.2 * std::pow(static_cast<double>(std::max<std::size_t>(n, 1)), -1.0 / (static_cast<double>(D) + 4.0));
+    sigma.assign(D, fixed);
+    if (options_.bandwidth != tpe_bandwidth::scott) return;
     for (std::size_t d = 0; d < D; ++d) {
       if (cols_[d]->k == kind::categorical) continue;
-      v.clear();
-      for (auto id : ids) v.push_back(cols_[d]->value[id]);
-      for (std::size_t r = 0; r < n_running; ++r) v.push_back(running[r * D + d]);
-      double mean = 0;
-      for (double x : v) mean += x;
-      mean /= static_cast<double>(v.size());
-      double var = 0;
-      for (double x : v) var += (x - mean) * (x - mean);
-      const double sd = std::sqrt(var / static_cast<double>(v.size() - 1));
-      std::sort(v.begin(), v.end());
-      auto quantile = [&](double q) {
-        const double pos = q * static_cast<double>(v.size() - 1);
-        const auto lo = static_cast<std::size_t>(pos);
-        const std::size_t hi = std::min(lo + 1, v.size() - 1);
-        return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-      };
-      const double iqr = quantile(0.75) - quantile(0.25);
-      double spread = iqr > 0 ? std::min(sd, iqr / 1.349) : sd;
-      if (!(spread > 0)) spread = 0.2;  // all equal: fall back to the fixed rule
-      sigma[d] = spread * scale;
+      values_.clear();
+      for (auto id : ids) values_.push_back(cols_[d]->value[id]);
+      for (std::size_t r = 0; r < n_running; ++r) values_.push_back(running[r * D + d]);
+      sigma[d] = scott_width(values_, values_.size(), D);
     }
   }
 
   void build_joint(detail::tpe::parzen_estimator& pe, std::span<const std::uint32_t> ids,
                    std::span<const double> running, std::size_t n_running, std::span<const dim_ref> dims,
-                   group_state* gs, bool refresh = true) const {
+                   group_state* gs) {
     const std::size_t D = dims.size(), n_fin = ids.size(), n = n_fin + n_running, total = n + 1;
     pe.clear_windows();
     pe.dims.resize(D);
     pe.base.assign(total, 0.0);
     const auto& w = weights_checked(static_cast<std::int64_t>(n));
     raw_.assign(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(n));
-    std::vector<double> fresh;
-    const std::vector<double>* sigma = &fresh;
-    if (!gs || refresh) {
-      joint_widths(dims, ids, running, n_running, fresh);
+    // The bad trials' widths are refreshed when their number moves by more
+    // than 1/16 (always while there are few): their normalisers then stay cached.
+    const std::vector<double>* sigma = &widths_;
+    if (!gs || gs->above_width.stale(n, D)) {
+      joint_widths(dims, ids, running, n_running, widths_);
       if (gs) {
-        gs->above_sigma = fresh;
-        gs->above_epoch_n = n;
+        gs->above_width.sigma = widths_;
+        gs->above_width.n = n;
       }
     } else {
-      sigma = &gs->above_sigma;
+      sigma = &gs->above_width.sigma;
     }
     const double lo = min_sigma(total);
     for (std::size_t d = 0; d < D; ++d) {
@@ -820,7 +852,7 @@ class tpe_sampler {
   // Scratch, reused between asks (no allocation per candidate).
   detail::tpe::parzen_estimator below_, above_;
   detail::tpe::candidates cand_;
-  std::vector<double> ll_, chosen_, running_, running_rows_;
+  std::vector<double> ll_, chosen_, running_, running_rows_, values_, widths_;
   std::vector<std::uint32_t> obs_ids_, above_ids_, rank_of_;
   std::vector<obs_pair> pairs_;
   std::vector<column*> cols_;
