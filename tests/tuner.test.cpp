@@ -111,6 +111,11 @@ TEST_CASE("tuner: optimize runs exactly n_trials with unique numbers", "[tuner]"
   auto objective = [&](tunekit::trial& t) {
     probe.enter();
     ++calls;
+    // Trial 0 waits (bounded) for a second one to start, so that overlap is
+    // observed even on a loaded machine, unless the tuner serialises trials.
+    const auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (n_jobs > 1 && t.number() == 0 && probe.now < 2 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(100us);
     std::this_thread::sleep_for(1ms);
     probe.leave();
     return square(t);
@@ -190,8 +195,9 @@ TEST_CASE("tuner: stop() from a callback ends the run", "[tuner]") {
   const int n_jobs = GENERATE(1, 2);
   INFO("n_jobs = " << n_jobs);
   tunekit::tuner tuner{tunekit::random_sampler{{.seed = 4}}};
-  auto stopper = [&](const tunekit::study_view&, const tunekit::frozen_trial& t) {
-    if (t.number == 4) tuner.stop();
+  int seen = 0;  // callbacks never run concurrently
+  auto stopper = [&](const tunekit::study_view&, const tunekit::frozen_trial&) {
+    if (++seen == 5) tuner.stop();
   };
   const auto summary = tuner.optimize(square, {.n_trials = 100, .n_jobs = n_jobs, .callbacks = {stopper}});
   CHECK(summary.reason == tunekit::stop_reason::stopped);
@@ -732,17 +738,23 @@ TEST_CASE("tuner: wall and CPU time of each trial are recorded", "[tuner]") {
     CHECK(*t.duration_seconds() >= t.resources.wall_seconds * 0.9);
   }
 
-  // With n_jobs > 1 the CPU time is the trial's own thread's, not the process's.
+  // With n_jobs > 1 the CPU time is the trial's own thread's, not the
+  // process's: two trials burn 0.05 s each at the same time; process CPU
+  // over either trial would be ~0.1 s.
   tunekit::tuner parallel;
+  std::atomic<int> started{0};
   parallel.optimize(
-      [](tunekit::trial&) {
-        burn_cpu(0.02);
+      [&](tunekit::trial&) {
+        ++started;
+        const auto deadline = std::chrono::steady_clock::now() + 2s;
+        while (started < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(100us);
+        burn_cpu(0.05);
         return 0.0;
       },
-      {.n_trials = 4, .n_jobs = 2});
+      {.n_trials = 2, .n_jobs = 2});
   for (const auto& t : parallel.trials()) {
-    CHECK(t.resources.cpu_seconds >= 0.02);
-    CHECK(t.resources.cpu_seconds < 0.2);
+    CHECK(t.resources.cpu_seconds >= 0.05);
+    CHECK(t.resources.cpu_seconds < 0.08);
   }
 }
 

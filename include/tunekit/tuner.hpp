@@ -135,6 +135,12 @@ inline std::string fresh_study_name() {
   return name;
 }
 
+/// True when Space is `space<T>` (so define-by-run tuners have no typed enqueue).
+template <class Space, class T>
+struct is_value_of_space : std::false_type {};
+template <class U, class T>
+struct is_value_of_space<space<U>, T> : std::is_same<U, T> {};
+
 template <class S>
 concept has_after_trial = requires(S& s, const study_view& v, const frozen_trial& t) { s.after_trial(v, t); };
 template <class S>
@@ -280,7 +286,7 @@ class tuner : private detail::trial_host {
 
   /// Queues a typed configuration (typed tuners only).
   template <class T>
-    requires(typed && std::is_same_v<T, typename Space::value_type>)
+    requires detail::is_value_of_space<Space, T>::value
   void enqueue(const T& params) {
     enqueue(space_.to_values(params));
   }

@@ -51,6 +51,7 @@ param_binding<T> float_param(std::string name, M T::*member, double low, double 
   float_distribution d(low, high, options, name);
   return {std::move(name), d, [member](T& t, double x) { t.*member = static_cast<M>(x); },
           [member, d](const T& t) {
+            (void)d;  // used only for members narrower than double
             const double x = static_cast<double>(t.*member);
             if constexpr (std::numeric_limits<M>::digits < std::numeric_limits<double>::digits) {
               // A float member holds a valid value rounded (0.1f, or a bound

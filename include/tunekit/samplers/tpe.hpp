@@ -439,7 +439,7 @@ class tpe_sampler {
     for (auto& c : it->second)
       if (c->dist == d) col = c.get();
     if (!col) {
-      it->second.push_back(std::make_unique<column>(column{d, detail::tpe::kind_of(d), {}, {}, 0, {}}));
+      it->second.push_back(std::make_unique<column>(column{d, detail::tpe::kind_of(d), {}, {}, 0, {}, {}}));
       col = it->second.back().get();
     }
     if (col->scanned == scanned_) return *col;
