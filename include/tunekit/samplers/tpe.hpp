@@ -111,7 +111,7 @@ struct tpe_sampler_options {
   /// Seed of every draw; unset means a fresh seed from the operating system.
   std::optional<std::uint64_t> seed = std::nullopt;
   /// Multivariate kernel widths (tunekit's choice, measured on the quality suite).
-  tpe_bandwidth bandwidth = tpe_bandwidth::fixed;
+  tpe_bandwidth bandwidth = tpe_bandwidth::scott;
   /// Floor of every kernel's width as a fraction of the range when
   /// `consider_magic_clip` is on; Optuna's 1/min(100, m + 1) is
   /// max(0.01, 1/(m + 1)^1).
@@ -121,6 +121,7 @@ struct tpe_sampler_options {
   /// If set, categorical kernels are Aitchison-Aitken with this mass spread
   /// over the unobserved choices; else Optuna's kernel (prior_weight / (n + 1)).
   std::optional<double> categorical_prior_weight = std::nullopt;
+  bool xx_sigma_weighted = false;  // EXPERIMENT
 };
 
 /// Tree-structured Parzen Estimator sampler (Bergstra et al. 2011; see the
@@ -242,7 +243,6 @@ class tpe_sampler {
     std::vector<std::pair<double, std::uint32_t>> sorted;  ///< (value, trial) with a value, sorted (numeric only)
     std::size_t scanned = 0;
     constant_cache above;  ///< univariate bad-trial kernels
-    frozen_width above_width;
   };
 
   /// Caches of one multivariate group.
@@ -439,7 +439,7 @@ class tpe_sampler {
     for (auto& c : it->second)
       if (c->dist == d) col = c.get();
     if (!col) {
-      it->second.push_back(std::make_unique<column>(column{d, detail::tpe::kind_of(d), {}, {}, 0, {}, {}}));
+      it->second.push_back(std::make_unique<column>(column{d, detail::tpe::kind_of(d), {}, {}, 0, {}}));
       col = it->second.back().get();
     }
     if (col->scanned == scanned_) return *col;
@@ -487,9 +487,9 @@ class tpe_sampler {
   }
 
   /// log(1 / (width · mass on [0, 1])) of a numeric kernel (without log √2π).
-  static double kernel_constant(kind k, double mu, double sigma) {
+  double kernel_constant(kind k, double mu, double sigma) const {
     const double z = detail::tpe::log_normaliser(mu, sigma);
-    return k == kind::continuous ? -std::log(sigma) - z - detail::tpe::log_sqrt_2pi : -z;
+    return k == kind::continuous ? (options_.xx_sigma_weighted ? 0.0 : -std::log(sigma)) - z - detail::tpe::log_sqrt_2pi : -z;
   }
 
   double cached_constant(constant_cache* cache, std::uint32_t id, kind k, double mu, double sigma) const {
@@ -539,7 +539,7 @@ class tpe_sampler {
       const auto& w = weights_checked(static_cast<std::int64_t>(obs_ids_.size()));
       pairs_.clear();
       for (std::size_t i = 0; i < obs_ids_.size(); ++i) pairs_.push_back({col.value[obs_ids_[i]], w[i], no_id});
-      build_univariate(below_, pairs_, k, d, nullptr, nullptr);
+      build_univariate(below_, pairs_, k, d, nullptr);
     }
 
     // g(x): the other ranked trials, gathered in value order from the
@@ -571,7 +571,7 @@ class tpe_sampler {
       }
       col.above.fit(scanned_);
       above_.dims.assign(1, {});
-      build_univariate(above_, pairs_, k, d, &col.above, &col.above_width, /*sorted=*/true);
+      build_univariate(above_, pairs_, k, d, &col.above, /*sorted=*/true);
     }
 
     const distribution* dists[] = {&d};
@@ -588,7 +588,7 @@ class tpe_sampler {
 
   /// A one-parameter estimator from (value, weight) pairs plus the prior.
   void build_univariate(detail::tpe::parzen_estimator& pe, std::vector<obs_pair>& obs, kind k, const distribution& d,
-                        constant_cache* cache, frozen_width* frozen, bool sorted = false) {
+                        constant_cache* cache, bool sorted = false) {
     auto& m = pe.dims[0];
     m.k = k;
     const std::size_t n = obs.size();
@@ -626,28 +626,12 @@ class tpe_sampler {
       raw_[i] = obs[i].weight;
       ++i;
     }
-    if (options_.bandwidth == tpe_bandwidth::scott) {
-      if (!frozen || frozen->stale(n, 1)) {
-        values_.resize(n);
-        for (std::size_t i = 0; i < n; ++i) values_[i] = obs[i].value;
-        const double w = scott_width(values_, n, 1);
-        if (frozen) {
-          frozen->sigma.assign(1, w);
-          frozen->n = n;
-        }
-        std::fill(m.sigma.begin(), m.sigma.end(), w);
-      } else {
-        std::fill(m.sigma.begin(), m.sigma.end(), frozen->sigma[0]);
-      }
-    } else {
-      detail::tpe::neighbour_widths(m.mu, options_.consider_endpoints, m.sigma);
-    }
-    // Most kernels share the narrowest width (the floor, or Scott's width):
-    // those more than 8.5 widths from both ends have all their mass inside
-    // [0, 1] (to 1e-17), hence one shared constant and no erfc.
-    const double lo = std::max(min_sigma(total), std::min(1.0, *std::min_element(m.sigma.begin(), m.sigma.end())));
-    const double inv_lo = 1.0 / lo;
-    const double interior = k == kind::continuous ? -std::log(lo) - detail::tpe::log_sqrt_2pi : 0.0;
+    detail::tpe::neighbour_widths(m.mu, options_.consider_endpoints, m.sigma);
+    // Most kernels of a large estimator sit at the floor width: those more
+    // than 8.5 widths from both ends have all their mass inside [0, 1] (to
+    // 1e-17), hence one shared constant and no erfc.
+    const double lo = min_sigma(total), inv_lo = 1.0 / lo;
+    const double interior = k == kind::continuous ? (options_.xx_sigma_weighted ? 0.0 : -std::log(lo)) - detail::tpe::log_sqrt_2pi : 0.0;
     const double edge = 8.5 * lo;
     pe.base.resize(total);
     for (std::size_t i = 0, j = 0; j < total; ++j) {
