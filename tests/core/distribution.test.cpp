@@ -127,7 +127,7 @@ TEST_CASE("from_unit always returns a value the distribution contains", "[core][
   }
 }
 
-TEST_CASE("from_unit of a coordinate outside [0, 1] still gives a valid value", "[core][distribution]") {
+TEST_CASE("from_unit of a coordinate outside the unit interval still gives a valid value", "[core][distribution]") {
   // Model-based samplers can step slightly outside the cube; garbage in must
   // not become an invalid parameter (or undefined behaviour) out.
   tk::random_engine rng(7);

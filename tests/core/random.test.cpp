@@ -118,7 +118,7 @@ TEST_CASE("random_engine is deterministic per seed", "[core][random]") {
   STATIC_REQUIRE(u < 1.0);
 }
 
-TEST_CASE("uniform() is uniform on [0, 1)", "[core][random]") {
+TEST_CASE("uniform() is uniform on the half-open unit interval", "[core][random]") {
   tk::random_engine e(20240611);
   double lo = 1, hi = 0, sum = 0, sum2 = 0;
   std::vector<double> counts(20, 0.0);

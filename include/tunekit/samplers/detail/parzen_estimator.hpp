@@ -313,13 +313,6 @@ class parzen_estimator {
 
   /// log of a kernel's mass on the cell [lo, hi] (before its normaliser).
   static double log_cell_mass(double lo, double hi, double mu, double inv) noexcept {
-    const double cells = (hi - lo) * inv;
-    if (cells < 1e-2) {
-      // The cell is narrow against the kernel: midpoint rule with its
-      // second-order correction (relative error < 1e-10), no erfc.
-      const double z = (0.5 * (lo + hi) - mu) * inv;
-      return std::log(cells) - 0.5 * z * z - log_sqrt_2pi + std::log1p((z * z - 1.0) * cells * cells / 24.0);
-    }
     return log_gauss_mass((lo - mu) * inv, (hi - mu) * inv);
   }
 
