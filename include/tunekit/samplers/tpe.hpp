@@ -122,6 +122,7 @@ struct tpe_sampler_options {
   /// over the unobserved choices; else Optuna's kernel (prior_weight / (n + 1)).
   std::optional<double> categorical_prior_weight = std::nullopt;
   bool xx_sigma_weighted = false;  // EXPERIMENT
+  int xx_shared_floor = 0;  // EXPERIMENT 1: g floor = l floor
 };
 
 /// Tree-structured Parzen Estimator sampler (Bergstra et al. 2011; see the
@@ -540,6 +541,7 @@ class tpe_sampler {
       pairs_.clear();
       for (std::size_t i = 0; i < obs_ids_.size(); ++i) pairs_.push_back({col.value[obs_ids_[i]], w[i], no_id});
       build_univariate(below_, pairs_, k, d, nullptr);
+      shared_floor_ = options_.xx_shared_floor ? min_sigma(pairs_.size() + 1) : 0.0;
     }
 
     // g(x): the other ranked trials, gathered in value order from the
@@ -630,7 +632,7 @@ class tpe_sampler {
     // Most kernels of a large estimator sit at the floor width: those more
     // than 8.5 widths from both ends have all their mass inside [0, 1] (to
     // 1e-17), hence one shared constant and no erfc.
-    const double lo = min_sigma(total), inv_lo = 1.0 / lo;
+    const double lo = std::max(min_sigma(total), cache ? shared_floor_ : 0.0), inv_lo = 1.0 / lo;
     const double interior = k == kind::continuous ? (options_.xx_sigma_weighted ? 0.0 : -std::log(lo)) - detail::tpe::log_sqrt_2pi : 0.0;
     const double edge = 8.5 * lo;
     pe.base.resize(total);
@@ -837,6 +839,7 @@ class tpe_sampler {
   detail::tpe::parzen_estimator below_, above_;
   detail::tpe::candidates cand_;
   std::vector<double> ll_, chosen_, running_, running_rows_, values_, widths_;
+  double shared_floor_ = 0;
   std::vector<std::uint32_t> obs_ids_, above_ids_, rank_of_;
   std::vector<obs_pair> pairs_;
   std::vector<column*> cols_;

@@ -160,7 +160,7 @@ class parzen_estimator {
   /// This turns O(N) per point into O(kernels near the point + wide kernels + log N).
   void index_windows() {
     windowed_ = false;
-    if (dims.size() != 1 || dims[0].k == kind::categorical || weight.size() < 128) return;
+    if (dims.size() != 1 || dims[0].k == kind::categorical || weight.size() < 64) return;
     const dim_model& m = dims[0];
     floor_ = *std::min_element(m.sigma.begin(), m.sigma.end());
     wide_.clear();
