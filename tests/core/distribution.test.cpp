@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/require_invalid.hpp"
+
 #include <tunekit/core/random.hpp>
 
 #include <cmath>
@@ -21,12 +23,6 @@ constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
 constexpr double inf_v = std::numeric_limits<double>::infinity();
 
 // Both the type and the text of an exception; Catch 2 checks them separately.
-#define REQUIRE_INVALID(expr, matcher)                     \
-  do {                                                     \
-    REQUIRE_THROWS_AS(expr, tk::invalid_argument);         \
-    REQUIRE_THROWS_WITH(expr, matcher);                    \
-  } while (false)
-
 double pow10(double e) { return std::pow(10.0, e); }
 
 // Random distributions of every kind, drawn from a pinned seed. Bounds span

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/require_invalid.hpp"
+
 #include <tunekit/tuner.hpp>
 
 #include <cmath>
@@ -16,12 +18,6 @@ namespace tk = tunekit;
 using Catch::Contains;
 
 namespace {
-
-#define REQUIRE_INVALID(expr, matcher)             \
-  do {                                             \
-    REQUIRE_THROWS_AS(expr, tk::invalid_argument); \
-    REQUIRE_THROWS_WITH(expr, matcher);            \
-  } while (false)
 
 tk::tuner<tk::define_by_run, tk::random_sampler, tk::nop_scheduler, tk::memory_storage> make_tuner(
     std::uint64_t seed = 1) {

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/require_invalid.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -16,12 +18,6 @@ namespace tk = tunekit;
 using Catch::Contains;
 
 namespace {
-
-#define REQUIRE_INVALID(expr, matcher)             \
-  do {                                             \
-    REQUIRE_THROWS_AS(expr, tk::invalid_argument); \
-    REQUIRE_THROWS_WITH(expr, matcher);            \
-  } while (false)
 
 constexpr std::array<tk::direction, 1> minimize{tk::direction::minimize};
 
