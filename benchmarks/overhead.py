@@ -101,17 +101,26 @@ def main(argv=None):
     ap.add_argument("--optuna-reps", type=int, default=200)
     ap.add_argument("--optuna-max-seconds", type=float, default=120.0)
     ap.add_argument("--save", help="directory to write the raw outputs to")
+    ap.add_argument("--load", help="print the tables from a --save directory instead of measuring")
     ap.add_argument("extra", nargs="*", help="more arguments for the benchmark binary")
     args = ap.parse_args(argv)
 
     samplers = [s.strip() for s in args.samplers.split(",") if s.strip()]
     ns = [int(n) for n in args.n.split(",") if n.strip()]
     started = time.strftime("%Y-%m-%d %H:%M:%S")
-    tk_cmd, tk_report = run_tunekit(args.binary, samplers, ns, args.repetitions, args.min_time,
-                                    args.extra)
-    op_cmd, op_records = run_optuna(args.python, samplers, ns, args.optuna_reps,
-                                    args.optuna_max_seconds)
-    if args.save:
+    if args.load:
+        with open(os.path.join(args.load, "tunekit_benchmarks.json")) as f:
+            tk_report = json.load(f)
+        with open(os.path.join(args.load, "optuna_ask_tell.jsonl")) as f:
+            op_records = [json.loads(line) for line in f if line.strip()]
+        started = tk_report.get("context", {}).get("date", "saved run")
+        tk_cmd, op_cmd = ["(loaded from", args.load + ")"], ["(loaded from", args.load + ")"]
+    else:
+        tk_cmd, tk_report = run_tunekit(args.binary, samplers, ns, args.repetitions,
+                                        args.min_time, args.extra)
+        op_cmd, op_records = run_optuna(args.python, samplers, ns, args.optuna_reps,
+                                        args.optuna_max_seconds)
+    if args.save and not args.load:
         os.makedirs(args.save, exist_ok=True)
         with open(os.path.join(args.save, "tunekit_benchmarks.json"), "w") as f:
             json.dump(tk_report, f, indent=1)

@@ -142,10 +142,10 @@ constexpr sampler_entry samplers[] = {
        return run_study(f, n, tunekit::grid_sampler{grid_for(f, n, seed)});
      }},
     {"tpe", [](const tt::test_function& f, std::uint64_t seed, int n) {
-       return run_study(f, n, tunekit::tpe_sampler{{.seed = seed}});
+       return run_study(f, n, tunekit::tpe_sampler{{.multivariate = false, .seed = seed}});
      }},
     {"tpe-multivariate", [](const tt::test_function& f, std::uint64_t seed, int n) {
-       return run_study(f, n, tunekit::tpe_sampler{{.multivariate = true, .seed = seed}});
+       return run_study(f, n, tunekit::tpe_sampler{{.seed = seed}});
      }},
 };
 

