@@ -11,6 +11,7 @@
 #include "lr/cyclic.hpp"
 #include "lr/exponential.hpp"
 #include "lr/group.hpp"
+#include "lr/lambda.hpp"
 #include "lr/linear.hpp"
 #include "lr/multi_step.hpp"
 #include "lr/one_cycle.hpp"

@@ -74,7 +74,8 @@ TEST_CASE("lr concepts accept our schedules and users' own", "[lr][concepts]") {
                 tk::chainable_lr<tk::cosine_annealing_warm_restarts_lr> && tk::chainable_lr<tk::one_cycle_lr> &&
                 tk::chainable_lr<tk::linear_lr> && tk::chainable_lr<tk::polynomial_lr> &&
                 tk::chainable_lr<tk::constant_lr> && tk::chainable_lr<tk::cyclic_lr> &&
-                tk::chainable_lr<tk::sequential_lr> && tk::chainable_lr<tk::chained_lr>);
+                tk::chainable_lr<tk::sequential_lr> && tk::chainable_lr<tk::chained_lr> &&
+                tk::chainable_lr<tk::lambda_lr> && tk::chainable_lr<tk::multiplicative_lr>);
   static_assert(!tk::chainable_lr<tk::reduce_lr_on_plateau>);
 
   // A user's policy composes with ours: warm-up by ConstantLR, then x0.9 per epoch.
@@ -103,6 +104,9 @@ TEST_CASE("options PyTorch rejects throw invalid_argument naming the option", "[
   REQUIRE_INVALID(tk::constant_lr({.factor = 0, .total_iters = 3}), Contains("'factor'"));
   REQUIRE_INVALID(tk::polynomial_lr({.power = -1}), Contains("'power'"));
   REQUIRE_INVALID(tk::polynomial_lr({.power = not_a_number}), Contains("'power'"));
+
+  REQUIRE_INVALID(tk::lambda_lr(tk::lambda_lr_options{}), Contains("lambda_lr") && Contains("'lr_lambda'"));
+  REQUIRE_INVALID(tk::multiplicative_lr(tk::multiplicative_lr_options{}), Contains("'lr_lambda'"));
 
   // OneCycleLR
   REQUIRE_INVALID(tk::one_cycle_lr({.max_lr = 0.1}), Contains("'total_steps'") && Contains("'epochs'"));

@@ -8,6 +8,7 @@
 
 #include <tunekit/lr.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -32,6 +33,17 @@ inline std::function<double(double)> scale_fn_named(const std::string& name) {
   if (name == "half_pow") return [](double x) { return std::pow(0.5, x); };
   if (name == "inv_sqrt") return [](double x) { return 1.0 / std::sqrt(x + 1.0); };
   throw std::runtime_error("unknown scale_fn " + name);
+}
+
+/// The LambdaLR / MultiplicativeLR functions generate_lr_reference.py names.
+inline std::function<double(std::int64_t)> lr_lambda_named(const std::string& name) {
+  if (name == "warmup_rsqrt")
+    return [](std::int64_t e) {
+      return std::min(static_cast<double>(e + 1) / 10, std::pow(10 / static_cast<double>(e + 1), 0.5));
+    };
+  if (name == "times_0_95") return [](std::int64_t) { return 0.95; };
+  if (name == "alternate") return [](std::int64_t e) { return e % 2 ? 1.1 : 0.8; };
+  throw std::runtime_error("unknown lr_lambda " + name);
 }
 
 /// Reads kwargs, failing on any key the test does not consume (so no
@@ -93,6 +105,9 @@ inline tunekit::any_chainable_lr make_policy(const std::string& cls, const nlohm
   if (cls == "StepLR")
     return tunekit::step_lr{{.step_size = k.integer("step_size", 0), .gamma = k.num("gamma", 0.1)}};
   if (cls == "MultiStepLR") return tunekit::multi_step_lr{{.milestones = k.ints("milestones"), .gamma = k.num("gamma", 0.1)}};
+  if (cls == "LambdaLR") return tunekit::lambda_lr{{.lr_lambda = lr_lambda_named(k.str("lr_lambda", ""))}};
+  if (cls == "MultiplicativeLR")
+    return tunekit::multiplicative_lr{{.lr_lambda = lr_lambda_named(k.str("lr_lambda", ""))}};
   if (cls == "ExponentialLR") return tunekit::exponential_lr{{.gamma = k.num("gamma", NAN)}};
   if (cls == "CosineAnnealingLR")
     return tunekit::cosine_annealing_lr{{.t_max = k.integer("T_max", 0), .eta_min = k.num("eta_min", 0)}};

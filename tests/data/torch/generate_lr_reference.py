@@ -40,6 +40,15 @@ def scale_fns():
     }
 
 
+def lr_lambdas():
+    # Named LambdaLR / MultiplicativeLR functions (a C++ test defines the same ones).
+    return {
+        "warmup_rsqrt": lambda e: min((e + 1) / 10, (10 / (e + 1)) ** 0.5),
+        "times_0_95": lambda e: 0.95,
+        "alternate": lambda e: 1.1 if e % 2 else 0.8,
+    }
+
+
 def build(opt, spec):
     cls = spec["class"]
     if cls == "SequentialLR":
@@ -51,6 +60,8 @@ def build(opt, spec):
     kwargs = dict(spec["kwargs"])
     if "scale_fn" in kwargs:
         kwargs["scale_fn"] = scale_fns()[kwargs["scale_fn"]]
+    if "lr_lambda" in kwargs:
+        kwargs["lr_lambda"] = lr_lambdas()[kwargs["lr_lambda"]]
     return getattr(torch.optim.lr_scheduler, cls)(opt, **kwargs)
 
 
@@ -189,6 +200,16 @@ cases = [
             {"class": "SequentialLR", "schedulers": [s("LinearLR", start_factor=0.1, total_iters=5),
                                                      s("CosineAnnealingLR", T_max=40)], "milestones": [5]},
             s("ExponentialLR", gamma=0.99)]}),
+    run("lambda_warmup_rsqrt", s("LambdaLR", lr_lambda="warmup_rsqrt")),
+    run("multiplicative_alternate", s("MultiplicativeLR", lr_lambda="alternate")),
+    run("chained_multiplicative_cosine",
+        {"class": "ChainedScheduler", "schedulers": [s("MultiplicativeLR", lr_lambda="times_0_95"),
+                                                     s("CosineAnnealingLR", T_max=30)]}),
+    run("sequential_into_lambda_multiplicative",
+        {"class": "SequentialLR", "schedulers": [s("ConstantLR", factor=0.5, total_iters=50),
+                                                 s("LambdaLR", lr_lambda="warmup_rsqrt"),
+                                                 s("MultiplicativeLR", lr_lambda="times_0_95")],
+         "milestones": [5, 60]}),
     run("plateau_max_abs", s("ReduceLROnPlateau", mode="max", factor=0.3, patience=3, threshold=0.01,
                              threshold_mode="abs", cooldown=0, min_lr=1e-5), metrics=True),
     run("plateau_min_abs_patience_0", s("ReduceLROnPlateau", mode="min", factor=0.7, patience=0,
