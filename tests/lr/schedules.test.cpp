@@ -270,6 +270,16 @@ TEST_CASE("chained_lr multiplies recursive factors; sequential_lr restarts at mi
       7);
   CHECK_THAT(seq, Catch::Approx(std::vector<double>{0.25, 0.4375, 0.625, 0.8125, 1.0, 0.5, 0.25}).epsilon(1e-15));
 
+  // A closed form PyTorch 1.13 cannot evaluate (linear with total_iters = 0 divides
+  // by zero) fails at the milestone, as PyTorch does, and leaves the schedule as it was.
+  tk::scheduled_lr bad{1.0, tk::sequential_lr{{tk::constant_lr{}, tk::linear_lr{{.start_factor = 0.5, .total_iters = 0}}}, {3}}};
+  bad.step();
+  bad.step();
+  const double before = bad.lr();
+  CHECK_THROWS_AS(bad.step(), tk::state_error);
+  CHECK(bad.lr() == before);
+  CHECK(bad.last_epoch() == 2);
+
   // Composites cannot restart (PyTorch cannot step them with an epoch).
   tk::lr_group g{.lr = 1.0};
   tk::chained_lr c{{tk::constant_lr{}}};
