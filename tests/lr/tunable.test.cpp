@@ -162,10 +162,25 @@ TEST_CASE("the fragment works inside a typed space's objective", "[lr][tunable]"
   CHECK(tuner.best_params().lr > 0);
 }
 
+TEST_CASE("every kind is valid down to the shortest horizon", "[lr][tunable]") {
+  // Each trial runs its schedule one step past the horizon (a loop that
+  // steps after its last epoch): no kind may throw there.
+  for (std::int64_t h : {4, 5, 7, 10}) {
+    tk::tuner tuner{tk::random_sampler{{.seed = static_cast<std::uint64_t>(h)}}};
+    tuner.optimize(
+        [&](tk::trial& t) {
+          tk::scheduled_lr s{0.1, tk::suggest_lr_schedule(t, 0.1, {.horizon = h, .cycle_momentum = true})};
+          for (std::int64_t i = 0; i < h; ++i) s.step();
+          return s.lr();
+        },
+        {.n_trials = 100, .catch_exceptions = false});
+  }
+}
+
 TEST_CASE("suggest_lr_schedule rejects a bad horizon, lr or kind", "[lr][tunable][invalid]") {
   tk::tuner tuner{tk::random_sampler{{.seed = 1}}};
   tk::trial t = tuner.ask();
-  REQUIRE_INVALID(tk::suggest_lr_schedule(t, 0.1, {.horizon = 1}), Contains("'horizon'"));
+  REQUIRE_INVALID(tk::suggest_lr_schedule(t, 0.1, {.horizon = 3}), Contains("'horizon'"));
   REQUIRE_INVALID(tk::suggest_lr_schedule(t, 0.0, {.horizon = 10}), Contains("'lr'"));
   REQUIRE_INVALID(tk::suggest_lr_schedule(t, 0.1, {.horizon = 10, .kinds = {"cosine", "nope"}}),
                   Contains("'kinds'") && Contains("'nope'"));

@@ -38,7 +38,7 @@ inline const std::vector<std::string>& lr_schedule_kinds() {
 /// What `suggest_lr_schedule` may choose.
 struct lr_schedule_space {
   /// Steps the schedule will run (epochs, or batches for per-batch use):
-  /// periods, decay horizons and warm-ups are chosen relative to it. >= 2.
+  /// periods, decay horizons and warm-ups are chosen relative to it. >= 4.
   std::int64_t horizon = 0;
   /// The kinds to choose among (see `lr_schedule_kinds()`); empty: all.
   std::vector<std::string> kinds = {};
@@ -79,9 +79,10 @@ inline std::int64_t fraction_of(std::int64_t horizon, double fraction, std::int6
 ///   start_factor, eta_min_factor: linear warm-up then cosine annealing).
 inline any_chainable_lr suggest_lr_schedule(trial& t, double lr, const lr_schedule_space& space) {
   const std::int64_t h = space.horizon;
-  if (h < 2)
+  // Below 4 steps one_cycle's phases cannot all be non-empty.
+  if (h < 4)
     throw invalid_argument("suggest_lr_schedule: option 'horizon' = " + std::to_string(h) +
-                           " is not allowed; it must be >= 2 (the steps the schedule will run)");
+                           " is not allowed; it must be >= 4 (the steps the schedule will run)");
   if (!std::isfinite(lr) || !(lr > 0))
     throw invalid_argument("suggest_lr_schedule: option 'lr' = " + detail::format_number(lr) +
                            " is not allowed; it must be finite and > 0");
@@ -125,7 +126,7 @@ inline any_chainable_lr suggest_lr_schedule(trial& t, double lr, const lr_schedu
                       .total_iters = detail::fraction_of(h, t.suggest_float(p + "fraction", 0.05, 1.0))}};
   if (kind == "polynomial") return polynomial_lr{{.total_iters = h, .power = t.suggest_float(p + "power", 0.5, 3.0)}};
   if (kind == "one_cycle") {
-    // pct_start * h = 1 would leave the first phase empty: start at 2 steps.
+    // pct_start * h = 1 would leave the first phase empty: it lasts at least 2 steps.
     const double low = std::min(0.5, std::max(0.05, 2.0 / hd));
     return one_cycle_lr{{.max_lr = lr,
                          .total_steps = h,
