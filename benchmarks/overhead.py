@@ -29,7 +29,7 @@ NAME = re.compile(r"^ask_tell/(?P<sampler>[A-Za-z0-9_-]+)/(?P<n>\d+)")
 
 
 def run_tunekit(binary, samplers, ns, repetitions, min_time, extra):
-    pattern = "^ask_tell/(" + "|".join(map(re.escape, samplers)) + ")/(" + \
+    pattern = "^ask_tell/(" + "|".join(re.escape(s).replace("\\-", "-") for s in samplers) + ")/(" + \
         "|".join(str(n) for n in ns) + ")(/|$)"
     cmd = [binary, "--benchmark_format=json", f"--benchmark_filter={pattern}",
            f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=true"]
