@@ -5,6 +5,7 @@
 #include "schedulers/median.hpp"
 #include "schedulers/nop.hpp"
 #include "schedulers/patient.hpp"
+#include "schedulers/pbt.hpp"
 #include "schedulers/percentile.hpp"
 #include "schedulers/successive_halving.hpp"
 #include "schedulers/threshold.hpp"
