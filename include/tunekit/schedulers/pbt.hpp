@@ -75,20 +75,27 @@ class pbt_sampler;
 ///   - the pbt sampler (`pbt.sampler(base)`) gives a new trial to the
 ///     member with the least progress that is not running; a new member's
 ///     parameters come from `base`, a continuing member keeps its own, and a
-///     member that ranked in the bottom fraction at its last segment end gets
-///     a top member's, explored;
+///     member whose latest score ranks in the bottom fraction gets the
+///     checkpoint and parameters of a member in the top fraction, explored;
 ///   - in the objective, `pbt.restore<State>(trial)` returns the checkpoint
 ///     to continue from (the member's own, or the copied member's), or
 ///     nothing for a new member; `pbt.save(trial, state)` hands the state on;
-///   - `should_prune` is true at the end of each segment (the trial ends
-///     PRUNED with its last value; the member goes on in a later trial) and
-///     the trial that reaches the end of training completes normally.
+///   - `should_prune` is true at the end of each segment when another
+///     member is waiting for a worker (the trial ends PRUNED with its last
+///     value; the member goes on in a later trial); when none is, the trial
+///     trains on, which is what continuing would do. The trial that reaches
+///     the end of training completes normally.
 ///
 /// Members progress in near lock step whatever `n_jobs` is, because the
-/// least advanced idle member always goes first. A trial that starts while
-/// every member is busy (n_jobs > population_size, or the end of a run)
-/// forks the best checkpointed member into a new one. Checkpoints are held
-/// by `shared_ptr`, one per member: a copied state is shared, not copied.
+/// least advanced idle member always goes first. The pbt sampler reports
+/// itself exhausted (ending `optimize`) once no member waits for a worker:
+/// the ones still training train on to the end. PBT needs
+/// `population_size > n_jobs`; with fewer members than workers every member
+/// trains on without pause, so none is ever replaced. A worker that arrives
+/// in the instant between a segment end and the end of its trial forks the
+/// best checkpointed member into a new member (rare; the population grows
+/// by one). Checkpoints are held by `shared_ptr`, one per member: a copied
+/// state is shared, not copied.
 ///
 /// `pbt_scheduler` is a handle: copies (the one inside the tuner, the one
 /// the objective captures, its samplers) share one population, guarded by
@@ -98,9 +105,10 @@ class pbt_scheduler {
   struct member {
     std::int64_t index = 0;
     bool running = false, finished = false;
+    bool breaking = false;  // its trial ended a segment and has not finished yet
     std::int64_t progress = 0;  // the last step its trials reached
     std::optional<double> score;
-    bool exploit_next = false;
+    std::map<std::int64_t, double> history;  // step -> score at each segment end
     param_map params;
     detail::small_map<distribution> distributions;
     std::shared_ptr<const void> state;
@@ -149,8 +157,8 @@ class pbt_scheduler {
 
   /// True at the end of a segment: the trial has trained
   /// `perturbation_interval` steps past its start (and, with `max_step`,
-  /// has not reached it). Records the member's score and decides whether
-  /// its next trial exploits a better member.
+  /// has not reached it). Records the member's score, which ranks it when
+  /// its next trial is planned.
   bool should_prune(const study_view& view, const frozen_trial& t) {
     std::lock_guard lock(shared_->mutex);
     shared& s = *shared_;
@@ -164,9 +172,16 @@ class pbt_scheduler {
     member& m = s.members[static_cast<std::size_t>(p.member)];
     m.progress = step;
     m.score = value;
+    m.history[step] = value;
     m.params = t.params;
     m.distributions = t.distributions;
-    m.exploit_next = s.in_bottom(m);
+    // Hand the worker over only if another member is waiting for one;
+    // otherwise training on in this trial is the same as continuing.
+    if (!s.someone_waiting(&m)) {
+      p.start_step = step;
+      return false;
+    }
+    m.breaking = true;
     return true;
   }
 
@@ -256,58 +271,81 @@ class pbt_scheduler {
             if (it == plans.end()) return;
             member& m = members[static_cast<std::size_t>(it->second.member)];
             m.running = false;
+            m.breaking = false;
             if (!done.params.empty()) {
               m.params = done.params;
               m.distributions = done.distributions;
             }
             if (done.state != trial_state::pruned) {
               m.finished = true;
-              if (done.state == trial_state::complete && done.values.size() == 1) m.score = done.values[0];
               if (!done.intermediate_values.empty()) m.progress = done.intermediate_values.rbegin()->first;
+              if (done.state == trial_state::complete && done.values.size() == 1) {
+                m.score = done.values[0];
+                m.history[m.progress] = done.values[0];
+              }
             } else if (!done.intermediate_values.empty() && done.intermediate_values.rbegin()->first > m.progress) {
               // Stopped by the user, not at a segment end: still a score.
               m.progress = done.intermediate_values.rbegin()->first;
               m.score = done.intermediate_values.rbegin()->second;
+              m.history[m.progress] = *m.score;
             }
             plans.erase(it);
           });
     }
 
-    /// Better-first order of scores; NaN ranks last.
-    bool ahead(const member& a, const member& b) const {
-      const double x = *a.score, y = *b.score;
-      if (std::isnan(x) != std::isnan(y)) return std::isnan(y);
-      if (x != y && !std::isnan(x)) return better(direction_, x, y);
-      return a.index < b.index;
+    /// A member's score as of step `at`: its last segment-end score at or
+    /// before that step. Members are compared at the same step, so one that
+    /// has trained further does not look better for that alone.
+    static std::optional<double> score_at(const member& m, std::int64_t at) {
+      auto it = m.history.upper_bound(at);
+      if (it == m.history.begin()) return std::nullopt;
+      return std::prev(it)->second;
     }
 
-    /// The members with a score, best first, and how many make a quantile
-    /// (Ray Tune's rule: ceil(n * fraction), at most n / 2).
-    std::pair<std::vector<const member*>, std::size_t> ranking() const {
-      std::vector<const member*> scored;
+    /// The members with a score as of step `at`, best first (NaN last), and
+    /// how many make a quantile (Ray Tune's rule: ceil(n * fraction), at
+    /// most n / 2). O(population log population).
+    std::pair<std::vector<const member*>, std::size_t> ranking(std::int64_t at) const {
+      std::vector<std::pair<double, const member*>> scored;
       for (const auto& m : members)
-        if (m.score) scored.push_back(&m);
-      std::sort(scored.begin(), scored.end(), [&](const member* a, const member* b) { return ahead(*a, *b); });
-      auto q = static_cast<std::size_t>(std::ceil(static_cast<double>(scored.size()) * options.quantile_fraction));
-      q = std::min(q, scored.size() / 2);
-      return {std::move(scored), q};
+        if (auto s = score_at(m, at)) scored.emplace_back(*s, &m);
+      std::sort(scored.begin(), scored.end(), [&](const auto& a, const auto& b) {
+        if (std::isnan(a.first) != std::isnan(b.first)) return std::isnan(b.first);
+        if (a.first != b.first && !std::isnan(a.first)) return better(direction_, a.first, b.first);
+        return a.second->index < b.second->index;
+      });
+      std::vector<const member*> order;
+      for (const auto& [score, m] : scored) order.push_back(m);
+      auto q = static_cast<std::size_t>(std::ceil(static_cast<double>(order.size()) * options.quantile_fraction));
+      q = std::min(q, order.size() / 2);
+      return {std::move(order), q};
     }
 
     bool in_bottom(const member& m) const {
-      auto [scored, q] = ranking();
-      for (std::size_t i = scored.size() - q; i < scored.size(); ++i)
-        if (scored[i] == &m) return true;
+      auto [order, q] = ranking(m.progress);
+      for (std::size_t i = order.size() - q; i < order.size(); ++i)
+        if (order[i] == &m) return true;
       return false;
     }
 
-    /// A top-quantile member with a checkpoint, other than `self`, drawn with `engine`.
-    const member* pick_donor(const member* self, random_engine& engine) const {
-      auto [scored, q] = ranking();
+    /// A top-quantile member (as of step `at`) with a checkpoint, other than
+    /// `self`, drawn with `engine`.
+    const member* pick_donor(const member* self, std::int64_t at, random_engine& engine) const {
+      auto [order, q] = ranking(at);
       std::vector<const member*> top;
       for (std::size_t i = 0; i < q; ++i)
-        if (scored[i] != self && scored[i]->state) top.push_back(scored[i]);
+        if (order[i] != self && order[i]->state) top.push_back(order[i]);
       if (top.empty()) return nullptr;
       return top[engine.below(top.size())];
+    }
+
+    /// A member other than `self` could use a worker now: the population is
+    /// not full yet, a member is idle, or one is about to be.
+    bool someone_waiting(const member* self) const {
+      if (static_cast<std::int64_t>(members.size()) < options.population_size) return true;
+      return std::any_of(members.begin(), members.end(), [&](const member& m) {
+        return &m != self && !m.finished && (!m.running || m.breaking);
+      });
     }
 
     bool is_mutable(std::string_view name) const {
@@ -361,8 +399,10 @@ class pbt_scheduler {
       }
       if (chosen) {
         p.member = chosen->index;
+        // Exploit is decided now, not at the segment end: by the time a member
+        // is rescheduled, the others have reached about the same step.
         const member* donor = nullptr;
-        if (chosen->exploit_next) donor = pick_donor(chosen, engine);
+        if (chosen->score && in_bottom(*chosen)) donor = pick_donor(chosen, chosen->progress, engine);
         if (donor) {
           adopt(p, *donor);
           p.params = explore(*donor, engine);
@@ -370,12 +410,12 @@ class pbt_scheduler {
         } else if (!chosen->params.empty() || chosen->state) {
           adopt(p, *chosen);
         }
-        chosen->exploit_next = false;
-      } else {  // every member is busy: fork the best checkpointed one
-        const member* donor = pick_donor(nullptr, engine);
+      } else {  // every member is busy (a worker came between a segment end and its trial's end): fork
+        const std::int64_t latest = std::numeric_limits<std::int64_t>::max();
+        const member* donor = pick_donor(nullptr, latest, engine);
         if (!donor) {
-          auto [scored, q] = ranking();
-          for (const member* m : scored)
+          auto [order, q] = ranking(latest);
+          for (const member* m : order)
             if (m->state) { donor = m; break; }
         }
         // new_member() may reallocate: remember the donor by index.
@@ -459,12 +499,12 @@ class pbt_sampler {
     base_.after_trial(view, t);
   }
 
-  /// True when the whole population has finished training.
+  /// True when no member is waiting for a worker: every member has finished
+  /// or is training, and the ones training will train on to the end.
   bool is_exhausted(const study_view& view) {
     std::lock_guard lock(shared_->mutex);
     shared_->sync(view);
-    if (static_cast<std::int64_t>(shared_->members.size()) < shared_->options.population_size) return false;
-    return std::all_of(shared_->members.begin(), shared_->members.end(), [](const auto& m) { return m.finished; });
+    return !shared_->someone_waiting(nullptr);
   }
 
   Base& base() noexcept { return base_; }
