@@ -38,6 +38,7 @@ static int run(const examples::options& options) {
     // --- Part 1: ASHA ------------------------------------------------------
     // Rungs at epochs 3, 9, 27: at each, only the best third of the trials
     // that reached it go on.
+    // snippet-begin
     tunekit::tuner tuner{
         tunekit::asha_scheduler({.min_resource = options.small ? 1 : 3, .reduction_factor = 3}),
         tunekit::random_sampler{{.seed = 7}},
@@ -58,6 +59,7 @@ static int run(const examples::options& options) {
             return accuracy;
         },
         {.n_trials = n_trials, .n_jobs = options.n_jobs});
+    // snippet-end
     std::printf("ASHA: %lld complete, %lld stopped early; %d of %d epochs trained (%.0f %%)\n",
                 static_cast<long long>(summary.n_complete), static_cast<long long>(summary.n_pruned),
                 epochs_trained.load(), n_trials * max_epochs, 100.0 * epochs_trained / (n_trials * max_epochs));
