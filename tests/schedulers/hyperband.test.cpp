@@ -105,3 +105,21 @@ TEST_CASE("hyperband_scheduler: bad options name the option", "[schedulers][hype
   REQUIRE_INVALID(tk::hyperband_scheduler({.min_resource = 0, .max_resource = 9}), Contains("min_resource = 0"));
   REQUIRE_INVALID(tk::hyperband_scheduler({.max_resource = 9, .bootstrap_count = -1}), Contains("bootstrap_count = -1"));
 }
+
+TEST_CASE("hyperband_scheduler with TPE: the bracket views keep TPE consistent", "[schedulers][hyperband]") {
+  tk::tuner tuner{tk::hyperband_scheduler({.max_resource = 9}), tk::tpe_sampler{{.n_startup_trials = 4, .seed = 1}}};
+  const auto summary = tuner.optimize(
+      [](tk::trial& t) -> tk::result {
+        const double x = t.suggest_float("x", -2, 2);
+        const double y = t.suggest_float("y", -2, 2);
+        for (int step = 1; step <= 9; ++step) {
+          t.report(step, x * x + y * y + 1.0 / step);
+          if (t.should_prune()) return tk::pruned;
+        }
+        return x * x + y * y;
+      },
+      {.n_trials = 60, .n_jobs = 2});
+  CHECK(summary.n_fail == 0);
+  CHECK(summary.n_pruned > 0);
+  CHECK(tuner.best_value() < 0.5);
+}
