@@ -251,6 +251,103 @@ inline double accuracy(const matrix& logits, const std::vector<int>& labels) {
     return static_cast<double>(correct) / static_cast<double>(logits.rows());
 }
 
+/// A network in training: weights, optimizer state and random stream, one epoch
+/// at a time. A `model` is a plain value: copying it is a checkpoint, which is
+/// what population-based training hands from one trial to the next. The
+/// learning rate and l2 may change between epochs (`config()`), as PBT and
+/// learning-rate schedules change them; the architecture may not.
+class model {
+public:
+    model(const mlp_config& c, const dataset& train_set) : config_(c), random_(c.seed) {
+        if (c.activation != "relu" && c.activation != "tanh")
+            throw std::invalid_argument("activation must be \"relu\" or \"tanh\", got \"" + c.activation + "\"");
+        if (c.optimizer != "adam" && c.optimizer != "sgd")
+            throw std::invalid_argument("optimizer must be \"adam\" or \"sgd\", got \"" + c.optimizer + "\"");
+        if (c.hidden < 1 || c.batch_size < 1 || c.epochs < 1 || !(c.learning_rate > 0) || !(c.l2 >= 0))
+            throw std::invalid_argument("hidden, batch_size, epochs and learning_rate must be positive, l2 non-negative");
+        const Eigen::Index n_in = train_set.features.cols();
+        const Eigen::Index n_out = train_set.n_classes;
+        relu_ = c.activation == "relu";
+        // He initialisation for relu, Glorot for tanh; biases start at zero.
+        auto init_limit = [&](Eigen::Index fan_in, Eigen::Index fan_out) {
+            const auto denominator = static_cast<double>(relu_ ? fan_in : fan_in + fan_out);
+            return static_cast<float>(std::sqrt(6.0 / denominator));
+        };
+        matrix w1_initial(n_in, c.hidden), w2_initial(c.hidden, n_out);
+        detail::uniform_init(w1_initial, init_limit(n_in, c.hidden), random_);
+        detail::uniform_init(w2_initial, init_limit(c.hidden, n_out), random_);
+        w1_ = detail::parameter{std::move(w1_initial)};
+        b1_ = detail::parameter{matrix::Zero(1, c.hidden)};
+        w2_ = detail::parameter{std::move(w2_initial)};
+        b2_ = detail::parameter{matrix::Zero(1, n_out)};
+        order_.resize(static_cast<std::size_t>(train_set.size()));
+        for (Eigen::Index i = 0; i < train_set.size(); ++i) order_[static_cast<std::size_t>(i)] = i;
+    }
+
+    /// The settings in use; learning_rate, l2 and momentum may be changed between epochs.
+    mlp_config& config() { return config_; }
+    const mlp_config& config() const { return config_; }
+    int epochs_trained() const { return epoch_; }
+    bool diverged() const { return !w1_.value.allFinite() || !w2_.value.allFinite(); }
+
+    /// One pass over the training set in a fresh random order.
+    void train_epoch(const dataset& train_set) {
+        const mlp_config& c = config_;
+        const Eigen::Index n = train_set.size();
+        const auto l2 = static_cast<float>(c.l2);
+        random_.shuffle(order_);
+        for (Eigen::Index start = 0; start < n; start += c.batch_size) {
+            const Eigen::Index b = std::min<Eigen::Index>(c.batch_size, n - start);
+            batch_rows_.assign(order_.begin() + start, order_.begin() + start + b);
+            x_ = train_set.features(batch_rows_, Eigen::all);
+            probabilities_ = forward(x_, h_);
+            // softmax, then d(mean cross-entropy)/d(logits) = (p - onehot) / b
+            probabilities_ = (probabilities_.colwise() - probabilities_.rowwise().maxCoeff()).array().exp().matrix();
+            probabilities_.array().colwise() /= probabilities_.rowwise().sum().array();
+            for (Eigen::Index r = 0; r < b; ++r)
+                probabilities_(r, train_set.labels[static_cast<std::size_t>(batch_rows_[static_cast<std::size_t>(r)])]) -= 1.0f;
+            probabilities_ /= static_cast<float>(b);
+
+            d_hidden_ = probabilities_ * w2_.value.transpose();
+            if (relu_) d_hidden_.array() *= (h_.array() > 0.0f).cast<float>();
+            else d_hidden_.array() *= 1.0f - h_.array().square();
+
+            ++t_;
+            w2_.step(h_.transpose() * probabilities_ + l2 * w2_.value, c, t_);
+            b2_.step(probabilities_.colwise().sum(), c, t_);
+            w1_.step(x_.transpose() * d_hidden_ + l2 * w1_.value, c, t_);
+            b1_.step(d_hidden_.colwise().sum(), c, t_);
+        }
+        ++epoch_;
+    }
+
+    /// Accuracy on `d`; 0 once the weights are no longer finite.
+    double accuracy_on(const dataset& d) {
+        if (diverged()) return 0.0;
+        return accuracy(forward(d.features, h_), d.labels);
+    }
+
+private:
+    void activate(matrix& z) const {
+        if (relu_) z = z.cwiseMax(0.0f);
+        else z = z.array().tanh().matrix();
+    }
+    template <class X>
+    matrix forward(const X& x, matrix& h) const {
+        h = (x * w1_.value).rowwise() + b1_.value.row(0);
+        activate(h);
+        return (h * w2_.value).rowwise() + b2_.value.row(0);
+    }
+
+    mlp_config config_;
+    rng random_;
+    bool relu_ = true;
+    detail::parameter w1_{matrix()}, b1_{matrix()}, w2_{matrix()}, b2_{matrix()};
+    std::vector<Eigen::Index> order_, batch_rows_;
+    matrix x_, h_, probabilities_, d_hidden_;
+    int t_ = 0, epoch_ = 0;
+};
+
 /// Trains on split.train and returns the accuracy on split.validation after the
 /// last epoch. After every epoch calls on_epoch(epoch, validation_accuracy)
 /// (epochs count from 1); when on_epoch returns bool, `false` stops training
@@ -258,74 +355,12 @@ inline double accuracy(const matrix& logits, const std::vector<int>& labels) {
 /// A run whose weights become non-finite stops and returns 0.
 template <class OnEpoch>
 double train(const mlp_config& c, const split_data& split, OnEpoch&& on_epoch) {
-    if (c.activation != "relu" && c.activation != "tanh")
-        throw std::invalid_argument("activation must be \"relu\" or \"tanh\", got \"" + c.activation + "\"");
-    if (c.optimizer != "adam" && c.optimizer != "sgd")
-        throw std::invalid_argument("optimizer must be \"adam\" or \"sgd\", got \"" + c.optimizer + "\"");
-    if (c.hidden < 1 || c.batch_size < 1 || c.epochs < 1 || !(c.learning_rate > 0) || !(c.l2 >= 0))
-        throw std::invalid_argument("hidden, batch_size, epochs and learning_rate must be positive, l2 non-negative");
-
-    const dataset& train_set = split.train;
-    const Eigen::Index n = train_set.size();
-    const Eigen::Index n_in = train_set.features.cols();
-    const Eigen::Index n_out = train_set.n_classes;
-    const bool relu = c.activation == "relu";
-    const auto l2 = static_cast<float>(c.l2);
-    rng random(c.seed);
-
-    // He initialisation for relu, Glorot for tanh; biases start at zero.
-    auto init_limit = [&](Eigen::Index fan_in, Eigen::Index fan_out) {
-        const auto denominator = static_cast<double>(relu ? fan_in : fan_in + fan_out);
-        return static_cast<float>(std::sqrt(6.0 / denominator));
-    };
-    matrix w1_initial(n_in, c.hidden), w2_initial(c.hidden, n_out);
-    detail::uniform_init(w1_initial, init_limit(n_in, c.hidden), random);
-    detail::uniform_init(w2_initial, init_limit(c.hidden, n_out), random);
-    detail::parameter w1{std::move(w1_initial)}, b1{matrix::Zero(1, c.hidden)};
-    detail::parameter w2{std::move(w2_initial)}, b2{matrix::Zero(1, n_out)};
-
-    auto activate = [&](matrix& z) {
-        if (relu) z = z.cwiseMax(0.0f);
-        else z = z.array().tanh().matrix();
-    };
-    auto forward = [&](const auto& x, matrix& h) -> matrix {
-        h = (x * w1.value).rowwise() + b1.value.row(0);
-        activate(h);
-        return (h * w2.value).rowwise() + b2.value.row(0);
-    };
-
-    std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
-    for (Eigen::Index i = 0; i < n; ++i) order[static_cast<std::size_t>(i)] = i;
-    std::vector<Eigen::Index> batch_rows;
-    matrix x, h, probabilities, d_hidden;
-    int t = 0;
+    model m(c, split.train);
     double validation_accuracy = 0;
     for (int epoch = 1; epoch <= c.epochs; ++epoch) {
-        random.shuffle(order);
-        for (Eigen::Index start = 0; start < n; start += c.batch_size) {
-            const Eigen::Index b = std::min<Eigen::Index>(c.batch_size, n - start);
-            batch_rows.assign(order.begin() + start, order.begin() + start + b);
-            x = train_set.features(batch_rows, Eigen::all);
-            probabilities = forward(x, h);
-            // softmax, then d(mean cross-entropy)/d(logits) = (p - onehot) / b
-            probabilities = (probabilities.colwise() - probabilities.rowwise().maxCoeff()).array().exp().matrix();
-            probabilities.array().colwise() /= probabilities.rowwise().sum().array();
-            for (Eigen::Index r = 0; r < b; ++r)
-                probabilities(r, train_set.labels[static_cast<std::size_t>(batch_rows[static_cast<std::size_t>(r)])]) -= 1.0f;
-            probabilities /= static_cast<float>(b);
-
-            d_hidden = probabilities * w2.value.transpose();
-            if (relu) d_hidden.array() *= (h.array() > 0.0f).cast<float>();
-            else d_hidden.array() *= 1.0f - h.array().square();
-
-            ++t;
-            w2.step(h.transpose() * probabilities + l2 * w2.value, c, t);
-            b2.step(probabilities.colwise().sum(), c, t);
-            w1.step(x.transpose() * d_hidden + l2 * w1.value, c, t);
-            b1.step(d_hidden.colwise().sum(), c, t);
-        }
-        const bool diverged = !w1.value.allFinite() || !w2.value.allFinite();
-        validation_accuracy = diverged ? 0.0 : accuracy(forward(split.validation.features, h), split.validation.labels);
+        m.train_epoch(split.train);
+        const bool diverged = m.diverged();
+        validation_accuracy = m.accuracy_on(split.validation);
         if constexpr (std::is_same_v<std::invoke_result_t<OnEpoch&, int, double>, bool>) {
             if (!on_epoch(epoch, validation_accuracy)) break;
         } else {

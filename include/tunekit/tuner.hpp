@@ -144,6 +144,10 @@ struct is_value_of_space<space<U>, T> : std::is_same<U, T> {};
 template <class S>
 concept has_after_trial = requires(S& s, const study_view& v, const frozen_trial& t) { s.after_trial(v, t); };
 template <class S>
+concept has_sampler_view = requires(S& s, const study_view& v, const frozen_trial& t) {
+  { s.sampler_view(v, t) } -> std::same_as<study_view>;
+};
+template <class S>
 concept has_is_exhausted = requires(S& s, const study_view& v) {
   { s.is_exhausted(v) } -> std::convertible_to<bool>;
 };
@@ -493,7 +497,7 @@ class tuner : private detail::trial_host {
     search_space relative_space;
     if constexpr (tunekit::relational_sampler<Sampler>) {
       try {
-        const study_view view = storage_.view(study_);
+        const study_view view = sampler_view(*record);
         if constexpr (typed) relative_space = space_.dynamic();
         else relative_space = sampler_.infer_relative_search_space(view, *record);
         relative = sampler_.sample_relative(view, *record, relative_space);
@@ -539,9 +543,23 @@ class tuner : private detail::trial_host {
     frozen_trial record = storage_.finish_trial(id, state, values, usage, reason);
     if constexpr (detail::has_after_trial<Sampler>) {
       std::lock_guard lock(sampler_mutex_);
-      sampler_.after_trial(storage_.view(study_), record);
+      sampler_.after_trial(sampler_view(record), record);
     }
     return record;
+  }
+
+  /// The view a sampler gets for trial `t`: the whole study, or what the
+  /// scheduler restricts it to (Hyperband: the trial's bracket). Called
+  /// with `sampler_mutex_` held; takes `scheduler_mutex_` after it, the only
+  /// order in which the two are ever held together.
+  study_view sampler_view(const frozen_trial& t) {
+    if constexpr (detail::has_sampler_view<Scheduler>) {
+      study_view full = storage_.view(study_);
+      std::lock_guard lock(scheduler_mutex_);
+      return scheduler_.sampler_view(full, t);
+    } else {
+      return storage_.view(study_);
+    }
   }
 
   std::int64_t id_of(std::int64_t number) const {
@@ -553,7 +571,7 @@ class tuner : private detail::trial_host {
   // --- detail::trial_host -------------------------------------------------
   double sample_independent(const frozen_trial& t, std::string_view name, const distribution& d) override {
     std::lock_guard lock(sampler_mutex_);
-    const double value = sampler_.sample_independent(storage_.view(study_), t, name, d);
+    const double value = sampler_.sample_independent(sampler_view(t), t, name, d);
     if (!contains(d, value))
       throw error("sampler_error", "the sampler returned " + detail::format_number(value) + " for parameter " +
                                        detail::quoted(name) + ", outside " + describe(d));

@@ -98,6 +98,11 @@ concept relational_sampler =
 ///   2. Returns true to stop the trial; the objective then returns
 ///      `tunekit::pruned` (or throws `tunekit::trial_pruned`).
 ///   3. The tuner never calls a scheduler from two threads at once.
+///   4. Optional: `s.sampler_view(view, trial) -> study_view`. When present,
+///      the tuner hands samplers this view for `trial` instead of the whole
+///      study (Hyperband gives the trials of the trial's bracket). It is
+///      called under the same lock as `should_prune`; a view that is not a
+///      prefix-growing sequence of one study must carry its own name.
 ///
 /// Minimal conforming example:
 /// \code

@@ -129,10 +129,17 @@ class trial {
   }
 
   /// Records an intermediate objective value (e.g. validation loss after an
-  /// epoch) for schedulers to judge.
-  void report(std::int64_t step, double value) {
+  /// epoch) for schedulers to judge. Steps may come in any order. A step
+  /// already reported keeps its first value: the repeat is ignored and
+  /// `report` returns false (as in Optuna), so schedulers can rely on a
+  /// reported value never changing. NaN and infinite values are stored as
+  /// given; each scheduler documents how it judges them. Reporting after
+  /// the trial finished throws `state_error`.
+  bool report(std::int64_t step, double value) {
+    if (record_.intermediate_values.contains(step)) return false;
     host_->report(record_.id, step, value);
-    record_.intermediate_values[step] = value;
+    record_.intermediate_values.emplace(step, value);
+    return true;
   }
 
   /// Whether the scheduler says this trial should stop now.

@@ -1,0 +1,189 @@
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "../core/concepts.hpp"
+#include "../core/errors.hpp"
+#include "detail/common.hpp"
+#include "detail/rank_tracker.hpp"
+
+namespace tunekit {
+
+/// Options of `successive_halving_scheduler` (Optuna's SuccessiveHalvingPruner).
+struct successive_halving_scheduler_options {
+  /// The step of the first rung is min_resource * reduction_factor^min_early_stopping_rate.
+  /// Unset ("auto"): once a trial has completed, max(last step / 100, 1) over
+  /// the COMPLETE trials, then fixed; no trial is stopped before that.
+  std::optional<std::int64_t> min_resource = std::nullopt;
+  /// Only the best 1/reduction_factor of the trials at a rung go on (>= 2).
+  std::int64_t reduction_factor = 4;
+  /// Shifts every rung up by this many powers of reduction_factor (>= 0).
+  std::int64_t min_early_stopping_rate = 0;
+  /// A trial reaching a rung that fewer than bootstrap_count other trials
+  /// have reached is stopped (>= 0; needs a fixed min_resource when > 0).
+  std::int64_t bootstrap_count = 0;
+};
+
+/// Asynchronous successive halving, ASHA (Li et al. 2020, "A System for
+/// Massively Parallel Hyperparameter Tuning"), with Optuna's rules.
+///
+/// Rung r sits at step min_resource · η^(s + r) (η = reduction_factor,
+/// s = min_early_stopping_rate). When a trial reports a step at or past its
+/// next rung, its value there is recorded in that rung, and it goes on only
+/// if that value is among the best ⌊n/η⌋ of the n values recorded in the
+/// rung so far (itself included; among the best one while n < η, which
+/// promotes early trials that lead their rung instead of suspending them, as
+/// Optuna does). A trial may pass several rungs in one decision. A NaN value
+/// at a rung stops the trial; infinities rank as numbers.
+///
+/// Trials are never suspended, so decisions need no synchronisation
+/// between workers. Rung values come from the decisions this object made;
+/// a finished trial it never judged (another process, an earlier run of a
+/// loaded study) is added to every rung up to its last step, with its value
+/// at the first reported step at or past the rung.
+///
+/// Cost: O(log n) per rung passed (one insertion and a rank move of at most
+/// one in a `rank_tracker`), O(new trials) of bookkeeping per decision.
+/// Single-objective studies only.
+class successive_halving_scheduler {
+ public:
+  explicit successive_halving_scheduler(successive_halving_scheduler_options options = {})
+      : successive_halving_scheduler(options, "successive_halving_scheduler") {}
+
+  bool should_prune(const study_view& view, const frozen_trial& t) {
+    const direction dir = view.single_direction();
+    sync(view, dir);
+    if (t.intermediate_values.empty()) return false;
+    if (!min_resource_) return false;
+    const auto& [step, value] = *t.intermediate_values.rbegin();
+    std::int64_t& rung = rung_of_[t.id];
+    for (;; ++rung) {
+      if (step < rung_step(rung)) return false;
+      if (std::isnan(value)) return true;
+      rung_stats& r = rung_at(rung);
+      r.insert(sign(dir) * value, options_.reduction_factor);
+      // `rung + 1`: the trial has now completed this rung, even if it stops here.
+      if (static_cast<std::int64_t>(r.size()) <= options_.bootstrap_count) {
+        ++rung;
+        return true;
+      }
+      if (!(sign(dir) * value <= r.kth())) {
+        ++rung;
+        return true;
+      }
+    }
+  }
+
+  /// The step of rung `r` (saturates at the largest int64); unset while an
+  /// automatic min_resource is not known yet.
+  std::optional<std::int64_t> rung_step_of(std::int64_t r) const {
+    if (!min_resource_) return std::nullopt;
+    return rung_step(r);
+  }
+  /// How many values rung `r` holds.
+  std::size_t rung_size(std::int64_t r) const {
+    return r >= 0 && static_cast<std::size_t>(r) < rungs_.size() ? rungs_[static_cast<std::size_t>(r)].size() : 0;
+  }
+  const successive_halving_scheduler_options& options() const noexcept { return options_; }
+
+ protected:
+  successive_halving_scheduler(successive_halving_scheduler_options options, const char* who) : options_(options) {
+    if (options.min_resource) detail::require_at_least(who, "min_resource", *options.min_resource, 1);
+    detail::require_at_least(who, "reduction_factor", options.reduction_factor, 2);
+    detail::require_at_least(who, "min_early_stopping_rate", options.min_early_stopping_rate, 0);
+    detail::require_at_least(who, "bootstrap_count", options.bootstrap_count, 0);
+    if (options.bootstrap_count > 0 && !options.min_resource)
+      throw invalid_argument(std::string(who) + ": bootstrap_count = " + std::to_string(options.bootstrap_count) +
+                             " needs a fixed min_resource (automatic min_resource allows only bootstrap_count = 0)");
+    min_resource_ = options.min_resource;
+  }
+
+ private:
+  /// Values recorded at one rung, signed so that smaller is better.
+  class rung_stats {
+   public:
+    void insert(double x, std::int64_t eta) {
+      values_.insert(x);
+      const std::size_t n = values_.size();
+      const std::size_t k = n / static_cast<std::size_t>(eta);
+      values_.set_rank(k == 0 ? 1 : k);
+    }
+    std::size_t size() const noexcept { return values_.size(); }
+    double kth() const { return values_.kth(); }
+
+   private:
+    detail::rank_tracker values_;
+  };
+
+  static double sign(direction d) noexcept { return d == direction::maximize ? -1.0 : 1.0; }
+
+  std::int64_t rung_step(std::int64_t rung) const {
+    std::int64_t s = *min_resource_;
+    const std::int64_t limit = std::numeric_limits<std::int64_t>::max();
+    for (std::int64_t k = 0; k < options_.min_early_stopping_rate + rung; ++k) {
+      if (s > limit / options_.reduction_factor) return limit;
+      s *= options_.reduction_factor;
+    }
+    return s;
+  }
+
+  rung_stats& rung_at(std::int64_t r) {
+    if (static_cast<std::size_t>(r) >= rungs_.size()) rungs_.resize(static_cast<std::size_t>(r) + 1);
+    return rungs_[static_cast<std::size_t>(r)];
+  }
+
+  void sync(const study_view& view, direction dir) {
+    const auto& finished = view.finished();
+    if (finished.size() < read_ || view.name() != study_) {
+      rungs_.clear();
+      rung_of_.clear();
+      foreign_.clear();
+      max_complete_step_.reset();
+      min_resource_ = options_.min_resource;
+      read_ = 0;
+      study_ = view.name();
+    }
+    for (; read_ < finished.size(); ++read_) {
+      const frozen_trial& t = finished[read_];
+      if (t.state == trial_state::complete && !t.intermediate_values.empty())
+        max_complete_step_ = std::max(max_complete_step_.value_or(t.intermediate_values.rbegin()->first),
+                                      t.intermediate_values.rbegin()->first);
+      if (rung_of_.erase(t.id) == 0) foreign_.push_back(finished.pointer(read_));
+    }
+    if (!min_resource_ && max_complete_step_) min_resource_ = std::max<std::int64_t>(*max_complete_step_ / 100, 1);
+    if (!min_resource_) return;
+    // Trials finished without our decisions join the rungs they reached.
+    for (const auto& p : foreign_) {
+      const auto& iv = p->intermediate_values;
+      for (std::int64_t rung = 0;; ++rung) {
+        auto at = iv.lower_bound(rung_step(rung));
+        if (at == iv.end() || std::isnan(at->second)) break;
+        rung_at(rung).insert(sign(dir) * at->second, options_.reduction_factor);
+      }
+    }
+    foreign_.clear();
+  }
+
+  successive_halving_scheduler_options options_;
+  std::optional<std::int64_t> min_resource_;
+  std::vector<rung_stats> rungs_;
+  std::unordered_map<std::int64_t, std::int64_t> rung_of_;  // running trials we judged: rungs completed
+  std::vector<std::shared_ptr<const frozen_trial>> foreign_;
+  std::optional<std::int64_t> max_complete_step_;
+  std::string study_;
+  std::size_t read_ = 0;
+};
+
+/// The name Ray Tune and the literature use.
+using asha_scheduler = successive_halving_scheduler;
+
+static_assert(scheduler<successive_halving_scheduler>);
+
+}  // namespace tunekit

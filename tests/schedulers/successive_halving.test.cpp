@@ -1,0 +1,152 @@
+#include <tunekit/schedulers/successive_halving.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <tunekit/samplers/random.hpp>
+#include <tunekit/tuner.hpp>
+
+#include <limits>
+#include <vector>
+
+#include "fake_study.hpp"
+#include "support/require_invalid.hpp"
+
+namespace tk = tunekit;
+using Catch::Contains;
+
+namespace {
+/// Each value is reported at step 1 (rung 0) by a new running trial;
+/// returns the decisions in order.
+std::vector<bool> rung0_decisions(tk::successive_halving_scheduler& s, const std::vector<double>& values,
+                                  tk::direction d = tk::direction::minimize) {
+  tests::fake_study study(d);
+  std::vector<bool> out;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    out.push_back(s.should_prune(study.view(), study.running({{1, values[i]}}, static_cast<std::int64_t>(i))));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("successive_halving_scheduler: rung-0 promotions with reduction factor 3 and 4", "[schedulers][asha]") {
+  // n values at the rung (the new one included) keep the best max(n / eta, 1):
+  //   value  n  eta=3: k, k-th best -> decision   eta=4: k, k-th best -> decision
+  //   3      1  1, 3   -> keep                     1, 3   -> keep
+  //   1      2  1, 1   -> keep                     1, 1   -> keep
+  //   2      3  1, 1   -> stop                     1, 1   -> stop
+  //   5      4  1, 1   -> stop                     1, 1   -> stop
+  //   0.5    5  1, 0.5 -> keep                     1, 0.5 -> keep
+  //   4      6  2, 1   -> stop                     1, 0.5 -> stop
+  //   6      7  2, 1   -> stop                     1, 0.5 -> stop
+  //   0.8    8  2, 0.8 -> keep                     2, 0.8 -> keep
+  //   0.9    9  3, 0.9 -> keep                     2, 0.8 -> stop
+  const std::vector<double> values{3, 1, 2, 5, 0.5, 4, 6, 0.8, 0.9};
+  tk::successive_halving_scheduler eta3({.min_resource = 1, .reduction_factor = 3});
+  tk::successive_halving_scheduler eta4({.min_resource = 1, .reduction_factor = 4});
+  CHECK(rung0_decisions(eta3, values) == std::vector<bool>{false, false, true, true, false, true, true, false, false});
+  CHECK(rung0_decisions(eta4, values) == std::vector<bool>{false, false, true, true, false, true, true, false, true});
+  CHECK(eta3.rung_size(0) == 9);
+  CHECK(eta3.rung_step_of(0) == 1);
+  CHECK(eta3.rung_step_of(2) == 9);
+  CHECK(eta4.rung_step_of(2) == 16);
+}
+
+TEST_CASE("successive_halving_scheduler: maximising mirrors minimising", "[schedulers][asha]") {
+  tk::successive_halving_scheduler s({.min_resource = 1, .reduction_factor = 3});
+  // The values of the minimising case, negated.
+  const std::vector<double> negated{-3, -1, -2, -5, -0.5, -4, -6, -0.8, -0.9};
+  CHECK(rung0_decisions(s, negated, tk::direction::maximize) ==
+        std::vector<bool>{false, false, true, true, false, true, true, false, false});
+}
+
+TEST_CASE("successive_halving_scheduler: rungs at min_resource * eta^(s + r), several in one decision",
+          "[schedulers][asha]") {
+  tests::fake_study study;
+  tk::successive_halving_scheduler s({.min_resource = 1, .reduction_factor = 3});
+  const auto v = study.view();
+  CHECK_FALSE(s.should_prune(v, study.running({{1, 4}}, 0)));           // rung 0: {4}
+  CHECK_FALSE(s.should_prune(v, study.running({{1, 4}, {2, 9}}, 0)));   // step 2 < 3: no rung
+  CHECK_FALSE(s.should_prune(v, study.running({{1, 5}}, 1)) == false);  // rung 0: {4, 5}, 5 stops
+  // Trial 0 jumps from step 2 to step 9: it passes rung 1 (step 3) and rung 2 (step 9) at once.
+  CHECK_FALSE(s.should_prune(v, study.running({{1, 4}, {2, 9}, {9, 0.5}}, 0)));
+  CHECK(s.rung_size(1) == 1);
+  CHECK(s.rung_size(2) == 1);
+  CHECK(s.rung_size(3) == 0);
+
+  SECTION("min_early_stopping_rate shifts the rungs") {
+    tk::successive_halving_scheduler late({.min_resource = 2, .reduction_factor = 3, .min_early_stopping_rate = 1});
+    CHECK(late.rung_step_of(0) == 6);
+    CHECK_FALSE(late.should_prune(v, study.running({{5, 1}}, 10)));
+    CHECK(late.rung_size(0) == 0);
+    CHECK_FALSE(late.should_prune(v, study.running({{6, 1}}, 11)));
+    CHECK(late.rung_size(0) == 1);
+  }
+}
+
+TEST_CASE("successive_halving_scheduler: NaN stops at a rung, bootstrap_count stops until the rung fills",
+          "[schedulers][asha]") {
+  tests::fake_study study;
+  const auto v = study.view();
+  tk::successive_halving_scheduler s({.min_resource = 1, .reduction_factor = 3});
+  CHECK_FALSE(s.should_prune(v, study.running({{0, std::numeric_limits<double>::quiet_NaN()}}, 0)));  // before rung 0
+  CHECK(s.should_prune(v, study.running({{1, std::numeric_limits<double>::quiet_NaN()}}, 0)));
+  CHECK(s.rung_size(0) == 0);  // NaN is not recorded
+  CHECK_FALSE(s.should_prune(v, study.running({{1, std::numeric_limits<double>::infinity()}}, 1)));  // first: kept
+
+  tk::successive_halving_scheduler boot({.min_resource = 1, .reduction_factor = 3, .bootstrap_count = 2});
+  CHECK(rung0_decisions(boot, {1, 0.5, 0.1, 0.05}) == std::vector<bool>{true, true, false, false});
+}
+
+TEST_CASE("successive_halving_scheduler: automatic min_resource waits for a completed trial", "[schedulers][asha]") {
+  tests::fake_study study;
+  tk::successive_halving_scheduler s({.reduction_factor = 3});
+  CHECK_FALSE(s.should_prune(study.view(), study.running({{1, 100}, {2, 100}, {5, 100}})));
+  CHECK_FALSE(s.rung_step_of(0).has_value());
+  // A completed trial with last step 250: min_resource = 250 / 100 = 2.
+  std::map<std::int64_t, double> long_run;
+  for (std::int64_t step = 1; step <= 250; ++step) long_run[step] = 1.0;
+  study.finish(long_run);
+  CHECK_FALSE(s.should_prune(study.view(), study.running({{1, 100}}, 50)));
+  CHECK(s.rung_step_of(0) == 2);
+  // The completed trial, never judged here, joined rungs 0..3 (steps 2, 6, 18, 54, 162) with value 1.
+  CHECK(s.rung_size(0) == 1);
+  CHECK(s.rung_size(4) == 1);
+  CHECK(s.rung_size(5) == 0);
+  CHECK(s.should_prune(study.view(), study.running({{2, 100}}, 51)));  // {1, 100}: 100 is not the best
+}
+
+TEST_CASE("successive_halving_scheduler: trials finished elsewhere join the rungs they reached", "[schedulers][asha]") {
+  tests::fake_study study;
+  study.finish({{1, 1.0}, {3, 1.0}}, tk::trial_state::pruned);
+  tk::successive_halving_scheduler s({.min_resource = 1, .reduction_factor = 3});
+  CHECK(s.should_prune(study.view(), study.running({{1, 2.0}}, 10)));   // rung 0: {1, 2}
+  CHECK_FALSE(s.should_prune(study.view(), study.running({{1, 0.5}}, 11)));
+  CHECK(s.rung_size(1) == 1);
+}
+
+TEST_CASE("successive_halving_scheduler: bad options name the option", "[schedulers][asha]") {
+  REQUIRE_INVALID(tk::successive_halving_scheduler({.reduction_factor = 1}), Contains("reduction_factor = 1"));
+  REQUIRE_INVALID(tk::successive_halving_scheduler({.min_resource = 0}), Contains("min_resource = 0"));
+  REQUIRE_INVALID(tk::successive_halving_scheduler({.min_resource = 1, .min_early_stopping_rate = -1}),
+                  Contains("min_early_stopping_rate = -1"));
+  REQUIRE_INVALID(tk::successive_halving_scheduler({.min_resource = 1, .bootstrap_count = -1}),
+                  Contains("bootstrap_count = -1"));
+  REQUIRE_INVALID(tk::successive_halving_scheduler({.bootstrap_count = 2}), Contains("needs a fixed min_resource"));
+}
+
+TEST_CASE("asha_scheduler in a tuner with n_jobs = 2 trains far fewer steps", "[schedulers][asha]") {
+  tk::tuner tuner{tk::asha_scheduler({.min_resource = 1, .reduction_factor = 3}), tk::random_sampler{{.seed = 5}}};
+  std::atomic<int> steps{0};
+  tuner.optimize(
+      [&](tk::trial& t) -> tk::result {
+        const double x = t.suggest_float("x", 0, 1);
+        for (int step = 1; step <= 27; ++step) {
+          ++steps;
+          t.report(step, x + 1.0 / step);
+          if (t.should_prune()) return tk::pruned;
+        }
+        return x + 1.0 / 27;
+      },
+      {.n_trials = 60, .n_jobs = 2});
+  CHECK(steps < 60 * 27 / 3);
+  CHECK(tuner.best_value() < 0.2);
+}
