@@ -4,9 +4,9 @@
 // important surviving entries of one or more float tensors, in about one
 // read pass over the weights plus one write pass over the mask.
 //
-// Importance is mapped to an unsigned 32-bit key whose integer order is the
+// Importance is mapped to a signed 32-bit key whose integer order is the
 // order of the importance (|w| for magnitude: the float's bits without the
-// sign; signed scores: the usual sign-flip transform), so comparisons are
+// sign; signed scores: the low bits of negatives flipped), so comparisons are
 // integer compares and NaN is recognisable by its key.
 //
 // Instead of sorting (PyTorch's topk: O(n log k) with a heap, or introselect
@@ -36,6 +36,10 @@
 
 #include "../../core/errors.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace tunekit::detail {
 
 /// How the entries are ranked: by |value| (magnitude criteria) or by value.
@@ -50,28 +54,29 @@ struct select_segment {
 };
 
 template <rank_by R>
-inline std::uint32_t key_of(float v) noexcept {
-  const auto bits = std::bit_cast<std::uint32_t>(v);
+inline std::int32_t key_of(float v) noexcept {
+  const auto bits = std::bit_cast<std::int32_t>(v);
   if constexpr (R == rank_by::magnitude) {
-    return bits & 0x7fffffffu;  // -0.0 and +0.0 get the same key, as abs() gives
+    return bits & 0x7fffffff;  // -0.0 and +0.0 get the same key, as abs() gives
   } else {
-    const std::uint32_t sign = static_cast<std::uint32_t>(static_cast<std::int32_t>(bits) >> 31);
-    return bits ^ (sign | 0x80000000u);
+    // Negative floats: flip the 31 low bits, so that the signed integer order
+    // is the float order (-inf < ... < -0 = ... < +inf).
+    return bits ^ ((bits >> 31) & 0x7fffffff);
   }
 }
 
 /// NaN keys lie beyond the keys of +-inf.
 template <rank_by R>
-inline bool key_is_nan(std::uint32_t key) noexcept {
+inline bool key_is_nan(std::int32_t key) noexcept {
   if constexpr (R == rank_by::magnitude) {
-    return key > 0x7f800000u;
+    return key > 0x7f800000;
   } else {
-    return key > 0xff800000u || key < 0x007fffffu;
+    return key > 0x7f800000 || key < -0x7f800001;
   }
 }
 
 struct select_candidate {
-  std::uint32_t key;
+  std::int32_t key;
   std::uint32_t segment;
   std::uint64_t index;
   friend bool operator<(const select_candidate& a, const select_candidate& b) noexcept {
@@ -104,76 +109,155 @@ inline std::size_t count_survivors(std::span<const select_segment> segments) {
 /// compiler vectorises writes the mask and counts, and only a block that
 /// holds band entries is scanned again (from L1) to collect them.
 template <rank_by R, bool HasCurrent>
-void band_pass(const select_segment& s, std::uint32_t segment, std::uint32_t lo, std::uint32_t hi,
+void band_pass(const select_segment& s, std::uint32_t segment, std::int32_t lo, std::int32_t hi,
                std::size_t& below, std::vector<select_candidate>& band, bool& saw_nan) {
-  constexpr std::size_t block = 64;
-  const std::uint32_t width = hi - lo;
-  std::uint32_t nan_seen = 0;
-  for (std::size_t start = 0; start < s.size; start += block) {
-    const std::size_t end = std::min(s.size, start + block);
-    std::uint32_t n_below = 0, n_band = 0;
-    for (std::size_t i = start; i < end; ++i) {
-      const std::uint32_t key = key_of<R>(s.values[i]);
-      const std::uint32_t alive = HasCurrent ? (s.current[i] != 0) : 1u;
-      s.out[i] = static_cast<std::uint8_t>(alive & (key >= lo));
-      n_below += alive & (key < lo);
-      n_band += alive & (key - lo <= width);
-      nan_seen |= alive & static_cast<std::uint32_t>(key_is_nan<R>(key));
-    }
-    below += n_below;
-    if (n_band != 0) {
-      for (std::size_t i = start; i < end; ++i) {
-        const std::uint32_t key = key_of<R>(s.values[i]);
-        if ((!HasCurrent || s.current[i] != 0) && key - lo <= width) band.push_back({key, segment, i});
+  // Locals, not s.*: the byte stores to `out` may alias anything, and would
+  // otherwise force the pointers to be reloaded.
+  const float* const values = s.values;
+  const std::uint8_t* const current = s.current;
+  std::uint8_t* const out = s.out;
+  const std::size_t size = s.size;
+  std::size_t below_here = 0;
+  std::size_t i = 0;
+  bool nan_seen = false;
+#if defined(__SSE2__)
+  // 16 entries per step: keys, two signed compares, the mask bytes packed and
+  // stored, and a 16-bit movemask of the band entries, whose few set bits are
+  // then visited one by one. About two instructions per entry.
+  const __m128i v_lo = _mm_set1_epi32(lo), v_hi = _mm_set1_epi32(hi);
+  const __m128i v_abs = _mm_set1_epi32(0x7fffffff), v_inf = _mm_set1_epi32(0x7f800000);
+  const __m128i v_ninf = _mm_set1_epi32(-0x7f800001), v_one = _mm_set1_epi8(1);
+  __m128i v_nan = _mm_setzero_si128();
+  __m128i v_below = _mm_setzero_si128();  // 16 byte lanes of counts, flushed every 255 steps
+  std::size_t steps = 0;
+  auto flush = [&] {
+    const __m128i sums = _mm_sad_epu8(v_below, _mm_setzero_si128());
+    below_here += static_cast<std::size_t>(_mm_cvtsi128_si32(sums)) +
+                  static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_unpackhi_epi64(sums, sums)));
+    v_below = _mm_setzero_si128();
+  };
+  for (; i + 16 <= size; i += 16) {
+    __m128i is_below[4], outside[4];
+    for (int j = 0; j < 4; ++j) {
+      __m128i key = _mm_loadu_si128(reinterpret_cast<const __m128i*>(values + i + 4 * j));
+      if constexpr (R == rank_by::magnitude) {
+        key = _mm_and_si128(key, v_abs);
+        v_nan = _mm_or_si128(v_nan, _mm_cmpgt_epi32(key, v_inf));
+      } else {
+        key = _mm_xor_si128(key, _mm_and_si128(_mm_srai_epi32(key, 31), v_abs));
+        v_nan = _mm_or_si128(v_nan, _mm_or_si128(_mm_cmpgt_epi32(key, v_inf), _mm_cmpgt_epi32(v_ninf, key)));
       }
+      is_below[j] = _mm_cmpgt_epi32(v_lo, key);
+      outside[j] = _mm_or_si128(is_below[j], _mm_cmpgt_epi32(key, v_hi));
+    }
+    // 0xff where below lo, 0 elsewhere, as 16 bytes.
+    __m128i below_bytes = _mm_packs_epi16(_mm_packs_epi32(is_below[0], is_below[1]),
+                                          _mm_packs_epi32(is_below[2], is_below[3]));
+    __m128i outside_bytes = _mm_packs_epi16(_mm_packs_epi32(outside[0], outside[1]),
+                                            _mm_packs_epi32(outside[2], outside[3]));
+    __m128i alive = v_one;
+    if constexpr (HasCurrent) {
+      const __m128i cur = _mm_loadu_si128(reinterpret_cast<const __m128i*>(current + i));
+      alive = _mm_andnot_si128(_mm_cmpeq_epi8(cur, _mm_setzero_si128()), v_one);  // 1 where current != 0
+    }
+    // out = alive & !below; below count += alive & below.
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_andnot_si128(below_bytes, alive));
+    v_below = _mm_add_epi8(v_below, _mm_and_si128(below_bytes, alive));
+    unsigned in_band = static_cast<unsigned>(_mm_movemask_epi8(outside_bytes)) ^ 0xffffu;
+    if constexpr (HasCurrent) in_band &= static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(alive, v_one)));
+    while (in_band != 0) {
+      const auto j = static_cast<std::size_t>(std::countr_zero(in_band));
+      in_band &= in_band - 1;
+      band.push_back({key_of<R>(values[i + j]), segment, i + j});
+    }
+    if (++steps == 255) {
+      flush();
+      steps = 0;
     }
   }
-  saw_nan = saw_nan || nan_seen != 0;
+  flush();
+  if constexpr (HasCurrent) {
+    // A NaN in an entry already pruned does not matter: recheck the survivors only.
+    if (_mm_movemask_epi8(v_nan) != 0)
+      for (std::size_t j = 0; j < i; ++j) nan_seen |= current[j] != 0 && key_is_nan<R>(key_of<R>(values[j]));
+  } else {
+    nan_seen = _mm_movemask_epi8(v_nan) != 0;
+  }
+#endif
+  for (; i < size; ++i) {  // the tail (or everything, without SSE2)
+    const std::int32_t key = key_of<R>(values[i]);
+    const bool alive = !HasCurrent || current[i] != 0;
+    const bool is_below = key < lo;
+    out[i] = static_cast<std::uint8_t>(alive && !is_below);
+    below_here += alive && is_below;
+    nan_seen |= alive && key_is_nan<R>(key);
+    if (alive && key >= lo && key <= hi) band.push_back({key, segment, i});
+  }
+  below += below_here;
+  saw_nan = saw_nan || nan_seen;
 }
 
 /// Writes into each segment's `out` the new mask: the k least important
 /// survivors pruned (0), the other survivors kept (1), non-survivors 0.
-/// `what` names the argument in errors (NaN). Returns the number of survivors.
+/// `survivors` is the number of entries the `current` masks keep; `what`
+/// names the argument in errors (NaN).
 template <rank_by R>
 void select_smallest(std::span<const select_segment> segments, std::size_t k, std::size_t survivors,
                      const char* what) {
-  constexpr std::size_t sample_target = 1u << 16;
-  std::uint32_t lo = 0, hi = std::numeric_limits<std::uint32_t>::max();
+  constexpr std::size_t sample_target = 1u << 18;
+  std::size_t band_reserve = 0;
+  std::int32_t lo = std::numeric_limits<std::int32_t>::min(), hi = std::numeric_limits<std::int32_t>::max();
   std::size_t total = 0;
   for (const auto& s : segments) total += s.size;
 
-  // 1. The band, from a sample when the tensors are large enough to need one.
-  if (survivors > 4 * sample_target && k > 0 && k < survivors) {
-    std::vector<std::uint32_t> sample;
+  // 1. The band, from a sample when the tensors are large enough to need one:
+  // 2^14 runs of 16 consecutive entries (one cache line each), at jittered
+  // strides. A narrow band means few entries to select among in step 3.
+  if (survivors > 16 * sample_target && k > 0 && k < survivors) {
+    std::vector<std::int32_t> sample;
     sample.reserve(sample_target);
-    const std::size_t stride = total / sample_target;
+    constexpr std::size_t run = 16;
+    const std::size_t runs = sample_target / run;
+    const std::size_t stride = total / runs;
     std::uint64_t state = 0x9E3779B97F4A7C15ULL;  // fixed: the sample affects speed, never the result
     std::size_t base = 0;
     std::size_t seg = 0;
-    for (std::size_t j = 0; j < sample_target; ++j) {
+    for (std::size_t j = 0; j < runs; ++j) {
       state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-      const std::size_t pos = j * stride + static_cast<std::size_t>((state >> 33) % stride);
-      while (pos >= base + segments[seg].size) base += segments[seg++].size;
-      const auto& s = segments[seg];
-      const std::size_t i = pos - base;
-      if (s.current != nullptr && s.current[i] == 0) continue;
-      const std::uint32_t key = key_of<R>(s.values[i]);
-      if (!key_is_nan<R>(key)) sample.push_back(key);
+      std::size_t pos = j * stride + static_cast<std::size_t>((state >> 33) % (stride - run));
+      for (std::size_t r = 0; r < run; ++r, ++pos) {
+        while (pos >= base + segments[seg].size) base += segments[seg++].size;
+        const auto& s = segments[seg];
+        const std::size_t i = pos - base;
+        if (s.current != nullptr && s.current[i] == 0) continue;
+        const std::int32_t key = key_of<R>(s.values[i]);
+        if (!key_is_nan<R>(key)) sample.push_back(key);
+      }
+      if (seg >= segments.size()) break;
     }
-    if (sample.size() >= 1024) {
-      std::sort(sample.begin(), sample.end());
+    if (sample.size() >= 4096) {
       const double n = static_cast<double>(sample.size());
       const double q = static_cast<double>(k) / static_cast<double>(survivors);
-      const double delta = 5.0 * std::sqrt(q * (1 - q) / n) + 4.0 / n;
+      const double delta = 5.0 * std::sqrt(q * (1 - q) / n) + 16.0 / n;
       const double i_lo = std::floor((q - delta) * n);
       const double i_hi = std::ceil((q + delta) * n);
-      if (i_lo > 0) lo = sample[static_cast<std::size_t>(i_lo)];
-      if (i_hi < n - 1) hi = sample[static_cast<std::size_t>(i_hi)];
+      if (i_lo > 0) {
+        auto at = sample.begin() + static_cast<std::ptrdiff_t>(i_lo);
+        std::nth_element(sample.begin(), at, sample.end());
+        lo = *at;
+      }
+      if (i_hi < n - 1) {
+        auto at = sample.begin() + static_cast<std::ptrdiff_t>(i_hi);
+        std::nth_element(sample.begin(), at, sample.end());
+        hi = *at;
+      }
+      band_reserve = static_cast<std::size_t>(3.0 * delta * static_cast<double>(survivors)) + 1024;
     }
   }
 
   // 2. One pass: mask = key >= lo, count below, collect the band.
   std::vector<select_candidate> band;
+  band.reserve(band_reserve);
   std::size_t below = 0;
   auto pass = [&] {
     band.clear();
@@ -189,8 +273,8 @@ void select_smallest(std::span<const select_segment> segments, std::size_t k, st
   };
   pass();
   if (below > k || below + band.size() < k) {  // the sample missed: the whole range is the band
-    lo = 0;
-    hi = std::numeric_limits<std::uint32_t>::max();
+    lo = std::numeric_limits<std::int32_t>::min();
+    hi = std::numeric_limits<std::int32_t>::max();
     pass();
   }
 
