@@ -93,8 +93,9 @@ struct ln_structured {
     for (std::size_t c = 0; c < channels; ++c)
       if (alive[c]) order.push_back(c);
     const std::size_t k = amount.resolve(order.size());
-    // Stable sort by norm: equal norms keep index order, so the lower index is pruned first.
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return norms[x] < norms[y]; });
+    // By (norm, index): among equal norms the lower index is pruned first.
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t x, std::size_t y) { return norms[x] != norms[y] ? norms[x] < norms[y] : x < y; });
     std::vector<std::uint8_t> keep(alive);
     for (std::size_t j = 0; j < k; ++j) keep[order[j]] = 0;
 
