@@ -70,6 +70,12 @@ struct tensor_view {
   std::span<T> values;
   tensor_shape shape;
   [[nodiscard]] std::size_t size() const noexcept { return values.size(); }
+  /// A view of mutable memory is also a read-only view (what criteria take).
+  operator tensor_view<const T>() const
+    requires(!std::is_const_v<T>)
+  {
+    return {values, shape};
+  }
 };
 
 /// Importance scores (or weights) as criteria see them.
