@@ -17,15 +17,70 @@
 #include <utility>
 #include <vector>
 
+#include <cstdlib>
+#include <memory>
+#include <new>
+
 #include <xtensor/xarray.hpp>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include <xtensor/xlayout.hpp>
 
 #include "../core/errors.hpp"
 
 namespace tunekit {
 
-/// 1 keeps the entry, 0 prunes it; the shape is the weights' shape.
-using pruning_mask = xt::xarray<std::uint8_t>;
+namespace detail {
+
+/// The allocator of masks: large masks (8 MB and up, i.e. 8M weights) get
+/// 2 MB-aligned memory with a transparent-huge-page hint on Linux. A fresh
+/// 64M-entry mask otherwise costs 16K page faults on first touch, a third of
+/// the time of computing it. Elsewhere, and for small masks, std::allocator.
+template <class T>
+struct mask_allocator {
+  using value_type = T;
+  static constexpr std::size_t large = std::size_t{8} << 20;
+  static constexpr std::size_t huge_page = std::size_t{2} << 20;
+
+  mask_allocator() = default;
+  template <class U>
+  mask_allocator(const mask_allocator<U>&) noexcept {}
+
+  T* allocate(std::size_t n) {
+#if defined(__linux__)
+    const std::size_t bytes = n * sizeof(T);
+    if (bytes >= large) {
+      const std::size_t rounded = (bytes + huge_page - 1) / huge_page * huge_page;
+      void* p = std::aligned_alloc(huge_page, rounded);
+      if (p == nullptr) throw std::bad_alloc();
+      ::madvise(p, rounded, MADV_HUGEPAGE);  // only a hint: ignored where THP is off
+      return static_cast<T*>(p);
+    }
+#endif
+    return std::allocator<T>{}.allocate(n);
+  }
+  void deallocate(T* p, std::size_t n) noexcept {
+#if defined(__linux__)
+    if (n * sizeof(T) >= large) {
+      std::free(p);
+      return;
+    }
+#endif
+    std::allocator<T>{}.deallocate(p, n);
+  }
+  template <class U>
+  friend bool operator==(const mask_allocator&, const mask_allocator<U>&) noexcept {
+    return true;
+  }
+};
+
+}  // namespace detail
+
+/// 1 keeps the entry, 0 prunes it; the shape is the weights' shape. An
+/// `xt::xarray<std::uint8_t>` in all but its allocator (see mask_allocator).
+using pruning_mask = xt::xarray<std::uint8_t, xt::layout_type::row_major, detail::mask_allocator<std::uint8_t>>;
 
 /// The shape of a tensor, outermost axis first.
 using tensor_shape = std::vector<std::size_t>;
