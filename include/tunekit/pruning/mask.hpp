@@ -3,8 +3,8 @@
 /// Masks, amounts and the non-owning tensor references every pruning
 /// criterion works on.
 ///
-/// A mask is an `xt::xarray<std::uint8_t>` of the weights' shape: 1 keeps an
-/// entry, 0 prunes it. One byte per entry rather than PyTorch's float32 mask:
+/// A mask is an xtensor array of `std::uint8_t` of the weights' shape: 1 keeps
+/// an entry, 0 prunes it. One byte per entry rather than PyTorch's float32 mask:
 /// a quarter of the memory traffic, and `weights * mask` still works.
 
 #include <cmath>
