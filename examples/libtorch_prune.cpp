@@ -7,8 +7,8 @@
 //
 // Optional: built only with -DTUNEKIT_EXAMPLES_LIBTORCH=ON and libtorch
 // installed (Debian: libtorch-dev; CI does not install it). By hand:
-//   g++ -std=c++20 -I include -I /usr/include/torch/csrc/api/include \
-//       examples/libtorch_prune.cpp -ltorch -ltorch_cpu -lc10
+//   g++ -std=c++20 -I include -I /usr/include/torch/csrc/api/include
+//       examples/libtorch_prune.cpp -ltorch -ltorch_cpu -lc10   (one line)
 #include <tunekit/pruning.hpp>
 #include <torch/torch.h>
 #include <xtensor/xadapt.hpp>
