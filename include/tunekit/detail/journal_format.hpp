@@ -165,19 +165,19 @@ inline distribution distribution_from_json(std::string_view text, std::string_vi
   try {
     j = parse_json_line(text);
   } catch (const json_syntax_error& e) {
-    throw invalid_argument("distribution of parameter " + quoted(param) + " is not JSON: " + e.what());
+    throw invalid_argument("distribution of parameter " + detail::quoted(param) + " is not JSON: " + e.what());
   }
-  if (!j.is_object()) throw invalid_argument("distribution of parameter " + quoted(param) + " is not an object");
+  if (!j.is_object()) throw invalid_argument("distribution of parameter " + detail::quoted(param) + " is not an object");
   auto num = [&](const nlohmann::json& a, const char* key) -> double {
     if (!a.contains(key) || !a[key].is_number())
-      throw invalid_argument("distribution of parameter " + quoted(param) + ": '" + key + "' is missing or not a number");
+      throw invalid_argument("distribution of parameter " + detail::quoted(param) + ": '" + key + "' is missing or not a number");
     return a[key].get<double>();
   };
   auto integer = [&](const nlohmann::json& a, const char* key, std::int64_t fallback) -> std::int64_t {
     if (!a.contains(key) || a[key].is_null()) return fallback;
     const double v = num(a, key);
     if (v != std::round(v) || !(std::abs(v) <= 9007199254740992.0))
-      throw invalid_argument("distribution of parameter " + quoted(param) + ": '" + key + "' is not an integer");
+      throw invalid_argument("distribution of parameter " + detail::quoted(param) + ": '" + key + "' is not an integer");
     return static_cast<std::int64_t>(v);
   };
   auto flag = [&](const nlohmann::json& a, const char* key) {
@@ -185,7 +185,7 @@ inline distribution distribution_from_json(std::string_view text, std::string_vi
   };
   auto choices = [&](const nlohmann::json& a) {
     if (!a.contains("choices") || !a["choices"].is_array())
-      throw invalid_argument("distribution of parameter " + quoted(param) + ": 'choices' is missing");
+      throw invalid_argument("distribution of parameter " + detail::quoted(param) + ": 'choices' is missing");
     std::vector<category> out;
     for (const auto& c : a["choices"]) {
       if (c.is_boolean()) out.emplace_back(c.get<bool>());
@@ -193,14 +193,14 @@ inline distribution distribution_from_json(std::string_view text, std::string_vi
       else if (c.is_number()) out.emplace_back(c.get<double>());
       else if (c.is_string()) out.emplace_back(c.get<std::string>());
       else
-        throw invalid_argument("distribution of parameter " + quoted(param) + ": choice " + c.dump() +
+        throw invalid_argument("distribution of parameter " + detail::quoted(param) + ": choice " + c.dump() +
                                " is not supported (tunekit takes bool, int, float and string choices)");
     }
     return out;
   };
   if (j.contains("name")) {
     if (!j["name"].is_string() || !j.contains("attributes") || !j["attributes"].is_object())
-      throw invalid_argument("distribution of parameter " + quoted(param) + " lacks a name or attributes");
+      throw invalid_argument("distribution of parameter " + detail::quoted(param) + " lacks a name or attributes");
     const std::string name = j["name"].get<std::string>();
     const auto& a = j["attributes"];
     if (name == "FloatDistribution") {
@@ -220,7 +220,7 @@ inline distribution distribution_from_json(std::string_view text, std::string_vi
       return int_distribution(integer(a, "low", 0), integer(a, "high", 0), {.step = integer(a, "step", 1)}, param);
     if (name == "IntLogUniformDistribution")
       return int_distribution(integer(a, "low", 0), integer(a, "high", 0), {.log = true}, param);
-    throw invalid_argument("distribution of parameter " + quoted(param) + ": unknown class " + quoted(name));
+    throw invalid_argument("distribution of parameter " + detail::quoted(param) + ": unknown class " + detail::quoted(name));
   }
   const std::string type = j.value("type", std::string());
   if (type == "categorical") return categorical_distribution(choices(j), param);
@@ -232,7 +232,7 @@ inline distribution distribution_from_json(std::string_view text, std::string_vi
   if (type == "int")
     return int_distribution(integer(j, "low", 0), integer(j, "high", 0), {.log = flag(j, "log"), .step = integer(j, "step", 1)},
                             param);
-  throw invalid_argument("distribution of parameter " + quoted(param) + " has neither a known 'name' nor 'type'");
+  throw invalid_argument("distribution of parameter " + detail::quoted(param) + " has neither a known 'name' nor 'type'");
 }
 
 /// Optuna's `check_distribution_compatibility`: same kind, same log flag,
