@@ -184,7 +184,10 @@ class journal_storage {
   study_id study_by_name(std::string_view name) const {
     if (auto id = find_study(name)) return *id;
     std::string known;
-    for (const auto& n : study_names()) known += (known.empty() ? "" : ", ") + detail::quoted(n);
+    for (const auto& n : study_names()) {
+      if (!known.empty()) known += ", ";
+      known += detail::quoted(n);
+    }
     throw invalid_argument("no study named " + detail::quoted(name) + " in journal " + detail::quoted(path()) +
                            "; it has " + (known.empty() ? std::string("no studies") : known));
   }
