@@ -384,7 +384,8 @@ TEST_CASE("journal_storage: random operation sequences match memory_storage afte
         const double value = rng.uniform() * 100 - 50;
         if (pick == 1) {
           const tk::distribution d = tk::float_distribution(-50, 50);
-          const std::string name = "p" + std::to_string(rng.below(3));
+          static const std::string names[] = {"p0", "p1", "p2"};
+          const std::string& name = names[rng.below(3)];
           mem.set_param(mi, name, value, d);
           jr.set_param(ji, name, value, d);
         } else if (pick == 2) {
