@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <climits>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
@@ -88,36 +89,83 @@ inline std::string format_time(frozen_trial::clock::time_point t) {
   return buf;
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// days_from_civil), so reading a time needs no mktime (which re-reads the
+/// time zone file on every call).
+constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+/// The local zone's offset from UTC at about `t` (seconds), cached per hour.
+inline long local_utc_offset(std::int64_t t) {
+  thread_local std::int64_t cached_hour = INT64_MIN;
+  thread_local long cached_offset = 0;
+  if (t / 3600 != cached_hour) {
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    localtime_r(&tt, &tm);
+    cached_offset = tm.tm_gmtoff;
+    cached_hour = t / 3600;
+  }
+  return cached_offset;
+}
+
 /// Reads `YYYY-MM-DDTHH:MM:SS[.ffffff][+HH:MM|Z]` (local time when no zone).
-inline std::optional<frozen_trial::clock::time_point> parse_time(std::string_view text) {
-  const std::string s(text);
-  int y, mo, d, h, mi, sec, used = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2d%*[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6) return std::nullopt;
-  std::size_t i = static_cast<std::size_t>(used);
+inline std::optional<frozen_trial::clock::time_point> parse_time(std::string_view s) {
+  std::size_t i = 0;
+  auto digits = [&](std::size_t n, int& out) {
+    if (i + n > s.size()) return false;
+    out = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      const char c = s[i + k];
+      if (c < '0' || c > '9') return false;
+      out = out * 10 + (c - '0');
+    }
+    i += n;
+    return true;
+  };
+  auto sep = [&](char a, char b = '\0') {
+    if (i < s.size() && (s[i] == a || (b && s[i] == b))) return ++i, true;
+    return false;
+  };
+  int y, mo, d, h, mi, sec;
+  if (!(digits(4, y) && sep('-') && digits(2, mo) && sep('-') && digits(2, d) && sep('T', ' ') && digits(2, h) &&
+        sep(':') && digits(2, mi) && sep(':') && digits(2, sec)))
+    return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
   long micro = 0;
   if (i < s.size() && s[i] == '.') {
     ++i;
-    int digits = 0;
+    int n = 0;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      if (digits < 6) micro = micro * 10 + (s[i] - '0'), ++digits;
+      if (n < 6) micro = micro * 10 + (s[i] - '0'), ++n;
       ++i;
     }
-    for (; digits < 6; ++digits) micro *= 10;
+    for (; n < 6; ++n) micro *= 10;
   }
-  std::tm tm{};
-  tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d, tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = sec;
-  std::time_t secs;
+  const std::int64_t as_utc = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
+                              h * 3600 + mi * 60 + sec;
+  std::int64_t secs;
   if (i < s.size() && (s[i] == '+' || s[i] == '-' || s[i] == 'Z')) {
     long offset = 0;
     if (s[i] != 'Z') {
+      const long sign = s[i] == '-' ? -1 : 1;
+      ++i;
       int oh = 0, om = 0;
-      if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) < 1) return std::nullopt;
-      offset = (oh * 3600L + om * 60L) * (s[i] == '-' ? -1 : 1);
+      if (!digits(2, oh)) return std::nullopt;
+      if (sep(':')) digits(2, om);
+      offset = sign * (oh * 3600L + om * 60L);
     }
-    secs = timegm(&tm) - offset;
+    secs = as_utc - offset;
   } else {
-    tm.tm_isdst = -1;
-    secs = std::mktime(&tm);
+    // A naive time is local: subtract the zone's offset at that moment (its
+    // offset an hour either side decides only within a DST switch).
+    secs = as_utc - local_utc_offset(as_utc - local_utc_offset(as_utc));
   }
   return frozen_trial::clock::time_point(std::chrono::duration_cast<frozen_trial::clock::duration>(
       std::chrono::seconds(secs) + std::chrono::microseconds(micro)));

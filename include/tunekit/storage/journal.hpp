@@ -21,6 +21,7 @@
 #include <stop_token>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "../core/concepts.hpp"
@@ -98,6 +99,7 @@ class journal_storage {
     std::vector<std::unique_ptr<study_rec>> studies;  // by id; null once deleted
     std::vector<trial_rec> trials;                    // by id
     std::set<std::int64_t> owned;                     // running trials this handle runs
+    std::unordered_map<std::string, distribution> dist_cache;  // distribution JSON text -> parsed
     std::condition_variable_any wake;
     std::jthread heartbeat;  // last: stopped and joined before the rest goes
 
@@ -329,7 +331,8 @@ class journal_storage {
         [&](state& st) {
           running(st, id, "finish_trial");
           std::vector<nlohmann::json> out;
-          out.push_back(record(st, detail::journal::op::set_trial_system_attr,
+          if (usage != resource_usage{})
+            out.push_back(record(st, detail::journal::op::set_trial_system_attr,
                                {{"trial_id", id},
                                 {"system_attr",
                                  {{std::string(detail::journal::resources_key),
@@ -410,6 +413,7 @@ class journal_storage {
   auto write(Make&& make, Done&& done) -> decltype(done(std::declval<state&>())) {
     state& st = *state_;
     std::lock_guard lock(st.mutex);
+    sync_locked(st);  // most new records are read before taking the file lock, to keep it short
     file_lock flock_guard(st);
     sync_locked(st);
     last_started_ = -1;
@@ -662,10 +666,16 @@ class journal_storage {
     }
   }
 
-  static distribution dist_of(const state& st, const nlohmann::json& text, std::string_view name, std::int64_t line) {
+  /// Parameters repeat the same few distributions: parse each text once.
+  static distribution dist_of(state& st, const nlohmann::json& text, std::string_view name, std::int64_t line) {
     if (!text.is_string()) bad_record(st, line, "the distribution of parameter " + detail::quoted(name) + " is not a JSON text");
+    const std::string& key = text.get_ref<const std::string&>();
+    if (auto hit = st.dist_cache.find(key); hit != st.dist_cache.end()) return hit->second;
     try {
-      return detail::journal::distribution_from_json(text.get_ref<const std::string&>(), name);
+      distribution d = detail::journal::distribution_from_json(key, name);
+      if (st.dist_cache.size() >= 4096) st.dist_cache.clear();
+      st.dist_cache.emplace(key, d);
+      return d;
     } catch (const invalid_argument& e) {
       bad_record(st, line, e.what());
     }
