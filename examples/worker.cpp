@@ -42,8 +42,10 @@ double objective(tunekit::trial& t) {
 /// Runs trials until the study has `target` finished trials (COMPLETE,
 /// PRUNED or FAIL); returns how many this worker ran.
 std::int64_t work(const std::string& url, const std::string& study, std::int64_t target) {
-  tunekit::any_storage storage = tunekit::open_storage(url);
-  tunekit::tuner tuner{tunekit::tpe_sampler{}, storage, tunekit::study_config{.name = study}};
+  // snippet-begin
+  // url: e.g. "journal:///data/study.log?heartbeat=10&retries=1"
+  tunekit::tuner tuner{tunekit::open_storage(url), tunekit::study_config{.name = study}};  // created, or resumed
+  // snippet-end
   auto finished = [&] { return static_cast<std::int64_t>(tuner.view().finished().size()); };
   std::int64_t ran = 0;
   while (finished() < target) {
