@@ -234,6 +234,11 @@ TEST_CASE("journal_storage: bad input is refused with a clear error and the file
     spit(path, "{\"op_code\": 4, \"worker_id\": \"w\"}\n{\"op_code\": 1, \"worker_id\": \"w\", \"study_id\": 0}\n");
     REQUIRE_THROWS_WITH(tk::journal_storage(path), Contains("line 1") && Contains("'study_id'"));
   }
+  SECTION("a date outside what the clock holds (found by the fuzzer)") {
+    spit(path, good.substr(0, good.find('\n') + 1) +
+                   "{\"op_code\": 4, \"worker_id\": \"w\", \"study_id\": 0, \"datetime_start\": \"9999-12-31T00:00:00\"}\n");
+    REQUIRE_THROWS_WITH(tk::journal_storage(path), Contains("line 2") && Contains("ISO date"));
+  }
   SECTION("a study name that does not exist lists the existing ones") {
     tk::journal_storage s(path);
     REQUIRE_INVALID(s.study_by_name("nope"), Contains("'nope'") && Contains("'ok'"));

@@ -138,6 +138,8 @@ inline std::optional<frozen_trial::clock::time_point> parse_time(std::string_vie
         sep(':') && digits(2, mi) && sep(':') && digits(2, sec)))
     return std::nullopt;
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits: years 1678 to 2261 only.
+  if (y < 1679 || y > 2261) return std::nullopt;
   long micro = 0;
   if (i < s.size() && s[i] == '.') {
     ++i;
