@@ -8,8 +8,11 @@
 #include "support/require_invalid.hpp"
 #include "support/temp_dir.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <string>
+#include <vector>
 
 namespace tk = tunekit;
 using Catch::Contains;
