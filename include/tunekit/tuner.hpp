@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -62,6 +63,20 @@ struct optimize_options {
   /// false: an exception from the objective still fails its trial, then
   /// stops the run and is rethrown from `optimize`.
   bool catch_exceptions = true;
+};
+
+/// How `tuner::warm_start` maps trials of another study into this one.
+struct warm_start_options {
+  /// A value outside this study's distribution of its parameter: drop the
+  /// whole trial, or clip the value into the distribution (numbers only; a
+  /// categorical value not among the choices always drops the trial).
+  enum class outside { drop, clip };
+  outside out_of_range = outside::drop;
+  /// Define-by-run tuners: the space to map onto (empty: keep each
+  /// parameter's source distribution). Typed tuners use their own space.
+  search_space space = {};
+  /// Bring at most this many trials, the most recent ones.
+  std::optional<std::size_t> max_trials = std::nullopt;
 };
 
 /// Why `optimize` returned.
@@ -293,6 +308,64 @@ class tuner : private detail::trial_host {
     requires detail::is_value_of_space<Space, T>::value
   void enqueue(const T& params) {
     enqueue(space_.to_values(params));
+  }
+
+  /// Brings the COMPLETE trials of a related study into this one as prior
+  /// observations, so samplers start informed (knowledge transfer).
+  /// Parameters are matched by name; those outside this study's space are
+  /// left out, values outside a distribution are dropped or clipped
+  /// (`options.out_of_range`). Each copy keeps `warm_start` = {study, number}
+  /// in its system attributes. Returns how many trials were added.
+  std::size_t warm_start(std::span<const frozen_trial> source, const warm_start_options& options = {}) {
+    static_assert(requires(Storage& s, study_id id, const frozen_trial& t) { s.add_trial(id, t); },
+                  "tuner::warm_start needs a storage with add_trial(study_id, const frozen_trial&)");
+    const search_space* target = nullptr;
+    if constexpr (typed) target = &space_.dynamic();
+    else if (!options.space.empty()) target = &options.space;
+    std::vector<frozen_trial> kept;
+    for (const auto& t : source) {
+      if (t.state != trial_state::complete || t.values.size() != directions_.size()) continue;
+      frozen_trial copy;
+      copy.state = trial_state::complete;
+      copy.values = t.values;
+      copy.intermediate_values = t.intermediate_values;
+      copy.user_attrs = t.user_attrs;
+      copy.datetime_start = t.datetime_start;
+      copy.datetime_complete = t.datetime_complete;
+      copy.system_attrs["warm_start"] = {{"number", t.number}};
+      bool keep = true;
+      for (const auto& [name, internal] : t.params) {
+        const auto src = t.distributions.find(name);
+        if (src == t.distributions.end()) continue;
+        const distribution* dst = target ? target->find(name) : &src->second;
+        if (!dst) continue;  // not in this study's space
+        if (auto v = map_value(src->second, internal, *dst, options.out_of_range)) {
+          copy.params[name] = *v;
+          copy.distributions.insert_or_assign(name, *dst);
+        } else {
+          keep = false;
+          break;
+        }
+      }
+      if (keep && !copy.params.empty()) kept.push_back(std::move(copy));
+    }
+    if (options.max_trials && kept.size() > *options.max_trials)
+      kept.erase(kept.begin(), kept.end() - static_cast<std::ptrdiff_t>(*options.max_trials));
+    for (const auto& t : kept) storage_.add_trial(study_, t);
+    return kept.size();
+  }
+
+  /// Warm start from study `name` of any storage.
+  template <class Source>
+    requires tunekit::storage<Source>
+  std::size_t warm_start(const Source& source, std::string_view name, const warm_start_options& options = {}) {
+    const auto id = source.find_study(name);
+    if (!id) throw invalid_argument("warm_start: no study named " + detail::quoted(name) + " in the source storage");
+    const auto dirs = source.study_directions(*id);
+    if (dirs != directions_)
+      throw invalid_argument("warm_start: study " + detail::quoted(name) + " has other directions than this study");
+    const auto trials = source.trials(*id);
+    return warm_start(std::span<const frozen_trial>(trials), options);
   }
 
   /// The best COMPLETE trial of a single-objective study.
@@ -560,6 +633,31 @@ class tuner : private detail::trial_host {
     } else {
       return storage_.view(study_);
     }
+  }
+
+  /// An internal value of `from` as an internal value of `to`, or none.
+  static std::optional<double> map_value(const distribution& from, double internal, const distribution& to,
+                                         warm_start_options::outside rule) {
+    const category external = to_external(from, internal);
+    if (auto c = std::get_if<categorical_distribution>(&to)) {
+      const auto k = c->index_of(external);
+      if (k < 0) return std::nullopt;
+      return static_cast<double>(k);
+    }
+    double x;
+    if (auto i = std::get_if<std::int64_t>(&external)) x = static_cast<double>(*i);
+    else if (auto f = std::get_if<double>(&external)) x = *f;
+    else return std::nullopt;
+    if (contains(to, x)) return x;
+    if (rule == warm_start_options::outside::drop) return std::nullopt;
+    // Clip: the nearest valid value, through the unit interval (which rounds
+    // to the integer, step or log grid) after clamping to the bounds.
+    double low, high;
+    if (auto f = std::get_if<float_distribution>(&to)) low = f->low(), high = f->high();
+    else low = static_cast<double>(std::get<int_distribution>(to).low()), high = static_cast<double>(std::get<int_distribution>(to).high());
+    const double clamped = std::clamp(x, low, high);
+    if (contains(to, clamped)) return clamped;
+    return from_unit(to, std::clamp(to_unit(to, clamped), 0.0, 1.0));
   }
 
   std::int64_t id_of(std::int64_t number) const {

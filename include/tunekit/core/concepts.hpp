@@ -139,8 +139,19 @@ concept scheduler = requires(S& s, const study_view& view, const frozen_trial& t
 ///      (O(new trials) work), plus the running ones.
 ///   7. `trial(id) -> frozen_trial`, `trials(study) -> std::vector<frozen_trial>`
 ///      (all, by number), `study_name(study)`, `study_directions(study)`.
+///   8. Optional, for workers sharing a study: the view's claim source
+///      (`study_view::set_claim_source`) reserves a key for a trial
+///      atomically across every handle, thread and process of the storage
+///      (first claim wins, claims are permanent); samplers such as the grid
+///      claim a point before handing it out. Without one every claim succeeds.
+///   9. Optional, for study management (`any_storage` forwards them,
+///      `copy_study` and `tuner::warm_start` use them): `study_names()`,
+///      `delete_study(study)`, `set_study_user_attr(study, key, json)`,
+///      `study_user_attrs(study)`, `add_trial(study, record)` (stores a
+///      finished or WAITING record as it is), `claim(study, key, number)`.
 ///
-/// `memory_storage` is the reference implementation.
+/// `memory_storage` is the reference implementation; `journal_storage` the
+/// persistent one (docs/storage.md).
 template <class S>
 concept storage = std::copy_constructible<S> &&
                   requires(S& s, const S& cs, study_id sid, std::int64_t id, std::string_view name,

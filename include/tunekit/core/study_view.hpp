@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "../detail/append_log.hpp"
@@ -36,6 +37,9 @@ struct study_info {
 class study_view {
  public:
   using running_source = std::function<std::vector<frozen_trial>()>;
+  /// Reserves a key for a trial, atomically across every worker of the
+  /// study; true if the trial now holds it (or already did).
+  using claim_source = std::function<bool(std::string_view key, std::int64_t trial_number)>;
 
   study_view() : info_(std::make_shared<const study_info>()) {}
   /// `owner` keeps alive whatever `running` refers to (e.g. the storage's
@@ -74,10 +78,20 @@ class study_view {
   /// Every trial ever created in the study, in any state.
   std::int64_t n_trials() const noexcept { return n_trials_; }
 
+  /// Reserves `key` (e.g. a grid point) for trial `t` in the storage, so
+  /// that no other worker, thread or process, can reserve it: true if `t`
+  /// holds it now (it may already have), false if another trial does.
+  /// Claims are permanent. A view without a claim source (a storage that
+  /// cannot arbitrate) grants every claim.
+  bool claim(std::string_view key, const frozen_trial& t) const { return claim_ ? claim_(key, t.number) : true; }
+  /// Set by storages that can arbitrate claims (see `storage` in concepts.hpp).
+  void set_claim_source(claim_source c) { claim_ = std::move(c); }
+
  private:
   std::shared_ptr<const study_info> info_;
   finished_trials finished_;
   running_source source_;
+  claim_source claim_;
   std::shared_ptr<const void> owner_;
   mutable std::optional<std::vector<frozen_trial>> running_;
   std::int64_t n_trials_ = 0;

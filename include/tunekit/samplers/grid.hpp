@@ -40,9 +40,12 @@ struct grid_sampler_options {
 /// true and the tuner ends the study. O(parameters) per trial; memory one
 /// bit per grid point.
 ///
-/// Limitation: another worker (tuner, process) sees a point only once the
-/// trial holding it has recorded its parameters, so workers starting trials
-/// at the same moment can still pick the same point.
+/// Across workers (tuners, threads, processes) each point is claimed
+/// through `study_view::claim`, which the storage makes atomic (the
+/// journal under its file lock), so no two workers run the same point even
+/// when they start trials at the same moment. With a storage that cannot
+/// arbitrate claims, workers see a point only once its trial has recorded
+/// its parameters.
 class grid_sampler {
  public:
   /// Grids above this many points are refused; enumerate them with the
@@ -71,7 +74,10 @@ class grid_sampler {
       // An enqueued trial evaluates its own values; it takes its point if
       // that is on the grid, and no other.
       scan(view);
-      if (auto i = index_of(t)) mark(*i);
+      if (auto i = index_of(t)) {
+        mark(*i);
+        view.claim(claim_key(*i), t);  // keeps other workers off it; the trial runs its values either way
+      }
       return {};
     }
     const std::vector<category>& point = point_of(view, t);
@@ -212,6 +218,8 @@ class grid_sampler {
     return index;
   }
 
+  static std::string claim_key(std::uint64_t index) { return "grid:" + std::to_string(index); }
+
   static bool same_value(const category& a, const category& b) {
     auto number = [](const category& c) -> std::optional<double> {
       if (auto i = std::get_if<std::int64_t>(&c)) return static_cast<double>(*i);
@@ -243,9 +251,16 @@ class grid_sampler {
     if (found == assigned_.end()) {
       scan(view);
       if (taken_count_ >= total_) throw search_space_exhausted("grid_sampler: every grid point has been handed out");
-      while (taken_[(offset_ + stride_ * cursor_) % total_]) ++cursor_;
-      const std::uint64_t index = (offset_ + stride_ * cursor_) % total_;
-      mark(index);
+      std::uint64_t index;
+      while (true) {
+        while (taken_[(offset_ + stride_ * cursor_) % total_]) ++cursor_;
+        index = (offset_ + stride_ * cursor_) % total_;
+        mark(index);
+        // The storage arbitrates between workers: a point another worker
+        // claimed first (its trial maybe not visible yet) is skipped.
+        if (view.claim(claim_key(index), t)) break;
+        if (taken_count_ >= total_) throw search_space_exhausted("grid_sampler: every grid point has been handed out");
+      }
       std::vector<category> point(axes_.size());
       std::uint64_t rest = index;
       for (std::size_t k = axes_.size(); k-- > 0;) {

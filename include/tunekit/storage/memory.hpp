@@ -31,6 +31,8 @@ class memory_storage {
     detail::append_log<frozen_trial> finished;
     std::set<std::int64_t> running;  // numbers
     std::deque<std::int64_t> waiting;
+    std::map<std::string, std::int64_t, std::less<>> claims;  // key -> trial number
+    attributes user_attrs;
   };
   struct trial_ref {
     study_id study;
@@ -164,8 +166,50 @@ class memory_storage {
       for (auto n : st->running) out.push_back(*st->trials[static_cast<std::size_t>(n)]);
       return out;
     };
-    return study_view(s.info, s.finished.take_snapshot(), std::move(running),
-                      static_cast<std::int64_t>(s.trials.size()), state_);
+    study_view v(s.info, s.finished.take_snapshot(), std::move(running), static_cast<std::int64_t>(s.trials.size()),
+                 state_);
+    v.set_claim_source([state = state_.get(), sid](std::string_view key, std::int64_t number) {
+      std::lock_guard inner(state->mutex);
+      study* st = state->studies[static_cast<std::size_t>(sid)].get();
+      if (!st) return false;
+      auto [it, fresh] = st->claims.try_emplace(std::string(key), number);
+      return fresh || it->second == number;
+    });
+    return v;
+  }
+
+  /// Reserves `key` for trial `number` of the study (see `study_view::claim`).
+  bool claim(study_id sid, std::string_view key, std::int64_t number) {
+    std::lock_guard lock(state_->mutex);
+    auto [it, fresh] = get_study(sid).claims.try_emplace(std::string(key), number);
+    return fresh || it->second == number;
+  }
+
+  void set_study_user_attr(study_id sid, std::string_view key, const nlohmann::json& value) {
+    std::lock_guard lock(state_->mutex);
+    get_study(sid).user_attrs[std::string(key)] = value;
+  }
+
+  attributes study_user_attrs(study_id sid) const {
+    std::lock_guard lock(state_->mutex);
+    return get_study(sid).user_attrs;
+  }
+
+  /// Stores a finished (or waiting) trial as it is, e.g. when copying a
+  /// study or warm-starting one; returns it with its new number and id.
+  frozen_trial add_trial(study_id sid, const frozen_trial& record) {
+    if (record.state == trial_state::running)
+      throw invalid_argument("add_trial: the trial must be finished or WAITING, not RUNNING");
+    std::lock_guard lock(state_->mutex);
+    study& s = get_study(sid);
+    auto t = std::make_shared<frozen_trial>(record);
+    t->number = static_cast<std::int64_t>(s.trials.size());
+    t->id = static_cast<std::int64_t>(state_->trial_index.size());
+    if (t->state == trial_state::waiting) s.waiting.push_back(t->number);
+    s.trials.push_back(t);
+    state_->trial_index.push_back({sid, t->number});
+    if (is_finished(t->state)) s.finished.push_back(t);
+    return *t;
   }
 
   frozen_trial trial(std::int64_t id) const {

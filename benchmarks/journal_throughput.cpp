@@ -1,0 +1,166 @@
+// journal_throughput: complete trial cycles per second on a journal file, and
+// how ask latency and memory behave as the study grows. One JSON line per result.
+//
+//   journal_throughput cycles --journal <path> --processes K --cycles N [--fsync]
+//       K processes (fork) share one journal; each runs N cycles of: ask
+//       (random sampler), 10 float parameters, 10 intermediate reports, tell.
+//       Reports total cycles / wall seconds from the common start to the last exit.
+//   journal_throughput growth --journal <path> --trials N [--every M]
+//       one process runs N cycles; every M trials it reports the median ask
+//       latency and the median cycle latency of the last M trials, and the
+//       resident memory (VmRSS).
+//
+// The Optuna peer is benchmarks/peers/optuna_journal_throughput.py; the driver
+// benchmarks/journal_throughput.py runs both and writes the RESULTS.md table.
+
+#include <tunekit/samplers/random.hpp>
+#include <tunekit/storage/journal.hpp>
+#include <tunekit/tuner.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace tk = tunekit;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+struct config {
+  std::string mode, journal;
+  int processes = 1;
+  long cycles = 1000, trials = 10000, every = 1000;
+  bool fsync = false;
+};
+
+const char* param_names[10] = {"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"};
+
+/// One cycle: ask, 10 float parameters, 10 reports, tell. Returns the ask's seconds.
+template <class Tuner>
+double cycle(Tuner& tuner) {
+  const auto t0 = clock_type::now();
+  tk::trial t = tuner.ask();
+  const auto t1 = clock_type::now();
+  double sum = 0;
+  for (const char* name : param_names) sum += t.suggest_float(name, 0, 1);
+  for (int step = 0; step < 10; ++step) t.report(step, sum / (step + 1));
+  tuner.tell(t, sum);
+  return std::chrono::duration<double>(t1 - t0).count();
+}
+
+long rss_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return -1;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+int run_cycles(const config& c) {
+  std::filesystem::remove(c.journal);
+  tk::journal_storage_options opts{.fsync = c.fsync};
+  {
+    tk::journal_storage s(c.journal, opts);
+    s.create_study("throughput", std::array{tk::direction::minimize});
+  }
+  const auto start = clock_type::now();
+  std::vector<pid_t> children;
+  for (int p = 0; p < c.processes; ++p) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      try {
+        tk::tuner tuner{tk::random_sampler{{.seed = static_cast<std::uint64_t>(p)}}, tk::journal_storage(c.journal, opts),
+                        tk::study_config{.name = "throughput"}};
+        for (long i = 0; i < c.cycles; ++i) cycle(tuner);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "worker: %s\n", e.what());
+        std::_Exit(1);
+      }
+      std::_Exit(0);
+    }
+    children.push_back(pid);
+  }
+  bool ok = true;
+  for (auto pid : children) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+  const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+  tk::journal_storage check(c.journal);
+  const auto n = check.trials(check.study_by_name("throughput")).size();
+  const long total = c.cycles * c.processes;
+  std::cout << "{\"system\": \"tunekit\", \"storage\": \"journal" << (c.fsync ? "+fsync" : "")
+            << "\", \"processes\": " << c.processes << ", \"cycles\": " << total << ", \"seconds\": " << seconds
+            << ", \"cycles_per_s\": " << static_cast<double>(total) / seconds
+            << ", \"trials_in_journal\": " << n << ", \"journal_bytes\": " << std::filesystem::file_size(c.journal)
+            << "}" << std::endl;
+  return ok && static_cast<long>(n) == total ? 0 : 1;
+}
+
+int run_growth(const config& c) {
+  std::filesystem::remove(c.journal);
+  tk::tuner tuner{tk::random_sampler{{.seed = 1}}, tk::journal_storage(c.journal), tk::study_config{.name = "growth"}};
+  std::vector<double> asks, cycles;
+  const long rss_start = rss_kib();
+  for (long i = 1; i <= c.trials; ++i) {
+    const auto t0 = clock_type::now();
+    asks.push_back(cycle(tuner));
+    cycles.push_back(std::chrono::duration<double>(clock_type::now() - t0).count());
+    if (i % c.every == 0) {
+      std::cout << "{\"system\": \"tunekit\", \"trials\": " << i << ", \"median_ask_us\": " << median(asks) * 1e6
+                << ", \"median_cycle_us\": " << median(cycles) * 1e6 << ", \"rss_kib\": " << rss_kib()
+                << ", \"rss_start_kib\": " << rss_start << ", \"journal_bytes\": " << std::filesystem::file_size(c.journal)
+                << "}" << std::endl;
+      asks.clear();
+      cycles.clear();
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  config c;
+  if (argc > 1) c.mode = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--journal") c.journal = next();
+    else if (a == "--processes") c.processes = std::atoi(next().c_str());
+    else if (a == "--cycles") c.cycles = std::atol(next().c_str());
+    else if (a == "--trials") c.trials = std::atol(next().c_str());
+    else if (a == "--every") c.every = std::atol(next().c_str());
+    else if (a == "--fsync") c.fsync = true;
+    else {
+      std::cerr << "unknown argument " << a << "\n";
+      return 2;
+    }
+  }
+  if (c.journal.empty() || (c.mode != "cycles" && c.mode != "growth") || c.processes < 1 || c.every < 1) {
+    std::cerr << "usage: journal_throughput cycles|growth --journal <path> [--processes K] [--cycles N] "
+                 "[--trials N] [--every M] [--fsync]\n";
+    return 2;
+  }
+  try {
+    return c.mode == "cycles" ? run_cycles(c) : run_growth(c);
+  } catch (const std::exception& e) {
+    std::cerr << "journal_throughput: " << e.what() << '\n';
+    return 1;
+  }
+}

@@ -1,0 +1,416 @@
+#include <tunekit/storage/journal.hpp>
+#include <tunekit/storage/memory.hpp>
+#include <tunekit/tuner.hpp>
+#include <tunekit/samplers/random.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "support/require_invalid.hpp"
+#include "support/temp_dir.hpp"
+
+#include <array>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tk = tunekit;
+namespace fs = std::filesystem;
+using Catch::Contains;
+
+namespace {
+
+constexpr std::array<tk::direction, 1> minimize{tk::direction::minimize};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void spit(const fs::path& p, std::string_view text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+/// A trial's content as text, for comparing what two storages hold.
+std::string describe_trial(const tk::frozen_trial& t) {
+  std::string s = std::to_string(t.number) + " " + std::string(tk::to_string(t.state)) + " v=";
+  for (double v : t.values) s += tk::detail::format_number(v) + ",";
+  s += " p=";
+  for (const auto& [k, v] : t.params) s += k + ":" + tk::detail::format_number(v) + ":" + tk::describe(t.distributions.find(k)->second) + ";";
+  s += " iv=";
+  for (const auto& [k, v] : t.intermediate_values) s += std::to_string(k) + ":" + tk::detail::format_number(v) + ";";
+  s += " ua=";
+  for (const auto& [k, v] : t.user_attrs) s += k + ":" + v.dump() + ";";
+  s += " reason=" + t.fail_reason;
+  return s;
+}
+
+std::vector<std::string> describe_all(const std::vector<tk::frozen_trial>& ts) {
+  std::vector<std::string> out;
+  for (const auto& t : ts) out.push_back(describe_trial(t));
+  return out;
+}
+
+/// Fills a study with trials in every state and with every kind of value.
+void fill(tk::journal_storage& s, tk::study_id sid, int n) {
+  for (int i = 0; i < n; ++i) {
+    tk::frozen_trial r;
+    auto t = s.create_trial(sid, r);
+    s.set_param(t.id, "x", 0.25 * i, tk::float_distribution(-10, 10));
+    s.set_param(t.id, "lr", 1e-3, tk::float_distribution(1e-5, 1e-1, {.log = true}));
+    s.set_param(t.id, "n", 3, tk::int_distribution(1, 9, {.step = 2}));
+    s.set_param(t.id, "act", 1, tk::categorical_distribution({"relu", "tanh", 2.5, std::int64_t{7}, true}));
+    s.set_intermediate_value(t.id, 0, 1.5);
+    s.set_intermediate_value(t.id, 1, std::numeric_limits<double>::infinity());
+    s.set_user_attr(t.id, "note", "trial " + std::to_string(i));
+    const double v[] = {0.5 * i};
+    if (i % 3 == 0) s.finish_trial(t.id, tk::trial_state::complete, v, {.wall_seconds = 0.5}, "");
+    else if (i % 3 == 1) s.finish_trial(t.id, tk::trial_state::pruned, v, {}, "");
+    else s.finish_trial(t.id, tk::trial_state::fail, {}, {}, "objective threw: boom");
+  }
+}
+
+}  // namespace
+
+TEST_CASE("journal_storage satisfies the storage concept", "[storage][journal]") {
+  STATIC_REQUIRE(tk::storage<tk::journal_storage>);
+}
+
+TEST_CASE("journal_storage: a study reads back identically from a fresh handle", "[storage][journal]") {
+  tk::testing::temp_dir dir;
+  const auto path = dir.path() / "study.log";
+  std::vector<std::string> before;
+  {
+    tk::journal_storage s(path);
+    const auto sid = s.create_study("s", minimize);
+    fill(s, sid, 7);
+    s.set_study_user_attr(sid, "dataset", "mnist");
+    before = describe_all(s.trials(sid));
+  }
+  tk::journal_storage again(path);
+  const auto sid = again.find_study("s");
+  REQUIRE(sid);
+  CHECK(describe_all(again.trials(*sid)) == before);
+  CHECK(again.study_user_attrs(*sid).at("dataset") == "mnist");
+  CHECK(again.view(*sid).finished().size() == 7);
+  const auto t = again.trials(*sid);
+  CHECK(t[2].fail_reason == "objective threw: boom");
+  CHECK(t[0].resources.wall_seconds == 0.5);
+  CHECK(std::isinf(t[0].intermediate_values.at(1)));
+  CHECK(t[0].param<std::string>("act") == "tanh");
+  CHECK(t[0].datetime_start.has_value());
+  CHECK(t[0].datetime_complete.has_value());
+}
+
+TEST_CASE("journal_storage: two handles see each other's records", "[storage][journal]") {
+  tk::testing::temp_dir dir;
+  const auto path = dir.path() / "shared.log";
+  tk::journal_storage a(path), b(path);
+  const auto sid = a.create_study("shared", minimize);
+  REQUIRE(b.find_study("shared") == sid);
+  auto t = b.create_trial(sid, {});
+  CHECK(a.view(sid).running().size() == 1);
+  const double v[] = {1.0};
+  b.finish_trial(t.id, tk::trial_state::complete, v, {}, "");
+  CHECK(a.view(sid).finished().size() == 1);
+  auto u = a.create_trial(sid, {});
+  CHECK(u.number == 1);
+  CHECK(u.id == 1);
+  CHECK_THROWS_AS(a.create_study("shared", minimize), tk::invalid_argument);
+  CHECK_THROWS_AS(b.finish_trial(t.id, tk::trial_state::complete, v, {}, ""), tk::state_error);
+}
+
+namespace {
+
+/// Cuts the journal of a small study at the given bytes (every byte when
+/// `cuts` is empty) and checks each cut loads exactly the complete records.
+void check_cuts(std::size_t n_random_cuts) {
+  tk::testing::temp_dir dir;
+  const auto full_path = dir.path() / "full.log";
+  {
+    tk::journal_storage s(full_path);
+    fill(s, s.create_study("cut", minimize), 3);
+  }
+  const std::string full = slurp(full_path);
+  // Expected state after each prefix of whole lines, from files of whole lines.
+  std::vector<std::size_t> line_ends;
+  for (std::size_t i = 0; i < full.size(); ++i)
+    if (full[i] == '\n') line_ends.push_back(i + 1);
+  std::map<std::size_t, std::vector<std::string>> expected;  // by number of whole lines
+  for (std::size_t k = 0; k <= line_ends.size(); ++k) {
+    const auto p = dir.path() / ("lines" + std::to_string(k) + ".log");
+    spit(p, full.substr(0, k ? line_ends[k - 1] : 0));
+    tk::journal_storage s(p);
+    auto sid = s.find_study("cut");
+    expected[k] = sid ? describe_all(s.trials(*sid)) : std::vector<std::string>{"no study"};
+  }
+  const auto cut_path = dir.path() / "cut.log";
+  std::vector<std::size_t> cuts;
+  if (n_random_cuts == 0) {
+    for (std::size_t cut = 0; cut <= full.size(); ++cut) cuts.push_back(cut);
+  } else {
+    tk::random_engine rng(7);
+    for (std::size_t k = 0; k < n_random_cuts; ++k) cuts.push_back(rng.below(full.size() + 1));
+    for (auto end : line_ends)  // around every line end, where the rules change
+      for (std::size_t d : {0, 1, 2}) cuts.push_back(end - std::min(end, d));
+  }
+  for (const std::size_t cut : cuts) {
+    INFO("cut at byte " << cut << " of " << full.size());
+    spit(cut_path, full.substr(0, cut));
+    std::size_t whole = 0;
+    while (whole < line_ends.size() && line_ends[whole] <= cut) ++whole;
+    // A cut right before a '\n' leaves a complete record, which is read as Optuna reads it.
+    const bool record_complete = whole < line_ends.size() && cut + 1 == line_ends[whole];
+    tk::journal_storage s(cut_path);
+    auto sid = s.find_study("cut");
+    const auto got = sid ? describe_all(s.trials(*sid)) : std::vector<std::string>{"no study"};
+    REQUIRE(got == expected[record_complete ? whole + 1 : whole]);
+    if (sid && cut % 7 == 0) {
+      // The next writer drops the torn tail; the file stays readable.
+      s.create_trial(*sid, {});
+      tk::journal_storage fresh(cut_path);
+      CHECK(fresh.trials(*sid).size() == got.size() + 1);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("journal_storage: a journal cut at a random byte loads every complete record before the cut",
+          "[storage][journal]") {
+  check_cuts(150);
+}
+
+TEST_CASE("journal_storage: a journal cut at every byte loads every complete record before the cut",
+          "[storage][journal][.slow]") {
+  check_cuts(0);
+}
+
+TEST_CASE("journal_storage: bad input is refused with a clear error and the file left untouched",
+          "[storage][journal]") {
+  tk::testing::temp_dir dir;
+  const auto path = dir.path() / "j.log";
+  {
+    tk::journal_storage s(path);
+    fill(s, s.create_study("ok", minimize), 2);
+  }
+  const std::string good = slurp(path);
+
+  SECTION("a corrupted record in the middle names its line") {
+    std::string bad = good;
+    const auto second = bad.find('\n') + 1;
+    bad.insert(second, "#garbage#");
+    spit(path, bad);
+    REQUIRE_THROWS_AS(tk::journal_storage(path), tk::storage_error);
+    REQUIRE_THROWS_WITH(tk::journal_storage(path), Contains("line 2") && Contains("corrupted"));
+    CHECK(slurp(path) == bad);
+  }
+  SECTION("an unknown op code") {
+    spit(path, good + "{\"op_code\": 42, \"worker_id\": \"w\"}\n" + good.substr(0, good.find('\n') + 1));
+    REQUIRE_THROWS_WITH(tk::journal_storage(path), Contains("unknown op code 42"));
+  }
+  SECTION("a newer tunekit format") {
+    spit(path, "{\"op_code\": 0, \"worker_id\": \"w\", \"study_name\": \"n\", \"directions\": [1], \"tunekit_format\": 99}\n");
+    REQUIRE_THROWS_WITH(tk::journal_storage(path), Contains("newer"));
+  }
+  SECTION("a file that is not a journal") {
+    spit(path, "name,value\na,1\n");
+    REQUIRE_THROWS_WITH(tk::journal_storage(path), Contains("line 1") && Contains("JournalFileStorage"));
+    spit(path, "just some text without a newline");
+    REQUIRE_THROWS_WITH(tk::journal_storage(path), Contains("not a journal record"));
+    CHECK(slurp(path) == "just some text without a newline");
+    spit(path, std::string("\x89PNG\r\n\x1a\n\0\0", 10));
+    REQUIRE_THROWS_AS(tk::journal_storage(path), tk::storage_error);
+  }
+  SECTION("a record with a missing field") {
+    spit(path, "{\"op_code\": 4, \"worker_id\": \"w\"}\n{\"op_code\": 1, \"worker_id\": \"w\", \"study_id\": 0}\n");
+    REQUIRE_THROWS_WITH(tk::journal_storage(path), Contains("line 1") && Contains("'study_id'"));
+  }
+  SECTION("a date outside what the clock holds (found by the fuzzer)") {
+    spit(path, good.substr(0, good.find('\n') + 1) +
+                   "{\"op_code\": 4, \"worker_id\": \"w\", \"study_id\": 0, \"datetime_start\": \"9999-12-31T00:00:00\"}\n");
+    REQUIRE_THROWS_WITH(tk::journal_storage(path), Contains("line 2") && Contains("ISO date"));
+  }
+  SECTION("a study name that does not exist lists the existing ones") {
+    tk::journal_storage s(path);
+    REQUIRE_INVALID(s.study_by_name("nope"), Contains("'nope'") && Contains("'ok'"));
+  }
+  SECTION("a missing or unwritable directory fails before any trial runs") {
+    REQUIRE_THROWS_WITH(tk::journal_storage(dir.path() / "no" / "such" / "dir.log"), Contains("does not exist"));
+    REQUIRE_THROWS_AS(tk::journal_storage("/proc/tunekit-study.log"), tk::storage_error);
+    REQUIRE_THROWS_AS(tk::journal_storage(dir.path()), tk::storage_error);  // a directory, not a file
+  }
+}
+
+TEST_CASE("journal_storage: names and attributes with quotes, newlines and unicode round-trip exactly",
+          "[storage][journal]") {
+  tk::testing::temp_dir dir;
+  const auto path = dir.path() / "text.log";
+  const std::vector<std::string> nasty = {
+      "quote \" and backslash \\", "new\nline\r\ttab", "unicode: héllo ✓ 𝄞 日本", "{\"json\": [1, 2]}",
+      std::string("nul\0byte", 8), "\x01\x1f control", "</script><b>", "'; DROP TABLE studies; --"};
+  {
+    tk::journal_storage s(path);
+    for (const auto& name : nasty) {
+      const auto sid = s.create_study(name, minimize);
+      s.set_study_user_attr(sid, name, name);
+      auto t = s.create_trial(sid, {});
+      s.set_param(t.id, name, 0, tk::categorical_distribution({name, "other"}));
+      s.set_user_attr(t.id, name, nlohmann::json{{name, {name, 1.5, nullptr}}});
+    }
+    REQUIRE_INVALID(s.create_study("bad \xff utf8", minimize), Contains("UTF-8"));
+  }
+  tk::journal_storage s(path);
+  CHECK(s.study_names() == nasty);
+  for (const auto& name : nasty) {
+    const auto sid = s.study_by_name(name);
+    CHECK(s.study_user_attrs(sid).at(name) == name);
+    const auto t = s.trials(sid).at(0);
+    CHECK(t.param<std::string>(name) == name);
+    CHECK(t.user_attrs.at(name) == nlohmann::json{{name, {name, 1.5, nullptr}}});
+  }
+}
+
+TEST_CASE("journal_storage: a changed search space is reported clearly", "[storage][journal]") {
+  tk::testing::temp_dir dir;
+  tk::journal_storage s(dir.path() / "space.log");
+  const auto sid = s.create_study("space", minimize);
+  auto a = s.create_trial(sid, {});
+  s.set_param(a.id, "lr", 0.01, tk::float_distribution(1e-4, 1, {.log = true}));
+  auto b = s.create_trial(sid, {});
+  s.set_param(b.id, "lr", 0.5, tk::float_distribution(1e-5, 2, {.log = true}));  // wider range: compatible, as in Optuna
+  REQUIRE_INVALID(s.set_param(b.id, "lr", 1, tk::categorical_distribution({"a", "b"})),
+                  Contains("'lr'") && Contains("search space changed") && Contains("trial 0"));
+}
+
+TEST_CASE("journal_storage: concurrent claims have exactly one winner", "[storage][journal]") {
+  tk::testing::temp_dir dir;
+  const auto path = dir.path() / "claims.log";
+  tk::journal_storage a(path), b(path);
+  const auto sid = a.create_study("c", minimize);
+  std::atomic<int> wins{0};
+  std::vector<std::jthread> threads;
+  for (int k = 0; k < 8; ++k)
+    threads.emplace_back([&, k] {
+      tk::journal_storage& s = k % 2 ? a : b;
+      for (int key = 0; key < 20; ++key)
+        if (s.claim(sid, "grid:" + std::to_string(key), k)) ++wins;
+    });
+  threads.clear();
+  CHECK(wins == 20);
+  CHECK(a.claim(sid, "grid:0", a.study_system_attrs(sid).at("tunekit:claim:grid:0").get<std::int64_t>()));
+}
+
+TEST_CASE("journal_storage: an interrupted study resumes where it stopped", "[storage][journal]") {
+  tk::testing::temp_dir dir;
+  const auto path = dir.path() / "resume.log";
+  auto objective = [](tk::trial& t) {
+    const double x = t.suggest_float("x", -5, 5);
+    for (int step = 0; step < 3; ++step) t.report(step, x * step);
+    return x * x;
+  };
+  {
+    tk::tuner first{tk::random_sampler{{.seed = 1}}, tk::journal_storage(path), tk::study_config{.name = "resume"}};
+    first.optimize(objective, {.n_trials = 5});
+  }
+  tk::tuner second{tk::random_sampler{{.seed = 2}}, tk::journal_storage(path), tk::study_config{.name = "resume"}};
+  CHECK(second.trials().size() == 5);
+  second.optimize(objective, {.n_trials = 5});
+  const auto all = second.trials();
+  REQUIRE(all.size() == 10);
+  for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].number == static_cast<std::int64_t>(i));
+  CHECK(second.best_value() >= 0);
+}
+
+TEST_CASE("journal_storage: an expired heartbeat fails the trial and retries it with the same parameters",
+          "[storage][journal]") {
+  using namespace std::chrono_literals;
+  tk::testing::temp_dir dir;
+  const auto path = dir.path() / "beat.log";
+  const tk::journal_storage_options opts{.heartbeat_interval = 0.05s, .grace_period = 0.3s, .max_retries = 1};
+  tk::study_id sid;
+  std::int64_t dead_id;
+  {
+    tk::journal_storage worker(path, opts);
+    sid = worker.create_study("beat", minimize);
+    auto t = worker.create_trial(sid, {});
+    worker.set_param(t.id, "x", 0.25, tk::float_distribution(0, 1));
+    dead_id = t.id;
+    std::this_thread::sleep_for(0.2s);  // beats keep it alive
+    tk::journal_storage other(path, opts);
+    CHECK(other.fail_stale_trials(sid) == 0);
+  }  // the worker "dies": its heartbeats stop, the trial stays RUNNING
+  tk::journal_storage next(path, opts);
+  CHECK(next.trial(dead_id).state == tk::trial_state::running);
+  std::this_thread::sleep_for(0.4s);
+  auto popped = next.pop_waiting_trial(sid);  // fails the stale trial and queues its retry
+  CHECK_FALSE(popped);
+  const auto dead = next.trial(dead_id);
+  CHECK(dead.state == tk::trial_state::fail);
+  CHECK_THAT(dead.fail_reason, Contains("heartbeat expired"));
+  popped = next.pop_waiting_trial(sid);
+  REQUIRE(popped);
+  CHECK(popped->params.at("x") == 0.25);
+  CHECK(popped->system_attrs.at("failed_trial") == dead.number);
+  CHECK(popped->system_attrs.at("retry_history") == nlohmann::json::array({dead.number}));
+  REQUIRE_INVALID(tk::journal_storage(path, {.max_retries = 2}), Contains("heartbeat_interval"));
+}
+
+TEST_CASE("journal_storage: random operation sequences match memory_storage after a reopen",
+          "[storage][journal]") {
+  tk::testing::temp_dir dir;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    INFO("seed " << seed);
+    const auto path = dir.path() / ("prop" + std::to_string(seed) + ".log");
+    tk::random_engine rng(seed);
+    tk::memory_storage mem;
+    std::vector<std::string> expected;
+    {
+      tk::journal_storage jr(path);
+      const auto ms = mem.create_study("p", minimize);
+      const auto js = jr.create_study("p", minimize);
+      std::vector<std::pair<std::int64_t, std::int64_t>> running;  // (memory id, journal id)
+      for (int op = 0; op < 60; ++op) {
+        const auto pick = rng.below(6);
+        if (pick == 0 || running.empty()) {
+          running.emplace_back(mem.create_trial(ms, {}).id, jr.create_trial(js, {}).id);
+          continue;
+        }
+        const auto k = rng.below(running.size());
+        const auto [mi, ji] = running[k];
+        const double value = rng.uniform() * 100 - 50;
+        if (pick == 1) {
+          const tk::distribution d = tk::float_distribution(-50, 50);
+          static const std::string names[] = {"p0", "p1", "p2"};
+          const std::string& name = names[rng.below(3)];
+          mem.set_param(mi, name, value, d);
+          jr.set_param(ji, name, value, d);
+        } else if (pick == 2) {
+          const auto step = static_cast<std::int64_t>(rng.below(5));
+          mem.set_intermediate_value(mi, step, value);
+          jr.set_intermediate_value(ji, step, value);
+        } else if (pick == 3) {
+          mem.set_user_attr(mi, "a", value);
+          jr.set_user_attr(ji, "a", value);
+        } else {
+          const double v[] = {value};
+          const auto state = pick == 4 ? tk::trial_state::complete : tk::trial_state::pruned;
+          mem.finish_trial(mi, state, v, {}, "");
+          jr.finish_trial(ji, state, v, {}, "");
+          running.erase(running.begin() + static_cast<std::ptrdiff_t>(k));
+        }
+      }
+      expected = describe_all(mem.trials(ms));
+    }
+    tk::journal_storage reopened(path);
+    CHECK(describe_all(reopened.trials(reopened.study_by_name("p"))) == expected);
+  }
+}
