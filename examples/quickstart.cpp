@@ -4,7 +4,11 @@
 // 8x8 UCI digits, trained for some epochs and scored by its accuracy on a
 // held-out stratified 20% of the data. tunekit searches seven of its
 // hyperparameters, two trials at a time, and prints each finished trial and
-// the best configuration.
+// the best configuration. The study lives in a journal file (the embedded
+// default storage, quickstart.journal in the current directory): run it again
+// and it resumes, with the trials of the first run known to the sampler; open
+// it with `tunekit trials journal:///$PWD/quickstart.journal quickstart` or
+// with Optuna 3.1's JournalFileStorage.
 //
 //   quickstart            full run: 100 trials, under a minute on 2 cores
 //   quickstart --small    8 short trials, about a second (what CTest runs)
@@ -58,12 +62,16 @@ static int run(const examples::options& options) {
         tunekit::int_param("epochs", &hyperparameters::epochs, options.small ? 2 : 10, options.small ? 8 : 40),
     };
 
+    // The small run has another epochs range, hence its own study.
+    const std::string study = options.small ? "quickstart-small" : "quickstart";
     tunekit::tuner tuner{
         space,
-        tunekit::random_sampler{{.seed = 42}},  // the search strategy: swap in another sampler here
-        tunekit::memory_storage{},              // the embedded default storage: swap in a persistent one here
-        tunekit::study_config{.name = "quickstart", .directions = {tunekit::direction::maximize}},
+        tunekit::random_sampler{{.seed = 42}},            // the search strategy: swap in another sampler here
+        tunekit::journal_storage{"quickstart.journal"},   // the embedded default storage: one append-only file
+        tunekit::study_config{.name = study, .directions = {tunekit::direction::maximize}},
     };
+    const auto resumed = tuner.trials().size();
+    if (resumed > 0) std::printf("resuming study %s of quickstart.journal: %zu trials so far\n", study.c_str(), resumed);
 
     // The objective: train with the proposed hyperparameters, return the
     // validation accuracy, and report it after every epoch on the way.
