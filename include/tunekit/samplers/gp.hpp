@@ -83,6 +83,10 @@ struct gp_sampler_options {
   /// Running trials enter the model at their predicted value (kriging
   /// believer), so parallel workers spread out.
   bool fantasize_running = true;
+  /// Model log(1 + (y - min) / (median - min)) instead of y (both
+  /// standardised): a monotone warp that keeps heavy-tailed objectives from
+  /// flattening the region of good values. Off: plain standardisation.
+  bool warp_outputs = true;
   /// Smallest noise variance, relative to the standardised outputs' variance.
   double min_noise = 1e-6;
   /// Seed of every draw; unset means a fresh seed from the operating system.
@@ -264,8 +268,9 @@ class gp_sampler {
     }
   }
 
-  /// Standardised outputs; constant outputs map to 0. Safe for any finite
-  /// scale (1e-300 .. 1e300): deviations are rescaled before squaring.
+  /// Standardised (by default warped) outputs; constant outputs map to 0.
+  /// Safe for any finite scale (1e-300 .. 1e300): deviations are rescaled
+  /// before squaring, and the warp divides by a spread first.
   Eigen::VectorXd standardised() const {
     const auto n = static_cast<Eigen::Index>(values_.size());
     Eigen::VectorXd y(n);
@@ -274,6 +279,19 @@ class gp_sampler {
     double scale = 0;
     for (double v : values_) scale = std::max(scale, std::abs(v - mean));
     if (!(scale > 0) || !std::isfinite(scale)) return Eigen::VectorXd::Zero(n);
+    if (options_.warp_outputs) {
+      // y -> log(1 + (y - min) / c), c = median - min: monotone (the argmin
+      // is kept), near-linear below the median, and heavy upper tails
+      // (rosenbrock's 1e5 next to its 0) no longer flatten the good region.
+      const double lo = *std::min_element(values_.begin(), values_.end());
+      std::vector<double> sorted(values_);
+      std::nth_element(sorted.begin(), sorted.begin() + n / 2, sorted.end());
+      double c = sorted[static_cast<std::size_t>(n / 2)] - lo;
+      if (!(c > 0) || !std::isfinite(c)) c = *std::max_element(values_.begin(), values_.end()) - lo;
+      if (!(c > 0) || !std::isfinite(c)) return Eigen::VectorXd::Zero(n);
+      for (Eigen::Index i = 0; i < n; ++i) y[i] = std::log1p((values_[static_cast<std::size_t>(i)] - lo) / c);
+      return (y.array() - y.mean()) / std::sqrt(std::max((y.array() - y.mean()).square().mean(), 1e-300));
+    }
     double ss = 0;
     for (double v : values_) ss += ((v - mean) / scale) * ((v - mean) / scale);
     const double sd = scale * std::sqrt(ss / static_cast<double>(n));
@@ -297,7 +315,8 @@ class gp_sampler {
     // The prior's mode, and random draws from the priors screened by their
     // value alone (a Cholesky each, no gradient).
     Eigen::VectorXd mode(D + 2);
-    mode << Eigen::VectorXd::Constant(D, detail::gp::prior_lengthscale_mean(D)), 0.0, std::log(1e-3);
+    const detail::gp::prior pr;
+    mode << Eigen::VectorXd::Constant(D, pr.lengthscale_mean(D)), pr.signal_mean, pr.noise_mean;
     mode = clamp(mode);
     Eigen::VectorXd best_draw = mode;
     double best_draw_f = detail::gp::neg_log_posterior(data_, y, mode, nullptr, ws_);
@@ -305,9 +324,9 @@ class gp_sampler {
     for (std::int64_t r = 0; r < options_.n_restarts; ++r) {
       Eigen::VectorXd t(D + 2);
       for (Eigen::Index d = 0; d < D; ++d)
-        t[d] = detail::gp::prior_lengthscale_mean(D) + detail::gp::prior_lengthscale_sd * rng.normal();
-      t[D] = detail::gp::prior_signal_sd * rng.normal();
-      t[D + 1] = std::log(1e-6) + rng.uniform() * (std::log(1e-1) - std::log(1e-6));
+        t[d] = pr.lengthscale_mean(D) + pr.lengthscale_sd * rng.normal();
+      t[D] = pr.signal_mean + pr.signal_sd * rng.normal();
+      t[D + 1] = pr.noise_mean + pr.noise_sd * rng.normal();
       t = clamp(t);
       const double f = detail::gp::neg_log_posterior(data_, y, t, nullptr, ws_);
       ++evaluations;
