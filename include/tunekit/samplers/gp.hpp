@@ -29,8 +29,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <new>
 #include <numeric>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -338,7 +340,10 @@ class gp_sampler {
     Eigen::VectorXd best;
     double best_f = std::numeric_limits<double>::infinity();
     for (const auto& s : starts) {
-      const auto r = detail::box_lbfgs(objective, s, lo, hi, {.max_iterations = 60, .gradient_tolerance = 1e-5});
+      // The log posterior grows like n; so does the gradient that still matters.
+      const double tolerance = 1e-4 * static_cast<double>(std::max<Eigen::Index>(data_.size(), 10));
+      const auto r = detail::box_lbfgs(objective, s, lo, hi,
+                                       {.max_iterations = 60, .gradient_tolerance = tolerance, .relative_tolerance = 1e-9});
       evaluations += r.evaluations;
       if (r.f < best_f) best_f = r.f, best = r.x;
     }
