@@ -94,7 +94,7 @@ BENCHMARK(gp_iteration)
     ->Arg(500)
     ->Arg(1000)
     ->Unit(benchmark::kMillisecond)
-    ->Repetitions(5)
+    ->Repetitions(3)
     ->ReportAggregatesOnly(true)
     ->Complexity();
 

@@ -481,6 +481,22 @@ class gp_sampler {
     return value;
   }
 
+  /// Whether x is within 1e-3 (unit-cube distance over the numeric
+  /// coordinates, categorical ones equal) of a finished trial.
+  bool near_observation(const Eigen::RowVectorXd& x) const {
+    const Eigen::MatrixXd& X = data_.X();
+    for (Eigen::Index a = 0; a < X.rows(); ++a) {
+      double d2 = 0;
+      for (std::size_t i = 0; i < dims_.size(); ++i) {
+        const auto d = static_cast<Eigen::Index>(i);
+        const double delta = X(a, d) - x[d];
+        d2 += dims_[i].k == kind::categorical ? (delta != 0 ? 1.0 : 0.0) : delta * delta;
+      }
+      if (d2 < 1e-6) return true;
+    }
+    return false;
+  }
+
   param_map propose(const study_view& view, const frozen_trial& t, const search_space& space) {
     const auto D = static_cast<Eigen::Index>(dims_.size());
     random_engine rng = stream_for(seed_, t.number, "gp");
@@ -524,6 +540,9 @@ class gp_sampler {
       }
     best_value = discrete_search(best_x, best_value, best);
     if (!best_x.allFinite()) return startup(view, t, space, "model failed: non-finite proposal");
+    // An over-confident model can keep proposing a point it has already
+    // seen (its EI elsewhere underflows): a wasted trial. Explore instead.
+    if (near_observation(best_x)) return startup(view, t, space, "duplicate: the acquisition's maximum is an observed point");
 
     const auto& h = post_.hyperparameters();
     diag_.lengthscales.resize(static_cast<std::size_t>(D));
