@@ -147,6 +147,9 @@ constexpr sampler_entry samplers[] = {
     {"tpe-multivariate", [](const tt::test_function& f, std::uint64_t seed, int n) {
        return run_study(f, n, tunekit::tpe_sampler{{.seed = seed}});
      }},
+    {"gp", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       return run_study(f, n, tunekit::gp_sampler{{.seed = seed}});
+     }},
 };
 
 const sampler_entry* find_sampler(std::string_view name) {
