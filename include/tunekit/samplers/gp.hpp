@@ -357,8 +357,12 @@ class gp_sampler {
     for (const auto& s : starts) {
       // The log posterior grows like n; so does the gradient that still matters.
       const double tolerance = 1e-4 * static_cast<double>(std::max<Eigen::Index>(data_.size(), 10));
+      // One more trial moves the optimum little: the warm start gets fewer
+      // iterations (the next ask continues from where this one stops).
+      const bool from_warm = warm && &s == &starts.front();
       const auto r = detail::box_lbfgs(objective, s, lo, hi,
-                                       {.max_iterations = 60, .gradient_tolerance = tolerance, .relative_tolerance = 1e-9});
+                                       {.max_iterations = from_warm ? 8 : 60, .gradient_tolerance = tolerance,
+                                        .relative_tolerance = 1e-9});
       evaluations += r.evaluations;
       if (r.f < best_f) best_f = r.f, best = r.x;
     }
