@@ -375,7 +375,7 @@ TEST_CASE("gp_sampler: every kind of parameter stays inside its domain, with all
       for (const auto& [name, value] : t.params) CHECK(tunekit::contains(t.distributions.at(name), value));
     }
     // The model proposed the later trials and learnt something (random search: ~9 at 25 trials;
-    // one seed, so the margin is wide: this seed gives 6.13 since the cheaper warm-started fit).
+    // one seed, so the margin is wide: this seed gave 6.13 with an intermediate version of the fit).
     if (acquisition == tunekit::gp_acquisition::log_ei) CHECK(tuner.best_value() < 7.0);
   }
 }
