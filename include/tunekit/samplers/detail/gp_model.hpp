@@ -27,7 +27,7 @@
 /// Scaling: the per-dimension squared differences of every pair of points are
 /// kept (O(n^2 D) memory, appended to as trials finish), so one evaluation of
 /// the marginal likelihood is a matrix-vector product, a Cholesky (n^3/3) and,
-/// for the gradient, K^-1 (n^3). Predictions reuse the factor: O(n^2) per point.
+/// for the gradient, K^-1 from the factor (2n^3/3). Predictions reuse the factor: O(n^2) per point.
 
 #include <algorithm>
 #include <cmath>
@@ -157,7 +157,7 @@ inline constexpr double jitter_start = 1e-10, jitter_max = 1e-4;
 /// Scratch for marginal-likelihood evaluations (reused: no allocation per call once sized).
 struct lml_workspace {
   Eigen::VectorXd w, r2, kpair, epair, alpha, gpair;
-  Eigen::MatrixXd K, Kinv;
+  Eigen::MatrixXd K, Kinv, Linv;
   Eigen::LLT<Eigen::MatrixXd> llt;
   double jitter = 0;
 };
@@ -191,6 +191,27 @@ inline bool factorize(const gp_data& data, const hyper& h, lml_workspace& ws) {
   }
 }
 
+/// Lower triangle (and diagonal) of K^-1 from the Cholesky factor L, in
+/// about 2n^3/3 flops instead of the 2n^3 of two full triangular solves
+/// against the identity: Linv = L^-1 column by column skipping its zero upper
+/// part (n^3/3), then K^-1 = Linv^T Linv summing only where Linv is nonzero
+/// (n^3/3). The upper triangle of ws.Kinv is left unspecified.
+inline void inverse_from_factor(lml_workspace& ws) {
+  const auto& L = ws.llt.matrixLLT();  // lower triangle holds L
+  const Eigen::Index n = L.rows();
+  ws.Linv.setZero(n, n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    const Eigen::Index m = n - j;
+    auto col = ws.Linv.col(j).tail(m);
+    col[0] = 1.0;
+    L.bottomRightCorner(m, m).triangularView<Eigen::Lower>().solveInPlace(col);
+  }
+  ws.Kinv.resize(n, n);
+  for (Eigen::Index j = 0; j < n; ++j)
+    for (Eigen::Index i = j; i < n; ++i)
+      ws.Kinv(i, j) = ws.Linv.col(i).tail(n - i).dot(ws.Linv.col(j).tail(n - i));
+}
+
 /// Negative log posterior (negative log marginal likelihood minus log prior)
 /// of theta and, if `grad`, its gradient. +inf where K cannot be factorised.
 inline double neg_log_posterior(const gp_data& data, const Eigen::VectorXd& y, const Eigen::VectorXd& theta,
@@ -207,15 +228,14 @@ inline double neg_log_posterior(const gp_data& data, const Eigen::VectorXd& y, c
   if (grad) {
     grad->setZero(theta.size());
     // dL/dtheta_j = 1/2 tr((alpha alpha^T - K^-1) dK/dtheta_j); W = alpha alpha^T - K^-1.
-    ws.Kinv.setIdentity(n, n);
-    ws.llt.solveInPlace(ws.Kinv);
+    inverse_from_factor(ws);
     const double s2 = std::exp(h.log_signal), noise = std::exp(h.log_noise);
     ws.gpair.resize(ws.kpair.size());
     double g_signal = 0, trace_w = 0;
     for (Eigen::Index b = 0; b < n; ++b) {
       for (Eigen::Index a = 0; a < b; ++a) {
         const Eigen::Index p = gp_data::pair_index(a, b);
-        const double W = ws.alpha[a] * ws.alpha[b] - ws.Kinv(a, b);
+        const double W = ws.alpha[a] * ws.alpha[b] - ws.Kinv(b, a);
         ws.gpair[p] = W * ws.epair[p];
         g_signal += W * ws.kpair[p];
       }
