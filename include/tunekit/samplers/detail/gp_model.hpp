@@ -158,7 +158,9 @@ inline constexpr double jitter_start = 1e-10, jitter_max = 1e-4;
 struct lml_workspace {
   Eigen::VectorXd w, r2, kpair, epair, alpha, gpair;
   Eigen::MatrixXd K, Kinv, Linv;
-  Eigen::LLT<Eigen::MatrixXd> llt;
+  // Factorised once (of nothing) so that its status is set: Eigen's default
+  // constructor leaves it uninitialised, and moving the workspace reads it.
+  Eigen::LLT<Eigen::MatrixXd> llt{Eigen::MatrixXd(0, 0)};
   double jitter = 0;
 };
 
