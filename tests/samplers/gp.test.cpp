@@ -22,6 +22,7 @@
 #include <Eigen/Dense>
 
 #include "support/require_invalid.hpp"
+#include "support/study_history.hpp"
 
 namespace {
 
@@ -32,29 +33,8 @@ namespace gp = tunekit::detail::gp;
 namespace acq = tunekit::detail::acq;
 
 /// A study written straight into a memory storage, for calling the sampler by hand.
-struct history {
-  tunekit::memory_storage storage;
-  tunekit::study_id study;
-
-  explicit history(tunekit::direction d = tunekit::direction::minimize) {
-    const std::array<tunekit::direction, 1> dirs{d};
-    study = storage.create_study("gp-test", dirs);
-  }
-  void add(const std::vector<std::pair<std::string, distribution>>& dists, const std::vector<double>& internal,
-           double value, tunekit::trial_state state = tunekit::trial_state::complete) {
-    const auto t = storage.create_trial(study, tunekit::frozen_trial{});
-    for (std::size_t i = 0; i < dists.size(); ++i) storage.set_param(t.id, dists[i].first, internal[i], dists[i].second);
-    const std::vector<double> values{value};
-    storage.finish_trial(t.id, state, state == tunekit::trial_state::fail ? std::vector<double>{} : values, {},
-                         state == tunekit::trial_state::fail ? "failed" : "");
-  }
-  tunekit::frozen_trial start(const std::vector<std::pair<std::string, distribution>>& dists = {},
-                              const std::vector<double>& internal = {}) {
-    const auto t = storage.create_trial(study, tunekit::frozen_trial{});
-    for (std::size_t i = 0; i < dists.size(); ++i) storage.set_param(t.id, dists[i].first, internal[i], dists[i].second);
-    return storage.trial(t.id);
-  }
-  tunekit::study_view view() const { return storage.view(study); }
+struct history : tunekit::testing::study_history {
+  explicit history(tunekit::direction d = tunekit::direction::minimize) : study_history(d, "gp-test") {}
 };
 
 tunekit::search_space space_of(const std::vector<std::pair<std::string, distribution>>& dists) {

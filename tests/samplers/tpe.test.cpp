@@ -9,6 +9,8 @@
 #include <tunekit/testing/test_functions.hpp>
 #include <tunekit/tunekit.hpp>
 
+#include "support/study_history.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -31,36 +33,8 @@ using tunekit::tpe_sampler;
 using tunekit::tpe_sampler_options;
 
 /// A study written straight into a memory storage, for calling the sampler by hand.
-struct history {
-  tunekit::memory_storage storage;
-  tunekit::study_id study;
-
-  explicit history(tunekit::direction d = tunekit::direction::minimize) {
-    const std::array<tunekit::direction, 1> dirs{d};
-    study = storage.create_study("tpe-test", dirs);
-  }
-
-  /// Adds a finished trial with the given internal values.
-  void add(const std::vector<std::pair<std::string, distribution>>& dists, const std::vector<double>& internal,
-           tunekit::trial_state state, std::vector<double> values = {},
-           std::map<std::int64_t, double> intermediate = {}) {
-    tunekit::frozen_trial record;
-    const auto t = storage.create_trial(study, record);
-    for (std::size_t i = 0; i < dists.size(); ++i) storage.set_param(t.id, dists[i].first, internal[i], dists[i].second);
-    for (const auto& [step, v] : intermediate) storage.set_intermediate_value(t.id, step, v);
-    storage.finish_trial(t.id, state, values, {}, state == tunekit::trial_state::fail ? "failed" : "");
-  }
-
-  /// A running trial holding the given parameters.
-  tunekit::frozen_trial start(const std::vector<std::pair<std::string, distribution>>& dists = {},
-                              const std::vector<double>& internal = {}) {
-    tunekit::frozen_trial record;
-    const auto t = storage.create_trial(study, record);
-    for (std::size_t i = 0; i < dists.size(); ++i) storage.set_param(t.id, dists[i].first, internal[i], dists[i].second);
-    return storage.trial(t.id);
-  }
-
-  tunekit::study_view view() const { return storage.view(study); }
+struct history : tunekit::testing::study_history {
+  explicit history(tunekit::direction d = tunekit::direction::minimize) : study_history(d, "tpe-test") {}
 };
 
 const distribution unit = tunekit::float_distribution(0.0, 1.0);
