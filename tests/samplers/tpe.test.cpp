@@ -20,6 +20,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -360,6 +361,40 @@ TEST_CASE("tpe_sampler: an incremental sampler proposes what a fresh one would",
       CHECK(space.empty() != multivariate);
       const auto a = incremental.sample_relative(view, t, space);
       const auto b = fresh.sample_relative(view, t, fresh.infer_relative_search_space(view, t));
+      REQUIRE(a.size() == b.size());
+      for (const auto& [name, value] : a) CHECK(value == b.at(name));
+    }
+  }
+}
+
+TEST_CASE("tpe_sampler: a sampler shown several views in turn proposes what one sampler per view would", "[samplers][tpe]") {
+  // Hyperband shows the sampler one view per bracket; each keeps its own
+  // caches, so switching back and forth must neither lose nor mix them.
+  for (const bool multivariate : {false, true}) {
+    CAPTURE(multivariate);
+    const tpe_sampler_options options{.n_startup_trials = 5, .multivariate = multivariate, .seed = 4};
+    const std::vector<std::pair<std::string, distribution>> dims{{"x", unit}, {"y", tunekit::int_distribution(0, 20)}};
+    std::vector<tunekit::testing::study_history> views;
+    for (const char* name : {"bracket-0", "bracket-1", "bracket-2"})
+      views.emplace_back(tunekit::direction::minimize, name);
+    tpe_sampler shared{options};
+    std::vector<tpe_sampler> own;
+    for (std::size_t v = 0; v < views.size(); ++v) own.emplace_back(options);
+    std::mt19937_64 rng{11};
+    std::uniform_int_distribution<int> pick(0, 2), grid(0, 20);
+    std::uniform_real_distribution<double> unit01(0.0, 1.0);
+    for (int step = 0; step < 60; ++step) {
+      const auto v = static_cast<std::size_t>(pick(rng));
+      const double x = unit01(rng), y = static_cast<double>(grid(rng));
+      views[v].add(dims, {x, y}, (x - 0.3) * (x - 0.3) + (y - 7) * (y - 7) / 100 + static_cast<double>(v));
+      const auto u = static_cast<std::size_t>(pick(rng));  // ask on some view, maybe another
+      const auto view = views[u].view();
+      tunekit::frozen_trial t;
+      t.number = 1000 + step;
+      for (const auto& [name, d] : dims)
+        CHECK(shared.sample_independent(view, t, name, d) == own[u].sample_independent(view, t, name, d));
+      const auto a = shared.sample_relative(view, t, shared.infer_relative_search_space(view, t));
+      const auto b = own[u].sample_relative(view, t, own[u].infer_relative_search_space(view, t));
       REQUIRE(a.size() == b.size());
       for (const auto& [name, value] : a) CHECK(value == b.at(name));
     }

@@ -378,10 +378,67 @@ class tpe_sampler {
     n_usable_ = 0;
   }
 
+  /// Everything `sync` keeps about one study view, so that a sampler shown
+  /// several views in turn (Hyperband: one per bracket) keeps each one's
+  /// caches instead of re-reading the view from the start on every switch.
+  struct parked_study {
+    std::string name;
+    bool single_objective = true;
+    double sign = 1.0;
+    std::size_t scanned = 0, n_usable = 0, split_n = no_split;
+    std::vector<rank_entry> ranking;
+    std::vector<std::uint8_t> in_below;
+    std::vector<std::uint32_t> below_marked;
+    std::map<std::string, std::vector<std::unique_ptr<column>>, std::less<>> columns;
+    std::vector<group_state> group_states;
+    detail::intersection_search_space intersection;
+    detail::group_decomposed_search_space groups;
+  };
+  static constexpr std::size_t max_parked = 16;
+
+  void swap_study(parked_study& p) noexcept {
+    using std::swap;
+    swap(study_name_, p.name);
+    swap(single_objective_, p.single_objective);
+    swap(sign_, p.sign);
+    swap(scanned_, p.scanned);
+    swap(n_usable_, p.n_usable);
+    swap(split_n_, p.split_n);
+    swap(ranking_, p.ranking);
+    swap(in_below_, p.in_below);
+    swap(below_marked_, p.below_marked);
+    swap(columns_, p.columns);
+    swap(group_states_, p.group_states);
+    swap(intersection_, p.intersection);
+    swap(groups_, p.groups);
+  }
+
+  /// Makes `name`'s caches the current ones: parks the current view's
+  /// (dropping the least recently used beyond `max_parked`) and takes back
+  /// `name`'s if it was parked, else starts empty.
+  void switch_study(const std::string& name) {
+    const auto found = std::find_if(parked_.begin(), parked_.end(), [&](const parked_study& p) { return p.name == name; });
+    parked_study incoming;
+    if (found != parked_.end()) {
+      incoming = std::move(*found);
+      parked_.erase(found);
+    } else {
+      incoming.name = name;
+    }
+    if (!study_name_.empty() || scanned_ > 0) {
+      parked_.emplace_back();
+      swap_study(parked_.back());
+      if (parked_.size() > max_parked) parked_.erase(parked_.begin());
+    }
+    reset();
+    swap_study(incoming);
+  }
+
   /// Takes in what finished since the previous call: O(new trials · log N).
   void sync(const study_view& view) {
     const auto& finished = view.finished();
-    if (finished.size() < scanned_ || view.name() != study_name_) {
+    if (view.name() != study_name_) switch_study(view.name());
+    if (finished.size() < scanned_) {  // not the study these caches were built from
       reset();
       study_name_ = view.name();
     }
@@ -889,6 +946,7 @@ class tpe_sampler {
   std::vector<group_state> group_states_;
   detail::intersection_search_space intersection_;
   detail::group_decomposed_search_space groups_;
+  std::vector<parked_study> parked_;  ///< other views' caches, least recently used first
 
   // Scratch, reused between asks (no allocation per candidate).
   bool peak_ = false;  ///< peak-scaled kernels in the estimators being built
