@@ -50,7 +50,7 @@ const std::vector<tk::direction> maximize{tk::direction::maximize};
 
 TEST_CASE("ped_anova ranks a dominant, a weak and an irrelevant parameter over many seeds", "[report][importance]") {
   // lr (log float) dominates, layers (int) matters a little, act not at all.
-  auto loss = [](double lr, double layers, double) { return 4.0 * (lr - 0.3) * (lr - 0.3) + 0.3 * layers; };
+  auto loss = [](double lr, double layers, double) { return 4.0 * (lr - 0.3) * (lr - 0.3) + 0.1 * layers; };
   int ordered = 0;
   constexpr int seeds = 40;
   for (int seed = 0; seed < seeds; ++seed) {
@@ -74,12 +74,14 @@ TEST_CASE("ped_anova ranks a dominant, a weak and an irrelevant parameter over m
 }
 
 TEST_CASE("ped_anova finds a dominant categorical parameter", "[report][importance]") {
-  auto loss = [](double lr, double, double act) { return (act < 1.0 / 3 ? 0.0 : 1.0) + 0.1 * lr; };
+  // relu is best; within it the order is decided by noise no parameter explains.
   for (int seed = 0; seed < 20; ++seed) {
+    tk::random_engine noise(1000 + static_cast<std::uint64_t>(seed));
+    auto loss = [&](double, double, double act) { return (act < 1.0 / 3 ? 0.0 : 1.0) + 0.5 * noise.uniform(); };
     const auto r = tk::report::ped_anova_importances(synthetic(static_cast<std::uint64_t>(seed), 120, loss), minimize);
     REQUIRE(r.size() == 3);
     CHECK(r[0].name == "act");
-    CHECK(r[2].name == "layers");
+    CHECK(r[0].importance > 0.5);
   }
 }
 
