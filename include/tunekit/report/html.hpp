@@ -180,10 +180,10 @@ inline std::string history_plot(std::span<const frozen_trial> trials, std::span<
   s.polyline(best, "best-line", {}, "best so far: " + num(*b));
   for (const auto* t : done)
     s.circle(x(static_cast<double>(t->number)), y(t->values[k]), 3.5, "point", {}, trial_tip(*t, num(t->values[k])));
-  s.circle(600, 12, 3.5, "point");
-  s.text(608, 16, "objective value");
-  s.line(680, 12, 695, 12, "best-line legend");
-  s.text(698, 16, "best");
+  s.circle(540, 12, 3.5, "point");
+  s.text(548, 16, "objective value");
+  s.line(660, 12, 680, 12, "best-line legend");
+  s.text(686, 16, "best so far");
   return s.str();
 }
 
@@ -242,7 +242,7 @@ inline std::string slice_plot(std::span<const frozen_trial> trials, std::span<co
   const scale x = param_scale(p, 60, 355);
   const scale y = scale::fit(ys, 215, 15, wants_log(ys));
   if (p.categorical()) {
-    s.axes(scale{0, 0, false, x.p0, x.p1}, y, p.name, objective_name(dirs, 0));
+    s.axes(x, y, p.name, objective_name(dirs, 0), /*x_ticks=*/false);
     param_ticks(s, p, x, false, y.p0);
   } else {
     s.axes(x, y, p.name + (p.log() ? " (log)" : ""), objective_name(dirs, 0));

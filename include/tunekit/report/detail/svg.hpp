@@ -150,10 +150,10 @@ class svg {
   }
 
   /// Axes of a plot area: a frame, ticks and labels of both scales.
-  void axes(const scale& x, const scale& y, std::string_view x_label, std::string_view y_label) {
+  void axes(const scale& x, const scale& y, std::string_view x_label, std::string_view y_label, bool x_ticks = true) {
     const double left = x.p0, right = x.p1, bottom = y.p0, top = y.p1;
     rect(left, top, right - left, bottom - top, "frame");
-    for (double v : x.ticks()) {
+    for (double v : x_ticks ? x.ticks() : std::vector<double>{}) {
       const double p = x(v);
       if (p < left - 0.5 || p > right + 0.5) continue;
       line(p, bottom, p, bottom + 4, "tick");
