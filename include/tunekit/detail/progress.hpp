@@ -41,10 +41,10 @@ namespace tunekit::detail {
 /// What the progress line shows at one moment.
 struct progress_snapshot {
   std::int64_t done = 0;                 ///< trials finished in this optimize call
-  std::optional<std::int64_t> total;     ///< n_trials, if set
+  std::optional<std::int64_t> total = std::nullopt;  ///< n_trials, if set
   double elapsed = 0;                    ///< seconds since optimize started
-  std::optional<double> timeout;         ///< seconds, if set
-  std::optional<double> best;            ///< best value (single objective)
+  std::optional<double> timeout = std::nullopt;  ///< seconds, if set
+  std::optional<double> best = std::nullopt;  ///< best value (single objective)
   std::int64_t best_trial = -1;
   std::int64_t n_pruned = 0, n_fail = 0;
 };
@@ -62,40 +62,48 @@ inline std::string format_duration(double seconds) {
 /// The progress line's text, cut to `width` columns (0: no limit) so it
 /// never wraps, which would break the redraw in place.
 inline std::string format_progress(const progress_snapshot& p, std::size_t width = 0) {
-  std::string s = std::to_string(p.done);
-  if (p.total) s += "/" + std::to_string(*p.total);
-  s += " trials";
+  // Built by appending, never `"a" + b + ...`: GCC 12 at -O3 raises false
+  // -Wstringop-overflow / -Wrestrict warnings on such chains (bug 105329).
+  std::string s;
+  auto add = [&s](std::string_view piece) { s.append(piece); };
+  add(std::to_string(p.done));
+  if (p.total) add("/"), add(std::to_string(*p.total));
+  add(" trials");
   // The bar follows whichever limit is nearer: trials or time.
   std::optional<double> fraction;
   if (p.total && *p.total > 0) fraction = static_cast<double>(p.done) / static_cast<double>(*p.total);
   if (p.timeout && *p.timeout > 0) fraction = std::max(fraction.value_or(0.0), p.elapsed / *p.timeout);
   if (fraction) {
-    const int filled = static_cast<int>(std::clamp(*fraction, 0.0, 1.0) * 20);
-    s += " [" + std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(20 - filled), '.') + "]";
+    const auto filled = static_cast<std::size_t>(std::clamp(*fraction, 0.0, 1.0) * 20);
+    add(" [");
+    s.append(filled, '#');
+    s.append(20 - filled, '.');
+    add("]");
   }
   if (p.n_pruned || p.n_fail) {
-    s += " (";
-    if (p.n_pruned) s += std::to_string(p.n_pruned) + " pruned";
-    if (p.n_pruned && p.n_fail) s += ", ";
-    if (p.n_fail) s += std::to_string(p.n_fail) + " failed";
-    s += ")";
+    add(" (");
+    if (p.n_pruned) add(std::to_string(p.n_pruned)), add(" pruned");
+    if (p.n_pruned && p.n_fail) add(", ");
+    if (p.n_fail) add(std::to_string(p.n_fail)), add(" failed");
+    add(")");
   }
   char num[48];
   if (p.best) {
     std::snprintf(num, sizeof num, "%.6g", *p.best);
-    s += " | best " + std::string(num) + " (trial " + std::to_string(p.best_trial) + ")";
+    add(" | best "), add(num), add(" (trial "), add(std::to_string(p.best_trial)), add(")");
   } else {
-    s += " | best -";
+    add(" | best -");
   }
   const double rate = p.elapsed > 0 ? static_cast<double>(p.done) / p.elapsed : 0.0;
   std::snprintf(num, sizeof num, "%.3g", rate);
-  s += " | " + std::string(num) + " trials/s";
-  s += " | " + format_duration(p.elapsed) + (p.timeout ? "/" + format_duration(*p.timeout) : std::string()) + " elapsed";
+  add(" | "), add(num), add(" trials/s | "), add(format_duration(p.elapsed));
+  if (p.timeout) add("/"), add(format_duration(*p.timeout));
+  add(" elapsed");
   // ETA: the sooner of "the remaining trials at the current rate" and "the timeout".
   std::optional<double> eta;
   if (p.total && rate > 0) eta = static_cast<double>(std::max<std::int64_t>(0, *p.total - p.done)) / rate;
   if (p.timeout) eta = std::min(eta.value_or(INFINITY), std::max(0.0, *p.timeout - p.elapsed));
-  if (eta) s += " | ETA " + format_duration(*eta);
+  if (eta) add(" | ETA "), add(format_duration(*eta));
   if (width > 0 && s.size() > width) s.resize(width);  // all ASCII: bytes are columns
   return s;
 }
