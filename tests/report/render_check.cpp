@@ -1,6 +1,7 @@
 // Renders reports in headless Chromium and checks what it drew.
 //
 //   report_render_check <output-dir>
+//   report_render_check --write-journal <file>   (the tuned study, for the CLI test)
 //
 // Writes tuned.html (a real tuning run), hostile.html (every user string an
 // injection attempt), multi.html and empty.html into <output-dir>, loads each
@@ -106,6 +107,14 @@ std::string dump_dom(const std::string& chromium, const fs::path& dir, const fs:
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 3 && std::string_view(argv[1]) == "--write-journal") {
+    tk::memory_storage storage;
+    tk::testing::tuned_study(storage);
+    fs::remove(argv[2]);
+    tk::journal_storage journal(argv[2]);
+    tk::copy_study(storage, "tuned", journal);
+    return 0;
+  }
   if (argc != 2) {
     std::cerr << "usage: report_render_check <output-dir>\n";
     return 2;
