@@ -260,11 +260,14 @@ inline std::string importance_plot(const std::vector<param_importance>& imp, std
   svg s("plot-importance-" + std::to_string(k), 760, 50 + 28 * static_cast<double>(imp.size()),
         "parameter importances for " + objective_name(dirs, k));
   const double left = 220, right = 700;
+  double top_score = 0;  // bars relative to the largest: also right for unnormalised scores
+  for (const auto& p : imp) top_score = std::max(top_score, p.importance);
   for (std::size_t i = 0; i < imp.size(); ++i) {
     const double y = 20 + 28 * static_cast<double>(i);
+    const double w = top_score > 0 ? (right - left) * imp[i].importance / top_score : 0.0;
     s.text(left - 8, y + 15, imp[i].name, "end");
-    s.rect(left, y, (right - left) * imp[i].importance, 20, "bar", imp[i].name + ": " + num(imp[i].importance));
-    s.text(left + (right - left) * imp[i].importance + 6, y + 15, num(imp[i].importance), "start", "tick-label");
+    s.rect(left, y, w, 20, "bar", imp[i].name + ": " + num(imp[i].importance));
+    s.text(left + w + 6, y + 15, num(imp[i].importance), "start", "tick-label");
   }
   s.line(left, 15, left, 25 + 28 * static_cast<double>(imp.size()), "pc-axis");
   return s.str();
