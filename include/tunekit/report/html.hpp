@@ -115,7 +115,7 @@ inline void param_ticks(svg& s, const param_axis& p, const scale& sc, bool verti
     for (std::int64_t k = 0; k < c->size(); ++k) {
       const double q = sc(static_cast<double>(k));
       const std::string label = category_text(c->choices()[static_cast<std::size_t>(k)]);
-      if (vertical) s.text(at + 6, q + 4, label, "start", "tick-label");
+      if (vertical) s.text(at + 6, q + 4, label, "start", "tick-label", 0, 20);
       else s.text(q, at + 16, label, "middle", "tick-label");
     }
     return;
@@ -225,7 +225,8 @@ inline std::string parallel_plot(std::span<const frozen_trial> trials, std::span
   param_ticks(s, param_axis{"", float_distribution(0, 1), -1}, obj, true, ax(0));
   for (std::size_t i = 0; i < params.size(); ++i) {
     s.line(ax(i + 1), top, ax(i + 1), bottom, "pc-axis");
-    s.text(ax(i + 1), top - 14, params[i].name + (params[i].log() ? " (log)" : ""), "middle", "axis-label");
+    // Axes are 150 px apart: names longer than ~20 characters are cut (full name on hover).
+    s.text(ax(i + 1), top - 14, params[i].name + (params[i].log() ? " (log)" : ""), "middle", "axis-label", 0, 20);
     param_ticks(s, params[i], sc[i], true, ax(i + 1));
   }
   return s.str();
@@ -265,7 +266,7 @@ inline std::string importance_plot(const std::vector<param_importance>& imp, std
   for (std::size_t i = 0; i < imp.size(); ++i) {
     const double y = 20 + 28 * static_cast<double>(i);
     const double w = top_score > 0 ? (right - left) * imp[i].importance / top_score : 0.0;
-    s.text(left - 8, y + 15, imp[i].name, "end");
+    s.text(left - 8, y + 15, imp[i].name, "end", "label", 0, 30);
     s.rect(left, y, w, 20, "bar", imp[i].name + ": " + num(imp[i].importance));
     s.text(left + w + 6, y + 15, num(imp[i].importance), "start", "tick-label");
   }

@@ -142,11 +142,13 @@ class svg {
   }
   /// Text (user text allowed: escaped). `anchor`: start, middle or end.
   void text(double x, double y, std::string_view s, std::string_view anchor = "start", std::string_view cls = "label",
-            double rotate = 0) {
+            double rotate = 0, std::size_t max_chars = 40) {
     out_ += "<text class=\"" + std::string(cls) + "\" x=\"" + px(x) + "\" y=\"" + px(y) + "\" text-anchor=\"" +
             std::string(anchor) + "\"";
     if (rotate != 0) out_ += " transform=\"rotate(" + px(rotate) + " " + px(x) + " " + px(y) + ")\"";
-    out_ += ">" + escape(shorten(s)) + "</text>";
+    out_ += ">" + escape(shorten(s, max_chars));
+    if (shorten(s, max_chars).size() != s.size()) out_ += "<title>" + escape(s) + "</title>";  // the full text on hover
+    out_ += "</text>";
   }
 
   /// Axes of a plot area: a frame, ticks and labels of both scales.
