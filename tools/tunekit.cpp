@@ -6,10 +6,13 @@
 //   tunekit export  <url> <study> [--output <file>]
 //   tunekit copy    <from-url> <study> <to-url> [--name <new-name>]
 //   tunekit delete  <url> <study>
+//   tunekit report  <url> <study> -o <file.html>
 //
 // Exit status: 0 on success, 1 on an error (message on stderr), 2 on bad usage.
 
 #include <tunekit/storage.hpp>
+
+#include "report_command.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -39,6 +42,7 @@ commands:
   export  <url> <study>             the whole study as JSON
   copy    <from-url> <study> <to-url>  copy a study into another storage
   delete  <url> <study>             delete a study
+  report  <url> <study> -o <file>   an HTML report with plots of a study
 
 storage URLs:
   journal:///path/to/study.log      a journal file (Optuna 3.1 JournalFileStorage format)
@@ -62,6 +66,7 @@ const std::map<std::string, std::string, std::less<>> command_help = {
              "Copies a study with all its trials into another storage.\n"},
     {"delete", "usage: tunekit delete <url> <study>\n\n"
                "Deletes a study and its trials (a journal records the deletion).\n"},
+    {"report", tk::cli::report_help},
 };
 
 struct args {
@@ -74,7 +79,7 @@ struct args {
 args parse(int argc, char** argv) {
   args a;
   for (int i = 1; i < argc; ++i) {
-    const std::string s = argv[i];
+    const std::string s = std::string_view(argv[i]) == "-o" ? "--output" : argv[i];  // -o: short for --output
     if (s == "--help" || s == "-h") {
       a.help = true;
     } else if (s.rfind("--", 0) == 0) {
@@ -379,6 +384,12 @@ int main(int argc, char** argv) {
     if (a.command == "best") return cmd_best(a);
     if (a.command == "export") return cmd_export(a);
     if (a.command == "copy") return cmd_copy(a);
+    if (a.command == "report") {
+      check_options(a, {"output"});
+      need(a, 2);
+      if (!a.options.count("output")) throw usage_error("'report' needs -o <file.html>\n" + command_help.at("report"));
+      return tk::cli::run_report_command(a.positional[0], a.positional[1], a.options.at("output"));
+    }
     return cmd_delete(a);
   } catch (const usage_error& e) {
     std::cerr << "tunekit: " << e.what() << '\n';

@@ -23,6 +23,7 @@
 #include "core/space.hpp"
 #include "core/study_view.hpp"
 #include "core/trial.hpp"
+#include "detail/progress.hpp"
 #include "detail/resource_meter.hpp"
 #include "samplers/random.hpp"
 #include "samplers/tpe.hpp"
@@ -63,6 +64,9 @@ struct optimize_options {
   /// false: an exception from the objective still fails its trial, then
   /// stops the run and is rethrown from `optimize`.
   bool catch_exceptions = true;
+  /// A one-line progress display on stderr (trials, best value, rate,
+  /// ETA): by default only when stderr is a terminal; see `progress_mode`.
+  progress_mode progress = progress_mode::automatic;
 };
 
 /// How `tuner::warm_start` maps trials of another study into this one.
@@ -238,7 +242,10 @@ class tuner : private detail::trial_host {
     if (options.timeout && !(options.timeout->count() >= 0))
       throw invalid_argument("optimize: timeout must be >= 0 seconds");
 
-    run_state run(options);
+    detail::progress_display progress(options.progress, options.n_trials,
+                                      options.timeout ? std::optional<double>(options.timeout->count()) : std::nullopt,
+                                      directions_);
+    run_state run(options, progress);
     stop_requested_ = false;
     auto worker = [&] {
       while (claim_slot(run)) run_one(objective, run);
@@ -250,6 +257,7 @@ class tuner : private detail::trial_host {
     }
     run.summary.elapsed_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - run.started).count();
+    progress.finish();
     if (run.error) std::rethrow_exception(run.error);
     return run.summary;
   }
@@ -436,8 +444,10 @@ class tuner : private detail::trial_host {
 
  private:
   struct run_state {
-    explicit run_state(const optimize_options& o) : options(o), started(std::chrono::steady_clock::now()) {}
+    run_state(const optimize_options& o, detail::progress_display& p)
+        : options(o), progress(p), started(std::chrono::steady_clock::now()) {}
     const optimize_options& options;
+    detail::progress_display& progress;
     std::chrono::steady_clock::time_point started;
     std::atomic<std::int64_t> claimed{0};
     std::atomic<bool> halt{false};
@@ -541,10 +551,13 @@ class tuner : private detail::trial_host {
         else ++run.summary.n_fail;
       }
       if (thrown && !run.options.catch_exceptions) run.end(stop_reason::exception, thrown);
+      run.progress.trial_finished(record);
       if (!run.options.callbacks.empty()) {
         std::lock_guard lock(callback_mutex_);
         const study_view view = storage_.view(study_);
+        run.progress.clear();  // a callback that prints starts on a clean line
         for (const auto& cb : run.options.callbacks) cb(view, record);
+        run.progress.redraw();
       }
       if (run.options.target && record.state == trial_state::complete && record.values.size() == 1 &&
           !better(directions_[0], *run.options.target, record.values[0]))

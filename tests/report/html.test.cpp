@@ -1,0 +1,151 @@
+#include <catch2/catch.hpp>
+
+#include <tunekit/report/html.hpp>
+
+#include "report/studies.hpp"
+#include "support/require_invalid.hpp"
+#include "support/temp_dir.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+namespace tk = tunekit;
+using tk::report::detail::escape;
+
+namespace {
+
+std::size_t count(const std::string& s, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = s.find(needle); at != std::string::npos; at = s.find(needle, at + needle.size())) ++n;
+  return n;
+}
+
+std::string render(const tk::memory_storage& s, tk::study_id id) {
+  const auto trials = s.trials(id);
+  const auto dirs = s.study_directions(id);
+  return tk::report::render_html(s.study_name(id), dirs, trials);
+}
+
+}  // namespace
+
+TEST_CASE("escape neutralises markup in text and attribute contexts", "[report][html]") {
+  CHECK(escape("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;");
+  CHECK(escape("\"><img src=x onerror='a'>") == "&quot;&gt;&lt;img src=x onerror=&#39;a&#39;&gt;");
+  CHECK(escape("a & b") == "a &amp; b");
+  CHECK(escape("&lt;") == "&amp;lt;");  // entities in user text stay text
+  CHECK(escape("\xCE\xBB \xE5\xAD\xA6 \xF0\x9F\x9A\x80") == "\xCE\xBB \xE5\xAD\xA6 \xF0\x9F\x9A\x80");  // valid UTF-8 kept
+  CHECK(escape("a\xFF" "b") == "a\xEF\xBF\xBD" "b");                       // invalid byte
+  CHECK(escape("\xC0\xBC") == "\xEF\xBF\xBD\xEF\xBF\xBD");                 // overlong '<'
+  CHECK(escape("\xED\xA0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"); // surrogate
+  CHECK(escape("\xE5\xAD") == "\xEF\xBF\xBD\xEF\xBF\xBD");                 // truncated
+  CHECK(escape(std::string("a\0b\x1b", 4)) == "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+  CHECK(escape("tab\tnew\nline") == "tab\tnew\nline");
+}
+
+TEST_CASE("escape leaves no raw markup character for any byte string", "[report][html]") {
+  tk::random_engine rng(9);
+  for (int i = 0; i < 2000; ++i) {
+    std::string s;
+    const auto n = rng.below(24);
+    for (std::uint64_t k = 0; k < n; ++k) s += static_cast<char>(rng.below(256));
+    const std::string e = escape(s);
+    CHECK(e.find_first_of("<>\"'") == std::string::npos);
+    // Every '&' starts one of our references.
+    for (auto at = e.find('&'); at != std::string::npos; at = e.find('&', at + 1)) {
+      const auto rest = e.substr(at, 6);
+      CHECK((rest.rfind("&amp;", 0) == 0 || rest.rfind("&lt;", 0) == 0 || rest.rfind("&gt;", 0) == 0 ||
+             rest.rfind("&quot;", 0) == 0 || rest.rfind("&#39;", 0) == 0));
+    }
+  }
+}
+
+TEST_CASE("a hostile study's strings appear only escaped", "[report][html]") {
+  tk::memory_storage s;
+  const std::string html = render(s, tk::testing::hostile_study(s));
+  for (const auto& h : tk::testing::hostile_strings) {
+    if (h.find_first_of("<>\"'") != std::string::npos) CHECK(html.find(h) == std::string::npos);
+    CHECK(html.find(escape(h)) != std::string::npos);
+  }
+  CHECK(count(html, "<script") == 0);
+  CHECK(count(html, "<img") == 0);
+  CHECK(count(html, "<svg") == count(html, "class=\"plot\""));
+  CHECK(html.find("Content-Security-Policy") != std::string::npos);
+}
+
+TEST_CASE("the report of a tuned study has every plot and a row per trial", "[report][html]") {
+  tk::memory_storage s;
+  const auto id = tk::testing::tuned_study(s);
+  const std::string html = render(s, id);
+  for (const char* plot : {"plot-history-0", "plot-importance-0", "plot-parallel", "plot-intermediate", "plot-slice-0",
+                           "plot-slice-4"})
+    CHECK(html.find(std::string("id=\"") + plot + "\"") != std::string::npos);
+  CHECK(count(html, "<tr class=\"state-") == s.trials(id).size());
+  CHECK(count(html, "class=\"pruned-mark\"") > 0);
+  CHECK(html.find("lr (log)") != std::string::npos);
+  CHECK(html.find("units (log)") != std::string::npos);
+  CHECK(html.find(">gelu<") != std::string::npos);  // a category label
+  CHECK(html.find("objective threw: diverged") != std::string::npos);
+  CHECK(html.find("http://") == html.find("http://www.w3.org/2000/svg"));  // no link but the SVG namespace
+  CHECK(html.find("https://") == std::string::npos);
+}
+
+TEST_CASE("the best value follows the study's direction", "[report][html]") {
+  for (auto d : {tk::direction::minimize, tk::direction::maximize}) {
+    tk::memory_storage s;
+    const auto id = tk::testing::tuned_study(s, "d", d, 30);
+    tk::frozen_trial best;
+    for (const auto& t : s.trials(id))
+      if (t.state == tk::trial_state::complete && (best.values.empty() || tk::better(d, t.value(), best.value()))) best = t;
+    REQUIRE_FALSE(best.values.empty());
+    const std::string html = render(s, id);
+    CHECK(html.find("best value<b>" + tk::report::detail::num(best.value()) + "</b>trial " + std::to_string(best.number)) !=
+          std::string::npos);
+    CHECK(html.find(std::string(tk::to_string(d))) != std::string::npos);
+  }
+}
+
+TEST_CASE("a multi-objective report has a history per objective and a Pareto count", "[report][html]") {
+  tk::memory_storage s;
+  const std::string html = render(s, tk::testing::multi_objective_study(s));
+  CHECK(html.find("id=\"plot-history-0\"") != std::string::npos);
+  CHECK(html.find("id=\"plot-history-1\"") != std::string::npos);
+  CHECK(html.find("id=\"plot-importance-1\"") != std::string::npos);
+  CHECK(html.find("Pareto front<b>") != std::string::npos);
+  CHECK(count(html, "<tr class=\"state-RUNNING\"") == 1);
+}
+
+TEST_CASE("an empty study gives a page saying there are no trials", "[report][html]") {
+  tk::memory_storage s;
+  const auto id = s.create_study("nothing yet", std::vector<tk::direction>{tk::direction::minimize});
+  const std::string html = render(s, id);
+  CHECK(html.find("id=\"no-trials\"") != std::string::npos);
+  CHECK(count(html, "<svg") == 0);
+  CHECK(html.rfind("</html>") != std::string::npos);
+}
+
+TEST_CASE("too few trials for importances: a note instead of the chart", "[report][html]") {
+  tk::memory_storage s;
+  const auto id = tk::testing::tuned_study(s, "few", tk::direction::minimize, 6);
+  const std::string html = render(s, id);
+  CHECK(html.find("id=\"plot-importance-0\"") == std::string::npos);
+  CHECK(html.find("Importances need at least 10 COMPLETE trials") != std::string::npos);
+}
+
+TEST_CASE("write_html writes the file, and names a path it cannot write", "[report][html]") {
+  tk::testing::temp_dir dir;
+  tk::memory_storage s;
+  const auto id = tk::testing::tuned_study(s, "w", tk::direction::minimize, 12);
+  tk::report::write_html(s, id, dir.path() / "r.html");
+  tk::report::write_html(s, "w", dir.path() / "by-name.html");
+  std::ifstream f(dir.path() / "r.html");
+  const std::string text((std::istreambuf_iterator<char>(f)), {});
+  CHECK(text.rfind("<!DOCTYPE html>", 0) == 0);
+  CHECK(std::filesystem::file_size(dir.path() / "by-name.html") > 1000);
+
+  const auto bad = dir.path() / "no-such-dir" / "r.html";
+  REQUIRE_THROWS_AS(tk::report::write_html(s, id, bad), tk::storage_error);
+  REQUIRE_THROWS_WITH(tk::report::write_html(s, id, bad), Catch::Contains(bad.string()) && Catch::Contains("No such file"));
+  REQUIRE_INVALID(tk::report::write_html(s, "nope", dir.path() / "x.html"), Catch::Contains("no study named 'nope'"));
+}
