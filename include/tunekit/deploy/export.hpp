@@ -67,7 +67,7 @@ inline std::string storage_kind(std::string_view url) {
 
 /// The COMPLETE trials that no other COMPLETE trial dominates, by number;
 /// for one objective, the first of the best (as Optuna's best_trial).
-inline std::vector<frozen_trial> best_front(std::span<const direction> dirs, std::span<const frozen_trial> trials) {
+inline std::vector<frozen_trial> export_best_front(std::span<const direction> dirs, std::span<const frozen_trial> trials) {
   std::vector<const frozen_trial*> complete;
   for (const auto& t : trials)
     if (t.state == trial_state::complete && t.values.size() == dirs.size()) complete.push_back(&t);
@@ -94,7 +94,7 @@ inline std::vector<frozen_trial> best_front(std::span<const direction> dirs, std
   return front;
 }
 
-inline nlohmann::json trial_entry(const frozen_trial& t) {
+inline nlohmann::json export_trial_entry(const frozen_trial& t) {
   nlohmann::json params = nlohmann::json::object(), dists = nlohmann::json::object();
   for (const auto& [name, internal] : t.params) {
     const auto d = t.distributions.find(name);
@@ -109,7 +109,7 @@ inline nlohmann::json trial_entry(const frozen_trial& t) {
           {"resources", resources}};
 }
 
-inline nlohmann::json parse_config_text(const std::string& text, std::string_view source) {
+inline nlohmann::json export_parse_text(const std::string& text, std::string_view source) {
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
@@ -118,7 +118,7 @@ inline nlohmann::json parse_config_text(const std::string& text, std::string_vie
 }
 
 /// A JSON parameter value as a category, or nothing when its JSON type cannot be one.
-inline std::optional<category> json_category(const nlohmann::json& v) {
+inline std::optional<category> export_json_category(const nlohmann::json& v) {
   if (v.is_boolean()) return category(v.get<bool>());
   if (v.is_number_integer()) return category(v.get<std::int64_t>());
   if (v.is_number()) return category(v.get<double>());
@@ -128,7 +128,7 @@ inline std::optional<category> json_category(const nlohmann::json& v) {
 
 /// Whether a value of this JSON type can belong to the distribution at all;
 /// separates "wrong type" from "outside the range" in error messages.
-inline bool type_fits(const distribution& d, const category& c) {
+inline bool export_type_fits(const distribution& d, const category& c) {
   if (const auto* cat = std::get_if<categorical_distribution>(&d)) {
     for (const auto& choice : cat->choices()) {
       const bool numeric = !std::holds_alternative<std::string>(choice) && !std::holds_alternative<bool>(choice);
@@ -140,7 +140,7 @@ inline bool type_fits(const distribution& d, const category& c) {
   return std::holds_alternative<double>(c) || std::holds_alternative<std::int64_t>(c);
 }
 
-inline std::string json_type_name(const nlohmann::json& v) {
+inline std::string export_json_type_name(const nlohmann::json& v) {
   if (v.is_number_integer()) return "integer";
   if (v.is_number()) return "number";
   return v.type_name();
@@ -181,7 +181,7 @@ struct export_options {
 /// no trial has completed.
 inline nlohmann::json best_config_json(std::string_view study_name, std::span<const direction> directions,
                                        std::span<const frozen_trial> trials, const export_options& options = {}) {
-  const auto front = detail::best_front(directions, trials);
+  const auto front = detail::export_best_front(directions, trials);
   if (front.empty()) {
     std::size_t finished = 0;
     for (const auto& t : trials) finished += is_finished(t.state) ? 1 : 0;
@@ -198,7 +198,7 @@ inline nlohmann::json best_config_json(std::string_view study_name, std::span<co
                             {"url", options.storage_url.empty() ? nlohmann::json(nullptr)
                                                                 : nlohmann::json(detail::redact_url(options.storage_url))}};
   nlohmann::json best = nlohmann::json::array();
-  for (const auto& t : front) best.push_back(detail::trial_entry(t));
+  for (const auto& t : front) best.push_back(detail::export_trial_entry(t));
   nlohmann::json doc;
   doc["format"] = best_config_format;
   doc["format_version"] = best_config_format_version;
@@ -293,10 +293,10 @@ T read_config(const space<T>& sp, const nlohmann::json& doc, const read_options&
       throw invalid_argument(where + ": field " + detail::quoted(b.name) + " is missing; the struct binds it to " +
                              describe(b.dist));
     const auto& v = params[b.name];
-    const auto c = detail::json_category(v);
-    if (!c || !detail::type_fits(b.dist, *c))
+    const auto c = detail::export_json_category(v);
+    if (!c || !detail::export_type_fits(b.dist, *c))
       throw invalid_argument(where + ": field " + detail::quoted(b.name) + " has the wrong type (" +
-                             detail::json_type_name(v) + " " + v.dump() + "); the struct expects " + describe(b.dist));
+                             detail::export_json_type_name(v) + " " + v.dump() + "); the struct expects " + describe(b.dist));
     double internal;
     try {
       internal = to_internal(b.dist, *c, b.name);
@@ -325,7 +325,7 @@ T load_config(const space<T>& sp, const std::filesystem::path& path, const read_
   std::ostringstream text;
   text << f.rdbuf();
   const std::string source = "file " + detail::quoted(path.string());
-  return read_config(sp, detail::parse_config_text(text.str(), source), options, source);
+  return read_config(sp, detail::export_parse_text(text.str(), source), options, source);
 }
 
 }  // namespace tunekit::deploy

@@ -247,12 +247,12 @@ inline std::string k8s_namespace(const std::string& ns, deploy::name_policy poli
   return ns.empty() ? ns : deploy::object_name(ns, policy, "namespace");
 }
 
-inline void check_positive(std::string_view field, std::int64_t v, std::int64_t min = 1) {
+inline void k8s_check_positive(std::string_view field, std::int64_t v, std::int64_t min = 1) {
   if (v < min)
     throw invalid_argument(std::string(field) + " = " + std::to_string(v) + "; must be >= " + std::to_string(min));
 }
 
-inline void check_image(std::string_view image) {
+inline void k8s_check_image(std::string_view image) {
   if (image.empty()) throw invalid_argument("image is empty; give the container image, e.g. registry.example.com/train:1.0");
   for (char c : image)
     if (std::isspace(static_cast<unsigned char>(c)))
@@ -262,8 +262,8 @@ inline void check_image(std::string_view image) {
 inline nlohmann::json k8s_probe(const deploy::http_probe& p, int port) {
   if (p.path.empty() || p.path.front() != '/')
     throw invalid_argument("probe path " + detail::quoted(p.path) + " must start with '/'");
-  check_positive("probe period_seconds", p.period_seconds);
-  check_positive("probe initial_delay_seconds", p.initial_delay_seconds, 0);
+  k8s_check_positive("probe period_seconds", p.period_seconds);
+  k8s_check_positive("probe initial_delay_seconds", p.initial_delay_seconds, 0);
   return {{"httpGet", {{"path", p.path}, {"port", port}}},
           {"initialDelaySeconds", p.initial_delay_seconds},
           {"periodSeconds", p.period_seconds}};
@@ -284,10 +284,10 @@ namespace tunekit::deploy {
 inline nlohmann::json tuning_job(const job_options& o) {
   const std::string name = object_name(o.name, o.names, "job name");
   const std::string ns = detail::k8s_namespace(o.namespace_name, o.names);
-  detail::check_image(o.image);
-  detail::check_positive("workers", o.workers);
-  detail::check_positive("completions", o.completions, 0);
-  detail::check_positive("backoff_limit", o.backoff_limit, 0);
+  detail::k8s_check_image(o.image);
+  detail::k8s_check_positive("workers", o.workers);
+  detail::k8s_check_positive("completions", o.completions, 0);
+  detail::k8s_check_positive("backoff_limit", o.backoff_limit, 0);
   if (o.restart_policy != "OnFailure" && o.restart_policy != "Never")
     throw invalid_argument("restart_policy = " + detail::quoted(o.restart_policy) +
                            "; a Job's pods take OnFailure or Never");
@@ -336,7 +336,7 @@ inline nlohmann::json tuning_job(const job_options& o) {
                           {{"metadata", {{"labels", labels}}},
                            {"spec", {{"restartPolicy", o.restart_policy}, {"containers", nlohmann::json::array({container})}}}}}};
   if (o.ttl_seconds_after_finished) {
-    detail::check_positive("ttl_seconds_after_finished", *o.ttl_seconds_after_finished, 0);
+    detail::k8s_check_positive("ttl_seconds_after_finished", *o.ttl_seconds_after_finished, 0);
     spec["ttlSecondsAfterFinished"] = *o.ttl_seconds_after_finished;
   }
   nlohmann::json job = {{"apiVersion", "batch/v1"}, {"kind", "Job"},
@@ -351,8 +351,8 @@ inline nlohmann::json tuning_job(const job_options& o) {
 inline nlohmann::json serving(const nlohmann::json& best_config, const serve_options& o) {
   const std::string name = object_name(o.name, o.names, "serving name");
   const std::string ns = detail::k8s_namespace(o.namespace_name, o.names);
-  detail::check_image(o.image);
-  detail::check_positive("replicas", o.replicas, 0);
+  detail::k8s_check_image(o.image);
+  detail::k8s_check_positive("replicas", o.replicas, 0);
   if (o.port < 1 || o.port > 65535) throw invalid_argument("port = " + std::to_string(o.port) + "; must be in [1, 65535]");
   if (o.service_port < 1 || o.service_port > 65535)
     throw invalid_argument("service_port = " + std::to_string(o.service_port) + "; must be in [1, 65535]");
