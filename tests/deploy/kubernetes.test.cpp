@@ -117,6 +117,9 @@ TEST_CASE("kubernetes: credentials are never inlined", "[deploy][kubernetes]") {
   o = job();
   o.secret.name.clear();
   REQUIRE_INVALID(dp::tuning_job(o), Contains("Secret name and key"));
+  o.secret = {.name = "db", .key = "pass word"};
+  REQUIRE_INVALID(dp::tuning_job(o), Contains("secret key 'pass word' is not a valid Secret key"));
+  o.secret.key = "password";
   o.secret.name = "Bad_Secret";
   REQUIRE_INVALID(dp::tuning_job(o), Contains("'Bad_Secret' is not a valid Secret name"));
 }

@@ -295,6 +295,9 @@ inline nlohmann::json tuning_job(const job_options& o) {
   if (o.secret.name.empty() || o.secret.key.empty())
     throw invalid_argument("secret = " + detail::quoted(o.secret.name + ":" + o.secret.key) +
                            "; the workers need a Secret name and key holding the storage password (or URL)");
+  if (o.secret.key.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") != std::string::npos)
+    throw invalid_argument("secret key " + detail::quoted(o.secret.key) +
+                           " is not a valid Secret key: alphanumeric characters, '-', '_' or '.'");
   if (!detail::dns_subdomain_valid(o.secret.name))  // a Secret we do not create: checked, never repaired
     throw invalid_argument("secret name " + detail::quoted(o.secret.name) +
                            " is not a valid Secret name: a lowercase RFC 1123 subdomain must consist of lower case "
