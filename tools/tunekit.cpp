@@ -7,12 +7,14 @@
 //   tunekit copy    <from-url> <study> <to-url> [--name <new-name>]
 //   tunekit delete  <url> <study>
 //   tunekit report  <url> <study> -o <file.html>
+//   tunekit deploy  export|job|serve <url> <study> ...   (deploy_command.hpp)
 //
 // Exit status: 0 on success, 1 on an error (message on stderr), 2 on bad usage.
 
 #include <tunekit/storage.hpp>
 
 #include "report_command.hpp"
+#include "deploy_command.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -43,6 +45,7 @@ commands:
   copy    <from-url> <study> <to-url>  copy a study into another storage
   delete  <url> <study>             delete a study
   report  <url> <study> -o <file>   an HTML report with plots of a study
+  deploy  export|job|serve <url> <study>  best config, Kubernetes Job / serving manifests
 
 storage URLs:
   journal:///path/to/study.log      a journal file (Optuna 3.1 JournalFileStorage format)
@@ -368,6 +371,7 @@ int cmd_delete(const args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "deploy") return tunekit_cli::run_deploy(argc, argv);
   try {
     const args a = parse(argc, argv);
     if (a.command.empty()) {

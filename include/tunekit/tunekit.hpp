@@ -4,6 +4,7 @@
 /// (Eigen, Boost, nlohmann_json). Optional modules (SQL storages, pruning)
 /// have their own headers and CMake targets.
 #include "core.hpp"
+#include "deploy.hpp"
 #include "lr.hpp"
 #include "samplers.hpp"
 #include "schedulers.hpp"

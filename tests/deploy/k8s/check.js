@@ -1,0 +1,164 @@
+// Validates the manifests run_check.sh generated: every object is built with
+// kubernetes-models and validate()d against the Kubernetes API schema, then
+// the fields that matter are checked, with the sizing recomputed here,
+// independently of the C++ code, from the trials' measured resources.
+//
+//   node check.js <workdir>   (job.json, job-url.json, serve.json, best.json, trials.json)
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const assert = require("assert/strict");
+const { Job } = require("kubernetes-models/batch/v1");
+const { Deployment } = require("kubernetes-models/apps/v1");
+const { ConfigMap, Service } = require("kubernetes-models/v1");
+
+const dir = process.argv[2];
+const read = (f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+const models = { "batch/v1/Job": Job, "apps/v1/Deployment": Deployment, "v1/ConfigMap": ConfigMap, "v1/Service": Service };
+
+let checks = 0;
+function check(cond, what) {
+  assert.ok(cond, what);
+  checks++;
+}
+
+// kubectl reads a `kind: List`; each item must be a known, schema-valid object.
+function validateList(file) {
+  const list = read(file);
+  check(list.apiVersion === "v1" && list.kind === "List" && Array.isArray(list.items), `${file}: a v1 List`);
+  for (const item of list.items) {
+    const Model = models[`${item.apiVersion}/${item.kind}`];
+    check(Model !== undefined, `${file}: unexpected ${item.apiVersion} ${item.kind}`);
+    new Model(item).validate(); // throws with the schema path on an invalid object
+    check(/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(item.metadata.name), `${file}: name ${item.metadata.name} is a DNS-1035 label`);
+    checks++;
+  }
+  return list.items;
+}
+
+// --- the sizing policy's defaults, recomputed -------------------------------
+const Mi = 1024 * 1024;
+function percentile(sorted, p) { // type 7 (linear between order statistics)
+  const h = ((sorted.length - 1) * p) / 100, lo = Math.floor(h), hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+const roundUp = (x, g) => Math.max(0, Math.ceil(x / g - 1e-9)) * g;
+function sizing(trials, { cpuPercentile = 90, memPercentile = 100, headroom = 1.25, cpuLimit = true } = {}) {
+  const cores = trials.filter((t) => t.wall_seconds > 0).map((t) => Math.max(0, t.cpu_seconds / t.wall_seconds)).sort((a, b) => a - b);
+  const mem = trials.map((t) => Math.max(0, t.peak_memory_growth_bytes)).sort((a, b) => a - b);
+  assert.ok(mem.length >= 2, "the study should have several COMPLETE trials");
+  const base = 128 * Mi;
+  const reqCpu = Math.max(roundUp(percentile(cores, cpuPercentile) * 1000 * headroom, 50), 100);
+  const reqMem = Math.max(roundUp((base + percentile(mem, memPercentile)) * headroom, 16 * Mi), 64 * Mi);
+  const limCpu = Math.max(roundUp(reqCpu * 2, 50), roundUp(cores[cores.length - 1] * 1000 * headroom, 50));
+  const limMem = Math.max(roundUp(reqMem * 1, 16 * Mi), roundUp((base + mem[mem.length - 1]) * headroom, 16 * Mi));
+  return { requests: { cpu: reqCpu, memory: reqMem }, limits: { cpu: cpuLimit ? limCpu : undefined, memory: limMem } };
+}
+// Kubernetes quantities to numbers: CPU in millicores, memory in bytes.
+function cpuMilli(q) {
+  const m = /^(\d+)(m?)$/.exec(q);
+  assert.ok(m, `CPU quantity ${q}`);
+  return m[2] ? Number(m[1]) : Number(m[1]) * 1000;
+}
+function bytes(q) {
+  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(q);
+  assert.ok(m, `memory quantity ${q}`);
+  return Number(m[1]) * { undefined: 1, Ki: 1024, Mi: Mi, Gi: 1024 * Mi }[m[2]];
+}
+function checkResources(res, expected, what) {
+  check(cpuMilli(res.requests.cpu) === expected.requests.cpu, `${what}: cpu request ${res.requests.cpu} = ${expected.requests.cpu}m`);
+  check(bytes(res.requests.memory) === expected.requests.memory, `${what}: memory request ${res.requests.memory} = ${expected.requests.memory}`);
+  check(bytes(res.limits.memory) === expected.limits.memory, `${what}: memory limit ${res.limits.memory} = ${expected.limits.memory}`);
+  if (expected.limits.cpu === undefined) check(res.limits.cpu === undefined, `${what}: no cpu limit`);
+  else check(cpuMilli(res.limits.cpu) === expected.limits.cpu, `${what}: cpu limit ${res.limits.cpu} = ${expected.limits.cpu}m`);
+}
+
+// No literal credential anywhere: every env var either has a plain value
+// without a password, or comes from a secretKeyRef.
+function noInlinedSecrets(container, what) {
+  for (const e of container.env || []) {
+    if (e.valueFrom) continue;
+    check(!/password|hunter2|:[^/@]*@/.test(e.value || ""), `${what}: env ${e.name} holds no password`);
+  }
+}
+
+const trials = read("trials.json");
+const best = read("best.json");
+
+// --- best.json ---------------------------------------------------------------
+check(best.format === "tunekit.best_config" && best.format_version === 1, "best.json: format");
+check(best.study.name === "K8s Demo" && best.study.storage.kind === "journal", "best.json: study and storage");
+check(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(best.exported_at), "best.json: UTC time stamp");
+check(["mib", "busy", "layers"].every((k) => k in best.params), "best.json: every parameter");
+check(best.best_trials.length === 1 && typeof best.best_trials[0].resources.cpu_seconds === "number", "best.json: resources");
+
+// --- the tuning Job (password from a Secret) ---------------------------------
+{
+  const [job] = validateList("job.json");
+  check(job.kind === "Job" && job.metadata.name === "tune-k8s-demo", "job: kind and repaired default name");
+  check(job.metadata.namespace === "tuning", "job: namespace");
+  check(job.spec.completionMode === "Indexed", "job: completionMode Indexed");
+  check(job.spec.parallelism === 3 && job.spec.completions === 6, "job: parallelism 3, completions 6");
+  check(job.spec.backoffLimit === 6 && job.spec.template.spec.restartPolicy === "OnFailure", "job: backoff and restart");
+  check(job.metadata.labels.team === "ml" && job.spec.template.metadata.labels.team === "ml", "job: user label");
+  const c = job.spec.template.spec.containers[0];
+  check(c.image === "registry.example.com/tunekit-worker:1.0", "job: image");
+  const env = Object.fromEntries(c.env.map((e) => [e.name, e]));
+  check(env.PGPASSWORD && env.PGPASSWORD.value === undefined, "job: PGPASSWORD has no literal value");
+  assert.deepEqual(env.PGPASSWORD.valueFrom, { secretKeyRef: { name: "tunekit-db", key: "password" } });
+  check(env.TUNEKIT_STORAGE_URL.value === "postgresql://tunekit@postgres.db.svc:5432/tunekit", "job: storage URL without password");
+  check(env.TUNEKIT_STUDY.value === "K8s Demo", "job: study name verbatim");
+  check(c.args.join(" ") === "--storage $(TUNEKIT_STORAGE_URL) --study $(TUNEKIT_STUDY)", "job: worker arguments");
+  noInlinedSecrets(c, "job");
+  checkResources(c.resources, sizing(trials), "job");
+}
+
+// --- the tuning Job (URL from a Secret, no CPU limit) ------------------------
+{
+  const [job] = validateList("job-url.json");
+  check(job.spec.parallelism === 2 && job.spec.completions === 2, "job-url: parallelism");
+  check(job.spec.template.spec.restartPolicy === "Never", "job-url: restart policy");
+  const c = job.spec.template.spec.containers[0];
+  const url = c.env.find((e) => e.name === "TUNEKIT_STORAGE_URL");
+  assert.deepEqual(url.valueFrom, { secretKeyRef: { name: "tunekit-db-url", key: "url" } });
+  check(!c.env.some((e) => e.name === "PGPASSWORD"), "job-url: no PGPASSWORD");
+  noInlinedSecrets(c, "job-url");
+  checkResources(c.resources, sizing(trials, { cpuLimit: false }), "job-url");
+}
+
+// --- serving -----------------------------------------------------------------
+{
+  const items = validateList("serve.json");
+  assert.deepEqual(items.map((i) => i.kind), ["ConfigMap", "Deployment", "Service"]);
+  const [cm, dep, svc] = items;
+  check(cm.metadata.name === "serve-k8s-demo-config" && dep.metadata.name === "serve-k8s-demo", "serve: names");
+  const mounted = JSON.parse(cm.data["best.json"]);
+  assert.deepEqual(mounted.params, best.params);
+  assert.deepEqual(mounted.best_trials[0].number, best.best_trials[0].number);
+  check(dep.spec.replicas === 2, "serve: replicas");
+  const pod = dep.spec.template;
+  for (const [k, v] of Object.entries(dep.spec.selector.matchLabels)) check(pod.metadata.labels[k] === v, `serve: selector ${k}`);
+  assert.deepEqual(svc.spec.selector, dep.spec.selector.matchLabels);
+  const c = pod.spec.containers[0];
+  check(c.image === "registry.example.com/tunekit-serve:1.0", "serve: image");
+  check(c.readinessProbe.httpGet.path === "/ready" && c.livenessProbe.httpGet.path === "/healthz", "serve: probes");
+  const vol = pod.spec.volumes.find((v) => v.configMap && v.configMap.name === cm.metadata.name);
+  check(vol !== undefined, "serve: ConfigMap volume");
+  const mount = c.volumeMounts.find((m) => m.name === vol.name);
+  const configEnv = c.env.find((e) => e.name === "TUNEKIT_CONFIG");
+  check(configEnv.value === `${mount.mountPath}/best.json`, "serve: TUNEKIT_CONFIG points into the mount");
+  check(svc.spec.ports[0].targetPort === c.ports[0].name, "serve: Service targets the container port");
+  noInlinedSecrets(c, "serve");
+  checkResources(c.resources, sizing(trials, { headroom: 1.5 }), "serve");
+}
+
+// A broken object must fail validation: the check can fail.
+let rejected = false;
+try {
+  new Job({ metadata: { name: "x" }, spec: { completionMode: "Sometimes", template: { spec: { containers: [] } } } }).validate();
+} catch (e) {
+  rejected = true;
+}
+check(rejected, "kubernetes-models rejects an invalid completionMode");
+
+console.log(`OK: ${checks} checks on the manifests of ${trials.length} measured trials`);
