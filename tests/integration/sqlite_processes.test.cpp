@@ -54,8 +54,14 @@ TEST_CASE("sqlite: 8 worker processes x 50 grid trials give 400 finished trials,
         std::vector<tk::category> a, b;
         for (int i : range(25)) a.emplace_back(std::int64_t{i});
         for (int i : range(20)) b.emplace_back(std::int64_t{i});
+        tk::sqlite_storage storage(path);
+        try {
+          storage.create_study("grid", std::array{tk::direction::minimize});
+        } catch (const tk::invalid_argument&) {
+          // another worker created it first
+        }
         tk::tuner tuner{tk::grid_sampler{{.values = {{"a", a}, {"b", b}}, .seed = static_cast<std::uint64_t>(w)}},
-                        tk::sqlite_storage(path), tk::study_config{.name = "grid", .load_if_exists = true}};
+                        storage, tk::study_config{.name = "grid", .load_if_exists = true}};
         const auto summary = tuner.optimize(
             [](tk::trial& t) {
               const auto a = t.suggest_int("a", 0, 24), b = t.suggest_int("b", 0, 19);
