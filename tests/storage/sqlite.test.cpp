@@ -132,6 +132,8 @@ TEST_CASE("sqlite_storage: infinite and NaN values are stored as Optuna stores t
   auto u = s.create_trial(sid, {});
   const double nan[] = {std::numeric_limits<double>::quiet_NaN(), 1};
   REQUIRE_INVALID(s.finish_trial(u.id, tk::trial_state::complete, nan, {}, ""), Contains("NaN"));
+  // A pruned trial whose last report was NaN has no value Optuna could store.
+  CHECK(s.finish_trial(u.id, tk::trial_state::pruned, nan, {}, "").values.empty());
 }
 
 TEST_CASE("sqlite_storage: two handles see each other's writes", "[storage][sqlite]") {
