@@ -317,3 +317,19 @@ TEST_CASE("postgres_storage: workers stop cleanly when their study is deleted un
   }
   CHECK_FALSE(admin.find_study(name));
 }
+
+TEST_CASE("postgres_storage: tunekit's URL options are taken out, libpq's are kept", "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  const std::string sep = url.find('?') == std::string::npos ? "?" : "&";
+  {
+    tk::postgres_storage s(url + sep + "heartbeat=0.5&connect_timeout=7&grace=2&retries=1");
+    const auto sid = s.create_study(unique_name("url-options"), minimize);
+    auto t = s.create_trial(sid, {});  // heartbeats on: the trial is beaten
+    const double v[] = {1};
+    s.finish_trial(t.id, tk::trial_state::complete, v, {}, "");
+    s.delete_study(sid);
+  }
+  REQUIRE_INVALID(tk::postgres_storage(url + sep + "heartbeat=soon"), Contains("heartbeat") && Contains("soon"));
+  REQUIRE_INVALID(tk::postgres_storage(url + sep + "retries=1"), Contains("heartbeat_interval"));
+  CHECK_THROWS_WITH(tk::postgres_storage(url + sep + "no_such_libpq_option=1"), Contains("no_such_libpq_option"));
+}

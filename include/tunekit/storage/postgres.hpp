@@ -1,6 +1,8 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <utility>
@@ -50,12 +52,17 @@ class postgres_storage : public detail::rdb_storage<detail::postgres_connection>
   struct connected {
     detail::postgres_connection conn;
     std::string where;
+    postgres_storage_options options;  // with the URL's
   };
 
  public:
   /// Connects to `url` (`postgresql://user[:password]@host[:port]/database`,
   /// or any libpq connection string; credentials may also come from
   /// PGPASSWORD or ~/.pgpass), creating Optuna's tables in an empty database.
+  /// tunekit's own URL options `heartbeat=<s>`, `grace=<s>`, `retries=<n>`
+  /// (as in journal and sqlite URLs) set the options of the same meaning and
+  /// are removed before libpq sees the URL; the others (`sslmode`,
+  /// `connect_timeout`, ...) are libpq's.
   /// Throws `storage_error` naming host and database (never the password)
   /// if the server is unreachable, refuses the login, or holds another schema
   /// version.
@@ -63,14 +70,45 @@ class postgres_storage : public detail::rdb_storage<detail::postgres_connection>
       : postgres_storage(connect(std::move(url), options), options) {}
 
  private:
-  postgres_storage(connected c, const postgres_storage_options& o)
+  postgres_storage(connected c, const postgres_storage_options&)
       : base(std::move(c.conn), std::move(c.where),
-             {.heartbeat_interval = o.heartbeat_interval,
-              .grace_period = o.grace_period,
-              .max_retries = o.max_retries,
-              .max_attempts = o.max_attempts}) {}
+             {.heartbeat_interval = c.options.heartbeat_interval,
+              .grace_period = c.options.grace_period,
+              .max_retries = c.options.max_retries,
+              .max_attempts = c.options.max_attempts}) {}
 
-  static connected connect(std::string url, const postgres_storage_options& o) {
+  // Takes tunekit's options out of a postgresql:// URL's query string.
+  static std::string take_url_options(const std::string& url, postgres_storage_options& o) {
+    const auto q = url.find('?');
+    if (url.find("://") == std::string::npos || q == std::string::npos) return url;
+    std::string kept;
+    std::size_t pos = q + 1;
+    while (pos <= url.size()) {
+      auto end = url.find('&', pos);
+      if (end == std::string::npos) end = url.size();
+      const std::string item = url.substr(pos, end - pos);
+      const auto eq = item.find('=');
+      const std::string key = item.substr(0, eq);
+      const std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
+      auto number = [&] {
+        char* stop = nullptr;
+        const double v = std::strtod(value.c_str(), &stop);
+        if (value.empty() || *stop != '\0' || !(v >= 0) || !std::isfinite(v))
+          throw invalid_argument("postgres storage URL option " + key + " = \"" + value +
+                                 "\": must be a non-negative number");
+        return v;
+      };
+      if (key == "heartbeat") o.heartbeat_interval = std::chrono::duration<double>(number());
+      else if (key == "grace") o.grace_period = std::chrono::duration<double>(number());
+      else if (key == "retries") o.max_retries = static_cast<int>(number());
+      else if (!item.empty()) kept += (kept.empty() ? "" : "&") + item;
+      pos = end + 1;
+    }
+    return url.substr(0, q) + (kept.empty() ? "" : "?" + kept);
+  }
+
+  static connected connect(std::string url, postgres_storage_options o) {
+    url = take_url_options(url, o);
     if (o.connect_timeout_s < 0)
       throw invalid_argument("postgres_storage_options::connect_timeout_s = " + std::to_string(o.connect_timeout_s) +
                              " must be >= 0 (0: wait forever)");
@@ -82,7 +120,7 @@ class postgres_storage : public detail::rdb_storage<detail::postgres_connection>
                                                       .reconnect_initial = o.reconnect_initial,
                                                       .reconnect_max = o.reconnect_max});
     std::string where = conn.where();
-    return {std::move(conn), std::move(where)};
+    return {std::move(conn), std::move(where), o};
   }
 };
 
