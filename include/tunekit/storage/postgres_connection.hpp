@@ -11,9 +11,10 @@
 //    saves a third of the server's work per statement).
 //  - Errors name host, port, database and user, never the password: libpq's
 //    own messages do not contain it, and the URL is never quoted.
-//  - SQLSTATE 40001 (serialization failure) and 40P01 (deadlock) throw
+//  - SQLSTATE 40001 (serialization failure), 40P01 (deadlock) and 23503 (a
+//    foreign key whose parent a concurrent transaction deleted) throw
 //    `sql_retry`: the transaction was rolled back by the server, so re-running
-//    it is safe.
+//    it is safe, and the re-run sees the other transaction's outcome.
 //  - A lost connection (server restart, admin shutdown 57P01, network) is
 //    re-established with exponential back-off, then `sql_retry` is thrown so
 //    the shared layer re-runs the whole transaction: the server rolled the
@@ -347,7 +348,11 @@ class postgres_connection {
       throw sql_retry(where() + ": connection lost (" + msg + "); reconnected, the transaction was rolled back");
     }
     const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
-    if (state != nullptr && (std::string_view(state) == "40001" || std::string_view(state) == "40P01")) {
+    // 23503 (foreign key violation): the parent row was deleted by a
+    // concurrent transaction (a study deleted under its workers); re-running
+    // the transaction sees the deletion and reports it clearly.
+    if (state != nullptr && (std::string_view(state) == "40001" || std::string_view(state) == "40P01" ||
+                             std::string_view(state) == "23503")) {
       throw sql_retry(where() + ": " + msg);
     }
     std::string head(what.substr(0, 60));

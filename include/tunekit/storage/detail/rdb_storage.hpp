@@ -279,6 +279,11 @@ class rdb_storage {
     transact([&](state& st) {
       if (q(st, "SELECT 1 FROM studies WHERE study_id = ?", {sid}).empty())
         throw invalid_argument("unknown study id " + std::to_string(sid) + " in " + st.where);
+      // Workers may still be writing to the study: keep new trials out and
+      // lock its trials, so no child row is added between the deletes below
+      // (PostgreSQL; SQLite's write lock already excludes them).
+      for (auto lock_sql : rdb::trial_creation_locks(dialect)) x(st, lock_sql, {});
+      q(st, "SELECT trial_id FROM trials WHERE study_id = ?" + std::string(rdb::for_update(dialect)), {sid});
       for (const char* child : {"trial_params", "trial_values", "trial_intermediate_values", "trial_user_attributes",
                                 "trial_system_attributes", "trial_heartbeats"})
         x(st, std::string("DELETE FROM ") + child + " WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id = ?)",
