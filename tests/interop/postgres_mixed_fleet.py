@@ -11,7 +11,7 @@ Checks:
   * tunekit's TPE used the trials Optuna finished: each tunekit worker's first
     FIRST trials are already model-based. Had tunekit ignored Optuna's trials,
     they would be its random start-up trials (n_startup_trials = 10), whose
-    median distance to the optimum is about 5 on this square; the check asks
+    median distance to the optimum is about 7 on this square; the check asks
     for a median below 2.5 (p < 0.002 for random points) and below half the
     median of Optuna's random phase-1 trials.
 
