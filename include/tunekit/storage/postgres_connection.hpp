@@ -178,6 +178,7 @@ class postgres_connection {
     std::swap(in_transaction_, o.in_transaction_);
     std::swap(txid_, o.txid_);
     std::swap(next_statement_, o.next_statement_);
+    std::swap(lost_connection_, o.lost_connection_);
   }
 
   void close() noexcept {
@@ -342,6 +343,7 @@ class postgres_connection {
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) return;
     const std::string msg = message_of(res);
     if (connection_lost(res)) {
+      lost_connection_ = true;
       in_transaction_ = false;
       txid_.clear();
       reconnect(msg);
@@ -403,7 +405,23 @@ class postgres_connection {
     return word == "SELECT" || word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "WITH";
   }
 
+  // Outside a transaction, a statement whose connection was lost is re-run
+  // on the new connection: the shared layer's statements outside
+  // transactions are reads, safe to repeat. Inside one, `sql_retry` goes up
+  // so the whole transaction is re-run.
   result run(std::string_view sql, std::span<const sql_value> params) {
+    const bool in_transaction = in_transaction_;
+    for (int attempt = 0;; ++attempt) {
+      try {
+        lost_connection_ = false;
+        return run_once(sql, params);
+      } catch (const sql_retry&) {
+        if (in_transaction || !lost_connection_ || attempt >= 3) throw;
+      }
+    }
+  }
+
+  result run_once(std::string_view sql, std::span<const sql_value> params) {
     ensure_connected();
     std::size_t n = 0;
     const std::string text = translate(sql, n);
@@ -526,6 +544,7 @@ class postgres_connection {
   std::unordered_map<std::string, std::string> prepared_;
   std::uint64_t next_statement_ = 0;
   bool in_transaction_ = false;
+  bool lost_connection_ = false;  // the last failure was a lost connection
   std::string txid_;
 };
 
