@@ -5,6 +5,8 @@
 //   worker --storage journal:///tmp/study.log?heartbeat=5 --study demo --trials 100 &
 //   worker --storage journal:///tmp/study.log?heartbeat=5 --study demo --trials 100 &
 //   tunekit trials journal:///tmp/study.log demo
+// or against a SQLite database (sqlite:///tmp/study.db?heartbeat=5) or a
+// PostgreSQL server (postgresql://user@host/db) shared by many machines.
 //
 // A worker killed mid-trial leaves its trial RUNNING; with heartbeats on
 // (heartbeat=<seconds> in the URL) the next worker fails it after the grace

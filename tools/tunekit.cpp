@@ -42,6 +42,8 @@ commands:
 
 storage URLs:
   journal:///path/to/study.log      a journal file (Optuna 3.1 JournalFileStorage format)
+  sqlite:///path/to/study.db        a SQLite database (Optuna 3.1 RDBStorage schema)
+  postgresql://user@host:port/db    a PostgreSQL database (same schema), when built with tunekit::postgres
   memory:                           an empty in-process storage (for testing)
 
 Run 'tunekit <command> --help' for a command's options.

@@ -8,6 +8,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/spawn.hpp"
 #include "support/temp_dir.hpp"
 
 #include <signal.h>
@@ -26,59 +27,12 @@
 namespace tk = tunekit;
 namespace fs = std::filesystem;
 
-// ThreadSanitizer does not support threads started after a fork in a process
-// that has threads (its own runtime has one): the fork tests run in the other builds.
-#if defined(__SANITIZE_THREAD__)
-#define TUNEKIT_SKIP_FORK_TESTS 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TUNEKIT_SKIP_FORK_TESTS 1
-#endif
-#endif
-#ifdef TUNEKIT_SKIP_FORK_TESTS
-#define SKIP_UNDER_TSAN()                                        \
-  do {                                                           \
-    WARN("skipped under ThreadSanitizer (fork with threads)"); \
-    return;                                                      \
-  } while (false)
-#else
-#define SKIP_UNDER_TSAN() \
-  do {                    \
-  } while (false)
-#endif
 using namespace std::chrono_literals;
+using tk::testing::count;
+using tk::testing::spawn;
+using tk::testing::wait_for;
 
 namespace {
-
-/// Runs `body` in a child process; returns its pid. The child exits 0 if
-/// `body` returns, 1 if it throws. Only call while this process has no other thread.
-pid_t spawn(const std::function<void()>& body) {
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int code = 0;
-    try {
-      body();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "worker %d: %s\n", ::getpid(), e.what());
-      code = 1;
-    }
-    std::_Exit(code);
-  }
-  return pid;
-}
-
-int wait_for(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::int64_t count(const std::vector<tk::frozen_trial>& trials, tk::trial_state s) {
-  std::int64_t n = 0;
-  for (const auto& t : trials) n += t.state == s;
-  return n;
-}
 
 /// A worker: joins the study and runs trials until it has `target` COMPLETE ones.
 void run_until(const fs::path& path, const std::string& study, std::int64_t target, tk::journal_storage_options opts,

@@ -1,9 +1,12 @@
 // Helper of optuna_journal_interop.py: writes a tunekit study that uses every
-// feature the journal carries, and continues a study Optuna wrote.
+// feature the journal (or Optuna's RDB schema) carries, and continues a study
+// Optuna wrote. A plain path is a journal file; a URL (sqlite:///x.db) any
+// storage this program was built with.
 //
-//   journal_interop write <journal>
-//   journal_interop continue <journal> <study> <n_trials>
+//   journal_interop write <journal or URL>
+//   journal_interop continue <journal or URL> <study> <n_trials>
 
+#include <tunekit/storage/url.hpp>
 #include <tunekit/tunekit.hpp>
 
 #include <cstdlib>
@@ -14,6 +17,11 @@
 namespace tk = tunekit;
 
 namespace {
+
+tk::any_storage open(const std::string& where) {
+  if (where.find(':') != std::string::npos) return tk::open_storage(where);
+  return tk::journal_storage(where);
+}
 
 /// The objective both sides define, so either can continue the other's study.
 double objective(tk::trial& t) {
@@ -32,7 +40,7 @@ double objective(tk::trial& t) {
 }
 
 int write(const std::string& path) {
-  tk::journal_storage storage(path);
+  tk::any_storage storage = open(path);
   tk::tuner tuner{tk::random_sampler{{.seed = 3}}, storage, tk::study_config{.name = "tk-study"}};
   storage.set_study_user_attr(tuner.study(), "dataset", "ünïcode \"quoted\"\nnew line");
   tuner.optimize(objective, {.n_trials = 4});
@@ -65,7 +73,7 @@ int write(const std::string& path) {
 }
 
 int continue_study(const std::string& path, const std::string& study, int n) {
-  tk::journal_storage storage(path);
+  tk::any_storage storage = open(path);
   storage.study_by_name(study);  // a clear error if it is not there
   tk::tuner tuner{tk::tpe_sampler{{.n_startup_trials = 2, .seed = 5}}, storage, tk::study_config{.name = study}};
   const auto summary = tuner.optimize(objective, {.n_trials = n});

@@ -1,8 +1,9 @@
-"""Interoperability of tunekit's journal_storage with Optuna 3.1's JournalFileStorage.
+"""Interoperability of tunekit's journal_storage with Optuna 3.1's JournalFileStorage,
+and (--kind sqlite) of tunekit's sqlite_storage with Optuna 3.1's RDBStorage.
 
-Run by CTest (test interop.optuna_journal) with /usr/bin/python3:
+Run by CTest (tests interop.optuna_journal, interop.optuna_sqlite) with /usr/bin/python3:
 
-  optuna_journal_interop.py --interop <journal_interop> --cli <tunekit> --workdir <dir>
+  optuna_journal_interop.py --interop <journal_interop> --cli <tunekit> --workdir <dir> [--kind sqlite]
 
 1. tunekit writes a study using every feature; Optuna loads identical trials.
 2. Optuna writes a study; tunekit (the CLI) reads identical trials.
@@ -57,12 +58,22 @@ def same_number(a, b):
     return a == b
 
 
+KIND = "journal"
+
+
 def storage(path):
+    if KIND == "sqlite":
+        return optuna.storages.RDBStorage("sqlite:///" + path)
     return optuna.storages.JournalStorage(optuna.storages.JournalFileStorage(path))
 
 
+def url(path):
+    """The tunekit URL of a study file."""
+    return ("sqlite://" if KIND == "sqlite" else "journal://") + path
+
+
 def cli_trials(cli, path, study):
-    out = subprocess.run([cli, "trials", "journal://" + path, study, "--format", "json"],
+    out = subprocess.run([cli, "trials", url(path), study, "--format", "json"],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -120,15 +131,19 @@ def main():
     p.add_argument("--interop", required=True)
     p.add_argument("--cli", required=True)
     p.add_argument("--workdir", required=True)
+    p.add_argument("--kind", choices=["journal", "sqlite"], default="journal")
     a = p.parse_args()
+    global KIND
+    KIND = a.kind
+    ext = ".db" if KIND == "sqlite" else ".log"
     os.makedirs(a.workdir, exist_ok=True)
     print("optuna", optuna.__version__)
 
     # 1. tunekit writes, Optuna reads.
-    tk_path = os.path.join(a.workdir, "tunekit-written.log")
+    tk_path = os.path.join(a.workdir, "tunekit-written" + ext)
     if os.path.exists(tk_path):
         os.remove(tk_path)
-    subprocess.run([a.interop, "write", tk_path], check=True)
+    subprocess.run([a.interop, "write", url(tk_path) if KIND != "journal" else tk_path], check=True)
     st = storage(tk_path)
     names = sorted(s.study_name for s in optuna.get_all_study_summaries(st))
     check(names == ["tk-mo", "tk-study"], f"Optuna sees studies {names}")
@@ -146,7 +161,7 @@ def main():
     check(len(mo.best_trials) >= 1, "Optuna finds a Pareto front in tk-mo")
 
     # 2. Optuna writes, tunekit reads.
-    opt_path = os.path.join(a.workdir, "optuna-written.log")
+    opt_path = os.path.join(a.workdir, "optuna-written" + ext)
     if os.path.exists(opt_path):
         os.remove(opt_path)
     ost = storage(opt_path)
@@ -172,13 +187,14 @@ def main():
     omo = optuna.create_study(study_name="optuna-mo", storage=ost, directions=["minimize", "maximize"])
     omo.optimize(lambda t: (t.suggest_float("a", 0, 1), 2.0), n_trials=3)
     compare("optuna-mo", omo.trials, cli_trials(a.cli, opt_path, "optuna-mo"))
-    out = subprocess.run([a.cli, "studies", "journal://" + opt_path, "--format", "json"],
+    out = subprocess.run([a.cli, "studies", url(opt_path), "--format", "json"],
                          check=True, capture_output=True, text=True).stdout
     check([s["name"] for s in json.loads(out)] == ["optuna-study", "optuna-mo"], f"tunekit studies: {out}")
 
     # 3. Each continues the other's study.
     before = len(study.trials)
-    subprocess.run([a.interop, "continue", opt_path, "optuna-study", "4"], check=True)
+    subprocess.run([a.interop, "continue", url(opt_path) if KIND != "journal" else opt_path, "optuna-study", "4"],
+                   check=True)
     study = optuna.load_study(study_name="optuna-study", storage=storage(opt_path))
     # The first of the 4 runs Optuna's enqueued (WAITING) trial, which already exists.
     check(len(study.trials) == before + 3, f"after tunekit continued: {len(study.trials)} trials, expected {before + 3}")
@@ -199,7 +215,7 @@ def main():
     if failures:
         print(f"{len(failures)} interoperability check(s) failed")
         return 1
-    print("Optuna 3.1 and tunekit read each other's journals identically")
+    print(f"Optuna 3.1 and tunekit read each other's {KIND} studies identically")
     return 0
 
 

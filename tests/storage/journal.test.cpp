@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/require_invalid.hpp"
+#include "support/storage_checks.hpp"
 #include "support/temp_dir.hpp"
 
 #include <array>
@@ -21,6 +22,9 @@
 
 namespace tk = tunekit;
 namespace fs = std::filesystem;
+using tk::testing::describe_all;
+using tk::testing::describe_trial;
+using tk::testing::fill;
 using Catch::Contains;
 
 namespace {
@@ -37,45 +41,6 @@ std::string slurp(const fs::path& p) {
 void spit(const fs::path& p, std::string_view text) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << text;
-}
-
-/// A trial's content as text, for comparing what two storages hold.
-std::string describe_trial(const tk::frozen_trial& t) {
-  std::string s = std::to_string(t.number) + " " + std::string(tk::to_string(t.state)) + " v=";
-  for (double v : t.values) s += tk::detail::format_number(v) + ",";
-  s += " p=";
-  for (const auto& [k, v] : t.params) s += k + ":" + tk::detail::format_number(v) + ":" + tk::describe(t.distributions.find(k)->second) + ";";
-  s += " iv=";
-  for (const auto& [k, v] : t.intermediate_values) s += std::to_string(k) + ":" + tk::detail::format_number(v) + ";";
-  s += " ua=";
-  for (const auto& [k, v] : t.user_attrs) s += k + ":" + v.dump() + ";";
-  s += " reason=" + t.fail_reason;
-  return s;
-}
-
-std::vector<std::string> describe_all(const std::vector<tk::frozen_trial>& ts) {
-  std::vector<std::string> out;
-  for (const auto& t : ts) out.push_back(describe_trial(t));
-  return out;
-}
-
-/// Fills a study with trials in every state and with every kind of value.
-void fill(tk::journal_storage& s, tk::study_id sid, int n) {
-  for (int i = 0; i < n; ++i) {
-    tk::frozen_trial r;
-    auto t = s.create_trial(sid, r);
-    s.set_param(t.id, "x", 0.25 * i, tk::float_distribution(-10, 10));
-    s.set_param(t.id, "lr", 1e-3, tk::float_distribution(1e-5, 1e-1, {.log = true}));
-    s.set_param(t.id, "n", 3, tk::int_distribution(1, 9, {.step = 2}));
-    s.set_param(t.id, "act", 1, tk::categorical_distribution({"relu", "tanh", 2.5, std::int64_t{7}, true}));
-    s.set_intermediate_value(t.id, 0, 1.5);
-    s.set_intermediate_value(t.id, 1, std::numeric_limits<double>::infinity());
-    s.set_user_attr(t.id, "note", "trial " + std::to_string(i));
-    const double v[] = {0.5 * i};
-    if (i % 3 == 0) s.finish_trial(t.id, tk::trial_state::complete, v, {.wall_seconds = 0.5}, "");
-    else if (i % 3 == 1) s.finish_trial(t.id, tk::trial_state::pruned, v, {}, "");
-    else s.finish_trial(t.id, tk::trial_state::fail, {}, {}, "objective threw: boom");
-  }
 }
 
 }  // namespace

@@ -406,8 +406,13 @@ class rdb_storage {
     if (!is_finished(final_state))
       throw invalid_argument("finish_trial: the final state must be COMPLETE, PRUNED or FAIL, got " +
                              std::string(to_string(final_state)));
-    for (double v : values)
-      if (std::isnan(v)) throw invalid_argument("finish_trial: a value is NaN; NaN results fail the trial instead");
+    bool has_nan = false;
+    for (double v : values) has_nan = has_nan || std::isnan(v);
+    if (has_nan && final_state == trial_state::complete)
+      throw invalid_argument("finish_trial: a value is NaN; NaN results fail the trial instead");
+    // A pruned trial whose last report was NaN: Optuna's trial_values has
+    // no NaN tag, so such a trial is stored without values.
+    if (has_nan) values = {};
     if (!reason.empty() && !valid_utf8(reason)) throw invalid_argument("finish_trial: the reason is not valid UTF-8");
     transact([&](state& st) {
       running_study(st, id, "finish_trial");
@@ -759,6 +764,8 @@ class rdb_storage {
   }
 
   static void insert_values(state& st, std::int64_t id, std::span<const double> values) {
+    for (double v : values)
+      if (std::isnan(v)) return;  // no NaN tag in trial_values: stored without values (see finish_trial)
     for (std::size_t k = 0; k < values.size(); ++k) {
       const auto [v, type] = rdb::encode_value(values[k]);
       x(st,

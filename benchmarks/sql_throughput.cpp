@@ -1,0 +1,124 @@
+// sql_throughput: complete trial cycles per second on a SQL storage (SQLite,
+// or PostgreSQL when built with tunekit::postgres). One JSON line per run.
+//
+//   sql_throughput --url sqlite:///tmp/t.db --processes K --cycles N
+//   sql_throughput --url postgresql://user@host/db --processes K --cycles N
+//       K processes (fork) share one study; each runs N cycles of: ask
+//       (random sampler), 10 float parameters, 10 intermediate reports, tell.
+//       Reports total cycles / wall seconds from the common start to the last
+//       exit, and the commits (write transactions) one cycle takes.
+//
+// The Optuna peer is benchmarks/peers/optuna_rdb_throughput.py; the driver
+// benchmarks/sql_throughput.py runs both and writes the RESULTS.md table.
+
+#include <tunekit/samplers/random.hpp>
+#include <tunekit/storage/url.hpp>
+#include <tunekit/tuner.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace tk = tunekit;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+const char* param_names[10] = {"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"};
+
+template <class Tuner>
+void cycle(Tuner& tuner) {
+  tk::trial t = tuner.ask();
+  double sum = 0;
+  for (const char* name : param_names) sum += t.suggest_float(name, 0, 1);
+  for (int step = 0; step < 10; ++step) t.report(step, sum / (step + 1));
+  tuner.tell(t, sum);
+}
+
+/// Write transactions committed so far by this process's SQL storages.
+std::int64_t commits(tk::any_storage& s) {
+#if defined(TUNEKIT_HAS_SQLITE)
+  if (auto* p = s.get_if<tk::sqlite_storage>()) return p->transactions();
+#endif
+#if defined(TUNEKIT_HAS_POSTGRES)
+  if (auto* p = s.get_if<tk::postgres_storage>()) return p->transactions();
+#endif
+  (void)s;
+  return -1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string url;
+  int processes = 1;
+  long cycles = 1000;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--url") url = next();
+    else if (a == "--processes") processes = std::atoi(next().c_str());
+    else if (a == "--cycles") cycles = std::atol(next().c_str());
+    else {
+      std::cerr << "usage: sql_throughput --url URL [--processes K] [--cycles N]\n";
+      return 2;
+    }
+  }
+  if (url.empty()) {
+    std::cerr << "sql_throughput: --url is required\n";
+    return 2;
+  }
+  const std::string study = "throughput-" + std::to_string(::getpid());
+  {
+    auto s = tk::open_storage(url);
+    s.create_study(study, std::array{tk::direction::minimize});
+  }
+  const auto start = clock_type::now();
+  std::vector<pid_t> children;
+  for (int p = 0; p < processes; ++p) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      try {
+        tk::tuner tuner{tk::random_sampler{{.seed = static_cast<std::uint64_t>(p)}}, tk::open_storage(url),
+                        tk::study_config{.name = study}};
+        for (long i = 0; i < cycles; ++i) cycle(tuner);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "worker: %s\n", e.what());
+        std::_Exit(1);
+      }
+      std::_Exit(0);
+    }
+    children.push_back(pid);
+  }
+  bool ok = true;
+  for (auto pid : children) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+  const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+  // Commits per cycle, counted in this process over a few more cycles.
+  auto storage = tk::open_storage(url);
+  double per_cycle = -1;
+  {
+    tk::tuner tuner{tk::random_sampler{{.seed = 99}}, storage, tk::study_config{.name = study}};
+    const auto before = commits(storage);
+    for (int i = 0; i < 10; ++i) cycle(tuner);
+    if (before >= 0) per_cycle = static_cast<double>(commits(storage) - before) / 10;
+  }
+  const auto n = storage.trials(storage.study_by_name(study)).size();
+  const long total = cycles * processes;
+  std::cout << "{\"system\": \"tunekit\", \"storage\": \"" << url.substr(0, url.find(':')) << "\", \"processes\": "
+            << processes << ", \"cycles\": " << total << ", \"seconds\": " << seconds
+            << ", \"cycles_per_s\": " << static_cast<double>(total) / seconds << ", \"commits_per_cycle\": " << per_cycle
+            << ", \"trials_in_study\": " << n << "}" << std::endl;
+  storage.delete_study(storage.study_by_name(study));
+  return ok && static_cast<long>(n) == total + 10 ? 0 : 1;
+}
