@@ -73,8 +73,7 @@ inline std::vector<std::string> schema_ddl(sql_dialect dialect) {
       const std::string k(kind);
       out.push_back("CREATE TABLE IF NOT EXISTS " + o + "_" + k + "_attributes (\n\t" + o + "_" + k + "_attribute_id " + id +
                     ", \n\t" + o + "_id INTEGER, \n\t\"key\" VARCHAR(512), \n\tvalue_json TEXT, \n\tPRIMARY KEY (" + o + "_" +
-                    k + "_attribute_id), \n\tUNIQUE (" + o + "_id, \"key\"), \n\tFOREIGN KEY(" + o + "_id) REFERENCES " + o +
-                    (o == "study" ? "ies" : "s") + " (" + o + "_id)\n)");
+                    k + "_attribute_id), \n\tUNIQUE (" + o + "_id, \"key\"), \n\tFOREIGN KEY(" + o + "_id) REFERENCES " + (o == "study" ? std::string("studies") : o + "s") + " (" + o + "_id)\n)");
     }
     if (o == "study")
       out.push_back("CREATE TABLE IF NOT EXISTS trials (\n\ttrial_id " + id +

@@ -228,6 +228,7 @@ class rdb_storage {
       const auto rows = q(st, "INSERT INTO studies (study_name) VALUES (?) RETURNING study_id", {std::string(name)});
       const study_id sid = rdb::as_int(rows.at(0).at(0));
       for (std::size_t k = 0; k < directions.size(); ++k)
+        // Two whole literals: concatenating them tripped GCC 12's -Warray-bounds (a false positive) at -O3.
         x(st,
           directions[k] == direction::minimize
               ? "INSERT INTO study_directions (direction, study_id, objective) VALUES ('MINIMIZE', ?, ?)"
@@ -278,6 +279,11 @@ class rdb_storage {
     transact([&](state& st) {
       if (q(st, "SELECT 1 FROM studies WHERE study_id = ?", {sid}).empty())
         throw invalid_argument("unknown study id " + std::to_string(sid) + " in " + st.where);
+      // Workers may still be writing to the study: keep new trials out and
+      // lock its trials, so no child row is added between the deletes below
+      // (PostgreSQL; SQLite's write lock already excludes them).
+      for (auto lock_sql : rdb::trial_creation_locks(dialect)) x(st, lock_sql, {});
+      q(st, "SELECT trial_id FROM trials WHERE study_id = ?" + std::string(rdb::for_update(dialect)), {sid});
       for (const char* child : {"trial_params", "trial_values", "trial_intermediate_values", "trial_user_attributes",
                                 "trial_system_attributes", "trial_heartbeats"})
         x(st, std::string("DELETE FROM ") + child + " WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id = ?)",

@@ -1,0 +1,553 @@
+#pragma once
+
+// A libpq client for the SQL storages' shared layer (storage/detail/sql.hpp):
+// `detail::postgres_connection` satisfies `detail::sql_connection`.
+//
+// What it adds to libpq, and why:
+//  - `?` placeholders become `$1, $2, ...` (the shared layer writes one SQL
+//    text for SQLite and PostgreSQL); values are always bound, never spliced.
+//  - Statements are prepared once per connection (a trial cycle runs the same
+//    dozen statements thousands of times; parsing and planning them once
+//    saves a third of the server's work per statement).
+//  - Errors name host, port, database and user, never the password: libpq's
+//    own messages do not contain it, and the URL is never quoted.
+//  - SQLSTATE 40001 (serialization failure), 40P01 (deadlock) and 23503 (a
+//    foreign key whose parent a concurrent transaction deleted) throw
+//    `sql_retry`: the transaction was rolled back by the server, so re-running
+//    it is safe, and the re-run sees the other transaction's outcome.
+//  - A lost connection (server restart, admin shutdown 57P01, network) is
+//    re-established with exponential back-off, then `sql_retry` is thrown so
+//    the shared layer re-runs the whole transaction: the server rolled the
+//    in-flight one back, nothing of it is half-written. After the attempts run
+//    out, `storage_error`.
+//  - A COMMIT whose acknowledgement was lost is resolved, not guessed: `begin()`
+//    learns the transaction's id in the same round trip (`txid_current()`),
+//    and after reconnecting `commit()` asks the server `txid_status(id)`.
+//    Committed: `commit()` returns normally (re-running would, for instance,
+//    create a second trial). Aborted or unknown: `sql_retry`, and the shared
+//    layer re-runs a transaction that left no trace.
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "../core/errors.hpp"
+#include "detail/sql.hpp"
+
+namespace tunekit::detail {
+
+/// How a `postgres_connection` connects and how hard it tries to reconnect.
+struct postgres_connection_options {
+  /// Seconds libpq waits for a connection to be established (the URL's own
+  /// `connect_timeout` wins). Without it an unreachable host blocks for the
+  /// operating system's TCP timeout, minutes.
+  int connect_timeout_s = 10;
+  /// Reconnection attempts after a lost connection before giving up with
+  /// `storage_error`; the waits between them double from `reconnect_initial`
+  /// up to `reconnect_max`. The defaults ride out a server restart of ~30 s.
+  int reconnect_attempts = 12;
+  std::chrono::milliseconds reconnect_initial{50};
+  std::chrono::milliseconds reconnect_max{4000};
+};
+
+/// One libpq connection to a PostgreSQL database (see the header comment).
+/// Not thread-safe: the shared layer serialises its use.
+class postgres_connection {
+ public:
+  static constexpr sql_dialect dialect = sql_dialect::postgres;
+
+  /// Connects to `url` (`postgresql://user[:password]@host[:port]/db?...`, or
+  /// any libpq connection string); what the URL leaves out comes from libpq's
+  /// environment (PGHOST, PGPASSWORD, ...) and ~/.pgpass.
+  explicit postgres_connection(std::string url, postgres_connection_options options = {})
+      : url_(std::move(url)), options_(options) {
+    if (options_.reconnect_attempts < 0) {
+      throw invalid_argument("postgres reconnect_attempts = " + std::to_string(options_.reconnect_attempts) +
+                             ": must be >= 0");
+    }
+    if (options_.reconnect_initial.count() < 0 || options_.reconnect_max < options_.reconnect_initial) {
+      throw invalid_argument("postgres reconnect back-off: reconnect_initial must be >= 0 and <= reconnect_max");
+    }
+    describe_from_url();
+    connect_or_throw();
+  }
+
+  postgres_connection(const postgres_connection&) = delete;
+  postgres_connection& operator=(const postgres_connection&) = delete;
+  postgres_connection(postgres_connection&& other) noexcept { swap(other); }
+  postgres_connection& operator=(postgres_connection&& other) noexcept {
+    if (this != &other) {
+      close();
+      swap(other);
+    }
+    return *this;
+  }
+  ~postgres_connection() { close(); }
+
+  /// Runs one statement, returns its rows converted by column type.
+  std::vector<sql_row> query(std::string_view sql, std::span<const sql_value> params) {
+    result res = run(sql, params);
+    return rows_of(res.get());
+  }
+
+  /// Runs one statement, returns the number of rows it changed.
+  std::int64_t execute(std::string_view sql, std::span<const sql_value> params) {
+    result res = run(sql, params);
+    const char* n = PQcmdTuples(res.get());
+    std::int64_t out = 0;
+    if (n != nullptr && *n != '\0') std::from_chars(n, n + std::char_traits<char>::length(n), out);
+    return out;
+  }
+
+  /// Starts a transaction and learns its id (for `commit()`'s recovery).
+  void begin() {
+    ensure_connected();
+    result res{PQexec(conn_, "BEGIN; SELECT txid_current()")};
+    check(res.get(), "BEGIN");
+    in_transaction_ = true;
+    txid_ = PQntuples(res.get()) == 1 ? std::string(PQgetvalue(res.get(), 0, 0)) : std::string();
+  }
+
+  /// Commits; a lost acknowledgement is resolved with `txid_status` (see top).
+  void commit() {
+    ensure_connected();
+    result res{PQexec(conn_, "COMMIT")};
+    const ExecStatusType status = PQresultStatus(res.get());
+    if (status == PGRES_COMMAND_OK) {
+      in_transaction_ = false;
+      // "COMMIT" of a transaction that had failed reports ROLLBACK: it did not commit.
+      if (std::string_view(PQcmdStatus(res.get())) == "ROLLBACK") {
+        throw sql_retry(where() + ": transaction was rolled back by the server");
+      }
+      return;
+    }
+    in_transaction_ = false;
+    if (!connection_lost(res.get())) check(res.get(), "COMMIT");
+    const std::string txid = std::exchange(txid_, {});
+    reconnect(message_of(res.get()));
+    if (!txid.empty() && committed(txid)) return;
+    throw sql_retry(where() + ": connection lost during COMMIT, which did not take effect; reconnected");
+  }
+
+  /// Rolls back; harmless when there is no transaction or no connection.
+  void rollback() noexcept {
+    in_transaction_ = false;
+    txid_.clear();
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return;
+    PQclear(PQexec(conn_, "ROLLBACK"));
+  }
+
+  /// "host 127.0.0.1 port 5432, database tunekit, user alice": for messages.
+  [[nodiscard]] const std::string& where() const noexcept { return where_; }
+
+  /// The server's process id for this connection (tests terminate it).
+  [[nodiscard]] int backend_pid() const noexcept { return conn_ ? PQbackendPID(conn_) : 0; }
+
+ private:
+  struct result_deleter {
+    void operator()(PGresult* r) const noexcept { PQclear(r); }
+  };
+  using result = std::unique_ptr<PGresult, result_deleter>;
+
+  // Type OIDs of the built-in types we convert (pg_type.h; stable since 7.x).
+  static constexpr Oid bool_oid = 16, int8_oid = 20, int2_oid = 21, int4_oid = 23, oid_oid = 26,
+                       float4_oid = 700, float8_oid = 701, numeric_oid = 1700;
+
+  void swap(postgres_connection& o) noexcept {
+    std::swap(url_, o.url_);
+    std::swap(options_, o.options_);
+    std::swap(where_, o.where_);
+    std::swap(password_, o.password_);
+    std::swap(conn_, o.conn_);
+    std::swap(prepared_, o.prepared_);
+    std::swap(in_transaction_, o.in_transaction_);
+    std::swap(txid_, o.txid_);
+    std::swap(next_statement_, o.next_statement_);
+    std::swap(lost_connection_, o.lost_connection_);
+  }
+
+  void close() noexcept {
+    if (conn_ != nullptr) PQfinish(conn_);
+    conn_ = nullptr;
+    prepared_.clear();
+  }
+
+  // Host, port, database and user for messages, from the URL as libpq parses
+  // it (environment defaults fill in after connecting). The password is kept
+  // only to scrub it from any message that might quote it.
+  void describe_from_url() {
+    char* err = nullptr;
+    PQconninfoOption* opts = PQconninfoParse(url_.c_str(), &err);
+    if (opts == nullptr) {
+      std::string msg = err ? err : "out of memory";
+      if (err) PQfreemem(err);
+      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+      password_ = password_in(url_);
+      throw storage_error("postgres storage URL is not a valid PostgreSQL connection string (" + scrub(msg) +
+                          "); expected postgresql://user[:password]@host[:port]/database");
+    }
+    std::string host, port, db, user;
+    for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
+      if (o->val == nullptr) continue;
+      const std::string_view k = o->keyword;
+      if (k == "host" || (k == "hostaddr" && host.empty())) host = o->val;
+      if (k == "port") port = o->val;
+      if (k == "dbname") db = o->val;
+      if (k == "user") user = o->val;
+      if (k == "password") password_ = o->val;
+    }
+    PQconninfoFree(opts);
+    set_where(host, port, db, user);
+  }
+
+  void set_where(std::string_view host, std::string_view port, std::string_view db, std::string_view user) {
+    where_ = "PostgreSQL at host ";
+    where_.append(host.empty() ? "(default)" : host);
+    if (!port.empty()) where_.append(" port ").append(port);
+    where_.append(", database ").append(db.empty() ? "(default)" : db);
+    if (!user.empty()) where_.append(", user ").append(user);
+  }
+
+  // The text between "://user:" and "@" of a URL, for scrubbing only.
+  static std::string password_in(std::string_view url) {
+    const auto scheme = url.find("://");
+    if (scheme == std::string_view::npos) return {};
+    const auto at = url.find('@', scheme + 3);
+    if (at == std::string_view::npos) return {};
+    const auto colon = url.find(':', scheme + 3);
+    if (colon == std::string_view::npos || colon > at) return {};
+    return std::string(url.substr(colon + 1, at - colon - 1));
+  }
+
+  [[nodiscard]] std::string scrub(std::string msg) const {
+    if (password_.size() >= 1) {
+      for (auto pos = msg.find(password_); pos != std::string::npos; pos = msg.find(password_, pos + 3)) {
+        msg.replace(pos, password_.size(), "***");
+      }
+    }
+    return msg;
+  }
+
+  // A new connection; on failure `conn_` is left bad and the message returned.
+  std::string try_connect() {
+    close();
+    const std::string timeout = std::to_string(options_.connect_timeout_s);
+    // Earlier keywords are overridden by what the URL (expanded from dbname,
+    // processed last) says.
+    const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+    const char* vals[] = {timeout.c_str(), "tunekit", url_.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keys, vals, 1);
+    if (conn_ == nullptr) return "out of memory";
+    if (PQstatus(conn_) != CONNECTION_OK) return message_of(nullptr);
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);  // "already exists, skipping"
+    const char* host = PQhost(conn_);
+    set_where(host ? host : "", PQport(conn_) ? PQport(conn_) : "", PQdb(conn_) ? PQdb(conn_) : "",
+              PQuser(conn_) ? PQuser(conn_) : "");
+    return {};
+  }
+
+  void connect_or_throw() {
+    if (std::string msg = try_connect(); !msg.empty()) {
+      close();
+      throw storage_error("cannot connect to " + where() + ": " + msg);
+    }
+  }
+
+  void ensure_connected() {
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+      const bool was_in_transaction = std::exchange(in_transaction_, false);
+      reconnect("connection is not open");
+      if (was_in_transaction) throw sql_retry(where() + ": connection lost in a transaction; reconnected");
+    }
+  }
+
+  // Re-establishes the connection with exponential back-off, or throws.
+  void reconnect(const std::string& why) {
+    auto wait = options_.reconnect_initial;
+    std::string last = why;
+    for (int attempt = 0; attempt <= options_.reconnect_attempts; ++attempt) {
+      if (attempt > 0) {
+        std::this_thread::sleep_for(wait);
+        wait = std::min(options_.reconnect_max, wait * 2);
+      }
+      last = try_connect();
+      if (last.empty()) return;
+    }
+    close();
+    throw storage_error("lost the connection to " + where() + " (" + scrub(why) + ") and could not reconnect in " +
+                        std::to_string(options_.reconnect_attempts + 1) + " attempts: " + last);
+  }
+
+  // Was the transaction `txid` committed? Asked after a lost COMMIT
+  // acknowledgement; waits while the old backend is still finishing it.
+  bool committed(const std::string& txid) {
+    for (int i = 0; i < 100; ++i) {
+      const char* vals[] = {txid.c_str()};
+      result res{PQexecParams(conn_, "SELECT txid_status($1::bigint)", 1, nullptr, vals, nullptr, nullptr, 0)};
+      if (PQresultStatus(res.get()) != PGRES_TUPLES_OK || PQntuples(res.get()) != 1) return false;
+      if (PQgetisnull(res.get(), 0, 0)) return false;
+      const std::string_view s = PQgetvalue(res.get(), 0, 0);
+      if (s == "committed") return true;
+      if (s == "aborted") return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // "in progress"
+    }
+    return false;
+  }
+
+  // Is this failure a lost connection (rather than an error in the statement)?
+  bool connection_lost(const PGresult* res) const {
+    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return true;
+    const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+    if (state == nullptr) return res == nullptr;
+    const std::string_view s = state;
+    // 08xxx connection exceptions; 57P01/02/03 admin or crash shutdown, cannot connect now.
+    return s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03";
+  }
+
+  std::string message_of(const PGresult* res) const {
+    std::string msg;
+    if (res != nullptr) {
+      if (const char* primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)) msg = primary;
+    }
+    if (msg.empty() && conn_ != nullptr) msg = PQerrorMessage(conn_);
+    if (msg.empty() && res != nullptr) msg = PQresultErrorMessage(res);
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    for (char& c : msg) {
+      if (c == '\n') c = ' ';
+    }
+    if (res != nullptr) {
+      if (const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE)) msg.append(" [SQLSTATE ").append(state).append("]");
+    }
+    return scrub(msg);
+  }
+
+  // Throws for a failed result: sql_retry for serialization failures,
+  // deadlocks and lost connections (after reconnecting), storage_error else.
+  void check(const PGresult* res, std::string_view what) {
+    const ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) return;
+    const std::string msg = message_of(res);
+    if (connection_lost(res)) {
+      lost_connection_ = true;
+      in_transaction_ = false;
+      txid_.clear();
+      reconnect(msg);
+      throw sql_retry(where() + ": connection lost (" + msg + "); reconnected, the transaction was rolled back");
+    }
+    const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+    // 23503 (foreign key violation): the parent row was deleted by a
+    // concurrent transaction (a study deleted under its workers); re-running
+    // the transaction sees the deletion and reports it clearly.
+    if (state != nullptr && (std::string_view(state) == "40001" || std::string_view(state) == "40P01" ||
+                             std::string_view(state) == "23503")) {
+      throw sql_retry(where() + ": " + msg);
+    }
+    std::string head(what.substr(0, 60));
+    if (what.size() > 60) head += "...";
+    throw storage_error(where() + ": " + msg + " (in: " + head + ")");
+  }
+
+  // `?` -> `$n` outside quoted text.
+  static std::string translate(std::string_view sql, std::size_t& n_params) {
+    std::string out;
+    out.reserve(sql.size() + 16);
+    char quote = 0;
+    n_params = 0;
+    for (char c : sql) {
+      if (quote != 0) {
+        if (c == quote) quote = 0;
+        out.push_back(c);
+      } else if (c == '\'' || c == '"') {
+        quote = c;
+        out.push_back(c);
+      } else if (c == '?') {
+        out.push_back('$');
+        out.append(std::to_string(++n_params));
+      } else {
+        out.push_back(c);
+      }
+    }
+    return out;
+  }
+
+  static std::string text_of(double v) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest exact
+    return std::string(buf, r.ptr);
+  }
+
+  // Statement kinds worth preparing; DDL and the like go through the simple
+  // protocol (which also allows several statements in one text).
+  static bool preparable(std::string_view sql) {
+    const auto start = sql.find_first_not_of(" \t\r\n(");
+    if (start == std::string_view::npos) return false;
+    std::string word;
+    for (std::size_t i = start; i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])); ++i) {
+      word.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i]))));
+    }
+    return word == "SELECT" || word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "WITH";
+  }
+
+  // Outside a transaction, a statement whose connection was lost is re-run
+  // on the new connection: the shared layer's statements outside
+  // transactions are reads, safe to repeat. Inside one, `sql_retry` goes up
+  // so the whole transaction is re-run.
+  result run(std::string_view sql, std::span<const sql_value> params) {
+    const bool in_transaction = in_transaction_;
+    for (int attempt = 0;; ++attempt) {
+      try {
+        lost_connection_ = false;
+        return run_once(sql, params);
+      } catch (const sql_retry&) {
+        if (in_transaction || !lost_connection_ || attempt >= 3) throw;
+      }
+    }
+  }
+
+  result run_once(std::string_view sql, std::span<const sql_value> params) {
+    ensure_connected();
+    std::size_t n = 0;
+    const std::string text = translate(sql, n);
+    if (n != params.size()) {
+      throw storage_error(where() + ": statement has " + std::to_string(n) + " placeholders but " +
+                          std::to_string(params.size()) + " values were bound");
+    }
+    // Text format for every value: bound, never spliced. Integers and reals
+    // are typed (int8, float8); text and NULL are "unknown", so the server
+    // takes the column's type (Optuna's enum columns accept them that way).
+    std::vector<std::string> texts(params.size());
+    std::vector<const char*> values(params.size(), nullptr);
+    std::vector<Oid> types(params.size(), 0);
+    std::string signature;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const sql_value& v = params[i];
+      if (const auto* x = std::get_if<std::int64_t>(&v)) {
+        texts[i] = std::to_string(*x);
+        types[i] = int8_oid;
+        signature.push_back('i');
+      } else if (const auto* d = std::get_if<double>(&v)) {
+        texts[i] = text_of(*d);
+        types[i] = float8_oid;
+        signature.push_back('d');
+      } else if (const auto* s = std::get_if<std::string>(&v)) {
+        if (s->find('\0') != std::string::npos) {
+          throw invalid_argument("text bound to a PostgreSQL statement contains a NUL character, which PostgreSQL "
+                                 "text cannot hold");
+        }
+        texts[i] = *s;
+        signature.push_back('s');
+      } else {
+        signature.push_back('n');
+      }
+      if (!std::holds_alternative<std::monostate>(v)) values[i] = texts[i].c_str();
+    }
+
+    result res;
+    if (!preparable(text) && params.empty()) {
+      res.reset(PQexec(conn_, text.c_str()));
+    } else {
+      std::string key = text;
+      key.push_back('\x01');
+      key += signature;
+      auto it = prepared_.find(key);
+      if (it == prepared_.end()) {
+        if (prepared_.size() >= 512) {  // a bounded cache: forget all, the server too
+          PQclear(PQexec(conn_, "DEALLOCATE ALL"));
+          prepared_.clear();
+        }
+        std::string name = "tk" + std::to_string(next_statement_++);
+        result prep{PQprepare(conn_, name.c_str(), text.c_str(), static_cast<int>(params.size()),
+                              types.data())};
+        check(prep.get(), text);
+        it = prepared_.emplace(std::move(key), std::move(name)).first;
+      }
+      res.reset(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()), values.data(), nullptr,
+                               nullptr, 0));
+    }
+    check(res.get(), text);
+    return res;
+  }
+
+  static std::vector<sql_row> rows_of(const PGresult* res) {
+    const int rows = PQntuples(res);
+    const int cols = PQnfields(res);
+    std::vector<sql_row> out;
+    out.reserve(static_cast<std::size_t>(rows));
+    for (int r = 0; r < rows; ++r) {
+      sql_row row;
+      row.reserve(static_cast<std::size_t>(cols));
+      for (int c = 0; c < cols; ++c) {
+        if (PQgetisnull(res, r, c)) {
+          row.emplace_back(std::monostate{});
+          continue;
+        }
+        const char* v = PQgetvalue(res, r, c);
+        const auto len = static_cast<std::size_t>(PQgetlength(res, r, c));
+        switch (PQftype(res, c)) {
+          case bool_oid:
+            row.emplace_back(std::int64_t{*v == 't' ? 1 : 0});
+            break;
+          case int2_oid:
+          case int4_oid:
+          case int8_oid:
+          case oid_oid: {
+            std::int64_t x = 0;
+            std::from_chars(v, v + len, x);
+            row.emplace_back(x);
+            break;
+          }
+          case float4_oid:
+          case float8_oid:
+          case numeric_oid:
+            row.emplace_back(parse_double(std::string_view(v, len)));
+            break;
+          default:
+            row.emplace_back(std::string(v, len));
+        }
+      }
+      out.push_back(std::move(row));
+    }
+    return out;
+  }
+
+  static double parse_double(std::string_view s) {
+    if (s == "Infinity") return HUGE_VAL;
+    if (s == "-Infinity") return -HUGE_VAL;
+    if (s == "NaN") return std::nan("");
+    double x = 0;
+    std::from_chars(s.data(), s.data() + s.size(), x);
+    return x;
+  }
+
+  std::string url_;
+  postgres_connection_options options_;
+  std::string where_;
+  std::string password_;
+  PGconn* conn_ = nullptr;
+  std::unordered_map<std::string, std::string> prepared_;
+  std::uint64_t next_statement_ = 0;
+  bool in_transaction_ = false;
+  bool lost_connection_ = false;  // the last failure was a lost connection
+  std::string txid_;
+};
+
+static_assert(sql_connection<postgres_connection>);
+
+}  // namespace tunekit::detail

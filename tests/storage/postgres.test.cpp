@@ -1,0 +1,335 @@
+// postgres_storage: the shared RDB layer over libpq, against a real server
+// (TUNEKIT_TEST_POSTGRES_URL, see tests/support/postgres.hpp; skips without).
+// Bad input: hostile strings, a foreign schema version, a read-only role,
+// a wrong password or host, a study deleted under running workers.
+
+#include <tunekit/samplers/random.hpp>
+#include <tunekit/storage/postgres.hpp>
+#include <tunekit/tuner.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "support/postgres.hpp"
+#include "support/require_invalid.hpp"
+
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tk = tunekit;
+using Catch::Contains;
+using tk::testing::unique_name;
+
+namespace {
+
+constexpr std::array<tk::direction, 1> minimize{tk::direction::minimize};
+
+/// A trial's content as text, for comparing what two handles read.
+std::string describe_trial(const tk::frozen_trial& t) {
+  std::string s = std::to_string(t.number) + " " + std::string(tk::to_string(t.state)) + " v=";
+  for (double v : t.values) s += tk::detail::format_number(v) + ",";
+  s += " p=";
+  for (const auto& [k, v] : t.params)
+    s += k + ":" + tk::detail::format_number(v) + ":" + tk::describe(t.distributions.find(k)->second) + ";";
+  s += " iv=";
+  for (const auto& [k, v] : t.intermediate_values) s += std::to_string(k) + ":" + tk::detail::format_number(v) + ";";
+  s += " ua=";
+  for (const auto& [k, v] : t.user_attrs) s += k + ":" + v.dump() + ";";
+  s += " reason=" + t.fail_reason;
+  return s;
+}
+
+std::vector<std::string> describe_all(const std::vector<tk::frozen_trial>& ts) {
+  std::vector<std::string> out;
+  for (const auto& t : ts) out.push_back(describe_trial(t));
+  return out;
+}
+
+/// The URL of another database on the same server.
+std::string with_database(const std::string& url, const std::string& db) {
+  const auto slash = url.find('/', url.find("://") + 3);
+  const auto query = url.find('?', slash);
+  return url.substr(0, slash + 1) + db + (query == std::string::npos ? "" : url.substr(query));
+}
+
+/// A scratch database, dropped at the end (tests that change the schema).
+class scratch_database {
+ public:
+  explicit scratch_database(std::string admin_url) : admin_(std::move(admin_url)), name_(unique_db_name()) {
+    tk::detail::postgres_connection c(admin_);
+    c.execute("CREATE DATABASE " + name_, {});
+  }
+  ~scratch_database() {
+    try {
+      tk::detail::postgres_connection c(admin_);
+      c.execute("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)", {});
+    } catch (...) {
+    }
+  }
+  scratch_database(const scratch_database&) = delete;
+  scratch_database& operator=(const scratch_database&) = delete;
+  std::string url() const { return with_database(admin_, name_); }
+
+ private:
+  static std::string unique_db_name() {
+    std::string n = unique_name("tunekit_scratch");
+    for (char& ch : n)
+      if (ch == '-') ch = '_';
+    return n;
+  }
+  std::string admin_, name_;
+};
+
+}  // namespace
+
+TEST_CASE("postgres_storage satisfies the storage concept", "[storage][postgres]") {
+  STATIC_REQUIRE(tk::storage<tk::postgres_storage>);
+}
+
+TEST_CASE("postgres_storage: a study reads back identically from a fresh handle", "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  const std::string name = unique_name("roundtrip");
+  std::vector<std::string> before;
+  {
+    tk::postgres_storage s(url);
+    const auto sid = s.create_study(name, minimize);
+    for (int i = 0; i < 6; ++i) {
+      auto t = s.create_trial(sid, {});
+      s.set_param(t.id, "x", 0.25 * i, tk::float_distribution(-10, 10));
+      s.set_param(t.id, "lr", 1e-3, tk::float_distribution(1e-5, 1e-1, {.log = true}));
+      s.set_param(t.id, "n", 3, tk::int_distribution(1, 9, {.step = 2}));
+      s.set_param(t.id, "act", 1, tk::categorical_distribution({"relu", "tanh", 2.5, std::int64_t{7}, true}));
+      s.set_intermediate_value(t.id, 0, 1.5);
+      s.set_intermediate_value(t.id, 1, std::numeric_limits<double>::infinity());
+      s.set_intermediate_value(t.id, 2, std::numeric_limits<double>::quiet_NaN());
+      s.set_user_attr(t.id, "note", "trial " + std::to_string(i));
+      const double v[] = {i == 4 ? -std::numeric_limits<double>::infinity() : 0.1 * i};
+      if (i % 3 == 0) s.finish_trial(t.id, tk::trial_state::complete, v, {.wall_seconds = 0.5}, "");
+      else if (i % 3 == 1) s.finish_trial(t.id, tk::trial_state::pruned, v, {}, "");
+      else s.finish_trial(t.id, tk::trial_state::fail, {}, {}, "objective threw: boom");
+    }
+    before = describe_all(s.trials(sid));
+  }
+  tk::postgres_storage again(url);
+  const auto sid = again.study_by_name(name);
+  CHECK(describe_all(again.trials(sid)) == before);
+  CHECK(again.view(sid).finished().size() == 6);
+  const auto t = again.trials(sid);
+  CHECK(t[2].fail_reason == "objective threw: boom");
+  CHECK(t[0].resources.wall_seconds == 0.5);
+  CHECK(std::isinf(t[0].intermediate_values.at(1)));
+  CHECK(std::isnan(t[0].intermediate_values.at(2)));
+  CHECK(t[4].values.at(0) == -std::numeric_limits<double>::infinity());
+  CHECK(t[0].param<std::string>("act") == "tanh");
+  again.delete_study(sid);
+}
+
+TEST_CASE("postgres_storage: a tuner resumes a study and numbers stay dense", "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  const std::string name = unique_name("resume");
+  auto objective = [](tk::trial& t) {
+    const double x = t.suggest_float("x", -5, 5);
+    for (int step = 0; step < 3; ++step) t.report(step, x * step);
+    return x * x;
+  };
+  {
+    tk::tuner first{tk::random_sampler{{.seed = 1}}, tk::postgres_storage(url), tk::study_config{.name = name}};
+    first.optimize(objective, {.n_trials = 5});
+  }
+  tk::tuner second{tk::random_sampler{{.seed = 2}}, tk::postgres_storage(url), tk::study_config{.name = name}};
+  CHECK(second.trials().size() == 5);
+  second.optimize(objective, {.n_trials = 5});
+  const auto all = second.trials();
+  REQUIRE(all.size() == 10);
+  for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].number == static_cast<std::int64_t>(i));
+}
+
+TEST_CASE("postgres_storage: hostile names and attributes round-trip exactly, nothing is injected",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  const std::string tag = unique_name("");
+  const std::vector<std::string> nasty = {
+      "quote \" and backslash \\",
+      "single ' quote '' and ''' more",
+      "'; DROP TABLE studies; --",
+      "Robert'); DELETE FROM trials WHERE ('1'='1",
+      "? ?? $1 $$ $tag$ :name %s @p",
+      "new\nline\r\ttab",
+      "unicode: h\xC3\xA9llo \xE2\x9C\x93 \xF0\x9D\x84\x9E \xE6\x97\xA5\xE6\x9C\xAC",
+      "{\"json\": [1, 2]}",
+      "\x01\x1f control",
+      "</script><b>",
+      "a LIKE '%_%' ESCAPE '\\'",
+  };
+  tk::postgres_storage s(url);
+  std::vector<tk::study_id> ids;
+  for (const auto& n : nasty) {
+    const std::string name = n + tag;
+    const auto sid = s.create_study(name, minimize);
+    ids.push_back(sid);
+    s.set_study_user_attr(sid, n, n);
+    auto t = s.create_trial(sid, {});
+    s.set_param(t.id, n, 0, tk::categorical_distribution({n, "other"}));
+    s.set_user_attr(t.id, n, nlohmann::json{{n, {n, 1.5, nullptr}}});
+  }
+  REQUIRE_INVALID(s.create_study("bad \xff utf8" + tag, minimize), Contains("UTF-8"));
+  REQUIRE_INVALID(s.create_study(std::string("nul\0byte", 8) + tag, minimize), Contains("NUL"));
+
+  tk::postgres_storage again(url);
+  for (std::size_t i = 0; i < nasty.size(); ++i) {
+    const auto& n = nasty[i];
+    const auto sid = again.study_by_name(n + tag);
+    CHECK(sid == ids[i]);
+    CHECK(again.study_name(sid) == n + tag);
+    CHECK(again.study_user_attrs(sid).at(n) == n);
+    const auto t = again.trials(sid).at(0);
+    CHECK(t.param<std::string>(n) == n);
+    CHECK(t.user_attrs.at(n) == nlohmann::json{{n, {n, 1.5, nullptr}}});
+  }
+  // Every table is still there and holds what it should.
+  for (auto sid : ids) {
+    CHECK(again.trials(sid).size() == 1);
+    again.delete_study(sid);
+  }
+}
+
+TEST_CASE("postgres_storage: a database of another schema version is refused with a clear message",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  scratch_database db(url);
+  { tk::postgres_storage fresh(db.url()); }  // creates Optuna 3.1's schema
+  {
+    tk::detail::postgres_connection c(db.url());
+    c.execute("UPDATE alembic_version SET version_num = 'v2.4.0.a'", {});
+    c.execute("UPDATE version_info SET schema_version = 11, library_version = '2.10.0'", {});
+  }
+  try {
+    tk::postgres_storage old(db.url());
+    FAIL("opened a database of schema v2.4.0.a");
+  } catch (const tk::storage_error& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK_THAT(msg, Contains("v2.4.0.a") && Contains("v3.0.0.d") && Contains("2.10.0"));
+    CHECK_THAT(msg, Contains("127.0.0.1") && Contains("database"));
+  }
+}
+
+TEST_CASE("postgres_storage: a wrong password or an unreachable host names host and database only",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  const std::string secret = "Wr0ng-S3cret";
+  const auto scheme = url.find("://") + 3;
+  const std::string bad = url.substr(0, url.find(':', scheme) + 1) + secret + url.substr(url.find('@', scheme));
+  try {
+    tk::postgres_storage s(bad);
+    FAIL("connected with a wrong password");
+  } catch (const tk::storage_error& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK_THAT(msg, Contains("127.0.0.1") && Contains("tunekit_test") && Contains("password authentication failed"));
+    CHECK(msg.find(secret) == std::string::npos);
+  }
+  try {
+    tk::postgres_storage s("postgresql://alice:" + secret + "@127.0.0.1:1/studies", {.reconnect_attempts = 0});
+    FAIL("connected to port 1");
+  } catch (const tk::storage_error& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK_THAT(msg, Contains("127.0.0.1") && Contains("port 1") && Contains("studies"));
+    CHECK(msg.find(secret) == std::string::npos);
+  }
+  REQUIRE_INVALID(tk::postgres_storage(url, {.max_attempts = 0}), Contains("max_attempts"));
+  REQUIRE_INVALID(tk::postgres_storage(url, {.reconnect_attempts = -1}), Contains("reconnect_attempts"));
+}
+
+TEST_CASE("postgres_storage: a read-only role reads studies and its writes fail clearly", "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  TUNEKIT_REQUIRE_ENV(ro_url, "TUNEKIT_TEST_POSTGRES_RO_URL");
+  scratch_database db(url);
+  const std::string ro = with_database(ro_url, db.url().substr(db.url().rfind('/') + 1));
+  tk::study_id sid;
+  {
+    tk::postgres_storage owner(db.url());
+    sid = owner.create_study("readable", minimize);
+    auto t = owner.create_trial(sid, {});
+    const double v[] = {1.5};
+    owner.finish_trial(t.id, tk::trial_state::complete, v, {}, "");
+    tk::detail::postgres_connection c(db.url());
+    c.execute("GRANT SELECT ON ALL TABLES IN SCHEMA public TO tunekit_ro", {});
+  }
+  tk::postgres_storage reader(ro);
+  CHECK(reader.study_names() == std::vector<std::string>{"readable"});
+  CHECK(reader.trials(sid).at(0).values.at(0) == 1.5);
+  try {
+    reader.create_study("not allowed", minimize);
+    FAIL("a read-only role created a study");
+  } catch (const tk::storage_error& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK_THAT(msg, Contains("permission denied") && Contains("tunekit_ro") && Contains("42501"));
+    CHECK(msg.find("tunekit_ro@") == std::string::npos);
+  }
+  CHECK_THROWS_AS(reader.create_trial(sid, {}), tk::storage_error);
+  CHECK(reader.trials(sid).size() == 1);
+}
+
+TEST_CASE("postgres_storage: workers stop cleanly when their study is deleted under them", "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  const std::string name = unique_name("deleted");
+  tk::postgres_storage admin(url);
+  const auto sid = admin.create_study(name, minimize);
+  std::atomic<int> started{0};
+  std::vector<std::string> errors(3);
+  {
+    std::vector<std::jthread> workers;
+    for (int w = 0; w < 3; ++w)
+      workers.emplace_back([&, w] {
+        try {
+          tk::tuner t{tk::random_sampler{{.seed = static_cast<std::uint64_t>(w)}}, tk::postgres_storage(url),
+                      tk::study_config{.name = name}};
+          t.optimize(
+              [&](tk::trial& tr) {
+                ++started;
+                const double x = tr.suggest_float("x", 0, 1);
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                tr.report(0, x);
+                return x;
+              },
+              {.n_trials = 100000, .catch_exceptions = false});
+          errors[static_cast<std::size_t>(w)] = "optimize returned";
+        } catch (const tk::error& e) {
+          errors[static_cast<std::size_t>(w)] = e.what();
+        } catch (const std::exception& e) {
+          errors[static_cast<std::size_t>(w)] = std::string("not a tunekit::error: ") + e.what();
+        }
+      });
+    while (started < 30) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    admin.delete_study(sid);
+  }  // joins: every worker has stopped
+  for (const auto& e : errors) {
+    INFO(e);
+    CHECK_THAT(e, Contains("does not exist") || Contains("deleted"));
+  }
+  CHECK_FALSE(admin.find_study(name));
+}
+
+TEST_CASE("postgres_storage: tunekit's URL options are taken out, libpq's are kept", "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  const std::string sep = url.find('?') == std::string::npos ? "?" : "&";
+  {
+    tk::postgres_storage s(url + sep + "heartbeat=0.5&connect_timeout=7&grace=2&retries=1");
+    const auto sid = s.create_study(unique_name("url-options"), minimize);
+    auto t = s.create_trial(sid, {});  // heartbeats on: the trial is beaten
+    const double v[] = {1};
+    s.finish_trial(t.id, tk::trial_state::complete, v, {}, "");
+    s.delete_study(sid);
+  }
+  REQUIRE_INVALID(tk::postgres_storage(url + sep + "heartbeat=soon"), Contains("heartbeat") && Contains("soon"));
+  REQUIRE_INVALID(tk::postgres_storage(url + sep + "retries=1"), Contains("heartbeat_interval"));
+  CHECK_THROWS_WITH(tk::postgres_storage(url + sep + "no_such_libpq_option=1"), Contains("no_such_libpq_option"));
+}

@@ -1,0 +1,204 @@
+// The libpq client of the SQL storages: values, placeholders, errors (no
+// password in them), retries and reconnection. Needs a server
+// (TUNEKIT_TEST_POSTGRES_URL, see tests/support/postgres.hpp); skips without.
+
+#include <tunekit/storage/postgres_connection.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "support/postgres.hpp"
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace tk = tunekit;
+using tk::detail::postgres_connection;
+using tk::detail::sql_row;
+using tk::detail::sql_value;
+
+namespace {
+
+std::vector<sql_row> q(postgres_connection& c, std::string_view sql, std::vector<sql_value> params = {}) {
+  return c.query(sql, params);
+}
+
+std::int64_t x(postgres_connection& c, std::string_view sql, std::vector<sql_value> params = {}) {
+  return c.execute(sql, params);
+}
+
+// Replaces the password of a postgresql:// URL.
+std::string with_password(const std::string& url, const std::string& password) {
+  const auto scheme = url.find("://") + 3;
+  const auto at = url.find('@', scheme);
+  const auto colon = url.find(':', scheme);
+  return url.substr(0, colon + 1) + password + url.substr(at);
+}
+
+// Hostile strings: quotes, SQL metacharacters, placeholders, unicode.
+const std::vector<std::string> hostile = {
+    "",
+    "'",
+    "''; DROP TABLE studies; --",
+    "\"quoted\" identifier\"",
+    "? ?? $1 $2 :name @p %s",
+    "back\\slash\\'",
+    "tab\tnew\nline\rcr",
+    "\xF0\x9F\x98\x80 \xE4\xB8\xAD\xE6\x96\x87 \xD0\xBA\xD0\xB8\xD1\x80\xD0\xB8\xD0\xBB\xD0\xBB\xD0\xB8\xD1\x86\xD0\xB0",
+    "Robert'); DELETE FROM trials WHERE ('1'='1",
+    std::string(10000, 'x') + "'",
+};
+
+}  // namespace
+
+TEST_CASE("postgres connection round-trips integers, reals, text and NULL", "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  postgres_connection c(url);
+  x(c, "CREATE TEMPORARY TABLE t (i BIGINT, d DOUBLE PRECISION, s TEXT, v VARCHAR(20000))");
+  const std::vector<double> reals = {0.0,
+                                     -0.0,
+                                     0.1,
+                                     1.0 / 3.0,
+                                     1e-300,
+                                     -2.5e300,
+                                     std::numeric_limits<double>::denorm_min(),
+                                     std::numeric_limits<double>::max(),
+                                     std::numeric_limits<double>::infinity(),
+                                     -std::numeric_limits<double>::infinity()};
+  std::int64_t i = std::numeric_limits<std::int64_t>::min();
+  for (double d : reals) {
+    for (const std::string& s : hostile) {
+      REQUIRE(x(c, "INSERT INTO t (i, d, s, v) VALUES (?, ?, ?, ?)", {i, d, s, s}) == 1);
+      const auto rows = q(c, "SELECT i, d, s, v FROM t WHERE s = ? AND i = ?", {s, i});
+      REQUIRE(rows.size() == 1);
+      CHECK(std::get<std::int64_t>(rows[0][0]) == i);
+      CHECK(std::get<double>(rows[0][1]) == d);
+      CHECK(std::signbit(std::get<double>(rows[0][1])) == std::signbit(d));
+      CHECK(std::get<std::string>(rows[0][2]) == s);
+      CHECK(std::get<std::string>(rows[0][3]) == s);
+      i += 987654321987LL;  // distinct values across the whole range
+    }
+  }
+  x(c, "INSERT INTO t (i, d, s) VALUES (?, ?, ?)", {std::monostate{}, std::nan(""), std::monostate{}});
+  const auto nulls = q(c, "SELECT i, d, s FROM t WHERE i IS NULL");
+  REQUIRE(nulls.size() == 1);
+  CHECK(std::holds_alternative<std::monostate>(nulls[0][0]));
+  CHECK(std::isnan(std::get<double>(nulls[0][1])));
+  CHECK(std::holds_alternative<std::monostate>(nulls[0][2]));
+  // The table is still there: nothing was injected.
+  CHECK(std::get<std::int64_t>(q(c, "SELECT count(*) FROM t")[0][0]) ==
+        static_cast<std::int64_t>(reals.size() * hostile.size() + 1));
+}
+
+TEST_CASE("postgres connection leaves question marks inside quoted text alone", "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  postgres_connection c(url);
+  const auto rows = q(c, "SELECT 'a?b', ?::text, \"n?\" FROM (SELECT 1 AS \"n?\") AS s", {std::string("c?")});
+  REQUIRE(rows.size() == 1);
+  CHECK(std::get<std::string>(rows[0][0]) == "a?b");
+  CHECK(std::get<std::string>(rows[0][1]) == "c?");
+  CHECK(std::get<std::int64_t>(rows[0][2]) == 1);
+  CHECK_THROWS_AS(q(c, "SELECT ?::int", {}), tk::storage_error);
+  CHECK_THROWS_AS(q(c, "SELECT ?::text", {std::string("a\0b", 3)}), tk::invalid_argument);
+}
+
+TEST_CASE("postgres connection error for a wrong password names host and database, not the password",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  const std::string secret = "S3cret-Wr0ng-pw";
+  try {
+    postgres_connection c(with_password(url, secret));
+    FAIL("connected with a wrong password");
+  } catch (const tk::storage_error& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK(msg.find("127.0.0.1") != std::string::npos);
+    CHECK(msg.find("tunekit_test") != std::string::npos);
+    CHECK(msg.find("password authentication failed") != std::string::npos);
+    CHECK(msg.find(secret) == std::string::npos);
+  }
+}
+
+TEST_CASE("postgres connection error for an unreachable host names it", "[storage][postgres]") {
+  const std::string secret = "pw-Not-In-Message";
+  for (const std::string host : {"127.0.0.1:1", "no-such-host.invalid"}) {
+    try {
+      postgres_connection c("postgresql://someone:" + secret + "@" + host + "/somedb?connect_timeout=5",
+                            {.reconnect_attempts = 0});
+      FAIL("connected to " << host);
+    } catch (const tk::storage_error& e) {
+      const std::string msg = e.what();
+      INFO(msg);
+      CHECK(msg.find(host.substr(0, host.find(':'))) != std::string::npos);
+      CHECK(msg.find("somedb") != std::string::npos);
+      CHECK(msg.find(secret) == std::string::npos);
+    }
+  }
+  // A URL libpq cannot parse: still no password in the message.
+  try {
+    postgres_connection c("postgresql://u:" + secret + "@h/db?nonsense_option=1");
+    FAIL("parsed a bad URL");
+  } catch (const tk::storage_error& e) {
+    INFO(e.what());
+    CHECK(std::string(e.what()).find(secret) == std::string::npos);
+  }
+}
+
+TEST_CASE("postgres connection turns serialization failures and deadlocks into sql_retry", "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  postgres_connection c(url);
+  for (const std::string code : {"40001", "40P01"}) {
+    c.begin();
+    CHECK_THROWS_AS(x(c, "DO $$ BEGIN RAISE EXCEPTION 'simulated' USING ERRCODE = '" + code + "'; END $$"),
+                    tk::detail::sql_retry);
+    c.rollback();
+  }
+  // Any other error is a storage_error, not a retry.
+  try {
+    x(c, "INSERT INTO no_such_table VALUES (1)");
+    FAIL("no error");
+  } catch (const tk::detail::sql_retry&) {
+    FAIL("a missing table is not retryable");
+  } catch (const tk::storage_error& e) {
+    CHECK(std::string(e.what()).find("no_such_table") != std::string::npos);
+  }
+}
+
+TEST_CASE("postgres connection reconnects after its backend is killed; the open transaction left nothing",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  postgres_connection c(url);
+  postgres_connection killer(url);
+  const std::string table = "reconnect_" + std::to_string(c.backend_pid());
+  x(c, "CREATE TABLE IF NOT EXISTS " + table + " (v TEXT)");
+
+  // Killed between statements of a transaction: the write is rolled back,
+  // the next statement throws sql_retry, and the connection works again.
+  c.begin();
+  x(c, "INSERT INTO " + table + " VALUES ('in flight')");
+  const int old_pid = c.backend_pid();
+  q(killer, "SELECT pg_terminate_backend(?::int)", {std::int64_t{old_pid}});
+  CHECK_THROWS_AS(x(c, "INSERT INTO " + table + " VALUES ('second')"), tk::detail::sql_retry);
+  c.rollback();
+  CHECK(c.backend_pid() != old_pid);
+  CHECK(std::get<std::int64_t>(q(c, "SELECT count(*) FROM " + table)[0][0]) == 0);
+
+  // Killed just before COMMIT: the commit reports retry, nothing was written.
+  c.begin();
+  x(c, "INSERT INTO " + table + " VALUES ('in flight')");
+  q(killer, "SELECT pg_terminate_backend(?::int)", {std::int64_t{c.backend_pid()}});
+  CHECK_THROWS_AS(c.commit(), tk::detail::sql_retry);
+  CHECK(std::get<std::int64_t>(q(c, "SELECT count(*) FROM " + table)[0][0]) == 0);
+
+  // A committed transaction stays committed; a read outside a transaction
+  // whose connection was killed is re-run on a new connection, not thrown.
+  c.begin();
+  x(c, "INSERT INTO " + table + " VALUES ('kept')");
+  c.commit();
+  const int before = c.backend_pid();
+  q(killer, "SELECT pg_terminate_backend(?::int)", {std::int64_t{before}});
+  CHECK(std::get<std::int64_t>(q(c, "SELECT count(*) FROM " + table)[0][0]) == 1);
+  CHECK(c.backend_pid() != before);
+  x(c, "DROP TABLE " + table);
+}
