@@ -11,6 +11,7 @@
 
 #include "support/postgres.hpp"
 #include "support/require_invalid.hpp"
+#include "support/storage_checks.hpp"
 
 #include <array>
 #include <atomic>
@@ -23,32 +24,12 @@
 
 namespace tk = tunekit;
 using Catch::Contains;
+using tk::testing::describe_all;
 using tk::testing::unique_name;
 
 namespace {
 
 constexpr std::array<tk::direction, 1> minimize{tk::direction::minimize};
-
-/// A trial's content as text, for comparing what two handles read.
-std::string describe_trial(const tk::frozen_trial& t) {
-  std::string s = std::to_string(t.number) + " " + std::string(tk::to_string(t.state)) + " v=";
-  for (double v : t.values) s += tk::detail::format_number(v) + ",";
-  s += " p=";
-  for (const auto& [k, v] : t.params)
-    s += k + ":" + tk::detail::format_number(v) + ":" + tk::describe(t.distributions.find(k)->second) + ";";
-  s += " iv=";
-  for (const auto& [k, v] : t.intermediate_values) s += std::to_string(k) + ":" + tk::detail::format_number(v) + ";";
-  s += " ua=";
-  for (const auto& [k, v] : t.user_attrs) s += k + ":" + v.dump() + ";";
-  s += " reason=" + t.fail_reason;
-  return s;
-}
-
-std::vector<std::string> describe_all(const std::vector<tk::frozen_trial>& ts) {
-  std::vector<std::string> out;
-  for (const auto& t : ts) out.push_back(describe_trial(t));
-  return out;
-}
 
 /// The URL of another database on the same server.
 std::string with_database(const std::string& url, const std::string& db) {
@@ -131,22 +112,8 @@ TEST_CASE("postgres_storage: a study reads back identically from a fresh handle"
 
 TEST_CASE("postgres_storage: a tuner resumes a study and numbers stay dense", "[storage][postgres]") {
   TUNEKIT_REQUIRE_POSTGRES(url);
-  const std::string name = unique_name("resume");
-  auto objective = [](tk::trial& t) {
-    const double x = t.suggest_float("x", -5, 5);
-    for (int step = 0; step < 3; ++step) t.report(step, x * step);
-    return x * x;
-  };
-  {
-    tk::tuner first{tk::random_sampler{{.seed = 1}}, tk::postgres_storage(url), tk::study_config{.name = name}};
-    first.optimize(objective, {.n_trials = 5});
-  }
-  tk::tuner second{tk::random_sampler{{.seed = 2}}, tk::postgres_storage(url), tk::study_config{.name = name}};
-  CHECK(second.trials().size() == 5);
-  second.optimize(objective, {.n_trials = 5});
-  const auto all = second.trials();
-  REQUIRE(all.size() == 10);
-  for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].number == static_cast<std::int64_t>(i));
+  const auto open = [&] { return tk::postgres_storage(url); };
+  tk::testing::check_interrupted_study_resumes(open, open, unique_name("resume"));
 }
 
 TEST_CASE("postgres_storage: hostile names and attributes round-trip exactly, nothing is injected",
@@ -167,30 +134,13 @@ TEST_CASE("postgres_storage: hostile names and attributes round-trip exactly, no
       "a LIKE '%_%' ESCAPE '\\'",
   };
   tk::postgres_storage s(url);
-  std::vector<tk::study_id> ids;
-  for (const auto& n : nasty) {
-    const std::string name = n + tag;
-    const auto sid = s.create_study(name, minimize);
-    ids.push_back(sid);
-    s.set_study_user_attr(sid, n, n);
-    auto t = s.create_trial(sid, {});
-    s.set_param(t.id, n, 0, tk::categorical_distribution({n, "other"}));
-    s.set_user_attr(t.id, n, nlohmann::json{{n, {n, 1.5, nullptr}}});
-  }
+  const auto ids = tk::testing::write_hostile_names(s, nasty, tag);
   REQUIRE_INVALID(s.create_study("bad \xff utf8" + tag, minimize), Contains("UTF-8"));
   REQUIRE_INVALID(s.create_study(std::string("nul\0byte", 8) + tag, minimize), Contains("NUL"));
 
   tk::postgres_storage again(url);
-  for (std::size_t i = 0; i < nasty.size(); ++i) {
-    const auto& n = nasty[i];
-    const auto sid = again.study_by_name(n + tag);
-    CHECK(sid == ids[i]);
-    CHECK(again.study_name(sid) == n + tag);
-    CHECK(again.study_user_attrs(sid).at(n) == n);
-    const auto t = again.trials(sid).at(0);
-    CHECK(t.param<std::string>(n) == n);
-    CHECK(t.user_attrs.at(n) == nlohmann::json{{n, {n, 1.5, nullptr}}});
-  }
+  const auto found = tk::testing::check_hostile_names(again, nasty, tag);
+  for (std::size_t i = 0; i < nasty.size(); ++i) CHECK(found[i] == ids[i]);
   // Every table is still there and holds what it should.
   for (auto sid : ids) {
     CHECK(again.trials(sid).size() == 1);

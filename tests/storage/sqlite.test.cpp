@@ -84,27 +84,7 @@ TEST_CASE("sqlite_storage satisfies the storage concept and creates Optuna 3.1's
 TEST_CASE("sqlite_storage: a study round-trips exactly through a fresh handle", "[storage][sqlite]") {
   tk::testing::temp_dir dir;
   const auto path = dir.path() / "study.db";
-  std::vector<std::string> before;
-  {
-    tk::sqlite_storage s(path);
-    const auto sid = s.create_study("s", minimize);
-    fill(s, sid, 7);
-    s.set_study_user_attr(sid, "dataset", "mnist");
-    before = describe_all(s.trials(sid));
-  }
-  tk::sqlite_storage again(path);
-  const auto sid = again.find_study("s");
-  REQUIRE(sid);
-  CHECK(describe_all(again.trials(*sid)) == before);
-  CHECK(again.study_user_attrs(*sid).at("dataset") == "mnist");
-  CHECK(again.view(*sid).finished().size() == 7);
-  const auto t = again.trials(*sid);
-  CHECK(t[2].fail_reason == "objective threw: boom");
-  CHECK(t[0].resources.wall_seconds == 0.5);
-  CHECK(std::isinf(t[0].intermediate_values.at(1)));
-  CHECK(t[0].param<std::string>("act") == "tanh");
-  CHECK(t[0].datetime_start.has_value());
-  CHECK(t[0].datetime_complete.has_value());
+  tk::testing::check_study_round_trips([&] { return tk::sqlite_storage(path); });
   // Optuna's encoding of infinite values: NULL plus a type tag.
   CHECK(raw_strings(path, "SELECT intermediate_value_type FROM trial_intermediate_values WHERE step = 1 LIMIT 1") ==
         std::vector<std::string>{"INF_POS"});
@@ -140,18 +120,8 @@ TEST_CASE("sqlite_storage: two handles see each other's writes", "[storage][sqli
   tk::testing::temp_dir dir;
   const auto path = dir.path() / "shared.db";
   tk::sqlite_storage a(path), b(path);
-  const auto sid = a.create_study("shared", minimize);
-  REQUIRE(b.find_study("shared") == sid);
-  auto t = b.create_trial(sid, {});
-  CHECK(a.view(sid).running().size() == 1);
-  const double v[] = {1.0};
-  b.finish_trial(t.id, tk::trial_state::complete, v, {}, "");
-  CHECK(a.view(sid).finished().size() == 1);
-  auto u = a.create_trial(sid, {});
-  CHECK(u.number == 1);
-  CHECK(a.view(sid).n_trials() == 2);
-  CHECK_THROWS_AS(a.create_study("shared", minimize), tk::invalid_argument);
-  CHECK_THROWS_AS(b.finish_trial(t.id, tk::trial_state::complete, v, {}, ""), tk::state_error);
+  const auto [t, u] = tk::testing::check_two_handles_share(a, b);
+  CHECK(a.view(a.study_by_name("shared")).n_trials() == 2);
   CHECK_THROWS_AS(b.set_param(t.id, "x", 0.5, tk::float_distribution(0, 1)), tk::state_error);
 }
 
@@ -194,13 +164,7 @@ TEST_CASE("sqlite_storage: hostile names and attributes round-trip exactly, with
                                           "' OR '1'='1"};
   {
     tk::sqlite_storage s(path);
-    for (const auto& name : nasty) {
-      const auto sid = s.create_study(name, minimize);
-      s.set_study_user_attr(sid, name, name);
-      auto t = s.create_trial(sid, {});
-      s.set_param(t.id, name, 0, tk::categorical_distribution({name, "other"}));
-      s.set_user_attr(t.id, name, nlohmann::json{{name, {name, 1.5, nullptr}}});
-    }
+    tk::testing::write_hostile_names(s, nasty);
     REQUIRE_INVALID(s.create_study("bad \xff utf8", minimize), Contains("UTF-8"));
     REQUIRE_INVALID(s.create_study(std::string("nul\0byte", 8), minimize), Contains("NUL"));
     REQUIRE_INVALID(s.create_study(std::string(513, 'x'), minimize), Contains("512"));
@@ -208,14 +172,7 @@ TEST_CASE("sqlite_storage: hostile names and attributes round-trip exactly, with
   tk::sqlite_storage s(path);
   CHECK(s.study_names() == nasty);
   CHECK(raw_strings(path, "SELECT COUNT(*) FROM trials") == std::vector<std::string>{std::to_string(nasty.size())});
-  for (const auto& name : nasty) {
-    const auto sid = s.study_by_name(name);
-    CHECK(s.study_name(sid) == name);
-    CHECK(s.study_user_attrs(sid).at(name) == name);
-    const auto t = s.trials(sid).at(0);
-    CHECK(t.param<std::string>(name) == name);
-    CHECK(t.user_attrs.at(name) == nlohmann::json{{name, {name, 1.5, nullptr}}});
-  }
+  tk::testing::check_hostile_names(s, nasty);
 }
 
 TEST_CASE("sqlite_storage: bad databases are refused with a clear error", "[storage][sqlite]") {
@@ -275,31 +232,14 @@ TEST_CASE("sqlite_storage: bad databases are refused with a clear error", "[stor
 TEST_CASE("sqlite_storage: a changed search space is reported clearly", "[storage][sqlite]") {
   tk::testing::temp_dir dir;
   tk::sqlite_storage s(dir.path() / "space.db");
-  const auto sid = s.create_study("space", minimize);
-  auto a = s.create_trial(sid, {});
-  s.set_param(a.id, "lr", 0.01, tk::float_distribution(1e-4, 1, {.log = true}));
-  auto b = s.create_trial(sid, {});
-  s.set_param(b.id, "lr", 0.5, tk::float_distribution(1e-5, 2, {.log = true}));
-  REQUIRE_INVALID(s.set_param(b.id, "lr", 1, tk::categorical_distribution({"a", "b"})),
-                  Contains("'lr'") && Contains("search space changed") && Contains("trial 0"));
+  tk::testing::check_changed_search_space(s);
 }
 
 TEST_CASE("sqlite_storage: concurrent claims have exactly one winner", "[storage][sqlite]") {
   tk::testing::temp_dir dir;
   const auto path = dir.path() / "claims.db";
   tk::sqlite_storage a(path), b(path);
-  const auto sid = a.create_study("c", minimize);
-  std::atomic<int> wins{0};
-  std::vector<std::jthread> threads;
-  for (int k = 0; k < 8; ++k)
-    threads.emplace_back([&, k] {
-      tk::sqlite_storage& s = k % 2 ? a : b;
-      for (int key = 0; key < 20; ++key)
-        if (s.claim(sid, "grid:" + std::to_string(key), k)) ++wins;
-    });
-  threads.clear();
-  CHECK(wins == 20);
-  CHECK(a.claim(sid, "grid:0", a.study_system_attrs(sid).at("tunekit:claim:grid:0").get<std::int64_t>()));
+  tk::testing::check_claims_have_one_winner(a, b);
 }
 
 TEST_CASE("sqlite_storage: threads of two handles create dense unique numbers", "[storage][sqlite]") {
@@ -329,22 +269,8 @@ TEST_CASE("sqlite_storage: threads of two handles create dense unique numbers", 
 TEST_CASE("sqlite_storage: an interrupted study resumes where it stopped", "[storage][sqlite]") {
   tk::testing::temp_dir dir;
   const auto path = dir.path() / "resume.db";
-  auto objective = [](tk::trial& t) {
-    const double x = t.suggest_float("x", -5, 5);
-    for (int step = 0; step < 3; ++step) t.report(step, x * step);
-    return x * x;
-  };
-  {
-    tk::tuner first{tk::random_sampler{{.seed = 1}}, tk::sqlite_storage(path), tk::study_config{.name = "resume"}};
-    first.optimize(objective, {.n_trials = 5});
-  }
-  tk::tuner second{tk::random_sampler{{.seed = 2}}, tk::open_storage("sqlite://" + path.string()),
-                   tk::study_config{.name = "resume"}};
-  CHECK(second.trials().size() == 5);
-  second.optimize(objective, {.n_trials = 5});
-  const auto all = second.trials();
-  REQUIRE(all.size() == 10);
-  for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].number == static_cast<std::int64_t>(i));
+  tk::testing::check_interrupted_study_resumes([&] { return tk::sqlite_storage(path); },
+                                               [&] { return tk::open_storage("sqlite://" + path.string()); }, "resume");
 }
 
 TEST_CASE("sqlite_storage: an expired heartbeat fails the trial and retries it with the same parameters",
@@ -352,18 +278,8 @@ TEST_CASE("sqlite_storage: an expired heartbeat fails the trial and retries it w
   tk::testing::temp_dir dir;
   const auto path = dir.path() / "beat.db";
   const tk::sqlite_storage_options opts{.heartbeat_interval = 0.05s, .grace_period = 0.3s, .max_retries = 1};
-  tk::study_id sid;
-  std::int64_t dead_id;
-  {
-    tk::sqlite_storage worker(path, opts);
-    sid = worker.create_study("beat", minimize);
-    auto t = worker.create_trial(sid, {});
-    worker.set_param(t.id, "x", 0.25, tk::float_distribution(0, 1));
-    dead_id = t.id;
-    std::this_thread::sleep_for(0.5s);  // beats keep it alive
-    tk::sqlite_storage other(path, opts);
-    CHECK(other.fail_stale_trials(sid) == 0);
-  }  // the worker "dies": its heartbeats stop, the trial stays RUNNING
+  const auto [sid, dead_id] =
+      tk::testing::abandon_running_trial([&] { return tk::sqlite_storage(path, opts); }, 0.5s);
   CHECK(raw_strings(path, "SELECT COUNT(*) FROM trial_heartbeats") == std::vector<std::string>{"1"});
   tk::sqlite_storage next(path, opts);
   CHECK(next.trial(dead_id).state == tk::trial_state::running);
@@ -425,54 +341,6 @@ TEST_CASE("sqlite_storage: sqlite URLs and their options", "[storage][sqlite]") 
 
 TEST_CASE("sqlite_storage: random operation sequences match memory_storage after a reopen", "[storage][sqlite]") {
   tk::testing::temp_dir dir;
-  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-    INFO("seed " << seed);
-    const auto path = dir.path() / ("prop" + std::to_string(seed) + ".db");
-    tk::random_engine rng(seed);
-    tk::memory_storage mem;
-    std::vector<std::string> expected;
-    {
-      tk::sqlite_storage db(path);
-      const auto ms = mem.create_study("p", minimize);
-      const auto ds = db.create_study("p", minimize);
-      std::vector<std::pair<std::int64_t, std::int64_t>> running;
-      for (int op = 0; op < 60; ++op) {
-        const auto pick = rng.below(6);
-        if (pick == 0 || running.empty()) {
-          running.emplace_back(mem.create_trial(ms, {}).id, db.create_trial(ds, {}).id);
-          continue;
-        }
-        const auto k = rng.below(running.size());
-        const auto [mi, di] = running[k];
-        const double value = rng.uniform() * 100 - 50;
-        if (pick == 1) {
-          const tk::distribution d = tk::float_distribution(-50, 50);
-          static const std::string names[] = {"p0", "p1", "p2"};
-          const std::string& name = names[rng.below(3)];
-          mem.set_param(mi, name, value, d);
-          db.set_param(di, name, value, d);
-        } else if (pick == 2) {
-          const auto step = static_cast<std::int64_t>(rng.below(5));
-          mem.set_intermediate_value(mi, step, value);
-          db.set_intermediate_value(di, step, value);
-        } else if (pick == 3) {
-          mem.set_user_attr(mi, "a", value);
-          db.set_user_attr(di, "a", value);
-        } else {
-          const double v[] = {value};
-          const auto state = pick == 4 ? tk::trial_state::complete : tk::trial_state::pruned;
-          mem.finish_trial(mi, state, v, {}, "");
-          db.finish_trial(di, state, v, {}, "");
-          running.erase(running.begin() + static_cast<std::ptrdiff_t>(k));
-        }
-        if (op % 10 == 0) {
-          CHECK(describe_all(db.trials(ds)) == describe_all(mem.trials(ms)));
-          CHECK(db.view(ds).finished().size() == mem.view(ms).finished().size());
-        }
-      }
-      expected = describe_all(mem.trials(ms));
-    }
-    tk::sqlite_storage reopened(path);
-    CHECK(describe_all(reopened.trials(reopened.study_by_name("p"))) == expected);
-  }
+  tk::testing::check_random_ops_match_memory(
+      [&](std::uint64_t seed) { return tk::sqlite_storage(dir.path() / ("prop" + std::to_string(seed) + ".db")); });
 }
