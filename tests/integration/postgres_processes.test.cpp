@@ -13,7 +13,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/process_scenarios.hpp"
 #include "support/postgres.hpp"
+#include "support/spawn.hpp"
 #include "support/temp_dir.hpp"
 
 #include <signal.h>
@@ -35,60 +37,13 @@
 namespace tk = tunekit;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using tk::testing::check_dense;
+using tk::testing::count;
+using tk::testing::spawn;
 using tk::testing::unique_name;
-
-#if defined(__SANITIZE_THREAD__)
-#define TUNEKIT_SKIP_FORK_TESTS 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TUNEKIT_SKIP_FORK_TESTS 1
-#endif
-#endif
-#ifdef TUNEKIT_SKIP_FORK_TESTS
-#define SKIP_UNDER_TSAN()                                                               \
-  do {                                                                                  \
-    std::cout << "TUNEKIT_TEST_SKIPPED: under ThreadSanitizer (fork with threads)\n"; \
-    return;                                                                             \
-  } while (false)
-#else
-#define SKIP_UNDER_TSAN() \
-  do {                    \
-  } while (false)
-#endif
+using tk::testing::wait_for;
 
 namespace {
-
-/// Runs `body` in a child process; returns its pid. The child exits 0 if
-/// `body` returns, 1 if it throws. Only call while this process has no other
-/// thread and no open connection.
-pid_t spawn(const std::function<void()>& body) {
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    int code = 0;
-    try {
-      body();
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "worker %d: %s\n", ::getpid(), e.what());
-      code = 1;
-    }
-    std::_Exit(code);
-  }
-  return pid;
-}
-
-int wait_for(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::int64_t count(const std::vector<tk::frozen_trial>& trials, tk::trial_state s) {
-  std::int64_t n = 0;
-  for (const auto& t : trials) n += t.state == s;
-  return n;
-}
 
 void create_study(const std::string& url, const std::string& name) {
   tk::postgres_storage s(url);
@@ -105,31 +60,6 @@ void drop_study(const std::string& url, const std::string& name) {
   if (auto sid = s.find_study(name)) s.delete_study(*sid);
 }
 
-/// Trial numbers 0..n-1, each once; trial ids unique.
-void check_dense(const std::vector<tk::frozen_trial>& trials) {
-  std::set<std::int64_t> numbers, ids;
-  for (const auto& t : trials) numbers.insert(t.number), ids.insert(t.id);
-  CHECK(numbers.size() == trials.size());
-  CHECK(ids.size() == trials.size());
-  if (!numbers.empty()) {
-    CHECK(*numbers.begin() == 0);
-    CHECK(*numbers.rbegin() == static_cast<std::int64_t>(trials.size()) - 1);
-  }
-}
-
-/// A worker: joins the study and runs trials until it has `target` COMPLETE ones.
-void run_until(const std::string& url, const std::string& study, std::int64_t target, tk::postgres_storage_options opts,
-               const std::function<double(tk::trial&)>& objective, std::uint64_t seed) {
-  tk::postgres_storage storage(url, opts);
-  tk::tuner tuner{tk::random_sampler{{.seed = seed}}, storage, tk::study_config{.name = study}};
-  auto enough = [&](const tk::study_view& view, const tk::frozen_trial&) {
-    std::int64_t complete = 0;
-    for (const auto& t : view.finished()) complete += t.state == tk::trial_state::complete;
-    if (complete >= target) tuner.stop();
-  };
-  tuner.optimize(objective, {.timeout = std::chrono::seconds(120), .callbacks = {enough}});
-}
-
 }  // namespace
 
 TEST_CASE("postgres: 8 worker processes x 50 trials give exactly 400 finished trials with unique numbers",
@@ -138,21 +68,7 @@ TEST_CASE("postgres: 8 worker processes x 50 trials give exactly 400 finished tr
   TUNEKIT_REQUIRE_POSTGRES(url);
   const std::string name = unique_name("many");
   create_study(url, name);
-  std::vector<pid_t> workers;
-  for (int w = 0; w < 8; ++w)
-    workers.push_back(spawn([&, w] {
-      tk::tuner tuner{tk::random_sampler{{.seed = static_cast<std::uint64_t>(w)}}, tk::postgres_storage(url),
-                      tk::study_config{.name = name}};
-      const auto summary = tuner.optimize(
-          [](tk::trial& t) {
-            const double x = t.suggest_float("x", -1, 1);
-            t.report(0, x);
-            return x * x;
-          },
-          {.n_trials = 50});
-      if (summary.n_complete != 50) throw std::runtime_error("a worker finished " + std::to_string(summary.n_complete));
-    }));
-  for (auto pid : workers) CHECK(wait_for(pid) == 0);
+  tk::testing::run_random_workers([&] { return tk::postgres_storage(url); }, name, 8, 50);
   const auto trials = trials_of(url, name);
   CHECK(trials.size() == 400);
   CHECK(count(trials, tk::trial_state::complete) == 400);
@@ -165,21 +81,7 @@ TEST_CASE("postgres: 8 worker processes on one grid never run a point twice", "[
   TUNEKIT_REQUIRE_POSTGRES(url);
   const std::string name = unique_name("grid");
   create_study(url, name);
-  std::vector<pid_t> workers;
-  for (int w = 0; w < 8; ++w)
-    workers.push_back(spawn([&, w] {
-      tk::tuner tuner{tk::grid_sampler{{.values = {{"a", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
-                                                         16, 17, 18, 19, 20, 21, 22, 23, 24}},
-                                                   {"b", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19}}},
-                                        .seed = static_cast<std::uint64_t>(w)}},
-                      tk::postgres_storage(url), tk::study_config{.name = name}};
-      tuner.optimize(
-          [](tk::trial& t) {
-            return static_cast<double>(t.suggest_int("a", 0, 24) * 100 + t.suggest_int("b", 0, 19));
-          },
-          {.n_trials = 50});
-    }));
-  for (auto pid : workers) CHECK(wait_for(pid) == 0);
+  tk::testing::run_grid_workers([&] { return tk::postgres_storage(url); }, name, 8, 50);
   const auto trials = trials_of(url, name);
   CHECK(trials.size() == 400);
   CHECK(count(trials, tk::trial_state::complete) == 400);
@@ -197,59 +99,9 @@ TEST_CASE("postgres: a worker killed with SIGKILL mid-trial is failed after the 
   tk::testing::temp_dir dir;
   const std::string name = unique_name("crash");
   const tk::postgres_storage_options opts{.heartbeat_interval = 0.1s, .grace_period = 0.6s, .max_retries = 1};
-  create_study(url, name);
-  const auto marker = dir.path() / "victim-started";
-  // The victim hangs in its third trial after telling us so.
-  const pid_t victim = spawn([&] {
-    run_until(url, name, 1000, opts,
-              [&, n = 0](tk::trial& t) mutable {
-                const double x = t.suggest_float("x", 0, 1);
-                if (++n == 3) {
-                  std::FILE* f = std::fopen(marker.c_str(), "w");
-                  std::fprintf(f, "%lld", static_cast<long long>(t.number()));
-                  std::fclose(f);
-                  while (true) std::this_thread::sleep_for(1s);
-                }
-                return x;
-              },
-              11);
-  });
-  for (int i = 0; i < 1000 && !fs::exists(marker); ++i) std::this_thread::sleep_for(10ms);
-  REQUIRE(fs::exists(marker));
-  std::this_thread::sleep_for(50ms);
-  ::kill(victim, SIGKILL);
-  CHECK(wait_for(victim) == 128 + SIGKILL);
-  std::int64_t killed_number = -1;
-  {
-    std::ifstream in(marker);
-    in >> killed_number;
-  }
-  REQUIRE(killed_number >= 0);
-  // Two survivors run the study to 20 COMPLETE trials.
-  std::vector<pid_t> workers;
-  for (int w = 0; w < 2; ++w)
-    workers.push_back(spawn([&, w] {
-      run_until(url, name, 20, opts,
-                [](tk::trial& t) {
-                  std::this_thread::sleep_for(100ms);  // long enough for the grace period to pass during the run
-                  return t.suggest_float("x", 0, 1);
-                },
-                20 + static_cast<std::uint64_t>(w));
-    }));
-  for (auto pid : workers) CHECK(wait_for(pid) == 0);
-  const auto trials = trials_of(url, name);
-  CHECK(count(trials, tk::trial_state::complete) >= 20);
-  CHECK(count(trials, tk::trial_state::running) == 0);
+  const auto trials =
+      tk::testing::check_killed_worker_is_retried([&] { return tk::postgres_storage(url, opts); }, name, dir.path());
   check_dense(trials);
-  const auto& killed = trials.at(static_cast<std::size_t>(killed_number));
-  CHECK(killed.state == tk::trial_state::fail);
-  CHECK_THAT(killed.fail_reason, Catch::Contains("heartbeat expired"));
-  std::vector<tk::frozen_trial> retries;
-  for (const auto& t : trials)
-    if (t.system_attrs.count("failed_trial") && t.system_attrs.at("failed_trial") == killed_number) retries.push_back(t);
-  REQUIRE(retries.size() == 1);
-  CHECK(retries[0].state == tk::trial_state::complete);
-  CHECK(retries[0].params.at("x") == killed.params.at("x"));
   drop_study(url, name);
 }
 

@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/process_scenarios.hpp"
 #include "support/spawn.hpp"
 #include "support/temp_dir.hpp"
 
@@ -24,6 +25,7 @@
 namespace tk = tunekit;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using tk::testing::check_dense;
 using tk::testing::count;
 using tk::testing::spawn;
 using tk::testing::wait_for;
@@ -90,15 +92,10 @@ TEST_CASE("sqlite: 8 worker processes x 50 grid trials give 400 finished trials,
   const auto trials = s.trials(s.study_by_name("grid"));
   CHECK(trials.size() == 400);
   CHECK(count(trials, tk::trial_state::complete) == 400);
-  std::set<std::int64_t> numbers, ids;
+  check_dense(trials);
   std::set<double> points;
-  for (const auto& t : trials) {
-    numbers.insert(t.number), ids.insert(t.id);
+  for (const auto& t : trials)
     if (t.state == tk::trial_state::complete) points.insert(t.value());
-  }
-  CHECK(numbers.size() == 400);
-  CHECK(ids.size() == 400);
-  CHECK(*numbers.rbegin() == 399);
   CHECK(points.size() == 400);  // 400 of the 500 points, none twice
 }
 
@@ -108,68 +105,5 @@ TEST_CASE("sqlite: a worker killed with SIGKILL mid-trial is failed after the gr
   tk::testing::temp_dir dir;
   const auto path = dir.path() / "crash.db";
   const tk::sqlite_storage_options opts{.heartbeat_interval = 0.1s, .grace_period = 0.6s, .max_retries = 1};
-  {
-    tk::sqlite_storage s(path);
-    s.create_study("crash", std::array{tk::direction::minimize});
-  }
-  auto run_until = [&](std::int64_t target, const std::function<double(tk::trial&)>& objective, std::uint64_t seed) {
-    tk::sqlite_storage storage(path, opts);
-    tk::tuner tuner{tk::random_sampler{{.seed = seed}}, storage, tk::study_config{.name = "crash"}};
-    auto enough = [&](const tk::study_view& view, const tk::frozen_trial&) {
-      std::int64_t complete = 0;
-      for (const auto& t : view.finished()) complete += t.state == tk::trial_state::complete;
-      if (complete >= target) tuner.stop();
-    };
-    tuner.optimize(objective, {.timeout = std::chrono::seconds(60), .callbacks = {enough}});
-  };
-  const auto marker = dir.path() / "victim-started";
-  const pid_t victim = spawn([&] {
-    run_until(1000,
-              [&, n = 0](tk::trial& t) mutable {
-                const double x = t.suggest_float("x", 0, 1);
-                if (++n == 3) {
-                  std::FILE* f = std::fopen(marker.c_str(), "w");
-                  std::fprintf(f, "%lld", static_cast<long long>(t.number()));
-                  std::fclose(f);
-                  while (true) std::this_thread::sleep_for(1s);
-                }
-                return x;
-              },
-              11);
-  });
-  for (int i = 0; i < 1000 && !fs::exists(marker); ++i) std::this_thread::sleep_for(10ms);
-  REQUIRE(fs::exists(marker));
-  std::this_thread::sleep_for(50ms);
-  ::kill(victim, SIGKILL);
-  CHECK(wait_for(victim) == 128 + SIGKILL);
-  long long killed_number = -1;
-  {
-    std::FILE* f = std::fopen(marker.c_str(), "r");
-    REQUIRE(std::fscanf(f, "%lld", &killed_number) == 1);
-    std::fclose(f);
-  }
-  std::vector<pid_t> workers;
-  for (int w = 0; w < 2; ++w)
-    workers.push_back(spawn([&, w] {
-      run_until(20,
-                [](tk::trial& t) {
-                  std::this_thread::sleep_for(100ms);  // long enough for the grace period to pass during the run
-                  return t.suggest_float("x", 0, 1);
-                },
-                20 + static_cast<std::uint64_t>(w));
-    }));
-  for (auto pid : workers) CHECK(wait_for(pid) == 0);
-  tk::sqlite_storage s(path);
-  const auto trials = s.trials(s.study_by_name("crash"));
-  CHECK(count(trials, tk::trial_state::complete) >= 20);
-  CHECK(count(trials, tk::trial_state::running) == 0);
-  const auto& killed = trials.at(static_cast<std::size_t>(killed_number));
-  CHECK(killed.state == tk::trial_state::fail);
-  CHECK_THAT(killed.fail_reason, Catch::Contains("heartbeat expired"));
-  std::vector<tk::frozen_trial> retries;
-  for (const auto& t : trials)
-    if (t.system_attrs.count("failed_trial") && t.system_attrs.at("failed_trial") == killed_number) retries.push_back(t);
-  REQUIRE(retries.size() == 1);
-  CHECK(retries[0].state == tk::trial_state::complete);
-  CHECK(retries[0].params.at("x") == killed.params.at("x"));
+  tk::testing::check_killed_worker_is_retried([&] { return tk::sqlite_storage(path, opts); }, "crash", dir.path());
 }

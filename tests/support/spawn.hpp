@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <exception>
 #include <functional>
+#include <iostream>
 #include <vector>
 
 #include <tunekit/core/frozen_trial.hpp>
@@ -26,10 +27,12 @@
 #endif
 #endif
 #ifdef TUNEKIT_SKIP_FORK_TESTS
-#define SKIP_UNDER_TSAN()                                        \
-  do {                                                           \
-    WARN("skipped under ThreadSanitizer (fork with threads)"); \
-    return;                                                      \
+// The TUNEKIT_TEST_SKIPPED line makes CTest report the test as skipped.
+#define SKIP_UNDER_TSAN()                                                               \
+  do {                                                                                  \
+    std::cout << "TUNEKIT_TEST_SKIPPED: under ThreadSanitizer (fork with threads)\n"; \
+    WARN("skipped under ThreadSanitizer (fork with threads)");                        \
+    return;                                                                             \
   } while (false)
 #else
 #define SKIP_UNDER_TSAN() \
@@ -39,8 +42,10 @@
 namespace tunekit::testing {
 
 /// Runs `body` in a child process; returns its pid. The child exits 0 if
-/// `body` returns, 1 if it throws. Only call while this process has no other thread.
+/// `body` returns, 1 if it throws. Only call while this process has no other
+/// thread and no open database connection.
 inline pid_t spawn(const std::function<void()>& body) {
+  std::fflush(nullptr);  // or the child writes the parent's buffered output again
   const pid_t pid = ::fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
