@@ -17,6 +17,8 @@
 #include <tunekit/storage/journal.hpp>
 #include <tunekit/tuner.hpp>
 
+#include "throughput_cycles.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,20 +44,7 @@ struct config {
   bool fsync = false;
 };
 
-const char* param_names[10] = {"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"};
-
-/// One cycle: ask, 10 float parameters, 10 reports, tell. Returns the ask's seconds.
-template <class Tuner>
-double cycle(Tuner& tuner) {
-  const auto t0 = clock_type::now();
-  tk::trial t = tuner.ask();
-  const auto t1 = clock_type::now();
-  double sum = 0;
-  for (const char* name : param_names) sum += t.suggest_float(name, 0, 1);
-  for (int step = 0; step < 10; ++step) t.report(step, sum / (step + 1));
-  tuner.tell(t, sum);
-  return std::chrono::duration<double>(t1 - t0).count();
-}
+using tk::bench::cycle;
 
 long rss_kib() {
   std::ifstream in("/proc/self/status");
@@ -78,28 +67,10 @@ int run_cycles(const config& c) {
     s.create_study("throughput", std::array{tk::direction::minimize});
   }
   const auto start = clock_type::now();
-  std::vector<pid_t> children;
-  for (int p = 0; p < c.processes; ++p) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      try {
-        tk::tuner tuner{tk::random_sampler{{.seed = static_cast<std::uint64_t>(p)}}, tk::journal_storage(c.journal, opts),
-                        tk::study_config{.name = "throughput"}};
-        for (long i = 0; i < c.cycles; ++i) cycle(tuner);
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "worker: %s\n", e.what());
-        std::_Exit(1);
-      }
-      std::_Exit(0);
-    }
-    children.push_back(pid);
-  }
-  bool ok = true;
-  for (auto pid : children) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  }
+  const bool ok = tk::bench::run_cycles_in_processes(c.processes, c.cycles, [&](std::uint64_t p) {
+    return tk::tuner{tk::random_sampler{{.seed = p}}, tk::journal_storage(c.journal, opts),
+                     tk::study_config{.name = "throughput"}};
+  });
   const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   tk::journal_storage check(c.journal);
   const auto n = check.trials(check.study_by_name("throughput")).size();

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Trial-cycle throughput on PostgreSQL, all in the same run on the same server:
 
-  * tunekit (benchmarks/postgres_throughput.cpp) with K processes,
+  * tunekit (benchmarks/sql_throughput.cpp, given the postgresql:// URL) with K processes,
   * Optuna 3.1's RDBStorage (peers/optuna_postgres_throughput.py) with K processes,
   * pgbench with K clients running a custom script of C small-write
     transactions (BEGIN; INSERT one row; END) per script run, where C is the
@@ -11,7 +11,7 @@
 A cycle: ask (random sampler), 10 float parameters, 10 intermediate reports, tell.
 
     /usr/bin/python3 benchmarks/postgres_throughput.py \
-        --exe build/bench/benchmarks/postgres_throughput --url "$TUNEKIT_TEST_POSTGRES_URL" \
+        --exe build/bench/benchmarks/sql_throughput --url "$TUNEKIT_TEST_POSTGRES_URL" \
         --out benchmarks/results/postgres
 """
 

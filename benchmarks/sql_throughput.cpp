@@ -15,6 +15,8 @@
 #include <tunekit/storage/url.hpp>
 #include <tunekit/tuner.hpp>
 
+#include "throughput_cycles.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,16 +33,7 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-const char* param_names[10] = {"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"};
-
-template <class Tuner>
-void cycle(Tuner& tuner) {
-  tk::trial t = tuner.ask();
-  double sum = 0;
-  for (const char* name : param_names) sum += t.suggest_float(name, 0, 1);
-  for (int step = 0; step < 10; ++step) t.report(step, sum / (step + 1));
-  tuner.tell(t, sum);
-}
+using tk::bench::cycle;
 
 /// Write transactions committed so far by this process's SQL storages.
 std::int64_t commits(tk::any_storage& s) {
@@ -81,28 +74,9 @@ int main(int argc, char** argv) {
     s.create_study(study, std::array{tk::direction::minimize});
   }
   const auto start = clock_type::now();
-  std::vector<pid_t> children;
-  for (int p = 0; p < processes; ++p) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      try {
-        tk::tuner tuner{tk::random_sampler{{.seed = static_cast<std::uint64_t>(p)}}, tk::open_storage(url),
-                        tk::study_config{.name = study}};
-        for (long i = 0; i < cycles; ++i) cycle(tuner);
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "worker: %s\n", e.what());
-        std::_Exit(1);
-      }
-      std::_Exit(0);
-    }
-    children.push_back(pid);
-  }
-  bool ok = true;
-  for (auto pid : children) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  }
+  const bool ok = tk::bench::run_cycles_in_processes(processes, cycles, [&](std::uint64_t p) {
+    return tk::tuner{tk::random_sampler{{.seed = p}}, tk::open_storage(url), tk::study_config{.name = study}};
+  });
   const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   // Commits per cycle, counted in this process over a few more cycles.
   auto storage = tk::open_storage(url);

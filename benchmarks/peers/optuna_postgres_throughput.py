@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Optuna peer of benchmarks/postgres_throughput.cpp.
+"""Optuna peer of benchmarks/sql_throughput.cpp on a postgresql:// URL.
 
 K processes share one study in Optuna 3.1's RDBStorage on PostgreSQL
 (SQLAlchemy + psycopg2); each runs N cycles of: study.ask() (RandomSampler),
