@@ -29,6 +29,7 @@
 #include "samplers/tpe.hpp"
 #include "schedulers/nop.hpp"
 #include "storage/memory.hpp"
+#include "storage/open_study.hpp"
 
 namespace tunekit {
 
@@ -476,17 +477,9 @@ class tuner : private detail::trial_host {
   void open_study(study_config config) {
     if (config.directions.empty()) throw invalid_argument("study_config: directions is empty; give at least one");
     if (config.name.empty()) config.name = detail::fresh_study_name();
-    if (auto existing = storage_.find_study(config.name)) {
-      if (!config.load_if_exists)
-        throw invalid_argument("study " + detail::quoted(config.name) +
-                               " already exists; set study_config::load_if_exists to continue it");
-      if (storage_.study_directions(*existing) != config.directions)
-        throw invalid_argument("study " + detail::quoted(config.name) +
-                               " exists with other directions than study_config::directions");
-      study_ = *existing;
-    } else {
-      study_ = storage_.create_study(config.name, config.directions);
-    }
+    // Create-or-load in one storage operation: workers that start together
+    // must not race between a lookup and a creation (storage/open_study.hpp).
+    study_ = tunekit::open_study(storage_, config.name, config.directions, {.load_if_exists = config.load_if_exists});
     name_ = std::move(config.name);
     directions_ = std::move(config.directions);
   }

@@ -51,6 +51,32 @@ TEST_CASE("journal: 8 worker processes x 50 trials give exactly 400 finished tri
   check_dense(trials);
 }
 
+namespace {
+
+// The fleet-start scenario (tests/support/process_scenarios.hpp) on fresh journal storages.
+void fleet_start_journal(int rounds) {
+  SKIP_UNDER_TSAN();
+  tk::testing::temp_dir dir;
+  tk::testing::check_fleet_start(
+      [&](int round) {
+        return [path = dir.path() / ("round-" + std::to_string(round) + ".log")] { return tk::journal_storage(path); };
+      },
+      rounds, dir.path());
+}
+
+}  // namespace
+
+TEST_CASE("journal: 8 workers released at one instant onto a fresh journal all join one new study (20 rounds)",
+          "[integration][journal][processes][fleet_start]") {
+  fleet_start_journal(20);
+}
+
+// The issue's full 50 rounds; `ctest --preset slow` runs it.
+TEST_CASE("journal: 8 workers released at one instant onto a fresh journal all join one new study (50 rounds)",
+          "[integration][journal][processes][fleet_start][.slow]") {
+  fleet_start_journal(50);
+}
+
 TEST_CASE("journal: 8 worker processes on one grid never run a point twice", "[integration][journal][processes]") {
   SKIP_UNDER_TSAN();
   tk::testing::temp_dir dir;

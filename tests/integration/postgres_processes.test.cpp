@@ -15,6 +15,7 @@
 
 #include "support/process_scenarios.hpp"
 #include "support/postgres.hpp"
+#include "support/scratch_database.hpp"
 #include "support/spawn.hpp"
 #include "support/temp_dir.hpp"
 
@@ -29,6 +30,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -74,6 +76,36 @@ TEST_CASE("postgres: 8 worker processes x 50 trials give exactly 400 finished tr
   CHECK(count(trials, tk::trial_state::complete) == 400);
   check_dense(trials);
   drop_study(url, name);
+}
+
+namespace {
+
+// The fleet-start scenario (tests/support/process_scenarios.hpp) on fresh postgres storages.
+void fleet_start_postgres(int rounds) {
+  SKIP_UNDER_TSAN();
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  tk::testing::temp_dir dir;
+  std::unique_ptr<tk::testing::scratch_database> db;  // one per round; the previous is dropped
+  tk::testing::check_fleet_start(
+      [&](int) {
+        db.reset();
+        db = std::make_unique<tk::testing::scratch_database>(url);
+        return [u = db->url()] { return tk::postgres_storage(u); };
+      },
+      rounds, dir.path());
+}
+
+}  // namespace
+
+TEST_CASE("postgres: 8 workers released at one instant onto a fresh database all join one new study (20 rounds)",
+          "[integration][postgres][processes][fleet_start]") {
+  fleet_start_postgres(20);
+}
+
+// The issue's full 50 rounds; `ctest --preset slow` runs it.
+TEST_CASE("postgres: 8 workers released at one instant onto a fresh database all join one new study (50 rounds)",
+          "[integration][postgres][processes][fleet_start][.slow]") {
+  fleet_start_postgres(50);
 }
 
 TEST_CASE("postgres: 8 worker processes on one grid never run a point twice", "[integration][postgres][processes]") {

@@ -40,6 +40,32 @@ std::vector<int> range(int n) {
 
 }  // namespace
 
+namespace {
+
+// The fleet-start scenario (tests/support/process_scenarios.hpp) on fresh sqlite storages.
+void fleet_start_sqlite(int rounds) {
+  SKIP_UNDER_TSAN();
+  tk::testing::temp_dir dir;
+  tk::testing::check_fleet_start(
+      [&](int round) {
+        return [path = dir.path() / ("round-" + std::to_string(round) + ".db")] { return tk::sqlite_storage(path); };
+      },
+      rounds, dir.path());
+}
+
+}  // namespace
+
+TEST_CASE("sqlite: 8 workers released at one instant onto a fresh database file all join one new study (20 rounds)",
+          "[integration][sqlite][processes][fleet_start]") {
+  fleet_start_sqlite(20);
+}
+
+// The full 50 rounds; `ctest --preset slow` runs it.
+TEST_CASE("sqlite: 8 workers released at one instant onto a fresh database file all join one new study (50 rounds)",
+          "[integration][sqlite][processes][fleet_start][.slow]") {
+  fleet_start_sqlite(50);
+}
+
 TEST_CASE("sqlite: 8 worker processes x 50 grid trials give 400 finished trials, dense numbers, no point twice",
           "[integration][sqlite][processes]") {
   SKIP_UNDER_TSAN();

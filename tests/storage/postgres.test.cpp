@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/postgres.hpp"
+#include "support/scratch_database.hpp"
 #include "support/require_invalid.hpp"
 #include "support/storage_checks.hpp"
 
@@ -25,46 +26,13 @@
 namespace tk = tunekit;
 using Catch::Contains;
 using tk::testing::describe_all;
+using tk::testing::scratch_database;
+using tk::testing::with_database;
 using tk::testing::unique_name;
 
 namespace {
 
 constexpr std::array<tk::direction, 1> minimize{tk::direction::minimize};
-
-/// The URL of another database on the same server.
-std::string with_database(const std::string& url, const std::string& db) {
-  const auto slash = url.find('/', url.find("://") + 3);
-  const auto query = url.find('?', slash);
-  return url.substr(0, slash + 1) + db + (query == std::string::npos ? "" : url.substr(query));
-}
-
-/// A scratch database, dropped at the end (tests that change the schema).
-class scratch_database {
- public:
-  explicit scratch_database(std::string admin_url) : admin_(std::move(admin_url)), name_(unique_db_name()) {
-    tk::detail::postgres_connection c(admin_);
-    c.execute("CREATE DATABASE " + name_, {});
-  }
-  ~scratch_database() {
-    try {
-      tk::detail::postgres_connection c(admin_);
-      c.execute("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)", {});
-    } catch (...) {
-    }
-  }
-  scratch_database(const scratch_database&) = delete;
-  scratch_database& operator=(const scratch_database&) = delete;
-  std::string url() const { return with_database(admin_, name_); }
-
- private:
-  static std::string unique_db_name() {
-    std::string n = unique_name("tunekit_scratch");
-    for (char& ch : n)
-      if (ch == '-') ch = '_';
-    return n;
-  }
-  std::string admin_, name_;
-};
 
 }  // namespace
 

@@ -8,6 +8,9 @@
 // once its heartbeat expires and running its retry with the same parameters.
 
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <catch2/catch.hpp>
 
@@ -97,6 +100,144 @@ void run_grid_workers(Open open, const std::string& study, int n_workers, int n_
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+
+/// Worker processes released at one instant: each child blocks in `wait()`
+/// until the parent calls `release()` (a pipe: EOF reaches every reader at
+/// once when the last write end closes).
+class start_barrier {
+ public:
+  start_barrier() { REQUIRE(::pipe(fds_) == 0); }
+  ~start_barrier() {
+    for (int fd : fds_)
+      if (fd >= 0) ::close(fd);
+  }
+  start_barrier(const start_barrier&) = delete;
+  start_barrier& operator=(const start_barrier&) = delete;
+
+  /// In a child: blocks until the parent releases.
+  void wait() {
+    ::close(fds_[1]);
+    char c;
+    while (::read(fds_[0], &c, 1) < 0 && errno == EINTR) {
+    }
+  }
+  /// In the parent, once every child is spawned.
+  void release() {
+    ::close(fds_[1]);
+    fds_[1] = -1;
+  }
+
+ private:
+  int fds_[2] = {-1, -1};
+};
+
+/// What one worker of `open_study_together` did: its exit code and, if it
+/// threw, the message.
+struct worker_outcome {
+  int code = 0;
+  std::string error;
+};
+
+/// `directions.size()` worker processes, released at one instant, each open
+/// study `study` (which does not exist yet) on a storage from `open()` with
+/// its own direction and run `n_trials` random-sampler trials. The storage
+/// is opened after the release too, so a fresh file or database is created
+/// by the workers racing.
+template <class Open>
+std::vector<worker_outcome> open_study_together(Open open, const std::string& study,
+                                                const std::vector<direction>& directions, int n_trials,
+                                                const std::filesystem::path& dir) {
+  start_barrier barrier;
+  std::vector<pid_t> workers;
+  for (std::size_t w = 0; w < directions.size(); ++w) {
+    const auto err = dir / ("worker-" + std::to_string(w) + ".err");
+    std::filesystem::remove(err);
+    workers.push_back(spawn([&, w, err] {
+      barrier.wait();
+      try {
+        tuner t{random_sampler{{.seed = static_cast<std::uint64_t>(w)}}, open(),
+                study_config{.name = study, .directions = {directions[w]}}};
+        const auto summary = t.optimize([](trial& tr) { return tr.suggest_float("x", -1, 1); },
+                                        {.n_trials = n_trials, .timeout = std::chrono::seconds(60)});
+        if (summary.n_complete != n_trials)
+          throw std::runtime_error("finished " + std::to_string(summary.n_complete) + " trials");
+      } catch (const std::exception& e) {
+        std::FILE* f = std::fopen(err.c_str(), "w");
+        if (f != nullptr) {
+          std::fputs(e.what(), f);
+          std::fclose(f);
+        }
+        throw;
+      }
+    }));
+  }
+  barrier.release();
+  std::vector<worker_outcome> out;
+  for (std::size_t w = 0; w < workers.size(); ++w) {
+    worker_outcome o{.code = wait_for(workers[w]), .error = {}};
+    if (std::FILE* f = std::fopen((dir / ("worker-" + std::to_string(w) + ".err")).c_str(), "r")) {
+      char buf[4096];
+      o.error.assign(buf, std::fread(buf, 1, sizeof buf, f));
+      std::fclose(f);
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+/// The fleet-start checks, `rounds` times on a fresh storage from
+/// `fresh(round)` (which returns an opener): 8 workers released together
+/// open one new study and run 5 trials each; none dies, the study has
+/// exactly 40 trials, numbered densely. Then the bad input: 4 workers ask
+/// for minimize and 4 for maximize; whichever creates the study first, the
+/// other side fails with an `invalid_argument` naming both directions and the
+/// winners' trials are all there.
+template <class Fresh>
+void check_fleet_start(Fresh fresh, int rounds, const std::filesystem::path& dir) {
+  int deaths = 0;
+  for (int round = 0; round < rounds; ++round) {
+    auto open = fresh(round);
+    const auto outcomes = open_study_together(open, "fleet", std::vector<direction>(8, direction::minimize), 5, dir);
+    for (const auto& o : outcomes) {
+      if (o.code != 0) {
+        ++deaths;
+        UNSCOPED_INFO("round " << round << ": a worker exited " << o.code << ": " << o.error);
+      }
+    }
+    auto s = open();
+    const auto trials = s.trials(s.study_by_name("fleet"));
+    CHECK(trials.size() == 40);
+    CHECK(count(trials, trial_state::complete) == 40);
+    check_dense(trials);
+  }
+  CHECK(deaths == 0);
+
+  auto open = fresh(rounds);
+  std::vector<direction> mixed(4, direction::minimize);
+  mixed.resize(8, direction::maximize);
+  const auto outcomes = open_study_together(open, "mixed", mixed, 5, dir);
+  auto s = open();
+  const auto id = s.study_by_name("mixed");
+  const direction stored = s.study_directions(id).at(0);
+  int winners = 0;
+  for (std::size_t w = 0; w < outcomes.size(); ++w) {
+    INFO("worker " << w << " (" << to_string(mixed[w]) << "): " << outcomes[w].error);
+    if (mixed[w] == stored) {
+      CHECK(outcomes[w].code == 0);
+      ++winners;
+    } else {
+      CHECK(outcomes[w].code == 1);
+      CHECK_THAT(outcomes[w].error, Catch::Contains("[tunekit.invalid_argument]") &&
+                                        Catch::Contains("exists with directions [" + std::string(to_string(stored)) +
+                                                        "]") &&
+                                        Catch::Contains("[" + std::string(to_string(mixed[w])) + "] were asked for"));
+    }
+  }
+  CHECK(winners == 4);
+  const auto trials = s.trials(id);
+  CHECK(trials.size() == 20);
+  check_dense(trials);
+}
 
 /// A worker: joins `study` on a storage from `open()` and runs trials until
 /// the study has `target` COMPLETE ones.

@@ -121,8 +121,12 @@ concept scheduler = requires(S& s, const study_view& view, const frozen_trial& t
 /// A storage object is a cheap *handle*: copies refer to the same studies.
 /// Every member must be safe to call from several threads at once; the
 /// persistent storages are also safe across processes.
-///   1. `create_study(name, directions) -> study_id`; throws `invalid_argument`
-///      if the name is taken. `find_study(name) -> std::optional<study_id>`.
+///   1. `create_study(name, directions) -> study_id`; throws `study_exists`
+///      (an `invalid_argument`) if the name is taken. The check and the
+///      insert are one atomic step across every handle, thread and process:
+///      of several creators of one name exactly one succeeds, which is what
+///      `open_study` (create-or-load, used by the tuner) relies on.
+///      `find_study(name) -> std::optional<study_id>`.
 ///   2. `create_trial(study, record) -> frozen_trial`: stores a new trial in
 ///      state `record.state` (RUNNING, or WAITING for an enqueued one) with
 ///      `record`'s params and attributes; assigns `number` (dense per study)

@@ -28,6 +28,16 @@ class invalid_argument : public error {
   explicit invalid_argument(const std::string& what) : error("invalid_argument", what) {}
 };
 
+/// `create_study` found the name taken. Storages check and insert in one
+/// atomic step, so of several processes creating the same study at once
+/// exactly one succeeds and the others get this; `open_study` (what the tuner
+/// uses) then loads the winner's study. An `invalid_argument`, so code that
+/// caught duplicate names before still does.
+class study_exists : public invalid_argument {
+ public:
+  explicit study_exists(const std::string& what) : invalid_argument(what) {}
+};
+
 /// An operation that is valid in general but not in the current state,
 /// e.g. `tell()` on a trial that is already finished.
 class state_error : public error {

@@ -157,7 +157,7 @@ class journal_storage {
     return write(
         [&](state& st) {
           if (find_locked(st, name))
-            throw invalid_argument("a study named " + detail::quoted(name) + " already exists in journal " +
+            throw study_exists("a study named " + detail::quoted(name) + " already exists in journal " +
                                    detail::quoted(st.path));
           return std::vector{record(st, detail::journal::op::create_study,
                                     {{"study_name", std::string(name)}, {"directions", dirs},

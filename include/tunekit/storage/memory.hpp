@@ -51,7 +51,7 @@ class memory_storage {
     if (directions.empty()) throw invalid_argument("a study needs at least one direction, got none");
     std::lock_guard lock(state_->mutex);
     if (find_locked(name))
-      throw invalid_argument("a study named " + detail::quoted(name) + " already exists in this storage");
+      throw study_exists("a study named " + detail::quoted(name) + " already exists in this storage");
     auto s = std::make_unique<study>();
     s->info = std::make_shared<const study_info>(
         study_info{std::string(name), std::vector<direction>(directions.begin(), directions.end())});

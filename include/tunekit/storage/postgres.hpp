@@ -41,8 +41,8 @@ struct postgres_storage_options {
 /// A study in a PostgreSQL database in the schema of Optuna 3.1's
 /// RDBStorage (schema "v3.0.0.d", docs/storage.md), so Optuna workers and
 /// tunekit workers share studies. Every write is one transaction; trial
-/// numbers are dense and unique across processes and machines (a table lock
-/// orders trial creation, see rdb_schema.hpp); a dropped connection is
+/// numbers are dense and unique across processes and machines (the study
+/// row's lock orders trial creation, as Optuna's does, see rdb_schema.hpp); a dropped connection is
 /// re-established with back-off and the interrupted transaction re-run, never
 /// half-written (postgres_connection.hpp). docs/distributed.md shows a fleet.
 ///

@@ -138,26 +138,29 @@ inline std::string age_seconds_sql(sql_dialect d, std::string_view col) {
 /// SQLite's BEGIN IMMEDIATE already excludes other writers.
 inline std::string_view for_update(sql_dialect d) { return d == sql_dialect::sqlite ? "" : " FOR UPDATE"; }
 
-/// Statements run first in a transaction that creates trials.
+/// The statement run first in every transaction that creates, starts or
+/// fails trials of a study, or deletes it: it locks the study's row and
+/// returns it (no row: the study is gone).
 ///
 /// Trial numbers are Optuna's: a trial's number is the count of the study's
 /// trials with a smaller trial_id (`TrialModel.count_past_trials`). For that
 /// to be dense and unique, no trial of the study may be inserted, nor commit,
 /// between our count and our commit. SQLite: BEGIN IMMEDIATE holds the
-/// database's single write lock, so nothing else is needed. PostgreSQL:
-/// `LOCK TABLE trials IN SHARE ROW EXCLUSIVE MODE` conflicts with the ROW
-/// EXCLUSIVE lock every INSERT/UPDATE of trials takes (ours and Optuna's), and
-/// with itself: it waits until concurrent writers of trials have committed
-/// (so their rows are counted) and keeps new ones out until we commit. A
-/// row lock on the study (SELECT ... FOR UPDATE) would not do: an Optuna
-/// insert draws its trial_id from the sequence before its foreign-key check
-/// waits on that lock, so it would get a smaller id than ours yet commit
-/// after us, and Optuna's count would give it our number. The table lock is
-/// taken when a statement is planned, before the sequence is read. Readers
-/// are not blocked; the lock lasts one short transaction.
-inline std::vector<std::string_view> trial_creation_locks(sql_dialect d) {
-  if (d == sql_dialect::sqlite) return {};
-  return {"LOCK TABLE trials IN SHARE ROW EXCLUSIVE MODE"};
+/// database's single write lock, so the plain SELECT is enough. PostgreSQL:
+/// Optuna 3.1's `_create_new_trial` first locks the study row
+/// (`StudyModel.find_or_raise_by_id(..., for_update=True)`), then inserts,
+/// then counts. We take the same lock first, so every creator of a trial in
+/// the study, ours or Optuna's, waits for the previous one to commit before
+/// it draws a trial_id from the sequence; under READ COMMITTED our next
+/// statement's snapshot then contains that trial. The order matters too: an
+/// earlier version locked the trials table first and then, through the
+/// foreign-key check of its INSERT, the study row, while Optuna holds the
+/// study row and waits on the table: a lock-order deadlock that killed
+/// Optuna workers. One order everywhere (study row, then trial rows) has no
+/// cycle. Other studies' writers and all readers are not blocked.
+inline std::string lock_study_sql(sql_dialect d) {
+  return d == sql_dialect::sqlite ? "SELECT study_id FROM studies WHERE study_id = ?"
+                                  : "SELECT study_id FROM studies WHERE study_id = ? FOR UPDATE";
 }
 
 /// Statement run first in the transaction that creates the schema, so two

@@ -223,9 +223,14 @@ class rdb_storage {
     if (name.empty()) throw invalid_argument("a study name must not be empty");
     rdb::check_text("study name " + json_quoted(name), name);
     return transact([&](state& st) {
-      if (!q(st, "SELECT study_id FROM studies WHERE study_name = ?", {std::string(name)}).empty())
-        throw invalid_argument("a study named " + detail::quoted(name) + " already exists in " + st.where);
-      const auto rows = q(st, "INSERT INTO studies (study_name) VALUES (?) RETURNING study_id", {std::string(name)});
+      // One statement checks and inserts: with ON CONFLICT DO NOTHING a
+      // concurrent creator of the same name (tunekit's or Optuna's) makes
+      // this insert wait for its commit and then return no row, instead of
+      // failing with a unique violation (PostgreSQL, READ COMMITTED); in
+      // SQLite BEGIN IMMEDIATE already serialises creators.
+      const auto rows = q(st, "INSERT INTO studies (study_name) VALUES (?) ON CONFLICT (study_name) DO NOTHING RETURNING study_id",
+                          {std::string(name)});
+      if (rows.empty()) throw study_exists("a study named " + detail::quoted(name) + " already exists in " + st.where);
       const study_id sid = rdb::as_int(rows.at(0).at(0));
       for (std::size_t k = 0; k < directions.size(); ++k)
         // Two whole literals: concatenating them tripped GCC 12's -Warray-bounds (a false positive) at -O3.
@@ -277,12 +282,12 @@ class rdb_storage {
 
   void delete_study(study_id sid) {
     transact([&](state& st) {
-      if (q(st, "SELECT 1 FROM studies WHERE study_id = ?", {sid}).empty())
+      // Workers may still be writing to the study: keep new trials out (the
+      // study row lock) and lock its trials, so no child row is added
+      // between the deletes below (PostgreSQL; SQLite's write lock already
+      // excludes them).
+      if (q(st, rdb::lock_study_sql(dialect), {sid}).empty())
         throw invalid_argument("unknown study id " + std::to_string(sid) + " in " + st.where);
-      // Workers may still be writing to the study: keep new trials out and
-      // lock its trials, so no child row is added between the deletes below
-      // (PostgreSQL; SQLite's write lock already excludes them).
-      for (auto lock_sql : rdb::trial_creation_locks(dialect)) x(st, lock_sql, {});
       q(st, "SELECT trial_id FROM trials WHERE study_id = ?" + std::string(rdb::for_update(dialect)), {sid});
       for (const char* child : {"trial_params", "trial_values", "trial_intermediate_values", "trial_user_attributes",
                                 "trial_system_attributes", "trial_heartbeats"})
@@ -338,8 +343,7 @@ class rdb_storage {
       }
     }
     auto id = transact([&](state& st) -> std::optional<std::int64_t> {
-      for (auto lock_sql : rdb::trial_creation_locks(dialect)) x(st, lock_sql, {});
-      require_study(st, sid);
+      lock_study(st, sid);
       fail_stale_locked(st, sid);
       while (true) {
         const auto rows = q(st,
@@ -482,8 +486,7 @@ class rdb_storage {
   int fail_stale_trials(study_id sid) {
     if (!state_->options.heartbeat_interval) return 0;
     return transact([&](state& st) {
-      for (auto lock_sql : rdb::trial_creation_locks(dialect)) x(st, lock_sql, {});
-      require_study(st, sid);
+      lock_study(st, sid);
       return fail_stale_locked(st, sid);
     });
   }
@@ -597,12 +600,20 @@ class rdb_storage {
 
   // --- studies ---------------------------------------------------------------
 
+  /// Locks the study's row (see rdb::lock_study_sql: the lock order shared
+  /// with Optuna) and checks that the study exists.
+  static void lock_study(state& st, study_id sid) {
+    if (q(st, rdb::lock_study_sql(dialect), {sid}).empty()) study_gone(st, sid);
+  }
+
+  [[noreturn]] static void study_gone(state& st, study_id sid) {
+    st.studies.erase(sid);
+    throw invalid_argument("study id " + std::to_string(sid) + " does not exist in " + st.where +
+                           " (it was deleted, or never existed)");
+  }
+
   static void require_study(state& st, study_id sid) {
-    if (q(st, "SELECT 1 FROM studies WHERE study_id = ?", {sid}).empty()) {
-      st.studies.erase(sid);
-      throw invalid_argument("study id " + std::to_string(sid) + " does not exist in " + st.where +
-                             " (it was deleted, or never existed)");
-    }
+    if (q(st, "SELECT 1 FROM studies WHERE study_id = ?", {sid}).empty()) study_gone(st, sid);
   }
 
   /// The cached study, loaded on first use; checks it still exists.
@@ -775,7 +786,7 @@ class rdb_storage {
     }
   }
 
-  /// The next trial number of a study, under the trial-creation lock: one
+  /// The next trial number of a study, under the study lock: one
   /// more than that of its newest trial (equal to Optuna's count of earlier
   /// trials when numbers are dense), read backwards along the primary key.
   static std::int64_t next_number(state& st, study_id sid) {
@@ -787,7 +798,7 @@ class rdb_storage {
     return rdb::as_int(rows[0][0]) + 1;
   }
 
-  /// Inserts a whole trial; under the trial-creation lock. Returns its id.
+  /// Inserts a whole trial; under the study lock. Returns its id.
   static std::int64_t insert_locked(state& st, study_id sid, const frozen_trial& rec, bool start_now) {
     const std::int64_t number = next_number(st, sid);
     std::optional<std::string> start, complete;
@@ -840,8 +851,7 @@ class rdb_storage {
     for (const auto& [k, v] : rec.user_attrs) rdb::check_text("attribute key " + json_quoted(k), k);
     for (const auto& [k, v] : rec.system_attrs) rdb::check_text("attribute key " + json_quoted(k), k);
     const std::int64_t id = transact([&](state& st) {
-      for (auto lock_sql : rdb::trial_creation_locks(dialect)) x(st, lock_sql, {});
-      require_study(st, sid);
+      lock_study(st, sid);
       if (start_now) fail_stale_locked(st, sid);
       return insert_locked(st, sid, rec, start_now);
     });
