@@ -30,9 +30,12 @@ struct deploy_usage_error : std::runtime_error {
 inline constexpr const char* deploy_help = R"(usage: tunekit deploy <export|job|serve> <url> <study> [options]
 
   export <url> <study> [-o FILE]
-      The best trial (Pareto front when multi-objective) as a JSON document:
-      parameters, values, study, storage, tunekit version, time, resources.
-      Programs read it back with tunekit::deploy::load_config(space, FILE).
+      The best trial (Pareto front when multi-objective) as a JSON document
+      (format_version 2; docs/export.md): study, storage, tunekit version,
+      time, and per trial its values, resources and parameters, which are in
+      one place, best_trials[i].params (edit them there). Programs read it
+      back with tunekit::deploy::load_config(space, FILE), which refuses a
+      missing, extra, mistyped or out-of-range field by its path.
 
   job <url> <study> --image IMAGE --secret NAME[:KEY] [options]
       An Indexed Job of tuning workers sharing a PostgreSQL study.

@@ -366,7 +366,7 @@ inline nlohmann::json serving(const nlohmann::json& best_config, const serve_opt
       o.config_file.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") != std::string::npos)
     throw invalid_argument("config_file = " + detail::quoted(o.config_file) +
                            "; a ConfigMap key consists of alphanumeric characters, '-', '_' or '.'");
-  if (!best_config.is_object() || !best_config.contains("params"))
+  if (!best_config.is_object() || !best_config.contains("best_trials"))
     throw invalid_argument("serving: best_config is not an export document (see deploy::best_config_json)");
   const std::string study = best_config.contains("study") && best_config["study"].is_object() &&
                                     best_config["study"].contains("name") && best_config["study"]["name"].is_string()
