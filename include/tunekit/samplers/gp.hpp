@@ -39,7 +39,6 @@
 #include <vector>
 
 #include <Eigen/Core>
-#include <boost/random/sobol.hpp>
 
 #include "../core/concepts.hpp"
 #include "../core/distribution.hpp"
@@ -50,6 +49,7 @@
 #include "detail/box_lbfgs.hpp"
 #include "detail/gp_model.hpp"
 #include "detail/intersection.hpp"
+#include "detail/sobol.hpp"
 #include "qmc.hpp"
 #include "random.hpp"
 
@@ -128,9 +128,14 @@ struct gp_diagnostics {
 /// Pruned and failed trials are ignored; maximisation flips the sign.
 /// Parameters outside the relational space are drawn at random. A seeded,
 /// sequential run is reproducible. A sampler instance serves one study at a time.
-class gp_sampler {
+namespace detail {
+/// A template only so that its Eigen/Boost.Math code is instantiated in the
+/// translation units that use the sampler, not in every one that includes
+/// the header (compile cost; see benchmarks/RESULTS.md, "Compile cost").
+template <class = void>
+class gp_sampler_impl {
  public:
-  explicit gp_sampler(gp_sampler_options options = {})
+  explicit gp_sampler_impl(gp_sampler_options options)
       : options_(options), seed_(detail::seed_or_entropy(options.seed)), startup_({.seed = seed_}), fallback_({.seed = seed_}) {
     validate();
   }
@@ -596,8 +601,15 @@ class gp_sampler {
   detail::gp::lml_workspace ws_;
   detail::gp::posterior post_;
   std::optional<Eigen::VectorXd> warm_;
-  std::optional<boost::random::sobol> sobol_;
+  std::optional<detail::sobol_engine> sobol_;
   gp_diagnostics diag_;
+};
+}  // namespace detail
+
+/// See `detail::gp_sampler_impl` above for what it does.
+class gp_sampler : public detail::gp_sampler_impl<> {
+ public:
+  explicit gp_sampler(gp_sampler_options options = {}) : detail::gp_sampler_impl<>(std::move(options)) {}
 };
 
 static_assert(relational_sampler<gp_sampler>);

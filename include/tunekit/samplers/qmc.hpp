@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/random/sobol.hpp>
+#include "detail/sobol.hpp"
 
 #include "../core/concepts.hpp"
 #include "../core/random.hpp"
@@ -75,7 +75,7 @@ class qmc_sampler {
   bool scramble_;
   random_sampler fallback_;
   detail::intersection_search_space intersection_;
-  std::optional<boost::random::sobol> engine_;
+  std::optional<detail::sobol_engine> engine_;
   std::vector<std::uint64_t> shift_;
 };
 

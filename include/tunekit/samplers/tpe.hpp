@@ -182,9 +182,14 @@ struct tpe_sampler_options {
 /// finished trials, so a seeded sequential run is reproducible. A sampler
 /// instance serves one study at a time (it caches that study's trials).
 /// Multi-objective studies are sampled at random (MOTPE is future work).
-class tpe_sampler {
+namespace detail {
+/// A template only so that its Eigen/Boost.Math code is instantiated in the
+/// translation units that use the sampler, not in every one that includes
+/// the header (compile cost; see benchmarks/RESULTS.md, "Compile cost").
+template <class = void>
+class tpe_sampler_impl {
  public:
-  explicit tpe_sampler(tpe_sampler_options options = {})
+  explicit tpe_sampler_impl(tpe_sampler_options options)
       : options_(std::move(options)),
         seed_(detail::seed_or_entropy(options_.seed)),
         fallback_({.seed = seed_}) {
@@ -963,6 +968,13 @@ class tpe_sampler {
   };
   mutable std::array<weights_slot, 2> weights_cache_;
   mutable std::size_t weights_next_ = 0;
+};
+}  // namespace detail
+
+/// See `detail::tpe_sampler_impl` above for what it does.
+class tpe_sampler : public detail::tpe_sampler_impl<> {
+ public:
+  explicit tpe_sampler(tpe_sampler_options options = {}) : detail::tpe_sampler_impl<>(std::move(options)) {}
 };
 
 static_assert(relational_sampler<tpe_sampler>);

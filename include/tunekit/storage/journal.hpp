@@ -71,7 +71,12 @@ struct journal_storage_options {
 /// their last read (never the whole file again), then append.
 ///
 /// A handle: copies share the same open file and in-memory state.
-class journal_storage {
+namespace detail {
+/// A template only so that its JSON and file code is instantiated in the
+/// translation units that use the storage, not in every one that includes
+/// the header (compile cost; see benchmarks/RESULTS.md, "Compile cost").
+template <class = void>
+class journal_storage_impl {
   struct study_rec {
     std::shared_ptr<const study_info> info;
     attributes user_attrs, system_attrs;
@@ -117,7 +122,7 @@ class journal_storage {
   /// Opens (creating if needed) the journal at `path` and reads it. Throws
   /// `storage_error` if the directory is missing or not writable, or the
   /// file is not a journal.
-  explicit journal_storage(const std::filesystem::path& path, journal_storage_options options = {})
+  explicit journal_storage_impl(const std::filesystem::path& path, journal_storage_options options)
       : state_(std::make_shared<state>()) {
     if (options.heartbeat_interval && !(options.heartbeat_interval->count() > 0))
       throw invalid_argument("journal_storage_options::heartbeat_interval must be > 0 seconds");
@@ -709,14 +714,14 @@ class journal_storage {
         if (!dirs.is_array() || dirs.empty()) bad_record(st, line, "'directions' is not a non-empty list");
         std::vector<direction> directions;
         for (const auto& d : dirs) {
-          if (!d.is_number_integer() || (d.get<int>() != 1 && d.get<int>() != 2))
+          if (!d.is_number_integer() || (d.template get<int>() != 1 && d.template get<int>() != 2))
             bad_record(st, line, "direction " + d.dump() + " is neither 1 (minimize) nor 2 (maximize)");
-          directions.push_back(d.get<int>() == 1 ? direction::minimize : direction::maximize);
+          directions.push_back(d.template get<int>() == 1 ? direction::minimize : direction::maximize);
         }
         // Optuna's rule: a second study of a live name is ignored (its writer got an error).
-        if (find_locked(st, name.get_ref<const std::string&>())) return;
+        if (find_locked(st, name.template get_ref<const std::string&>())) return;
         auto s = std::make_unique<study_rec>();
-        s->info = std::make_shared<const study_info>(study_info{name.get<std::string>(), std::move(directions)});
+        s->info = std::make_shared<const study_info>(study_info{name.template get<std::string>(), std::move(directions)});
         st.studies.push_back(std::move(s));
         return;
       }
@@ -791,7 +796,7 @@ class journal_storage {
       case op::set_trial_param: {
         const auto& name = field(st, r, "param_name", line);
         if (!name.is_string()) bad_record(st, line, "'param_name' is not a string");
-        const std::string& n = name.get_ref<const std::string&>();
+        const std::string& n = name.template get_ref<const std::string&>();
         const distribution d = dist_of(st, field(st, r, "distribution", line), n, line);
         const double v = number_of(st, field(st, r, "param_value_internal", line), "'param_value_internal'", line);
         if (s) {
@@ -930,7 +935,7 @@ class journal_storage {
       study_rec& s = get_study(*st, sid);
       auto it = s.system_attrs.find(attr);
       if (it == s.system_attrs.end() || !it->second.is_number_integer()) return std::nullopt;
-      return it->second.get<std::int64_t>();
+      return it->second.template get<std::int64_t>();
     };
     sync_locked(*st);
     if (auto h = held()) return *h == number;
@@ -1064,6 +1069,14 @@ class journal_storage {
   static thread_local inline int stale_failed_ = 0;
 
   std::shared_ptr<state> state_;
+};
+}  // namespace detail
+
+/// See `detail::journal_storage_impl` above for what it does.
+class journal_storage : public detail::journal_storage_impl<> {
+ public:
+  explicit journal_storage(const std::filesystem::path& path, journal_storage_options options = {})
+      : detail::journal_storage_impl<>(path, std::move(options)) {}
 };
 
 static_assert(storage<journal_storage>);

@@ -54,7 +54,8 @@ struct hyper_bounds {
 
 /// Data and cached pairwise geometry. Rows of X are points: numeric
 /// coordinates in [0, 1], categorical ones the choice's index.
-class gp_data {
+template <class = void>
+class basic_gp_data {
  public:
   void reset(std::vector<std::uint8_t> categorical) {
     categorical_ = std::move(categorical);
@@ -98,6 +99,7 @@ class gp_data {
   Eigen::MatrixXd X_;      ///< n x D
   Eigen::MatrixXd pairs_;  ///< n(n-1)/2 x D squared differences, pair (a < b) at row b(b-1)/2 + a
 };
+using gp_data = basic_gp_data<>;
 
 /// Matérn 5/2 from r^2: the value per unit signal variance, and
 /// -dk/d(r^2) per unit signal variance (5/6 (1 + s) e^-s, s = sqrt5 r), finite at r = 0.
@@ -136,6 +138,7 @@ struct prior {
 
 
 /// Log prior density of theta (up to a constant) and, if `grad`, adds its gradient.
+template <class = void>
 inline double log_prior(const Eigen::VectorXd& t, Eigen::VectorXd* grad, const prior& p = {}) {
   const Eigen::Index D = t.size() - 2;
   double lp = 0;
@@ -155,7 +158,8 @@ inline double log_prior(const Eigen::VectorXd& t, Eigen::VectorXd* grad, const p
 inline constexpr double jitter_start = 1e-10, jitter_max = 1e-4;
 
 /// Scratch for marginal-likelihood evaluations (reused: no allocation per call once sized).
-struct lml_workspace {
+template <class = void>
+struct basic_lml_workspace {
   Eigen::VectorXd w, r2, kpair, epair, alpha, gpair;
   Eigen::MatrixXd K, Kinv, Linv;
   // Factorised once (of nothing) so that its status is set: Eigen's default
@@ -163,9 +167,11 @@ struct lml_workspace {
   Eigen::LLT<Eigen::MatrixXd> llt{Eigen::MatrixXd(0, 0)};
   double jitter = 0;
 };
+using lml_workspace = basic_lml_workspace<>;
 
 /// Builds K(theta) (lower triangle and diagonal), factorises it with jitter
 /// escalation; false if even the largest jitter fails or K is not finite.
+template <class = void>
 inline bool factorize(const gp_data& data, const hyper& h, lml_workspace& ws) {
   const Eigen::Index n = data.size();
   ws.w = (-2.0 * h.log_lengthscale.array()).exp().matrix();
@@ -198,6 +204,7 @@ inline bool factorize(const gp_data& data, const hyper& h, lml_workspace& ws) {
 /// against the identity: Linv = L^-1 column by column skipping its zero upper
 /// part (n^3/3), then K^-1 = Linv^T Linv summing only where Linv is nonzero
 /// (n^3/3). The upper triangle of ws.Kinv is left unspecified.
+template <class = void>
 inline void inverse_from_factor(lml_workspace& ws) {
   const auto& L = ws.llt.matrixLLT();  // lower triangle holds L
   const Eigen::Index n = L.rows();
@@ -216,6 +223,7 @@ inline void inverse_from_factor(lml_workspace& ws) {
 
 /// Negative log posterior (negative log marginal likelihood minus log prior)
 /// of theta and, if `grad`, its gradient. +inf where K cannot be factorised.
+template <class = void>
 inline double neg_log_posterior(const gp_data& data, const Eigen::VectorXd& y, const Eigen::VectorXd& theta,
                                 Eigen::VectorXd* grad, lml_workspace& ws) {
   const Eigen::Index n = data.size(), D = data.dims();
@@ -256,7 +264,8 @@ inline double neg_log_posterior(const gp_data& data, const Eigen::VectorXd& y, c
 }
 
 /// A fitted posterior: the factor of K(theta) over the data, alpha = K^-1 y.
-class posterior {
+template <class = void>
+class basic_posterior {
  public:
   /// Factorises at theta. False (and the posterior unusable) on failure.
   bool fit(const gp_data& data, const Eigen::VectorXd& y, const Eigen::VectorXd& theta) {
@@ -382,5 +391,6 @@ class posterior {
   Eigen::Index n_ = 0;
   double s2_ = 1;
 };
+using posterior = basic_posterior<>;
 
 }  // namespace tunekit::detail::gp

@@ -102,7 +102,8 @@ struct candidates {
 /// A weighted mixture of product kernels. Built by the sampler (which owns
 /// the bandwidth rules and the caches of normalisers), then sampled and
 /// evaluated here.
-class parzen_estimator {
+template <class = void>
+class basic_parzen_estimator {
  public:
   std::vector<dim_model> dims;
   std::vector<double> weight;  ///< normalised, per component
@@ -383,10 +384,12 @@ class parzen_estimator {
   mutable std::vector<std::size_t> order_c_;
   mutable Eigen::ArrayXd acc_;
 };
+using parzen_estimator = basic_parzen_estimator<>;
 
 /// The categorical kernel of Optuna's TPE: each observation's row is
 /// `c + [k == observed]` normalised, with c = prior_weight / (n + 1); the
 /// prior row is uniform. The smoothing shrinks as observations accumulate.
+template <class = void>
 inline void categorical_kernel(dim_model& m, std::int64_t n_choices, std::size_t n_obs, double prior_weight) {
   const double c = prior_weight / (static_cast<double>(n_obs) + 1.0);
   const double norm = 1.0 + c * static_cast<double>(n_choices);
@@ -398,6 +401,7 @@ inline void categorical_kernel(dim_model& m, std::int64_t n_choices, std::size_t
 
 /// The Aitchison & Aitken (1976) kernel: mass 1 - b on the observed choice,
 /// b / (K - 1) on each other one, whatever the number of observations.
+template <class = void>
 inline void aitchison_aitken_kernel(dim_model& m, std::int64_t n_choices, double b) {
   m.n_choices = n_choices;
   m.log_hit = std::log(1.0 - b);
@@ -410,6 +414,7 @@ inline void aitchison_aitken_kernel(dim_model& m, std::int64_t n_choices, double
 /// centres (the domain's ends count as neighbours); without
 /// `consider_endpoints` the outermost kernels use their inner gap only.
 /// `mu` must be sorted; writes the widths in the same order.
+template <class = void>
 inline void neighbour_widths(std::span<const double> mu, bool consider_endpoints, std::span<double> sigma) {
   const std::size_t m = mu.size();
   for (std::size_t j = 0; j < m; ++j) {
@@ -424,6 +429,7 @@ inline void neighbour_widths(std::span<const double> mu, bool consider_endpoints
 }
 
 /// The normaliser of a kernel truncated to [0, 1]: log of its mass there.
+template <class = void>
 inline double log_normaliser(double mu, double sigma) noexcept {
   return log_gauss_mass(-mu / sigma, (1.0 - mu) / sigma);
 }

@@ -29,8 +29,11 @@ using double_policy = boost::math::policies::policy<
     boost::math::policies::pole_error<boost::math::policies::errno_on_error>,
     boost::math::policies::evaluation_error<boost::math::policies::errno_on_error>>;
 
+template <class = void>
 inline double erf(double x) noexcept { return boost::math::erf(x, double_policy{}); }
+template <class = void>
 inline double erfc(double x) noexcept { return boost::math::erfc(x, double_policy{}); }
+template <class = void>
 inline double erfc_inv(double p) noexcept { return boost::math::erfc_inv(p, double_policy{}); }
 
 inline constexpr double inv_sqrt2 = 0.70710678118654752440;
@@ -39,6 +42,7 @@ inline constexpr double log_sqrt_2pi = 0.91893853320467274178;
 
 /// Φ(z), the standard normal CDF, accurate in both tails (erfc of the side
 /// where the result is small, so there is no cancellation).
+template <class = void>
 inline double ndtr(double z) noexcept {
   if (std::isnan(z)) return z;
   const double x = z * inv_sqrt2;
@@ -48,6 +52,7 @@ inline double ndtr(double z) noexcept {
 }
 
 /// log Φ(z), finite for every finite z (Φ(-40) is 4e-350, below the doubles).
+template <class = void>
 inline double log_ndtr(double z) noexcept {
   if (std::isnan(z)) return z;
   if (z == -std::numeric_limits<double>::infinity()) return z;
@@ -65,6 +70,7 @@ inline double log_ndtr(double z) noexcept {
 }
 
 /// log(exp(a) - exp(b)) for a >= b, without cancelling when b is close to a.
+template <class = void>
 inline double log_diff_exp(double a, double b) noexcept {
   if (b == -std::numeric_limits<double>::infinity()) return a;
   const double d = b - a;
@@ -75,6 +81,7 @@ inline double log_diff_exp(double a, double b) noexcept {
 /// log(Φ(b) - Φ(a)) for a < b: the log of the standard normal mass of [a, b].
 /// Works on the tail where the mass is small, so [40, 41] or [-1e9, -1e9 + 1e-3]
 /// give finite, accurate values.
+template <class = void>
 inline double log_gauss_mass(double a, double b) noexcept {
   if (!(a < b)) return -std::numeric_limits<double>::infinity();
   const double mid = 0.5 * (a + b), width = b - a;
@@ -91,6 +98,7 @@ inline double log_gauss_mass(double a, double b) noexcept {
 }
 
 /// Φ⁻¹(p) for p in (0, 1), through Boost's inverse erfc (accurate in both tails).
+template <class = void>
 inline double ndtri(double p) noexcept {
   if (p <= 0.0) return -std::numeric_limits<double>::infinity();
   if (p >= 1.0) return std::numeric_limits<double>::infinity();
@@ -100,6 +108,7 @@ inline double ndtri(double p) noexcept {
 /// A draw from the standard normal truncated to [a, b] (a < b) by inversion:
 /// `u` is a uniform number in [0, 1). Inverts on the side of the interval
 /// nearer to 0, where Φ does not round to 1; the result is clamped to [a, b].
+template <class = void>
 inline double truncnorm_ppf(double u, double a, double b) noexcept {
   if (!(a < b)) return a;
   if (a > 0.0) return -truncnorm_ppf(1.0 - u, -b, -a);  // mirror into the lower half
