@@ -40,7 +40,7 @@ static int run(const examples::options& options) {
     // that reached it go on.
     // snippet-begin
     tunekit::tuner tuner{
-        tunekit::asha_scheduler({.min_resource = options.small ? 1 : 3, .reduction_factor = 3}),
+        tunekit::asha_scheduler{{.min_resource = options.small ? 1 : 3, .reduction_factor = 3}},
         tunekit::random_sampler{{.seed = 7}},
         tunekit::study_config{.name = "early-stopping", .directions = {tunekit::direction::maximize}},
     };
@@ -69,13 +69,13 @@ static int run(const examples::options& options) {
     // --- Part 2: PBT -------------------------------------------------------
     // Every 3 epochs the bottom quarter of the population continues from a
     // copy of a top-quarter network, with its learning rate perturbed.
-    tunekit::pbt_scheduler pbt({
+    tunekit::pbt_scheduler pbt{{
         .population_size = options.small ? 4 : 8,
         .perturbation_interval = options.small ? 2 : 3,
         .mutable_params = {"learning_rate"},
         .max_step = max_epochs,
         .seed = 7,
-    });
+    }};
     tunekit::tuner population{pbt, pbt.sampler(tunekit::random_sampler{{.seed = 7}}),
                               tunekit::study_config{.directions = {tunekit::direction::maximize}}};
     population.optimize(
