@@ -7,9 +7,11 @@
 #   .ci/postgres.sh stop      stop it and delete the cluster
 #   .ci/postgres.sh restart   fast restart (the "server restarted mid-run" test)
 #   .ci/postgres.sh env       print the export lines of a running server
+#                             (URLs, the restart command, the server log's path)
 #
-# .ci/run does `eval "$(.ci/postgres.sh start)"` before the test workflow and
-# stops the server on exit. Run as root (CI), the server runs as the
+# The tests start and stop their own server through this script (the CTest
+# fixture `postgres`, tests/cmake/services.cmake, on port 54330); by hand,
+# `eval "$(.ci/postgres.sh start)"` gives benchmarks and ad-hoc runs one. Run as root (CI), the server runs as the
 # `postgres` user; run as anyone else, it runs as that user.
 #
 # Settings (environment): TUNEKIT_PG_DIR (cluster directory, default
@@ -47,7 +49,8 @@ as_owner() {
 print_env() {
   echo "export TUNEKIT_TEST_POSTGRES_URL='postgresql://tunekit:tunekit@127.0.0.1:$port/tunekit_test'"
   echo "export TUNEKIT_TEST_POSTGRES_RO_URL='postgresql://tunekit_ro:tunekit_ro@127.0.0.1:$port/tunekit_test'"
-  echo "export TUNEKIT_TEST_POSTGRES_RESTART='$script restart'"
+  echo "export TUNEKIT_TEST_POSTGRES_RESTART='TUNEKIT_PG_DIR=$dir TUNEKIT_PG_PORT=$port $script restart'"
+  echo "export TUNEKIT_TEST_POSTGRES_LOG='$log'"
 }
 
 psql_super() {

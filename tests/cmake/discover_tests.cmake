@@ -45,6 +45,15 @@ function(bracket out text)
   set(${out} "[${eq}[${text}]${eq}]" PARENT_SCOPE)
 endfunction()
 
+# Services (tests/cmake/services.cmake): test cases whose name matches
+# service_name_regex get service_properties (the PostgreSQL fixture and the
+# server's environment).
+set(service_name_regex "")
+set(service_properties "")
+if(TEST_SERVICE_RULES)
+  include("${TEST_SERVICE_RULES}")
+endif()
+
 set(script "")
 set(count 0)
 foreach(line IN LISTS lines)
@@ -73,11 +82,15 @@ foreach(line IN LISTS lines)
   bracket(dir "${TEST_WORKING_DIR}")
   # -w NoTests: Catch 2 exits 0 when a spec matches nothing; this makes a
   # name that did not survive the trip fail instead of pass unrun.
+  set(extra "")
+  if(service_name_regex AND name MATCHES "${service_name_regex}")
+    set(extra " ${service_properties}")
+  endif()
   string(APPEND script
       "add_test(${test_name} ${exe} ${test_spec} -w NoTests)\n"
       "set_tests_properties(${test_name} PROPERTIES WORKING_DIRECTORY ${dir}"
       " LABELS \"${TEST_LABEL}\" TIMEOUT 300"
-      " SKIP_REGULAR_EXPRESSION \"TUNEKIT_TEST_SKIPPED\")\n")
+      " SKIP_REGULAR_EXPRESSION \"TUNEKIT_TEST_SKIPPED\"${extra})\n")
   math(EXPR count "${count} + 1")
 endforeach()
 

@@ -1,7 +1,9 @@
 #pragma once
 
-// Tests that need a PostgreSQL server find it through the environment
-// (.ci/postgres.sh prints these; .ci/run exports them before the tests):
+// Tests that need a PostgreSQL server find it through the environment, which
+// CTest sets for every test case whose name starts with "postgres" together
+// with the fixture that starts the server (tests/cmake/services.cmake;
+// by hand: `eval "$(.ci/postgres.sh start)"`):
 //   TUNEKIT_TEST_POSTGRES_URL      owner of the test database, may CREATE DATABASE
 //   TUNEKIT_TEST_POSTGRES_RO_URL   a role with login only (tests grant it SELECT)
 //   TUNEKIT_TEST_POSTGRES_RESTART  a command that restarts the server
