@@ -1,5 +1,7 @@
 #pragma once
 
+#include "pruning/detail/requires_target.hpp"
+
 /// Umbrella header of the pruning component (CMake target tunekit::pruning,
 /// needs xtensor): weight-pruning masks, sparsity schedules, and the
 /// physically smaller tensors they produce.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "detail/requires_target.hpp"
+
 /// The `mask_criterion` concept: importance scores in, pruning mask out.
 
 #include <concepts>

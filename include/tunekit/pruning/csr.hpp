@@ -1,5 +1,7 @@
 #pragma once
 
+#include "detail/requires_target.hpp"
+
 /// Unstructured pruning made physical: a compressed sparse row (CSR) matrix
 /// holding only the surviving weights, with a matrix-vector product. At high
 /// sparsity it is smaller than the dense matrix and faster to multiply.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "detail/requires_target.hpp"
+
 /// Masks, amounts and the non-owning tensor references every pruning
 /// criterion works on.
 ///

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "detail/requires_target.hpp"
+
 /// Structured pruning made physical: the smaller tensors of a chain of dense
 /// or convolutional layers, without the pruned units. A mask alone leaves
 /// the model as large and as slow as before; these tensors are not.

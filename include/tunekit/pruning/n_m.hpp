@@ -1,5 +1,7 @@
 #pragma once
 
+#include "detail/requires_target.hpp"
+
 /// N:M semi-structured sparsity (e.g. 2:4, which sparse tensor cores run
 /// at twice the dense rate): in every group of M consecutive entries along
 /// an axis, keep the N of largest |weight|.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "detail/requires_target.hpp"
+
 /// Entry points over xtensor expressions: compute a criterion's mask from any
 /// xtensor container, view or `xt::adapt` over memory the user owns (an Eigen
 /// matrix, a libtorch tensor's buffer), and prune weights in place.

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "detail/requires_target.hpp"
+
 /// Random unstructured criterion (PyTorch: `random_unstructured`), seeded:
 /// the same seed, amount and mask give the same result on every platform.
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "detail/requires_target.hpp"
+
 /// Iterative magnitude pruning with weight rewinding (Frankle & Carbin 2019,
 /// "The Lottery Ticket Hypothesis"; rewinding to an early step rather than
 /// to initialisation: Frankle et al. 2020, "Linear Mode Connectivity and the

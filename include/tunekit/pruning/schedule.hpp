@@ -1,5 +1,7 @@
 #pragma once
 
+#include "detail/requires_target.hpp"
+
 /// Sparsity schedules: how sparse the model should be at each training step,
 /// and at which steps the mask is recomputed.
 ///

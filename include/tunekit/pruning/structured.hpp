@@ -1,5 +1,7 @@
 #pragma once
 
+#include "detail/requires_target.hpp"
+
 /// Structured criterion: prune whole channels (filters, rows, columns) by
 /// their Ln norm along a chosen axis (PyTorch: `ln_structured`).
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "detail/requires_target.hpp"
+
 /// Unstructured criteria: prune individual entries by |weight| (L1
 /// magnitude, PyTorch's `l1_unstructured`), by a user-supplied score, or by
 /// |weight| across several tensors at once (`global_unstructured`).

@@ -1,5 +1,9 @@
 #pragma once
 
+#if !defined(TUNEKIT_HAS_POSTGRES)
+#error "tunekit/storage/postgres.hpp (PostgreSQL storage) needs the CMake target tunekit::postgres: target_link_libraries(<your target> PRIVATE tunekit::postgres) (it defines TUNEKIT_HAS_POSTGRES and links the library; without CMake, define TUNEKIT_HAS_POSTGRES and link it yourself)"
+#endif
+
 // A libpq client for the SQL storages' shared layer (storage/detail/sql.hpp):
 // `detail::postgres_connection` satisfies `detail::sql_connection`.
 //

@@ -1,5 +1,9 @@
 #pragma once
 
+#if !defined(TUNEKIT_HAS_SQLITE)
+#error "tunekit/storage/sqlite.hpp (SQLite storage) needs the CMake target tunekit::sqlite: target_link_libraries(<your target> PRIVATE tunekit::sqlite) (it defines TUNEKIT_HAS_SQLITE and links the library; without CMake, define TUNEKIT_HAS_SQLITE and link it yourself)"
+#endif
+
 // A `detail::sql_connection` over SQLite's C API: prepared statements cached
 // by their text, values always bound, busy/locked turned into `sql_retry`.
 
