@@ -32,14 +32,7 @@ import sys
 import time
 import uuid
 
-OPT = (4.2, -3.1)
-
-
-def objective(trial, tag):
-    x = trial.suggest_float("x", -5, 5)
-    y = trial.suggest_float("y", -5, 5)
-    trial.set_user_attr("worker", tag)
-    return (x - OPT[0]) ** 2 + (y - OPT[1]) ** 2
+from fleet_checks import check_trials, objective, server_or_skip
 
 
 def optuna_worker(url, study, n, seed, tag):
@@ -96,25 +89,9 @@ def run_round(a, url, r):
             ok = False
 
     trials = optuna.load_study(study_name=study, storage=url).get_trials(deepcopy=False)
-    total = a.tunekit_workers * a.tunekit_trials + a.optuna_workers * a.optuna_trials
-    failures = []
-    numbers = sorted(t.number for t in trials)
-    if numbers != list(range(total)):
-        failures.append(f"{len(trials)} trials, numbers not 0..{total - 1} once each")
-    counts = {}
-    for t in trials:
-        tag = t.user_attrs.get("worker")
-        counts[tag] = counts.get(tag, 0) + 1
-        if t.state != optuna.trial.TrialState.COMPLETE:
-            failures.append(f"trial {t.number} is {t.state.name}")
-            continue
-        expect = (t.params["x"] - OPT[0]) ** 2 + (t.params["y"] - OPT[1]) ** 2
-        if abs(t.value - expect) > 1e-12 * max(1.0, expect):
-            failures.append(f"trial {t.number}: value {t.value!r} != objective {expect!r}")
     want = {f"tunekit-{k}": a.tunekit_trials for k in range(a.tunekit_workers)}
     want.update({f"optuna-{k}": a.optuna_trials for k in range(a.optuna_workers)})
-    if counts != want:
-        failures.append(f"trials per worker {counts}, expected {want}")
+    failures = check_trials(trials, want)
     for f in failures:
         print(f"FAIL: round {r}: {f}")
     optuna.delete_study(study_name=study, storage=url)
@@ -136,18 +113,11 @@ def main():
         optuna_worker(url, study, int(n), int(seed), tag)
         return 0
 
-    url = os.environ.get("TUNEKIT_TEST_POSTGRES_URL")
-    log = os.environ.get("TUNEKIT_TEST_POSTGRES_LOG")
-    if not url or not log:
-        print("TUNEKIT_TEST_SKIPPED: TUNEKIT_TEST_POSTGRES_URL or TUNEKIT_TEST_POSTGRES_LOG is not set")
+    server = server_or_skip(("TUNEKIT_TEST_POSTGRES_URL", "TUNEKIT_TEST_POSTGRES_LOG"))
+    if server is None:
         return 77
-    try:
-        import psycopg2  # noqa: F401
-        import optuna
-    except ImportError as e:
-        print(f"TUNEKIT_TEST_SKIPPED: {e}")
-        return 77
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    url, log = server
+    import optuna
 
     # The schema first: Optuna 3.1's own schema creation is not safe against
     # concurrent Optuna processes on an empty database (CREATE TYPE races);

@@ -30,29 +30,18 @@ import subprocess
 import sys
 import uuid
 
+from fleet_checks import OPT, check_trials, objective, server_or_skip
+
 PHASE1 = 15   # trials per Optuna worker in phase 1
 PHASE2 = 15   # trials per worker in phase 2
 FIRST = 5     # each tunekit worker's first trials judged for model use
-OPT = (4.2, -3.1)
-
-
-TAG = ""  # this Optuna worker's name
-
-
-def objective(trial):
-    x = trial.suggest_float("x", -5, 5)
-    y = trial.suggest_float("y", -5, 5)
-    trial.set_user_attr("worker", TAG)
-    return (x - OPT[0]) ** 2 + (y - OPT[1]) ** 2
 
 
 def optuna_worker(url, study, n, seed, tag):
     import optuna
-    global TAG
-    TAG = tag
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     s = optuna.load_study(study_name=study, storage=url, sampler=optuna.samplers.RandomSampler(seed=seed))
-    s.optimize(objective, n_trials=n)
+    s.optimize(lambda t: objective(t, tag), n_trials=n)
 
 
 def main():
@@ -65,17 +54,11 @@ def main():
         optuna_worker(url, study, int(n), int(seed), tag)
         return 0
 
-    url = os.environ.get("TUNEKIT_TEST_POSTGRES_URL")
-    if not url:
-        print("TUNEKIT_TEST_SKIPPED: TUNEKIT_TEST_POSTGRES_URL is not set")
+    server = server_or_skip()
+    if server is None:
         return 77
-    try:
-        import psycopg2  # noqa: F401
-        import optuna
-    except ImportError as e:
-        print(f"TUNEKIT_TEST_SKIPPED: {e}")
-        return 77
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    (url,) = server
+    import optuna
     study = "mixed-fleet-" + uuid.uuid4().hex[:12]
     optuna.create_study(study_name=study, storage=url)
     me = [sys.executable, os.path.abspath(__file__)]
@@ -94,24 +77,10 @@ def main():
         return 1
 
     trials = optuna.load_study(study_name=study, storage=url).get_trials(deepcopy=False)
-    failures = []
     total = 2 * PHASE1 + 4 * PHASE2
-    numbers = sorted(t.number for t in trials)
-    if numbers != list(range(total)):
-        failures.append(f"trial numbers are not 0..{total - 1} once each: {numbers}")
-    counts = {}
-    for t in trials:
-        counts[t.user_attrs.get("worker")] = counts.get(t.user_attrs.get("worker"), 0) + 1
-        if t.state != optuna.trial.TrialState.COMPLETE:
-            failures.append(f"trial {t.number} is {t.state.name}")
-            continue
-        expect = (t.params["x"] - OPT[0]) ** 2 + (t.params["y"] - OPT[1]) ** 2
-        if abs(t.value - expect) > 1e-12 * max(1.0, expect):
-            failures.append(f"trial {t.number}: value {t.value!r} != objective {expect!r}")
     want = {"optuna-1": PHASE1, "optuna-2": PHASE1, "optuna-3": PHASE2, "optuna-4": PHASE2,
             "tunekit-1": PHASE2, "tunekit-2": PHASE2}
-    if counts != want:
-        failures.append(f"trials per worker {counts}, expected {want}")
+    failures = check_trials(trials, want)
 
     def dist(t):
         return math.hypot(t.params["x"] - OPT[0], t.params["y"] - OPT[1])
@@ -131,7 +100,7 @@ def main():
     for f in failures:
         print("FAIL:", f)
     if not failures:
-        print(f"OK: {total} trials, each recorded once; {counts}")
+        print(f"OK: {total} trials, each recorded once; {want}")
     return 1 if failures else 0
 
 
