@@ -25,7 +25,9 @@ if(NOT GIT_EXECUTABLE)
   message("tunekit-skip: git is not installed")
   return()
 endif()
-execute_process(COMMAND "${GIT_EXECUTABLE}" -C "${SOURCE_DIR}" rev-parse --verify "HEAD^{commit}"
+# safe.directory: the checkout may belong to another user than the one running the tests.
+set(git "${GIT_EXECUTABLE}" -c "safe.directory=*")
+execute_process(COMMAND ${git} -C "${SOURCE_DIR}" rev-parse --verify "HEAD^{commit}"
     OUTPUT_VARIABLE head OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc ERROR_QUIET)
 if(NOT rc EQUAL 0)
   message("tunekit-skip: ${SOURCE_DIR} is not a git checkout with a commit")
@@ -44,9 +46,9 @@ function(run)
     message(FATAL_ERROR "failed (${rc}): ${shown}")
   endif()
 endfunction()
-run("${GIT_EXECUTABLE}" clone --quiet --bare --no-tags "${SOURCE_DIR}" "${repo}")
-run("${GIT_EXECUTABLE}" -C "${repo}" update-ref refs/heads/main "${head}")
-run("${GIT_EXECUTABLE}" -C "${repo}" symbolic-ref HEAD refs/heads/main)
+run(${git} clone --quiet --bare --no-tags "${SOURCE_DIR}" "${repo}")
+run(${git} -C "${repo}" update-ref refs/heads/main "${head}")
+run(${git} -C "${repo}" symbolic-ref HEAD refs/heads/main)
 message(STATUS "tunekit under test: ${head}, as branch main of file://${repo}")
 
 # 2. The fixture, with only the repository URL substituted.
