@@ -47,9 +47,10 @@ endfunction()
 
 # Services (tests/cmake/services.cmake): test cases whose name matches
 # service_name_regex get service_properties (the PostgreSQL fixture and the
-# server's environment).
+# server's environment); those matching serial_name_regex run alone.
 set(service_name_regex "")
 set(service_properties "")
+set(serial_name_regex "")
 if(TEST_SERVICE_RULES)
   include("${TEST_SERVICE_RULES}")
 endif()
@@ -85,6 +86,9 @@ foreach(line IN LISTS lines)
   set(extra "")
   if(service_name_regex AND name MATCHES "${service_name_regex}")
     set(extra " ${service_properties}")
+  endif()
+  if(serial_name_regex AND name MATCHES "${serial_name_regex}")
+    string(APPEND extra " RUN_SERIAL TRUE")
   endif()
   string(APPEND script
       "add_test(${test_name} ${exe} ${test_spec} -w NoTests)\n"

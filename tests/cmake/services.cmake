@@ -57,9 +57,13 @@ if(_tunekit_pg_fixture)
   string(APPEND _tunekit_pg_props " FIXTURES_REQUIRED ${_tunekit_pg_fixture}")
 endif()
 set(TUNEKIT_TEST_SERVICE_RULES "${CMAKE_CURRENT_BINARY_DIR}/service_rules.cmake")
+# The test that restarts the server runs alone: a restart drops every
+# connection, and a worker that is connecting at that instant (the fleet-start
+# test opens hundreds of connections) fails instead of reconnecting.
 file(WRITE "${TUNEKIT_TEST_SERVICE_RULES}"
     "set(service_name_regex [==[^postgres]==])\n"
-    "set(service_properties [===[${_tunekit_pg_props}]===])\n")
+    "set(service_properties [===[${_tunekit_pg_props}]===])\n"
+    "set(serial_name_regex [==[^postgres: the server restarted]==])\n")
 
 # tunekit_requires_postgres(<test>...): the test needs the server.
 function(tunekit_requires_postgres)
