@@ -35,9 +35,13 @@
 
 namespace tunekit::detail {
 
+// The functions and classes below are `template <class = void>` only so that a
+// translation unit compiles just those it calls (compile cost: see
+// benchmarks/RESULTS.md, "Compile cost"); callers use them as plain functions.
 /// UTC ISO-8601 with a 'Z' ("2026-12-02T18:40:00Z"): unambiguous for a file
 /// that travels between machines (the journal's local times do not).
-inline std::string iso8601_utc(std::chrono::system_clock::time_point t) {
+template <class = void>
+std::string iso8601_utc(std::chrono::system_clock::time_point t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   gmtime_r(&secs, &tm);
@@ -47,7 +51,8 @@ inline std::string iso8601_utc(std::chrono::system_clock::time_point t) {
 }
 
 /// `scheme://user:secret@host/db` -> `scheme://user:***@host/db`; other URLs unchanged.
-inline std::string redact_url(std::string_view url) {
+template <class = void>
+std::string redact_url(std::string_view url) {
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return std::string(url);
   const auto auth_begin = scheme_end + 3;
@@ -64,14 +69,16 @@ inline std::string redact_url(std::string_view url) {
 }
 
 /// The storage kind of a URL: its scheme ("journal", "postgresql", ...).
-inline std::string storage_kind(std::string_view url) {
+template <class = void>
+std::string storage_kind(std::string_view url) {
   const auto colon = url.find(':');
   return colon == std::string_view::npos ? std::string() : std::string(url.substr(0, colon));
 }
 
 /// The COMPLETE trials that no other COMPLETE trial dominates, by number;
 /// for one objective, the first of the best (as Optuna's best_trial).
-inline std::vector<frozen_trial> export_best_front(std::span<const direction> dirs, std::span<const frozen_trial> trials) {
+template <class = void>
+std::vector<frozen_trial> export_best_front(std::span<const direction> dirs, std::span<const frozen_trial> trials) {
   std::vector<const frozen_trial*> complete;
   for (const auto& t : trials)
     if (t.state == trial_state::complete && t.values.size() == dirs.size()) complete.push_back(&t);
@@ -98,7 +105,8 @@ inline std::vector<frozen_trial> export_best_front(std::span<const direction> di
   return front;
 }
 
-inline nlohmann::json export_trial_entry(const frozen_trial& t) {
+template <class = void>
+nlohmann::json export_trial_entry(const frozen_trial& t) {
   nlohmann::json params = nlohmann::json::object(), dists = nlohmann::json::object();
   for (const auto& [name, internal] : t.params) {
     const auto d = t.distributions.find(name);
@@ -115,7 +123,8 @@ inline nlohmann::json export_trial_entry(const frozen_trial& t) {
 
 /// `parent.key` as a JSON path for messages; `parent["odd key"]` when the key
 /// is not an identifier (parameter names may hold dots or spaces).
-inline std::string export_path(std::string_view parent, std::string_view key) {
+template <class = void>
+std::string export_path(std::string_view parent, std::string_view key) {
   const auto ident_char = [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   };
@@ -132,14 +141,16 @@ inline std::string export_path(std::string_view parent, std::string_view key) {
   return out;
 }
 
-inline std::string export_path(std::string_view parent, std::size_t index) {
+template <class = void>
+std::string export_path(std::string_view parent, std::size_t index) {
   return std::string(parent) + "[" + std::to_string(index) + "]";
 }
 
 /// Parses a best-config text, refusing a member that appears twice in an
 /// object: JSON parsers keep one of the two, so a hand edit that adds a
 /// parameter instead of changing it would otherwise be silently dropped.
-inline nlohmann::json export_parse_text(const std::string& text, std::string_view source) {
+template <class = void>
+nlohmann::json export_parse_text(const std::string& text, std::string_view source) {
   struct frame {
     bool array;
     std::size_t index = 0;
@@ -189,7 +200,8 @@ inline nlohmann::json export_parse_text(const std::string& text, std::string_vie
 }
 
 /// A JSON parameter value as a category, or nothing when its JSON type cannot be one.
-inline std::optional<category> export_json_category(const nlohmann::json& v) {
+template <class = void>
+std::optional<category> export_json_category(const nlohmann::json& v) {
   if (v.is_boolean()) return category(v.get<bool>());
   if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
     return category(v.get<double>());  // beyond int64: only a float parameter can take it
@@ -201,7 +213,8 @@ inline std::optional<category> export_json_category(const nlohmann::json& v) {
 
 /// Whether a value of this JSON type can belong to the distribution at all;
 /// separates "wrong type" from "outside the range" in error messages.
-inline bool export_type_fits(const distribution& d, const category& c) {
+template <class = void>
+bool export_type_fits(const distribution& d, const category& c) {
   if (const auto* cat = std::get_if<categorical_distribution>(&d)) {
     for (const auto& choice : cat->choices()) {
       const bool numeric = !std::holds_alternative<std::string>(choice) && !std::holds_alternative<bool>(choice);
@@ -213,7 +226,8 @@ inline bool export_type_fits(const distribution& d, const category& c) {
   return std::holds_alternative<double>(c) || std::holds_alternative<std::int64_t>(c);
 }
 
-inline std::string export_json_type_name(const nlohmann::json& v) {
+template <class = void>
+std::string export_json_type_name(const nlohmann::json& v) {
   if (v.is_number_integer()) return "integer";
   if (v.is_number()) return "number";
   return v.type_name();
@@ -223,6 +237,7 @@ inline std::string export_json_type_name(const nlohmann::json& v) {
 /// throws `invalid_argument` naming the first bad one by its JSON path
 /// (`best_trials[0].resources.cpu_seconds`). The struct-specific checks of
 /// the parameters are `deploy::read_config`'s.
+template <class = void>
 class export_checker {
  public:
   explicit export_checker(std::string where) : where_(std::move(where)) {}
@@ -458,7 +473,8 @@ struct export_options {
 /// `best_trials` holds the best trial. Several: the Pareto front, ordered by
 /// trial number. Throws `state_error` naming the study when no trial has
 /// completed.
-inline nlohmann::json best_config_json(std::string_view study_name, std::span<const direction> directions,
+template <class = void>
+nlohmann::json best_config_json(std::string_view study_name, std::span<const direction> directions,
                                        std::span<const frozen_trial> trials, const export_options& options = {}) {
   const auto front = detail::export_best_front(directions, trials);
   if (front.empty()) {
@@ -505,7 +521,8 @@ nlohmann::json best_config_json(const S& store, std::string_view study_name, con
 /// Writes JSON text to `path` (pretty-printed, newline-terminated) through a
 /// temporary file renamed into place, so a reader never sees half a file.
 /// Throws `storage_error` naming the path when it cannot be written.
-inline void write_json_file(const nlohmann::json& doc, const std::filesystem::path& path) {
+template <class = void>
+void write_json_file(const nlohmann::json& doc, const std::filesystem::path& path) {
   const std::string text = doc.dump(2) + "\n";
   std::filesystem::path tmp = path;
   tmp += ".tmp";
@@ -545,8 +562,9 @@ struct read_options {
 /// order, and (format_version 1) top-level `params` disagreeing with
 /// `best_trials[0].params`. Throws `invalid_argument` naming the field by its
 /// JSON path; returns the document's format_version.
-inline int check_best_config(const nlohmann::json& doc, std::string_view source = "document") {
-  return detail::export_checker("best-config " + std::string(source))
+template <class = void>
+int check_best_config(const nlohmann::json& doc, std::string_view source = "document") {
+  return detail::export_checker<>("best-config " + std::string(source))
       .document(doc, best_config_format, best_config_format_version);
 }
 
@@ -559,7 +577,7 @@ template <class T>
 T read_config(const space<T>& sp, const nlohmann::json& doc, const read_options& options = {},
               std::string_view source = "document") {
   const std::string where = "best-config " + std::string(source);
-  const detail::export_checker check(where);
+  const detail::export_checker<> check(where);
   check.document(doc, best_config_format, best_config_format_version, /*records=*/false);
   const auto& trials = doc["best_trials"];
   if (options.index >= trials.size())

@@ -106,7 +106,11 @@ struct serve_options {
 
 namespace tunekit::detail {
 
-inline bool dns_label_valid(std::string_view s) {
+// The functions and classes below are `template <class = void>` only so that a
+// translation unit compiles just those it calls (compile cost: see
+// benchmarks/RESULTS.md, "Compile cost"); callers use them as plain functions.
+template <class = void>
+bool dns_label_valid(std::string_view s) {
   if (s.empty() || s.size() > 63) return false;
   if (!(s.front() >= 'a' && s.front() <= 'z')) return false;
   if (s.back() == '-') return false;
@@ -115,7 +119,8 @@ inline bool dns_label_valid(std::string_view s) {
   return true;
 }
 
-inline bool dns_subdomain_valid(std::string_view s) {
+template <class = void>
+bool dns_subdomain_valid(std::string_view s) {
   if (s.empty() || s.size() > 253) return false;
   auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
   if (!alnum(s.front()) || !alnum(s.back())) return false;
@@ -126,7 +131,8 @@ inline bool dns_subdomain_valid(std::string_view s) {
 
 /// A label value: at most 63 characters of [A-Za-z0-9-_.], alphanumeric at
 /// both ends, or empty. Invalid characters become '-', the ends are trimmed.
-inline std::string label_value(std::string_view raw) {
+template <class = void>
+std::string label_value(std::string_view raw) {
   std::string out;
   for (char c : raw) out += (std::isalnum(static_cast<unsigned char>(c)) && static_cast<unsigned char>(c) < 0x80) || c == '-' || c == '_' || c == '.' ? c : '-';
   if (out.size() > 63) out.resize(63);
@@ -137,10 +143,12 @@ inline std::string label_value(std::string_view raw) {
   return out.substr(b);
 }
 
-inline bool label_value_valid(std::string_view v) { return label_value(v) == v; }
+template <class = void>
+bool label_value_valid(std::string_view v) { return label_value(v) == v; }
 
 /// A label key: an optional DNS subdomain prefix and '/', then a name as a label value (non-empty).
-inline bool label_key_valid(std::string_view k) {
+template <class = void>
+bool label_key_valid(std::string_view k) {
   const auto slash = k.rfind('/');
   const std::string_view name = slash == std::string_view::npos ? k : k.substr(slash + 1);
   if (name.empty() || !label_value_valid(name)) return false;
@@ -153,7 +161,8 @@ inline bool label_key_valid(std::string_view k) {
 }
 
 /// FNV-1a, 64 bits: a content hash for the rollout annotation (not security).
-inline std::string fnv1a_hex(std::string_view s) {
+template <class = void>
+std::string fnv1a_hex(std::string_view s) {
   std::uint64_t h = 14695981039346656037ull;
   for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
   static constexpr char hex[] = "0123456789abcdef";
@@ -163,7 +172,8 @@ inline std::string fnv1a_hex(std::string_view s) {
 }
 
 /// The password part of a URL's user info, if any (`scheme://user:pw@host`).
-inline bool url_has_password(std::string_view url) {
+template <class = void>
+bool url_has_password(std::string_view url) {
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return false;
   const auto begin = scheme_end + 3;
@@ -183,7 +193,8 @@ namespace tunekit::deploy {
 /// lower-cased, runs of other characters as one '-', leading non-letters and
 /// trailing '-' trimmed, cut to `max_base_name`). Throws `invalid_argument`
 /// quoting the rule when the name is invalid, or empty after repair.
-inline std::string object_name(std::string_view raw, name_policy policy, std::string_view what = "name") {
+template <class = void>
+std::string object_name(std::string_view raw, name_policy policy, std::string_view what = "name") {
   if (policy == name_policy::reject) {
     if (!detail::dns_label_valid(raw) || raw.size() > max_base_name)
       throw invalid_argument(std::string(what) + " " + detail::quoted(raw) + " is not a valid Kubernetes name: " +
@@ -214,7 +225,8 @@ inline std::string object_name(std::string_view raw, name_policy policy, std::st
 
 namespace tunekit::detail {
 
-inline nlohmann::json k8s_labels(const std::map<std::string, std::string>& user, const std::string& name,
+template <class = void>
+nlohmann::json k8s_labels(const std::map<std::string, std::string>& user, const std::string& name,
                                  std::string_view component, std::string_view study) {
   nlohmann::json labels = {{"app.kubernetes.io/name", name},
                            {"app.kubernetes.io/component", component},
@@ -234,7 +246,8 @@ inline nlohmann::json k8s_labels(const std::map<std::string, std::string>& user,
   return labels;
 }
 
-inline nlohmann::json k8s_metadata(const std::string& name, const std::string& ns, const nlohmann::json& labels,
+template <class = void>
+nlohmann::json k8s_metadata(const std::string& name, const std::string& ns, const nlohmann::json& labels,
                                    std::string_view study) {
   nlohmann::json m = {{"name", name}, {"labels", labels}};
   // The study name verbatim: annotations take any text, labels do not.
@@ -243,23 +256,27 @@ inline nlohmann::json k8s_metadata(const std::string& name, const std::string& n
   return m;
 }
 
-inline std::string k8s_namespace(const std::string& ns, deploy::name_policy policy) {
+template <class = void>
+std::string k8s_namespace(const std::string& ns, deploy::name_policy policy) {
   return ns.empty() ? ns : deploy::object_name(ns, policy, "namespace");
 }
 
-inline void k8s_check_positive(std::string_view field, std::int64_t v, std::int64_t min = 1) {
+template <class = void>
+void k8s_check_positive(std::string_view field, std::int64_t v, std::int64_t min = 1) {
   if (v < min)
     throw invalid_argument(std::string(field) + " = " + std::to_string(v) + "; must be >= " + std::to_string(min));
 }
 
-inline void k8s_check_image(std::string_view image) {
+template <class = void>
+void k8s_check_image(std::string_view image) {
   if (image.empty()) throw invalid_argument("image is empty; give the container image, e.g. registry.example.com/train:1.0");
   for (char c : image)
     if (std::isspace(static_cast<unsigned char>(c)))
       throw invalid_argument("image " + detail::quoted(image) + " contains whitespace; an image reference has none");
 }
 
-inline nlohmann::json k8s_probe(const deploy::http_probe& p, int port) {
+template <class = void>
+nlohmann::json k8s_probe(const deploy::http_probe& p, int port) {
   if (p.path.empty() || p.path.front() != '/')
     throw invalid_argument("probe path " + detail::quoted(p.path) + " must start with '/'");
   k8s_check_positive("probe period_seconds", p.period_seconds);
@@ -269,7 +286,8 @@ inline nlohmann::json k8s_probe(const deploy::http_probe& p, int port) {
           {"periodSeconds", p.period_seconds}};
 }
 
-inline nlohmann::json k8s_list(nlohmann::json items) {
+template <class = void>
+nlohmann::json k8s_list(nlohmann::json items) {
   return {{"apiVersion", "v1"}, {"kind", "List"}, {"items", std::move(items)}};
 }
 
@@ -281,7 +299,8 @@ namespace tunekit::deploy {
 /// worker sees its index in JOB_COMPLETION_INDEX). Credentials reach the
 /// pods only through `secretKeyRef`: a storage URL holding a password is
 /// rejected. Throws `invalid_argument` naming the bad option.
-inline nlohmann::json tuning_job(const job_options& o) {
+template <class = void>
+nlohmann::json tuning_job(const job_options& o) {
   const std::string name = object_name(o.name, o.names, "job name");
   const std::string ns = detail::k8s_namespace(o.namespace_name, o.names);
   detail::k8s_check_image(o.image);
@@ -351,7 +370,8 @@ inline nlohmann::json tuning_job(const job_options& o) {
 /// `best_config` (an export document) as a file, a Deployment mounting it at
 /// `config_dir` (path in $TUNEKIT_CONFIG; a hash of it in a pod annotation,
 /// so a new configuration rolls the pods), and a Service `<name>`.
-inline nlohmann::json serving(const nlohmann::json& best_config, const serve_options& o) {
+template <class = void>
+nlohmann::json serving(const nlohmann::json& best_config, const serve_options& o) {
   const std::string name = object_name(o.name, o.names, "serving name");
   const std::string ns = detail::k8s_namespace(o.namespace_name, o.names);
   detail::k8s_check_image(o.image);

@@ -85,15 +85,20 @@ struct resource_sizing {
   std::size_t n_trials = 0;  ///< trials measured
 };
 
+// The functions and classes below are `template <class = void>` only so that a
+// translation unit compiles just those it calls (compile cost: see
+// benchmarks/RESULTS.md, "Compile cost"); callers use them as plain functions.
 /// A CPU amount as a Kubernetes quantity: whole cores as "2", else "250m".
-inline std::string cpu_quantity(std::int64_t millicores) {
+template <class = void>
+std::string cpu_quantity(std::int64_t millicores) {
   if (millicores <= 0) throw invalid_argument("cpu_quantity: millicores = " + std::to_string(millicores) + " must be > 0");
   return millicores % 1000 == 0 ? std::to_string(millicores / 1000) : std::to_string(millicores) + "m";
 }
 
 /// A memory amount as a Kubernetes quantity: "2Gi" when whole GiB, else "NMi"
 /// (rounded up to a MiB), bytes only below a MiB.
-inline std::string memory_quantity(std::int64_t bytes) {
+template <class = void>
+std::string memory_quantity(std::int64_t bytes) {
   if (bytes <= 0) throw invalid_argument("memory_quantity: bytes = " + std::to_string(bytes) + " must be > 0");
   if (bytes % gibibyte == 0) return std::to_string(bytes / gibibyte) + "Gi";
   if (bytes < mebibyte) return std::to_string(bytes);
@@ -102,7 +107,8 @@ inline std::string memory_quantity(std::int64_t bytes) {
 
 /// `{"requests": {"cpu": "250m", "memory": "192Mi"}, "limits": {...}}`, the
 /// container's `resources` member.
-inline nlohmann::json to_json(const resource_sizing& s) {
+template <class = void>
+nlohmann::json to_json(const resource_sizing& s) {
   nlohmann::json limits = {{"memory", memory_quantity(s.limits.memory_bytes)}};
   if (s.cpu_limit) limits["cpu"] = cpu_quantity(s.limits.cpu_millicores);
   return {{"requests", {{"cpu", cpu_quantity(s.requests.cpu_millicores)}, {"memory", memory_quantity(s.requests.memory_bytes)}}},
@@ -115,19 +121,22 @@ namespace tunekit::detail {
 
 /// Linear interpolation between order statistics (type 7 of Hyndman & Fan
 /// 1996, numpy's default): `p` in [0, 100]; `sorted` non-empty and ascending.
-inline double sizing_percentile(const std::vector<double>& sorted, double p) {
+template <class = void>
+double sizing_percentile(const std::vector<double>& sorted, double p) {
   const double h = (static_cast<double>(sorted.size()) - 1) * p / 100.0;
   const auto lo = static_cast<std::size_t>(std::floor(h));
   const auto hi = std::min(lo + 1, sorted.size() - 1);
   return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
 }
 
-inline std::int64_t round_up_to(double x, std::int64_t granularity) {
+template <class = void>
+std::int64_t round_up_to(double x, std::int64_t granularity) {
   const double steps = std::ceil(x / static_cast<double>(granularity) - 1e-9);  // 1e-9: 0.25 * 4 is 1, not 2 steps
   return static_cast<std::int64_t>(std::max(steps, 0.0)) * granularity;
 }
 
-inline void check_sizing_policy(const deploy::sizing_policy& p) {
+template <class = void>
+void check_sizing_policy(const deploy::sizing_policy& p) {
   auto bad = [](const std::string& field, const std::string& value, const char* allowed) {
     throw invalid_argument("sizing_policy::" + field + " = " + value + "; " + allowed);
   };
@@ -159,7 +168,8 @@ namespace tunekit::deploy {
 
 /// Sizes one container from per-trial measurements (see `sizing_policy`).
 /// Throws `invalid_argument` naming a bad policy field.
-inline resource_sizing size_resources(std::span<const resource_usage> usage, const sizing_policy& policy = {}) {
+template <class = void>
+resource_sizing size_resources(std::span<const resource_usage> usage, const sizing_policy& policy = {}) {
   detail::check_sizing_policy(policy);
   resource_sizing out;
   out.cpu_limit = policy.set_cpu_limit;
@@ -210,7 +220,8 @@ inline resource_sizing size_resources(std::span<const resource_usage> usage, con
 
 /// Sizes from the finished trials of a study: COMPLETE ones, and PRUNED ones
 /// when `policy.include_pruned` (FAIL trials never: they may have died early).
-inline resource_sizing size_resources(std::span<const frozen_trial> trials, const sizing_policy& policy = {}) {
+template <class = void>
+resource_sizing size_resources(std::span<const frozen_trial> trials, const sizing_policy& policy = {}) {
   std::vector<resource_usage> usage;
   for (const auto& t : trials)
     if (t.state == trial_state::complete || (policy.include_pruned && t.state == trial_state::pruned))

@@ -49,8 +49,12 @@ inline constexpr std::string_view resources_key = "tunekit:resources";
 inline constexpr std::string_view fail_reason_key = "fail_reason";
 inline constexpr std::string_view claim_prefix = "tunekit:claim:";
 
+// The functions and classes below are `template <class = void>` only so that a
+// translation unit compiles just those it calls (compile cost: see
+// benchmarks/RESULTS.md, "Compile cost"); callers use them as plain functions.
 /// Optuna's TrialState values.
-inline int state_code(trial_state s) {
+template <class = void>
+int state_code(trial_state s) {
   switch (s) {
     case trial_state::running: return 0;
     case trial_state::complete: return 1;
@@ -60,7 +64,8 @@ inline int state_code(trial_state s) {
   }
   return 3;
 }
-inline std::optional<trial_state> state_from_code(std::int64_t c) {
+template <class = void>
+std::optional<trial_state> state_from_code(std::int64_t c) {
   switch (c) {
     case 0: return trial_state::running;
     case 1: return trial_state::complete;
@@ -72,11 +77,13 @@ inline std::optional<trial_state> state_from_code(std::int64_t c) {
 }
 
 /// Optuna's StudyDirection: 1 minimize, 2 maximize (0 NOT_SET is refused).
-inline int direction_code(direction d) { return d == direction::minimize ? 1 : 2; }
+template <class = void>
+int direction_code(direction d) { return d == direction::minimize ? 1 : 2; }
 
 /// Local wall time with microseconds and no zone, as Python's
 /// `datetime.now().isoformat(timespec="microseconds")` writes it.
-inline std::string format_time(frozen_trial::clock::time_point t) {
+template <class = void>
+std::string format_time(frozen_trial::clock::time_point t) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
   std::time_t secs = static_cast<std::time_t>(us / 1000000);
   long micro = static_cast<long>(us % 1000000);
@@ -102,7 +109,8 @@ constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) n
 }
 
 /// The local zone's offset from UTC at about `t` (seconds), cached per hour.
-inline long local_utc_offset(std::int64_t t) {
+template <class = void>
+long local_utc_offset(std::int64_t t) {
   thread_local std::int64_t cached_hour = INT64_MIN;
   thread_local long cached_offset = 0;
   if (t / 3600 != cached_hour) {
@@ -116,7 +124,8 @@ inline long local_utc_offset(std::int64_t t) {
 }
 
 /// Reads `YYYY-MM-DDTHH:MM:SS[.ffffff][+HH:MM|Z]` (local time when no zone).
-inline std::optional<frozen_trial::clock::time_point> parse_time(std::string_view s) {
+template <class = void>
+std::optional<frozen_trial::clock::time_point> parse_time(std::string_view s) {
   std::size_t i = 0;
   auto digits = [&](std::size_t n, int& out) {
     if (i + n > s.size()) return false;
@@ -173,13 +182,15 @@ inline std::optional<frozen_trial::clock::time_point> parse_time(std::string_vie
       std::chrono::seconds(secs) + std::chrono::microseconds(micro)));
 }
 
-inline nlohmann::json category_json(const category& c) {
+template <class = void>
+nlohmann::json category_json(const category& c) {
   return std::visit([](const auto& v) { return nlohmann::json(v); }, c);
 }
 
 /// Optuna's `distribution_to_json`: a JSON *text* with the class name and
 /// its attributes.
-inline std::string distribution_to_json(const distribution& d) {
+template <class = void>
+std::string distribution_to_json(const distribution& d) {
   std::string out = "{\"name\": ";
   if (auto f = std::get_if<float_distribution>(&d)) {
     out += "\"FloatDistribution\", \"attributes\": {\"step\": ";
@@ -210,7 +221,8 @@ inline std::string distribution_to_json(const distribution& d) {
 /// Reads Optuna's distribution JSON (current classes, the deprecated ones
 /// of Optuna 2, and the abbreviated `{"type": ...}` form). Throws
 /// `invalid_argument` with what is wrong.
-inline distribution distribution_from_json(std::string_view text, std::string_view param) {
+template <class = void>
+distribution distribution_from_json(std::string_view text, std::string_view param) {
   nlohmann::json j;
   try {
     j = parse_json_line(text);
@@ -287,7 +299,8 @@ inline distribution distribution_from_json(std::string_view text, std::string_vi
 
 /// Optuna's `check_distribution_compatibility`: same kind, same log flag,
 /// and for categoricals the same choices.
-inline bool compatible(const distribution& old_d, const distribution& new_d) {
+template <class = void>
+bool compatible(const distribution& old_d, const distribution& new_d) {
   if (old_d.index() != new_d.index()) return false;
   if (auto f = std::get_if<float_distribution>(&old_d)) return f->log() == std::get<float_distribution>(new_d).log();
   if (auto i = std::get_if<int_distribution>(&old_d)) return i->log() == std::get<int_distribution>(new_d).log();

@@ -31,9 +31,13 @@ class json_syntax_error : public std::runtime_error {
   std::size_t offset_;
 };
 
+// The functions and classes below are `template <class = void>` only so that a
+// translation unit compiles just those it calls (compile cost: see
+// benchmarks/RESULTS.md, "Compile cost"); callers use them as plain functions.
 /// Length of the UTF-8 sequence starting at s[i], or 0 if it is not valid
 /// UTF-8 (overlong forms, surrogates and code points above U+10FFFF included).
-inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
+template <class = void>
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
   const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char c = b(i);
   if (c < 0x80) return 1;
@@ -53,7 +57,8 @@ inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexc
   return n;
 }
 
-inline bool valid_utf8(std::string_view s) noexcept {
+template <class = void>
+bool valid_utf8(std::string_view s) noexcept {
   for (std::size_t i = 0; i < s.size();) {
     const std::size_t n = utf8_sequence_length(s, i);
     if (n == 0) return false;
@@ -62,6 +67,7 @@ inline bool valid_utf8(std::string_view s) noexcept {
   return true;
 }
 
+template <class = void>
 class json_line_parser {
  public:
   static constexpr int max_depth = 64;
@@ -281,12 +287,14 @@ class json_line_parser {
 };
 
 /// Parses one JSON value (Python's dialect); throws `json_syntax_error`.
-inline nlohmann::json parse_json_line(std::string_view text) { return json_line_parser(text).parse(); }
+template <class = void>
+nlohmann::json parse_json_line(std::string_view text) { return json_line_parser<>(text).parse(); }
 
 /// Appends `d` as Python's `json.dumps` would: shortest round-trip digits,
 /// always with a '.' or exponent so it reads back as a float, and
 /// `NaN`/`Infinity`/`-Infinity` for the non-finite values.
-inline void write_json_double(std::string& out, double d) {
+template <class = void>
+void write_json_double(std::string& out, double d) {
   if (std::isnan(d)) { out += "NaN"; return; }
   if (std::isinf(d)) { out += d > 0 ? "Infinity" : "-Infinity"; return; }
   char buf[32];
@@ -296,7 +304,8 @@ inline void write_json_double(std::string& out, double d) {
   if (text.find_first_of(".en") == std::string_view::npos) out += ".0";
 }
 
-inline void write_json_string(std::string& out, std::string_view s) {
+template <class = void>
+void write_json_string(std::string& out, std::string_view s) {
   if (!valid_utf8(s))
     throw invalid_argument("text " + nlohmann::json(std::string(s)).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace) +
                            " is not valid UTF-8; names and attributes must be UTF-8");
@@ -326,7 +335,8 @@ inline void write_json_string(std::string& out, std::string_view s) {
 
 /// Appends `j` as one line of JSON that Python's `json.loads` reads back to
 /// the same value (UTF-8 kept as is; invalid UTF-8 is `invalid_argument`).
-inline void write_json(std::string& out, const nlohmann::json& j) {
+template <class = void>
+void write_json(std::string& out, const nlohmann::json& j) {
   using t = nlohmann::json::value_t;
   switch (j.type()) {
     case t::null: out += "null"; break;
@@ -363,7 +373,8 @@ inline void write_json(std::string& out, const nlohmann::json& j) {
   }
 }
 
-inline std::string to_json_text(const nlohmann::json& j) {
+template <class = void>
+std::string to_json_text(const nlohmann::json& j) {
   std::string out;
   write_json(out, j);
   return out;

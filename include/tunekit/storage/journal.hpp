@@ -31,6 +31,7 @@
 #include "../detail/append_log.hpp"
 #include "../detail/journal_format.hpp"
 #include "../detail/json_line.hpp"
+#include "../detail/compiled_lib.hpp"
 
 namespace tunekit {
 
@@ -72,6 +73,16 @@ struct journal_storage_options {
 ///
 /// A handle: copies share the same open file and in-memory state.
 namespace detail {
+namespace journal {
+// Results of the last write (set under the mutex, read right after). Not
+// static members of journal_storage_impl: GCC 12 does not emit the
+// thread-local wrappers of an explicitly instantiated class template's
+// static members, so a compiled-mode caller would jump to address 0.
+inline thread_local std::int64_t last_created = -1;
+inline thread_local std::int64_t last_started = -1;
+inline thread_local int stale_failed = 0;
+}  // namespace journal
+
 /// A template only so that its JSON and file code is instantiated in the
 /// translation units that use the storage, not in every one that includes
 /// the header (compile cost; see benchmarks/RESULTS.md, "Compile cost").
@@ -280,8 +291,8 @@ class journal_storage_impl {
         },
         [&](state& st) -> std::optional<frozen_trial> {
           // Under the lock nothing else was appended: ours is the trial that went RUNNING.
-          if (last_started_ < 0) return std::nullopt;
-          const std::int64_t id = last_started_;
+          if (journal::last_started < 0) return std::nullopt;
+          const std::int64_t id = journal::last_started;
           own(st, id);
           return *st.trials[static_cast<std::size_t>(id)].record;
         });
@@ -405,7 +416,7 @@ class journal_storage_impl {
   /// trial does this too.
   int fail_stale_trials(study_id sid) {
     return write([&](state& st) { return stale_records(st, sid); },
-                 [&](state&) { return stale_failed_; });
+                 [&](state&) { return journal::stale_failed; });
   }
 
  private:
@@ -421,9 +432,9 @@ class journal_storage_impl {
     sync_locked(st);  // most new records are read before taking the file lock, to keep it short
     file_lock flock_guard(st);
     sync_locked(st);
-    last_started_ = -1;
-    last_created_ = -1;
-    stale_failed_ = 0;
+    journal::last_started = -1;
+    journal::last_created = -1;
+    journal::stale_failed = 0;
     std::vector<nlohmann::json> records = make(st);
     std::string text;
     for (const auto& r : records) {
@@ -780,7 +791,7 @@ class journal_storage_impl {
         if (t->state == trial_state::running) s->running.insert(t->id);
         else if (t->state == trial_state::waiting) s->waiting.insert(t->id);
         else s->finished.push_back(t);
-        if (ours) last_created_ = t->id;
+        if (ours) journal::last_created = t->id;
         return;
       }
       default: break;
@@ -815,7 +826,7 @@ class journal_storage_impl {
         if (*next == trial_state::running && t.state == trial_state::running) return;
         if (*next == trial_state::running) {
           t.datetime_start = time_of(st, r, "datetime_start", line);
-          if (ours) last_started_ = id;
+          if (ours) journal::last_started = id;
         }
         if (is_finished(*next)) t.datetime_complete = time_of(st, r, "datetime_complete", line);
         if (auto v = r.find("values"); v != r.end() && !v->is_null()) t.values = values_of(st, r, line);
@@ -920,7 +931,7 @@ class journal_storage_impl {
           return out;
         },
         [&](state& st) {
-          const std::int64_t id = last_created_;
+          const std::int64_t id = journal::last_created;
           if (st.trials[static_cast<std::size_t>(id)].record->state == trial_state::running) own(st, id);
           return *st.trials[static_cast<std::size_t>(id)].record;
         });
@@ -980,7 +991,7 @@ class journal_storage_impl {
       if (beat == t.system_attrs.end() || !beat->second.is_number()) continue;  // not heartbeat-managed
       const double age = now - beat->second.get<double>();
       if (age <= grace) continue;
-      ++stale_failed_;
+      ++journal::stale_failed;
       out.push_back(record(st, detail::journal::op::set_trial_system_attr,
                            {{"trial_id", id},
                             {"system_attr",
@@ -1063,13 +1074,10 @@ class journal_storage_impl {
     }
   }
 
-  // Results of the last write (set under the mutex, read right after).
-  static thread_local inline std::int64_t last_created_ = -1;
-  static thread_local inline std::int64_t last_started_ = -1;
-  static thread_local inline int stale_failed_ = 0;
 
   std::shared_ptr<state> state_;
 };
+TUNEKIT_EXTERN_TEMPLATE(class journal_storage_impl<void>);  // compiled mode: instantiated in src/
 }  // namespace detail
 
 /// See `detail::journal_storage_impl` above for what it does.

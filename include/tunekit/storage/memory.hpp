@@ -17,14 +17,15 @@
 #include "../core/frozen_trial.hpp"
 #include "../core/study_view.hpp"
 #include "../detail/append_log.hpp"
+#include "../detail/compiled_lib.hpp"
 
 namespace tunekit {
 
-/// In-process storage: fast, thread-safe, gone when the process exits.
-/// A handle: copies share the same studies. Finished trials are kept in an
-/// append-only log, so `view()` costs O(running trials), whatever the size
-/// of the study.
-class memory_storage {
+namespace detail {
+/// A template only so that its code is instantiated where the storage is
+/// used, and once in the compiled library (detail/compiled_lib.hpp).
+template <class = void>
+class memory_storage_impl {
   struct study {
     std::shared_ptr<const study_info> info;
     std::vector<std::shared_ptr<frozen_trial>> trials;  // by number
@@ -45,7 +46,7 @@ class memory_storage {
   };
 
  public:
-  memory_storage() : state_(std::make_shared<state>()) {}
+  memory_storage_impl() : state_(std::make_shared<state>()) {}
 
   study_id create_study(std::string_view name, std::span<const direction> directions) {
     if (directions.empty()) throw invalid_argument("a study needs at least one direction, got none");
@@ -264,6 +265,14 @@ class memory_storage {
 
   std::shared_ptr<state> state_;
 };
+TUNEKIT_EXTERN_TEMPLATE(class memory_storage_impl<void>);  // compiled mode: instantiated in src/
+}  // namespace detail
+
+/// In-process storage: fast, thread-safe, gone when the process exits.
+/// A handle: copies share the same studies. Finished trials are kept in an
+/// append-only log, so `view()` costs O(running trials), whatever the size
+/// of the study.
+class memory_storage : public detail::memory_storage_impl<> {};
 
 static_assert(storage<memory_storage>);
 
