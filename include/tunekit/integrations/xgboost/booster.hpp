@@ -84,13 +84,14 @@ class booster_impl {
 
   booster_impl(booster_impl&& other) noexcept
       : handle_(std::exchange(other.handle_, nullptr)), options_(other.options_),
-        unchecked_(std::move(other.unchecked_)) {}
+        unchecked_(std::move(other.unchecked_)), failed_(std::move(other.failed_)) {}
   booster_impl& operator=(booster_impl&& other) noexcept {
     if (this != &other) {
       reset();
       handle_ = std::exchange(other.handle_, nullptr);
       options_ = other.options_;
       unchecked_ = std::move(other.unchecked_);
+      failed_ = std::move(other.failed_);
     }
     return *this;
   }
@@ -123,8 +124,10 @@ class booster_impl {
   /// Boosts one round on `train` (XGBoosterUpdateOneIter; `iteration` counts
   /// from 0). XGBoost reports bad parameter values here.
   void update(int iteration, const dmatrix& train) {
-    check(XGBoosterUpdateOneIter(handle_, iteration, train.handle()),
-          "XGBoosterUpdateOneIter(round " + std::to_string(iteration) + ")");
+    guarded([&] {
+      check(XGBoosterUpdateOneIter(handle_, iteration, train.handle()),
+            "XGBoosterUpdateOneIter(round " + std::to_string(iteration) + ")");
+    });
     if (!unchecked_.empty()) check_params_used();
   }
 
@@ -137,15 +140,18 @@ class booster_impl {
       names.push_back(s.name.c_str());
     }
     const char* line = nullptr;
-    check(XGBoosterEvalOneIter(handle_, iteration, handles.data(), names.data(),
-                               static_cast<bst_ulong>(sets.size()), &line),
-          "XGBoosterEvalOneIter(round " + std::to_string(iteration) + ")");
+    guarded([&] {
+      check(XGBoosterEvalOneIter(handle_, iteration, handles.data(), names.data(),
+                                 static_cast<bst_ulong>(sets.size()), &line),
+            "XGBoosterEvalOneIter(round " + std::to_string(iteration) + ")");
+    });
     return eval_result::parse(line ? line : "");
   }
 
   /// Predictions for every row of `data`, row-major: one per row, or one per
   /// class for "multi:softprob" (XGBoosterPredict, all trees).
   std::vector<float> predict(const dmatrix& data) const {
+    refuse_if_failed();
     bst_ulong length = 0;
     const float* out = nullptr;
     check(XGBoosterPredict(handle_, data.handle(), /*option_mask=*/0, /*ntree_limit=*/0, /*training=*/0, &length, &out),
@@ -172,6 +178,26 @@ class booster_impl {
   BoosterHandle handle() const noexcept { return handle_; }
 
  private:
+  // XGBoost 1.7 can crash (SIGSEGV in GBTree::BoostNewTrees) when a booster
+  // whose update failed, e.g. on max_depth = "abc", is updated again, even
+  // with the parameter fixed. So a failed update or evaluation retires the
+  // booster: later calls throw instead of reaching XGBoost.
+  template <class F>
+  void guarded(F&& call) {
+    refuse_if_failed();
+    try {
+      call();
+    } catch (const error& e) {
+      failed_ = e.what();
+      throw;
+    }
+  }
+  void refuse_if_failed() const {
+    if (!failed_.empty())
+      throw state_error("xgboost::booster: an earlier call failed (" + failed_ +
+                        "); XGBoost can crash when such a booster is used again, so create a new booster");
+  }
+
   void check_params_used() {
     auto names = std::move(unchecked_);
     unchecked_.clear();
@@ -183,7 +209,8 @@ class booster_impl {
     collect_param_names(nlohmann::json::parse(config, config + length), known);
     const char* global = nullptr;
     check(XGBGetGlobalConfig(&global), "XGBGetGlobalConfig");
-    for (const auto& [name, _] : nlohmann::json::parse(global).items()) known.insert(name);
+    const auto global_config = nlohmann::json::parse(global);  // named: items() refers into it
+    for (const auto& [name, _] : global_config.items()) known.insert(name);
     for (const auto& name : names)
       if (!known.contains(name))
         throw invalid_argument("xgboost::booster: parameter " + tunekit::detail::quoted(name) +
@@ -199,6 +226,7 @@ class booster_impl {
   BoosterHandle handle_ = nullptr;
   booster_options options_;
   std::vector<std::string> unchecked_;  // names set since the last check
+  std::string failed_;                  // what retired this booster, if anything
 };
 
 }  // namespace detail

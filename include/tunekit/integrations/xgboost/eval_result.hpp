@@ -66,7 +66,7 @@ class eval_result {
       if (k == key) return v;
     std::string known;
     for (const auto& e : entries_) known += (known.empty() ? "" : ", ") + tunekit::detail::quoted(e.first);
-    throw invalid_argument("xgboost: no metric " + tunekit::detail::quoted(key) + " in round " + std::to_string(round_) +
+    throw invalid_argument("xgboost::eval_result: no metric " + tunekit::detail::quoted(key) + " in round " + std::to_string(round_) +
                            "'s evaluation; it has " + (known.empty() ? std::string("none") : known) +
                            " (keys are <eval set name>-<metric>, e.g. \"validation-mlogloss\")");
   }
