@@ -58,10 +58,8 @@ static int run(const examples::options& options) {
     const digits::dataset data = digits::load_digits(options.data_dir / "digits.csv.gz");
     const digits::split_data outer = digits::stratified_split(data, 0.2, /*seed=*/0);          // 20 % test
     const digits::split_data inner = digits::stratified_split(outer.train, 0.25, /*seed=*/1);  // 20 % validation
-    const xgb::dmatrix train = to_dmatrix(inner.train);
-    const xgb::dmatrix valid = to_dmatrix(inner.validation);
-    const xgb::dmatrix test = to_dmatrix(outer.validation);
-    std::printf("digits: %zu train, %zu validation, %zu test samples\n", train.rows(), valid.rows(), test.rows());
+    std::printf("digits: %ld train, %ld validation, %ld test samples\n", static_cast<long>(inner.train.size()),
+                static_cast<long>(inner.validation.size()), static_cast<long>(outer.validation.size()));
 
     const int rounds = options.small ? 50 : 150;
     const std::string study = options.small ? "xgboost-digits-small" : "xgboost-digits";
@@ -77,7 +75,10 @@ static int run(const examples::options& options) {
     // snippet-begin
     // The glue: XGBoost's parameters from the trial, the validation log-loss
     // reported after every round, the trial stopped when the scheduler says so.
+    // Each trial has its own matrices: trials run on n_jobs threads, and
+    // XGBoost fills a matrix's caches on first use without a lock.
     auto objective = [&](const xgb::booster_params& params, tunekit::trial& trial) {
+        const xgb::dmatrix train = to_dmatrix(inner.train), valid = to_dmatrix(inner.validation);
         xgb::booster booster = make_booster(train, valid);
         xgb::set_params(booster, params);
         return xgb::train(booster, train, {{valid, "validation"}}, {.rounds = rounds},
@@ -103,8 +104,9 @@ static int run(const examples::options& options) {
                 best.colsample_bytree, best.lambda, best.alpha, best.gamma);
 
     // Retrain from the file and score once on the test split, beside XGBoost's defaults.
+    const xgb::dmatrix train = to_dmatrix(inner.train), test = to_dmatrix(outer.validation);
     auto score = [&](const xgb::booster_params& params) {
-        xgb::booster booster = make_booster(train, valid);
+        xgb::booster booster = make_booster(train, test);
         xgb::set_params(booster, params);
         xgb::train(booster, train, {{test, "test"}}, {.rounds = rounds});
         const double loss = booster.evaluate(rounds - 1, {{test, "test"}}).at("test-mlogloss");
