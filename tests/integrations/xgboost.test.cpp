@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <variant>
@@ -372,4 +373,49 @@ TEST_CASE("xgboost: set_params puts every value on the booster, exactly", "[inte
   CHECK(tp["subsample"] == "0.75");
   CHECK(tp["gamma"] == "0.5");
   CHECK(std::stof(tp["eta"].get<std::string>()) == 0.1234567890123f);  // XGBoost keeps eta as a float
+}
+
+// --- parity with XGBoost's Python package ---------------------------------------------
+
+TEST_CASE("xgboost: every round's validation metrics equal python3-xgboost 1.7.4's", "[integrations][xgboost][parity]") {
+  // tests/data/xgboost/generate_parity_reference.py: xgboost.train in Python,
+  // one fixed configuration, the first 400 digits (300 train, 100 validation).
+  std::ifstream file(TUNEKIT_TEST_DATA_DIR "/xgboost/parity_reference.json");
+  REQUIRE(file);
+  const auto ref = nlohmann::json::parse(file);
+  REQUIRE(ref["xgboost_version"] == "1.7.4");
+  const auto rows = ref["rows"].get<std::size_t>(), train_rows = ref["train_rows"].get<std::size_t>();
+  const int rounds = ref["rounds"].get<int>();
+  std::vector<float> x;
+  for (const auto& row : ref["pixels"])
+    for (const auto& v : row) x.push_back(static_cast<float>(v.get<int>() / 16.0));
+  std::vector<float> y;
+  for (const auto& v : ref["labels"]) y.push_back(static_cast<float>(v.get<int>()));
+  REQUIRE(x.size() == rows * 64);
+
+  xgb::dmatrix train{std::span(x).first(train_rows * 64), train_rows, 64};
+  train.set_labels(std::span(y).first(train_rows));
+  xgb::dmatrix valid{std::span(x).subspan(train_rows * 64), rows - train_rows, 64};
+  valid.set_labels(std::span(y).subspan(train_rows));
+
+  xgb::booster b{{train, valid}};
+  for (const auto& [name, value] : ref["params"].items()) {
+    if (value.is_array())
+      for (const auto& v : value) b.set_param(name, v.get<std::string>());
+    else
+      b.set_param(name, value.get<std::string>());
+  }
+  std::vector<double> mlogloss, merror;
+  xgb::train(b, train, {{valid, "validation"}}, {.rounds = rounds}, [&](int, const xgb::eval_result& r) {
+    mlogloss.push_back(r.at("validation-mlogloss"));
+    merror.push_back(r.at("validation-merror"));
+  });
+  CHECK(mlogloss == ref["validation_mlogloss"].get<std::vector<double>>());
+  CHECK(merror == ref["validation_merror"].get<std::vector<double>>());
+  const std::vector<float> proba = b.predict(valid);
+  const auto expected = ref["validation_proba"].get<std::vector<double>>();
+  REQUIRE(proba.size() == expected.size());
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < proba.size(); ++i) differing += static_cast<double>(proba[i]) != expected[i];
+  CHECK(differing == 0);
 }
