@@ -65,18 +65,17 @@ struct param_ranges {
 namespace detail {
 
 /// `space<T>` is built from an initializer_list only; this builds one from
-/// however many bindings (up to N) are left after leaving some out.
+/// however many bindings (K = b.size(), at most N) are left after leaving
+/// some out, by trying K = 0, 1, ... N in turn.
 template <class T, std::size_t... I>
 space<T> space_of(const std::vector<param_binding<T>>& b, std::index_sequence<I...>) {
   return space<T>{b[I]...};
 }
-template <class T, std::size_t N>
+template <class T, std::size_t N, std::size_t K = 0>
 space<T> space_from_bindings(const std::vector<param_binding<T>>& b) {
-  return [&]<std::size_t... K>(std::index_sequence<K...>) {
-    std::optional<space<T>> out;
-    ((b.size() == K ? (out.emplace(space_of(b, std::make_index_sequence<K>{})), true) : false) || ...);
-    return std::move(*out);
-  }(std::make_index_sequence<N + 1>{});
+  if constexpr (K < N)
+    if (b.size() != K) return space_from_bindings<T, N, K + 1>(b);
+  return space_of(b, std::make_index_sequence<K>{});  // b.size() == K (the caller adds at most N)
 }
 
 /// Checks a range against what XGBoost allows for the parameter; the message
