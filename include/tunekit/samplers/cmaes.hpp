@@ -97,6 +97,13 @@ struct cmaes_sampler_options {
   cmaes_restart restart_strategy = cmaes_restart::none;
   /// Factor of IPOP's (and BIPOP's large regime's) population growth.
   double inc_popsize = 2.0;
+  /// A run ends (and restarts, with IPOP or BIPOP) when the best values of
+  /// the last 10 + 30 n / lambda generations and all values of the last
+  /// generation lie within `tolfun` (objective units; Hansen's 1e-12), or
+  /// when every coordinate's standard deviation is below `tolx` times the
+  /// initial step (Hansen's 1e-12). Larger values restart sooner.
+  double tolfun = 1e-12;
+  double tolx = 1e-12;
   /// Separable CMA-ES (diagonal covariance; Ros & Hansen 2008): O(n) per
   /// sample, faster learning, for high dimensions and separable problems.
   bool use_separable_cma = false;
@@ -217,6 +224,10 @@ class cmaes_sampler_impl {
         o.restart_strategy != cmaes_restart::bipop)
       bad_option("restart_strategy = " + std::to_string(static_cast<int>(o.restart_strategy)) +
                  " is not a cmaes_restart (none, ipop, bipop)");
+    if (!(o.tolfun >= 0) || !std::isfinite(o.tolfun))
+      bad_option("tolfun = " + format_number(o.tolfun) + " must be finite and >= 0");
+    if (!(o.tolx >= 0 && o.tolx < 1))
+      bad_option("tolx = " + format_number(o.tolx) + " must lie in [0, 1) (a fraction of the initial step)");
     if (!(o.warm_start_gamma > 0 && o.warm_start_gamma <= 1))
       bad_option("warm_start_gamma = " + format_number(o.warm_start_gamma) + " must lie in (0, 1]");
     if (!(o.warm_start_alpha > 0) || !std::isfinite(o.warm_start_alpha))
@@ -313,7 +324,7 @@ class cmaes_sampler_impl {
       run_->tell(std::move(population_));
       population_.clear();
       ++diag_.n_generations;
-      if (std::string why = run_->should_stop(); !why.empty()) end_run(why);
+      if (std::string why = run_->should_stop(options_.tolfun, options_.tolx); !why.empty()) end_run(why);
     }
     if (run_) {
       diag_.active = true;

@@ -230,7 +230,9 @@ class cma_run_impl {
   /// Why this run should end, or empty: [H16] Appendix B.3 (tolfun,
   /// tolx, NoEffectAxis, NoEffectCoord, ConditionCov, TolXUp), plus a
   /// numerically broken state ("degenerate"), which always ends a run.
-  std::string should_stop(double tolfun = 1e-12) const {
+  /// `tolfun` is absolute (objective units); `tolx` is relative to the
+  /// initial step (Hansen's default 1e-12 sigma0).
+  std::string should_stop(double tolfun = 1e-12, double tolx_factor = 1e-12) const {
     if (!std::isfinite(sigma_) || !(sigma_ > 0) || !mean_.allFinite()) return "degenerate";
     refresh_eigen();
     if (degenerate_) return "degenerate";
@@ -238,7 +240,7 @@ class cma_run_impl {
       const auto [lo, hi] = std::minmax_element(best_history_.begin(), best_history_.end());
       if (*hi - *lo < tolfun && last_range_ < tolfun) return "tolfun";
     }
-    const double tolx = 1e-12 * sigma0_;
+    const double tolx = tolx_factor * sigma0_;
     const Eigen::VectorXd sd = sigma_ * variances().cwiseSqrt();
     if ((sd.array() < tolx).all() && ((sigma_ * p_c_).array().abs() < tolx).all()) return "tolx";
     if (sigma_ * d_.maxCoeff() > 1e4 * sigma0_) return "tolxup";
