@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include <tunekit/storage/journal.hpp>
 
 #include "support/require_invalid.hpp"
@@ -384,6 +386,71 @@ TEST_CASE("cmaes_sampler: bad inputs never give NaN or out-of-domain parameters"
     return -(x - 0.3) * (x - 0.3) - (y - 0.2) * (y - 0.2);
   }, {.n_trials = 200});
   CHECK(up.best_value() > -1e-6);
+}
+
+namespace {
+struct mixed_params {
+  double lr;
+  int layers;
+  std::string activation;
+};
+}  // namespace
+
+TEST_CASE("cmaes_sampler: a typed space with a categorical member", "[samplers][cmaes]") {
+  using tunekit::categorical_param;
+  using tunekit::float_param;
+  using tunekit::int_param;
+  tunekit::space<mixed_params> space{float_param("lr", &mixed_params::lr, 1e-5, 1.0, {.log = true}),
+                                     int_param("layers", &mixed_params::layers, 1, 8),
+                                     categorical_param("activation", &mixed_params::activation, {"relu", "tanh", "gelu"})};
+  tunekit::tuner tuner{space, cmaes_sampler{{.seed = 2, .warn_independent_sampling = false}}};
+  tuner.optimize(
+      [](const mixed_params& p, tunekit::trial&) {
+        const double u = std::log10(p.lr) + 3;
+        return u * u + (p.layers - 3) * (p.layers - 3) + (p.activation == "gelu" ? 0.0 : 0.3);
+      },
+      {.n_trials = 200, .catch_exceptions = false});
+  CHECK(tuner.sampler().diagnostics().independent_params == std::vector<std::string>{"activation"});
+  const auto best = tuner.best_params();
+  CHECK(best.layers == 3);
+  CHECK(best.activation == "gelu");
+  CHECK(std::abs(std::log10(best.lr) + 3) < 0.05);
+}
+
+TEST_CASE("cma core: a degenerate covariance is reported and sampling stays finite", "[samplers][cmaes]") {
+  namespace cma = tunekit::detail::cma;
+  for (const double fill : {0.0, std::numeric_limits<double>::quiet_NaN(), -1.0}) {
+    for (const bool separable : {false, true}) {
+      cma::run_config c;
+      c.mean = Eigen::VectorXd::Constant(3, 0.5);
+      c.cov = Eigen::MatrixXd::Constant(3, 3, fill);
+      c.separable = separable;
+      cma::cma_run run(c);
+      CHECK(run.should_stop() == "degenerate");
+      tunekit::random_engine rng(1);
+      for (int i = 0; i < 20; ++i) {
+        const Eigen::VectorXd x = run.sample(rng);
+        REQUIRE(x.allFinite());
+        REQUIRE((x.array() >= 0).all());
+        REQUIRE((x.array() <= 1).all());
+      }
+    }
+  }
+  // A healthy run: the mean moves towards the better half of a population.
+  cma::run_config c;
+  c.mean = Eigen::VectorXd::Constant(2, 0.5);
+  cma::cma_run run(c);
+  tunekit::random_engine rng(3);
+  std::vector<std::pair<Eigen::VectorXd, double>> pop;
+  for (int i = 0; i < run.population_size(); ++i) {
+    Eigen::VectorXd x = run.sample(rng);
+    pop.emplace_back(x, (x - Eigen::Vector2d(0.9, 0.9)).squaredNorm());
+  }
+  const double before = (run.mean() - Eigen::Vector2d(0.9, 0.9)).norm();
+  run.tell(pop);
+  CHECK((run.mean() - Eigen::Vector2d(0.9, 0.9)).norm() < before);
+  CHECK(run.generation() == 1);
+  CHECK(run.should_stop().empty());
 }
 
 // Not registered (hidden tag): prints the spread over seeds 0-9 from which
