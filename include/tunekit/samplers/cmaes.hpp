@@ -19,6 +19,8 @@
 ///     GECCO 2022.
 ///   - M. Nomura, S. Watanabe, Y. Akimoto, Y. Ozaki, M. Onishi. *Warm
 ///     Starting CMA-ES for Hyperparameter Optimization*. AAAI 2021.
+///   - M. Nomura, Y. Akimoto, I. Ono. *CMA-ES with Learning Rate Adaptation*.
+///     GECCO 2023.
 ///
 /// How generations are shared between workers (threads or processes): the
 /// sampler stores nothing. Every worker replays the study's finished trials
@@ -111,6 +113,11 @@ struct cmaes_sampler_options {
   /// parameters, so they keep moving after the mean converges. No effect on
   /// continuous parameters. (Optuna's default is off.)
   bool with_margin = true;
+  /// Learning-rate adaptation (Nomura et al. 2023): the mean's and the
+  /// covariance's learning rates shrink while the update is noisy, which
+  /// lets the default population handle noisy and multimodal objectives
+  /// (at the price of slower convergence on easy ones).
+  bool lr_adapt = false;
   /// WS-CMA-ES (Nomura et al. 2021): COMPLETE trials of a related source
   /// study (same direction), whose best `warm_start_gamma` fraction gives
   /// the initial mean and covariance. Matched by parameter name.
@@ -135,6 +142,7 @@ struct cmaes_diagnostics {
   std::vector<std::int64_t> population_sizes;  ///< lambda of each run, first run first
   std::vector<std::string> stop_reasons;       ///< why each finished run ended
   double sigma = 0;
+  double eta_mean = 1, eta_cov = 1;  ///< learning rates (lr_adapt)
   std::vector<double> mean;  ///< unit-cube coordinates, in the order of the relative space
   bool warm_started = false;
   std::vector<std::string> independent_params;  ///< parameters sampled independently while CMA-ES ran
@@ -330,6 +338,8 @@ class cmaes_sampler_impl {
       diag_.active = true;
       diag_.generation = run_->generation();
       diag_.sigma = run_->sigma();
+      diag_.eta_mean = run_->eta_mean();
+      diag_.eta_cov = run_->eta_cov();
       diag_.mean.assign(run_->mean().data(), run_->mean().data() + run_->mean().size());
     }
   }
@@ -369,6 +379,7 @@ class cmaes_sampler_impl {
   void begin_run(cma::run_config c) {
     c.separable = options_.use_separable_cma;
     c.margin = options_.with_margin;
+    c.lr_adapt = options_.lr_adapt;
     c.axes = axes();
     diag_.population_sizes.push_back(c.lambda);
     run_.emplace(std::move(c));

@@ -19,6 +19,11 @@
 ///   - [NWAO21] M. Nomura, S. Watanabe, Y. Akimoto, Y. Ozaki, M. Onishi.
 ///     *Warm Starting CMA-ES for Hyperparameter Optimization*. AAAI 2021
 ///     (the initial mean and covariance from a source task's good solutions).
+///   - [NAO23] M. Nomura, Y. Akimoto, I. Ono. *CMA-ES with Learning Rate
+///     Adaptation: Can CMA-ES with Default Population Size Solve Multimodal
+///     and Noisy Problems?* GECCO 2023 (learning rates of the mean and of
+///     Sigma = sigma^2 C that keep the update's signal-to-noise ratio at a
+///     target; alpha = 1.4, beta_m = 0.1, beta_Sigma = 0.03, gamma = 0.1).
 
 #include <algorithm>
 #include <cmath>
@@ -86,6 +91,7 @@ struct run_config {
   int lambda = 0;                      ///< population size; 0: default_population(n)
   bool separable = false;              ///< [RH08]
   bool margin = false;                 ///< [HSNS22] on the discrete axes
+  bool lr_adapt = false;               ///< [NAO23]
   std::vector<discrete_axis> axes;     ///< one per coordinate (size 0 = continuous)
 };
 
@@ -95,7 +101,8 @@ struct run_config {
 template <class = void>
 class cma_run_impl {
  public:
-  explicit cma_run_impl(run_config c) : axes_(std::move(c.axes)), separable_(c.separable), margin_(c.margin) {
+  explicit cma_run_impl(run_config c)
+      : axes_(std::move(c.axes)), separable_(c.separable), margin_(c.margin), lr_adapt_(c.lr_adapt) {
     n_ = static_cast<int>(c.mean.size());
     const double nd = n_;
     lambda_ = c.lambda > 0 ? c.lambda : default_population(n_);
@@ -154,6 +161,9 @@ class cma_run_impl {
   double sigma() const noexcept { return sigma_; }
   const Eigen::VectorXd& mean() const noexcept { return mean_; }
   const Eigen::VectorXd& margin_scale() const noexcept { return A_; }
+  /// [NAO23]'s learning rates (1 without `lr_adapt`).
+  double eta_mean() const noexcept { return eta_m_; }
+  double eta_cov() const noexcept { return eta_S_; }
 
   /// One candidate in [0, 1]^n drawn with `rng`: x = m + sigma A B D z
   /// ([H16] eq. 38, A the margin's diagonal), redrawn until inside the cube
@@ -184,6 +194,12 @@ class cma_run_impl {
       y[static_cast<std::size_t>(i)] = (population[static_cast<std::size_t>(i)].first - mean_).cwiseQuotient(A_) / sigma_;
       if (i < mu_) y_w += weights_[i] * y[static_cast<std::size_t>(i)];
     }
+    // [NAO23] needs the distribution before the update, and Sigma^-1/2 of it.
+    const Eigen::VectorXd m_old = mean_;
+    const double sigma_old = sigma_;
+    const Eigen::MatrixXd C_old = lr_adapt_ && !separable_ ? C_ : Eigen::MatrixXd();
+    const Eigen::VectorXd diag_old = lr_adapt_ && separable_ ? diag_ : Eigen::VectorXd();
+    const Eigen::VectorXd d_old = d_;
     mean_ += sigma_ * A_.cwiseProduct(y_w);  // [H16] eq. 41 with c_m = 1
 
     // Cumulation and step size, [H16] eqs. 43-44.
@@ -219,6 +235,7 @@ class cma_run_impl {
       C_ = keep * C_ + c1_ * p_c_ * p_c_.transpose() + c_mu_ * rank_mu;
       C_ = 0.5 * (C_ + C_.transpose());
     }
+    if (lr_adapt_) adapt_learning_rates(m_old, sigma_old, C_old, diag_old, d_old);
     eigen_fresh_ = false;
 
     best_history_.push_back(population.front().second);
@@ -255,6 +272,56 @@ class cma_run_impl {
 
  private:
   Eigen::VectorXd variances() const { return separable_ ? diag_ : Eigen::VectorXd(C_.diagonal()); }
+
+  /// [NAO23] Algorithm 1: the update just made (m', sigma', C') is taken as
+  /// Delta_m = m' - m and Delta_Sigma = sigma'^2 C' - sigma^2 C, expressed in
+  /// the local coordinates of the old distribution (Sigma^-1/2 Delta_m,
+  /// Sigma^-1/2 Delta_Sigma Sigma^-1/2, with the symmetric square root so
+  /// that successive generations share axes). Exponential moving averages
+  /// E and V of these and of their squared norms estimate the
+  /// signal-to-noise ratio SNR = (|E|^2 - beta/(2 - beta) V) / (V - |E|^2),
+  /// and each learning rate moves towards SNR / alpha:
+  /// eta <- min(1, eta exp(min(gamma eta, beta) clip(SNR / (alpha eta) - 1, -1, 1))).
+  /// Then m = m_old + eta_m Delta_m. Our choice for splitting Sigma's
+  /// update between sigma and C (the paper states it on Sigma): C = C_old +
+  /// eta_Sigma (C' - C_old) and sigma = sigma_old (sigma' / sigma_old)^eta_Sigma.
+  void adapt_learning_rates(const Eigen::VectorXd& m_old, double sigma_old, const Eigen::MatrixXd& C_old,
+                            const Eigen::VectorXd& diag_old, const Eigen::VectorXd& d_old) {
+    constexpr double alpha = 1.4, beta_m = 0.1, beta_S = 0.03, gamma = 0.1;
+    const Eigen::VectorXd dm = mean_ - m_old;
+    Eigen::VectorXd dm_local;
+    Eigen::MatrixXd dS_local;
+    const double s2_old = sigma_old * sigma_old, s2 = sigma_ * sigma_;
+    if (separable_) {
+      dm_local = dm.cwiseQuotient(d_old) / sigma_old;
+      dS_local = Eigen::MatrixXd((s2 * diag_ - s2_old * diag_old).cwiseQuotient(diag_old) / s2_old);
+    } else {
+      const Eigen::MatrixXd isqrt = B_ * d_old.cwiseInverse().asDiagonal() * B_.transpose() / sigma_old;
+      dm_local = isqrt * dm;
+      dS_local = isqrt * (s2 * C_ - s2_old * C_old) * isqrt;
+    }
+    if (!dm_local.allFinite() || !dS_local.allFinite()) return;
+    if (E_m_.size() == 0) {
+      E_m_ = Eigen::VectorXd::Zero(dm_local.size());
+      E_S_ = Eigen::MatrixXd::Zero(dS_local.rows(), dS_local.cols());
+    }
+    E_m_ = (1 - beta_m) * E_m_ + beta_m * dm_local;
+    V_m_ = (1 - beta_m) * V_m_ + beta_m * dm_local.squaredNorm();
+    E_S_ = (1 - beta_S) * E_S_ + beta_S * dS_local;
+    V_S_ = (1 - beta_S) * V_S_ + beta_S * dS_local.squaredNorm();
+    auto step = [&](double& eta, double E2, double V, double beta) {
+      const double denom = V - E2;
+      const double snr = denom > 1e-300 ? (E2 - beta / (2 - beta) * V) / denom : 1e300;
+      const double r = std::clamp(snr / (alpha * eta) - 1.0, -1.0, 1.0);
+      eta = std::min(1.0, eta * std::exp(std::min(gamma * eta, beta) * r));
+    };
+    step(eta_m_, E_m_.squaredNorm(), V_m_, beta_m);
+    step(eta_S_, E_S_.squaredNorm(), V_S_, beta_S);
+    mean_ = m_old + eta_m_ * dm;
+    sigma_ = sigma_old * std::pow(sigma_ / sigma_old, eta_S_);
+    if (separable_) diag_ = diag_old + eta_S_ * (diag_ - diag_old);
+    else C_ = C_old + eta_S_ * (C_ - C_old);
+  }
 
   /// B D z (full) or sqrt(diag) z (separable).
   Eigen::VectorXd to_y(const Eigen::VectorXd& z) const {
@@ -340,7 +407,10 @@ class cma_run_impl {
   }
 
   std::vector<discrete_axis> axes_;
-  bool separable_, margin_;
+  bool separable_, margin_, lr_adapt_;
+  double eta_m_ = 1.0, eta_S_ = 1.0, V_m_ = 0.0, V_S_ = 0.0;  ///< [NAO23]
+  Eigen::VectorXd E_m_;
+  Eigen::MatrixXd E_S_;
   int n_ = 0, lambda_ = 0, mu_ = 0, history_length_ = 0;
   double mu_eff_ = 0, c_sigma_ = 0, d_sigma_ = 0, c_c_ = 0, c1_ = 0, c_mu_ = 0, chi_n_ = 0;
   double alpha_ = 0, z_half_ = 0, z_full_ = 0;
