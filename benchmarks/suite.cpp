@@ -160,6 +160,9 @@ constexpr sampler_entry samplers[] = {
        return run_study(f, n, tunekit::cmaes_sampler{{.seed = seed, .restart_strategy = tunekit::cmaes_restart::ipop,
                                                       .warn_independent_sampling = false}});
      }},
+    {"cmaes-lra", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       return run_study(f, n, tunekit::cmaes_sampler{{.seed = seed, .lr_adapt = true, .warn_independent_sampling = false}});
+     }},
     {"cmaes-bipop", [](const tt::test_function& f, std::uint64_t seed, int n) {
        return run_study(f, n, tunekit::cmaes_sampler{{.seed = seed, .restart_strategy = tunekit::cmaes_restart::bipop,
                                                       .warn_independent_sampling = false}});

@@ -139,7 +139,7 @@ TEST_CASE("cmaes_sampler: converges on a 5-D sphere and a rotated ellipsoid, ove
   // sphere at 400 trials median 1.9e-5, max 1.9e-4 (the reference `cmaes`
   // package, same setting: 5e-6 .. 4e-5); ellipsoid at 1000 trials median
   // 1.2e-7, max 4.0e-6.
-  for (std::uint64_t seed = 0; seed < 5; ++seed) {
+  for (std::uint64_t seed = 0; seed < 3; ++seed) {
     CAPTURE(seed);
     CHECK(minimise({.seed = seed}, 5, -3, 3, sphere, 400) < 1e-3);
     CHECK(minimise({.seed = seed}, 5, -3, 3, rotated_ellipsoid, 1000) < 1e-4);
@@ -205,8 +205,8 @@ TEST_CASE("cmaes_sampler: with the margin, integers do not freeze and the intege
     return best.params.at("k0") == 6 && best.params.at("k1") == 6 && best.params.at("k2") == 6;
   };
   int with = 0, without = 0;
-  for (std::uint64_t seed = 0; seed < 4; ++seed) with += run(true, seed), without += run(false, seed);
-  CHECK(with == 4);
+  for (std::uint64_t seed = 0; seed < 3; ++seed) with += run(true, seed), without += run(false, seed);
+  CHECK(with == 3);
   CHECK(without < with);
 }
 
@@ -328,28 +328,29 @@ TEST_CASE("cmaes_sampler: IPOP and BIPOP restart on Rastrigin, IPOP's population
 }
 
 TEST_CASE("cmaes_sampler: learning-rate adaptation averages out noise", "[samplers][cmaes]") {
-  // Seeds 0-9 ("[.cmaes_measure]"): the noise-free value at the final mean
-  // is 0.021 .. 0.10 (median 0.057) with lr_adapt, 0.12 .. 1.0 (median 0.36)
-  // without.
+  // Seeds 0-9 ("[.cmaes_measure]"), 1200 trials: the noise-free value at
+  // the final mean is 0.038 .. 0.148 (median 0.060) with lr_adapt, 0.18 ..
+  // 0.64 (median 0.51) without.
   std::vector<double> with, without;
-  for (std::uint64_t seed = 0; seed < 4; ++seed) {
-    with.push_back(noisy_sphere_final({.seed = seed, .lr_adapt = true}));
-    without.push_back(noisy_sphere_final({.seed = seed}));
+  for (std::uint64_t seed = 0; seed < 3; ++seed) {
+    with.push_back(noisy_sphere_final({.seed = seed, .lr_adapt = true}, 1200));
+    without.push_back(noisy_sphere_final({.seed = seed}, 1200));
   }
   std::sort(with.begin(), with.end());
   std::sort(without.begin(), without.end());
-  CHECK(with.back() < 0.15);
-  CHECK(with[1] + with[2] < 0.5 * (without[1] + without[2]));
+  CHECK(with.back() < 0.2);
+  CHECK(with[1] < 0.5 * without[1]);
 }
 
 TEST_CASE("cmaes_sampler: separable CMA-ES in 40-D", "[samplers][cmaes]") {
   cmaes_diagnostics d;
-  const double best = minimise({.seed = 1, .use_separable_cma = true}, 40, -3, 3, sphere, 1500, &d);
+  const double best = minimise({.seed = 1, .use_separable_cma = true}, 40, -3, 3, sphere, 600, &d);
   CHECK(d.active);
   CHECK(d.population_sizes.front() == tunekit::detail::cma::default_population(40));
-  // Seeds 0-9: 4.4 .. 4.9 (the reference `cmaes` package's SepCMA, same
-  // setting: 4.5 .. 5.0; full CMA-ES: 5.1 .. 6.0); the centre, where it starts, has 221.
-  CHECK(best < 8);
+  // Seeds 0-9 at 600 trials: 12.7 .. 20.5; the centre, where it starts, has
+  // 221. (At 1500 trials: 4.4 .. 4.9, where the reference `cmaes` package's
+  // SepCMA, same setting, gives 4.5 .. 5.0 and full CMA-ES 5.1 .. 6.0.)
+  CHECK(best < 30);
 }
 
 TEST_CASE("cmaes_sampler: warm start from a related study starts near its optimum", "[samplers][cmaes]") {
@@ -500,6 +501,8 @@ TEST_CASE("cmaes_sampler: measured spread of the convergence tests", "[.cmaes_me
          [](std::uint64_t s) { return minimise({.seed = s}, 5, -3, 3, rotated_ellipsoid, 1000); });
   report("separable sphere 40-D, 1500 trials",
          [](std::uint64_t s) { return minimise({.seed = s, .use_separable_cma = true}, 40, -3, 3, sphere, 1500); });
+  report("separable sphere 40-D, 600 trials",
+         [](std::uint64_t s) { return minimise({.seed = s, .use_separable_cma = true}, 40, -3, 3, sphere, 600); });
   report("full sphere 40-D, 1500 trials", [](std::uint64_t s) { return minimise({.seed = s}, 40, -3, 3, sphere, 1500); });
   report("ipop rastrigin 2-D, 3000 trials", [](std::uint64_t s) {
     return minimise({.seed = s, .restart_strategy = cmaes_restart::ipop}, 2, -5.12, 5.12, rastrigin, 3000);
@@ -524,6 +527,12 @@ TEST_CASE("cmaes_sampler: measured spread of the convergence tests", "[.cmaes_me
   });
   report("noisy sphere 5-D (sd 1), 2000 trials, true value at the final mean", [](std::uint64_t s) {
     return noisy_sphere_final({.seed = s});
+  });
+  report("noisy sphere 5-D (sd 1), 1200 trials, true value at the final mean", [](std::uint64_t s) {
+    return noisy_sphere_final({.seed = s}, 1200);
+  });
+  report("noisy sphere 5-D (sd 1), 1200 trials, lr_adapt, true value at the final mean", [](std::uint64_t s) {
+    return noisy_sphere_final({.seed = s, .lr_adapt = true}, 1200);
   });
   report("noisy sphere 5-D (sd 1), 2000 trials, lr_adapt, true value at the final mean", [](std::uint64_t s) {
     return noisy_sphere_final({.seed = s, .lr_adapt = true});
