@@ -259,6 +259,32 @@ TEST_CASE("cmaes_sampler: a generation is told only when full, in any completion
   CHECK(late.diagnostics().mean == s.diagnostics().mean);
 }
 
+TEST_CASE("cmaes_sampler: consider_pruned_trials lets a pruned trial with a value complete a generation",
+          "[samplers][cmaes]") {
+  const dims_t dims{{"x", tunekit::float_distribution(-1, 1)}};
+  for (const bool consider : {false, true}) {
+    tunekit::testing::study_history h(tunekit::direction::minimize, "cma-pruned");
+    cmaes_sampler s{{.seed = 3, .population_size = 4, .n_startup_trials = 0, .consider_pruned_trials = consider}};
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 4; ++i) {
+      const auto t = h.storage.create_trial(h.study, tunekit::frozen_trial{});
+      const double x = s.sample_relative(h.view(), t, space_of(dims)).at("x");
+      h.storage.set_param(t.id, "x", x, dims[0].second);
+      h.storage.set_intermediate_value(t.id, 0, x * x);
+      ids.push_back(t.id);
+    }
+    for (int i = 0; i < 3; ++i) {
+      const double x = h.storage.trial(ids[static_cast<std::size_t>(i)]).params.at("x");
+      h.storage.finish_trial(ids[static_cast<std::size_t>(i)], tunekit::trial_state::complete, std::vector<double>{x * x}, {}, "");
+    }
+    // The fourth is pruned with its last intermediate value, as the tuner records it.
+    const double x = h.storage.trial(ids[3]).params.at("x");
+    h.storage.finish_trial(ids[3], tunekit::trial_state::pruned, std::vector<double>{x * x}, {}, "");
+    s.sample_relative(h.view(), h.storage.create_trial(h.study, tunekit::frozen_trial{}), space_of(dims));
+    CHECK(s.diagnostics().n_generations == (consider ? 1 : 0));
+  }
+}
+
 TEST_CASE("cmaes_sampler: n_jobs = 2 with out-of-order completion still converges", "[samplers][cmaes]") {
   tunekit::tuner tuner{cmaes_sampler{{.seed = 4}}};
   const auto summary = tuner.optimize(
@@ -451,7 +477,7 @@ TEST_CASE("cmaes_sampler: a typed space with a categorical member", "[samplers][
   CHECK(std::abs(std::log10(best.lr) + 3) < 0.05);
 }
 
-TEST_CASE("cma core: a degenerate covariance is reported and sampling stays finite", "[samplers][cmaes]") {
+TEST_CASE("cmaes core: a degenerate covariance is reported and sampling stays finite", "[samplers][cmaes]") {
   namespace cma = tunekit::detail::cma;
   for (const double fill : {0.0, std::numeric_limits<double>::quiet_NaN(), -1.0}) {
     for (const bool separable : {false, true}) {
