@@ -30,10 +30,11 @@
 /// the point that trial number n *would* have had in the current generation;
 /// a finished trial belongs to the current generation exactly when its
 /// parameters equal that point. The first lambda COMPLETE members of a
-/// generation, in finish order, are told to the optimizer; members that
-/// finish later, failed and pruned trials, enqueued and warm-started
-/// trials, and trials sampled from an older generation never match and are
-/// ignored. Consequences, documented in docs/samplers.md:
+/// generation, in finish order, are told to the optimizer (PRUNED ones too
+/// with `consider_pruned_trials`). Members that finish after their
+/// generation was told, failed and (by default) pruned trials, and trials
+/// that are not members (enqueued, warm-started, sampled from an older
+/// generation) are ignored. Consequences, documented in docs/samplers.md:
 ///   - workers of one study must use the same seed (an unset seed is derived
 ///     from the study's name, so unseeded workers agree);
 ///   - with memory and journal storages every worker sees one finish order,
