@@ -13,6 +13,7 @@
 // prefill. Seeds are fixed; the told values come from a fixed table.
 #include <benchmark/benchmark.h>
 
+#include <tunekit/samplers/cmaes.hpp>  // not in the umbrella yet (issue 18)
 #include <tunekit/tunekit.hpp>
 
 #include <algorithm>
@@ -150,6 +151,7 @@ void ask_tell_typed(benchmark::State& state, MakeSampler make_sampler) {
 // --- samplers under test ----------------------------------------------------
 auto make_random() { return tunekit::random_sampler{{.seed = seed}}; }
 auto make_qmc() { return tunekit::qmc_sampler{{.seed = seed}}; }
+auto make_cmaes() { return tunekit::cmaes_sampler{{.seed = seed}}; }
 // Three values per axis: 3^10 = 59049 points, more than 1.1 * 10000 + prefill.
 auto make_grid() {
   tunekit::grid_sampler_options options{.seed = seed, .shuffle = true};
@@ -165,6 +167,7 @@ void history_sizes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK_CAPTURE(ask_tell, random, make_random)->Apply(history_sizes);
 BENCHMARK_CAPTURE(ask_tell, qmc, make_qmc)->Apply(history_sizes);
+BENCHMARK_CAPTURE(ask_tell, cmaes, make_cmaes)->Apply(history_sizes);
 BENCHMARK_CAPTURE(ask_tell, grid, make_grid)->Apply(history_sizes);
 BENCHMARK_CAPTURE(ask_tell_typed, random, make_random)->Apply(history_sizes);
 BENCHMARK_CAPTURE(ask_tell_typed, qmc, make_qmc)->Apply(history_sizes);

@@ -11,6 +11,7 @@
 //
 // A sampler is one line of `samplers` below; a new sampler (TPE, GP) adds its
 // line and is then available by name.
+#include <tunekit/samplers/cmaes.hpp>  // not in the umbrella yet (issue 18)
 #include <tunekit/testing/test_functions.hpp>
 #include <tunekit/tunekit.hpp>
 
@@ -149,6 +150,22 @@ constexpr sampler_entry samplers[] = {
      }},
     {"gp", [](const tt::test_function& f, std::uint64_t seed, int n) {
        return run_study(f, n, tunekit::gp_sampler{{.seed = seed}});
+     }},
+    // Optuna's CmaEsSampler defaults (no restarts; its margin is off, ours
+    // only acts on integers); the categorical of mixed_hpo falls back silently.
+    {"cmaes", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       return run_study(f, n, tunekit::cmaes_sampler{{.seed = seed, .warn_independent_sampling = false}});
+     }},
+    {"cmaes-ipop", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       return run_study(f, n, tunekit::cmaes_sampler{{.seed = seed, .restart_strategy = tunekit::cmaes_restart::ipop,
+                                                      .warn_independent_sampling = false}});
+     }},
+    {"cmaes-lra", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       return run_study(f, n, tunekit::cmaes_sampler{{.seed = seed, .lr_adapt = true, .warn_independent_sampling = false}});
+     }},
+    {"cmaes-bipop", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       return run_study(f, n, tunekit::cmaes_sampler{{.seed = seed, .restart_strategy = tunekit::cmaes_restart::bipop,
+                                                      .warn_independent_sampling = false}});
      }},
 };
 
