@@ -19,6 +19,11 @@ The flags are those of the CMake targets (tunekit::tunekit + the examples):
 Each compile is `-c` to an object file, without linking. Peak RSS and CPU
 come from GNU time (`/usr/bin/time -f '%U %S %M'`).
 
+--modes header_only,compiled also compiles every tunekit input in compiled
+mode (-DTUNEKIT_COMPILED_LIB, what linking tunekit::compiled adds; the
+baseline is the same in both) and adds rows for the library's own sources,
+compiled once per build (src/*.cpp, as its CMake target does).
+
 Writes a markdown table to stdout (and --md) and one JSON object per
 (input, level) to --jsonl.
 """
@@ -42,6 +47,13 @@ INPUTS = {
                    ['-DTUNEKIT_EXAMPLES_DATA_DIR="{root}/examples/data"']),
     "baseline_deps": ("benchmarks/compile/baseline_deps.cpp", []),
 }
+# The compiled library's sources, measured in compiled mode only.
+LIBRARY_INPUTS = {
+    "library: src/samplers.cpp": ("src/samplers.cpp", []),
+    "library: src/storage.cpp": ("src/storage.cpp", []),
+}
+MODE_FLAGS = {"header_only": [], "compiled": ["-DTUNEKIT_COMPILED_LIB"]}
+LIBRARY_FLAGS = ["-DTUNEKIT_COMPILED_LIB", "-DTUNEKIT_BUILDING_COMPILED_LIB"]
 
 
 def compile_once(cxx, root, src, extra, level):
@@ -72,6 +84,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--levels", default="-O0,-O2")
     ap.add_argument("--only", default="", help="comma-separated input names (default: all)")
+    ap.add_argument("--modes", default="header_only",
+                    help="comma-separated: header_only, compiled (default: header_only)")
     ap.add_argument("--cxx", default=os.environ.get("CXX", "g++"))
     ap.add_argument("--jsonl", default=None, help="append rows to this JSON lines file")
     ap.add_argument("--md", default=None, help="write the markdown table here too")
@@ -87,20 +101,30 @@ def main():
                            capture_output=True, text=True).stdout.strip() != ""
     version = subprocess.run([args.cxx, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
 
+    modes = args.modes.split(",")
+    jobs = []  # (row name, mode, source, extra flags)
+    for mode in modes:
+        for name in names:
+            if mode != "header_only" and name == "baseline_deps":
+                continue  # no tunekit in it: the same in every mode
+            rel, extra = INPUTS[name]
+            base = inputs_root if rel.startswith("benchmarks/compile/") else root
+            jobs.append((name, mode, os.path.join(base, rel), extra + MODE_FLAGS[mode]))
+        if mode == "compiled":
+            for name, (rel, extra) in LIBRARY_INPUTS.items():
+                jobs.append((name, mode, os.path.join(root, rel), extra + LIBRARY_FLAGS))
+
     rows = []
-    for name in names:
-        rel, extra = INPUTS[name]
-        base = inputs_root if rel.startswith("benchmarks/compile/") else root
-        src = os.path.join(base, rel)
+    for name, mode, src, extra in jobs:
         for level in levels:
             samples = []
             for _ in range(args.runs):
                 load = os.getloadavg()[0]
                 cpu, rss = compile_once(args.cxx, root, src, extra, level)
                 samples.append((cpu, rss, load))
-                print(f"  {name} {level}: {cpu:.2f} s, {rss:.0f} MB (load {load:.1f})", file=sys.stderr, flush=True)
+                print(f"  {name} [{mode}] {level}: {cpu:.2f} s, {rss:.0f} MB (load {load:.1f})", file=sys.stderr, flush=True)
             row = {
-                "input": name, "level": level, "label": args.label, "commit": commit + ("+dirty" if dirty else ""),
+                "input": name, "mode": mode, "level": level, "label": args.label, "commit": commit + ("+dirty" if dirty else ""),
                 "cpu_s": round(statistics.median(s[0] for s in samples), 2),
                 "peak_rss_mb": round(statistics.median(s[1] for s in samples), 1),
                 "cpu_s_runs": [round(s[0], 2) for s in samples],
@@ -117,11 +141,11 @@ def main():
     base = {r["level"]: r["cpu_s"] for r in rows if r["input"] == "baseline_deps"}
     lines = [f"{args.label or 'run'}: {commit}{'+dirty' if dirty else ''}, {version}, median of {args.runs}",
              "",
-             "| input | level | CPU s (user+sys) | peak RSS MB | × baseline CPU | runs (CPU s) | load |",
-             "|---|---|---:|---:|---:|---|---|"]
+             "| input | mode | level | CPU s (user+sys) | peak RSS MB | × baseline CPU | runs (CPU s) | load |",
+             "|---|---|---|---:|---:|---:|---|---|"]
     for r in rows:
         ratio = f"{r['cpu_s'] / base[r['level']]:.1f}×" if base.get(r["level"]) else "–"
-        lines.append(f"| {r['input']} | {r['level']} | {r['cpu_s']:.2f} | {r['peak_rss_mb']:.0f} | {ratio} | "
+        lines.append(f"| {r['input']} | {r['mode']} | {r['level']} | {r['cpu_s']:.2f} | {r['peak_rss_mb']:.0f} | {ratio} | "
                      f"{', '.join(f'{x:.1f}' for x in r['cpu_s_runs'])} | "
                      f"{min(r['load_1min']):.1f}–{max(r['load_1min']):.1f} |")
     text = "\n".join(lines) + "\n"
