@@ -22,7 +22,11 @@ namespace tunekit {
 
 namespace detail {
 
-inline double url_number(std::string_view key, std::string_view value) {
+// Functions here are `template <class = void>` only so that a translation unit
+// that does not open a storage by URL does not compile every storage's code
+// (compile cost: benchmarks/RESULTS.md).
+template <class = void>
+double url_number(std::string_view key, std::string_view value) {
   const std::string text(value);
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
@@ -31,7 +35,8 @@ inline double url_number(std::string_view key, std::string_view value) {
   return v;
 }
 
-inline bool url_bool(std::string_view key, std::string_view value) {
+template <class = void>
+bool url_bool(std::string_view key, std::string_view value) {
   if (value == "1" || value == "true" || value == "yes" || value == "on") return true;
   if (value == "0" || value == "false" || value == "no" || value == "off") return false;
   throw invalid_argument("storage URL option " + quoted(key) + " = " + quoted(value) + " is not true or false");
@@ -49,7 +54,8 @@ void for_each_url_option(std::string_view query, F&& f) {
   }
 }
 
-inline bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+template <class = void>
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 }  // namespace detail
 
@@ -68,7 +74,8 @@ inline bool starts_with(std::string_view s, std::string_view prefix) { return s.
 ///     database in the same schema; the URL goes to libpq as it is. Needs
 ///     the CMake target tunekit::postgres.
 /// Unknown schemes and options are `invalid_argument` naming them.
-inline any_storage open_storage(std::string_view url) {
+template <class = void>
+any_storage open_storage(std::string_view url) {
   if (url == "memory:" || url == "memory://") return memory_storage{};
   constexpr std::string_view journal = "journal:";
   if (url.substr(0, journal.size()) == journal) {
