@@ -5,6 +5,7 @@
 #include <memory>
 #include <utility>
 
+#include <tunekit/samplers/cmaes.hpp>
 #include <tunekit/samplers/gp.hpp>
 #include <tunekit/samplers/tpe.hpp>
 
@@ -12,6 +13,9 @@ namespace tunekit {
 
 tpe_sampler::tpe_sampler(tpe_sampler_options options)
     : core_(std::make_unique<detail::sampler_model<detail::tpe_sampler_impl<>, core_type>>(std::move(options))) {}
+
+cmaes_sampler::cmaes_sampler(cmaes_sampler_options options)
+    : core_(std::make_unique<detail::cmaes_sampler_model<detail::cmaes_sampler_impl<>>>(std::move(options))) {}
 
 gp_sampler::gp_sampler(gp_sampler_options options)
     : core_(std::make_unique<detail::gp_sampler_model<detail::gp_sampler_impl<>>>(std::move(options))) {}

@@ -53,7 +53,14 @@ class sampler_model : public Core {
   explicit sampler_model(typename Core::options_type options) : impl_(std::move(options)) {}
 
   const typename Core::options_type& options() const noexcept override { return impl_.options(); }
-  std::uint64_t seed() const noexcept override { return impl_.seed(); }
+  /// 0 for an implementation without a fixed seed (CMA-ES derives one from
+  /// the study); only handles whose implementation has one expose `seed()`.
+  std::uint64_t seed() const noexcept override {
+    if constexpr (requires(const Impl& i) { i.seed(); })
+      return impl_.seed();
+    else
+      return 0;
+  }
   search_space infer_relative_search_space(const study_view& view, const frozen_trial& t) override {
     return impl_.infer_relative_search_space(view, t);
   }
