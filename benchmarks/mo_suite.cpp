@@ -1,0 +1,163 @@
+// The multi-objective quality suite of BENCHMARKS.md (issue 17), tunekit's
+// side: runs a sampler on ZDT1-3, DTLZ2 and C2-DTLZ2 and prints one JSON
+// line per (sampler, problem, seed) with the hypervolume of the feasible,
+// non-dominated trials after each budget:
+//
+//   {"system": "tunekit", "sampler": "nsga2", "problem": "zdt1", "seed": 3,
+//    "hv_at": {"50": 9.1, "100": 9.6, "250": 10.4}, "hv_true": 11.7667}
+//
+// Usage: mo_suite [--samplers nsga2,random] [--problems zdt1,zdt2,...]
+//                 [--seeds 0-9] [--budgets 50,100,250]
+// Peer: peers/optuna_mo_suite.py (same problems, same output); table:
+// mo_compare.py. Commands in RESULTS.md, "Multi-objective (issue 17)".
+#include <tunekit/mo/hypervolume.hpp>
+#include <tunekit/samplers/nsga2.hpp>
+#include <tunekit/tunekit.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <iostream>
+#include <numbers>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct problem {
+  std::string name;
+  int n_params;
+  std::vector<double> reference;
+  double hv_true;
+  bool constrained;
+};
+
+const std::vector<problem> problems = {
+    {"zdt1", 10, {1.1, 11}, 12.1 - 1.0 / 3, false},
+    {"zdt2", 10, {1.1, 11}, 12.1 - 2.0 / 3, false},
+    {"zdt3", 10, {1.1, 11}, 12.221762908656194, false},
+    {"dtlz2", 7, {1.1, 1.1, 1.1}, 1.331 - std::numbers::pi / 6, false},
+    {"c2dtlz2", 7, {1.1, 1.1, 1.1}, 0.72964605901938151, true},
+};
+
+std::vector<double> evaluate(const std::string& name, const std::vector<double>& x) {
+  if (name.rfind("zdt", 0) == 0) {
+    double g = 0;
+    for (std::size_t i = 1; i < x.size(); ++i) g += x[i];
+    g = 1 + 9 * g / static_cast<double>(x.size() - 1);
+    const double r = x[0] / g;
+    double h = name == "zdt1" ? 1 - std::sqrt(r) : name == "zdt2" ? 1 - r * r
+                                                                  : 1 - std::sqrt(r) - r * std::sin(10 * std::numbers::pi * x[0]);
+    return {x[0], g * h};
+  }
+  double g = 0;
+  for (std::size_t i = 2; i < x.size(); ++i) g += (x[i] - 0.5) * (x[i] - 0.5);
+  const double a = x[0] * std::numbers::pi / 2, b = x[1] * std::numbers::pi / 2;
+  return {(1 + g) * std::cos(a) * std::cos(b), (1 + g) * std::cos(a) * std::sin(b), (1 + g) * std::sin(a)};
+}
+
+/// C2-DTLZ2's constraint (Jain & Deb 2014) in Optuna's form, r = 0.4.
+double c2dtlz2_constraint(const std::vector<double>& f) {
+  const double r = 0.4;
+  double best = 1e300;
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    double v = (f[i] - 1) * (f[i] - 1) - r * r;
+    for (std::size_t j = 0; j < f.size(); ++j)
+      if (j != i) v += f[j] * f[j];
+    best = std::min(best, v);
+  }
+  double centre = -r * r;
+  for (double fi : f) centre += (fi - 1 / std::sqrt(3.0)) * (fi - 1 / std::sqrt(3.0));
+  return std::min(best, centre);
+}
+
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (auto dash = item.find('-'); dash != std::string::npos)
+      for (int k = std::stoi(item.substr(0, dash)); k <= std::stoi(item.substr(dash + 1)); ++k) out.push_back(k);
+    else out.push_back(std::stoi(item));
+  }
+  return out;
+}
+
+std::vector<std::string> parse_names(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) out.push_back(item);
+  return out;
+}
+
+template <class Sampler>
+nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& budgets) {
+  std::vector<tunekit::direction> dirs(p.reference.size(), tunekit::direction::minimize);
+  tunekit::tuner tuner{std::move(sampler), tunekit::study_config{.directions = dirs}};
+  std::vector<std::string> names;
+  for (int i = 0; i < p.n_params; ++i) names.push_back(std::string(1, 'x').append(std::to_string(i)));
+  auto objective = [&](tunekit::trial& t) {
+    std::vector<double> x;
+    for (const auto& n : names) x.push_back(t.suggest_float(n, 0, 1));
+    return evaluate(p.name, x);
+  };
+  nlohmann::json hv_at = nlohmann::json::object();
+  int done = 0;
+  for (int budget : budgets) {
+    tuner.optimize(objective, {.n_trials = budget - done});
+    done = budget;
+    tunekit::point_set front;
+    for (const auto& t : tuner.trials())
+      if (t.state == tunekit::trial_state::complete && (!p.constrained || c2dtlz2_constraint(t.values) <= 0))
+        front.push_back(t.values);
+    hv_at[std::to_string(budget)] = tunekit::hypervolume(front, p.reference, tunekit::outside_reference::ignore);
+  }
+  return hv_at;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> samplers{"nsga2", "random"}, wanted{"zdt1", "zdt2", "zdt3", "dtlz2", "c2dtlz2"};
+  std::vector<int> seeds = parse_list("0-9"), budgets = parse_list("50,100,250");
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--samplers") samplers = parse_names(value);
+    else if (flag == "--problems") wanted = parse_names(value);
+    else if (flag == "--seeds") seeds = parse_list(value);
+    else if (flag == "--budgets") budgets = parse_list(value);
+    else {
+      std::cerr << "unknown flag " << flag << "\n";
+      return 2;
+    }
+  }
+  for (const auto& sampler : samplers)
+    for (const auto& name : wanted)
+      for (const auto& p : problems) {
+        if (p.name != name) continue;
+        for (int seed : seeds) {
+          const auto s = static_cast<std::uint64_t>(seed);
+          nlohmann::json hv_at;
+          if (sampler == "nsga2") {
+            tunekit::nsga2_sampler_options o{.seed = s};
+            if (p.constrained)
+              o.constraints_func = [](const tunekit::frozen_trial& t) {
+                return std::vector<double>{c2dtlz2_constraint(t.values)};
+              };
+            hv_at = run(tunekit::nsga2_sampler{o}, p, budgets);
+          } else if (sampler == "random") {
+            hv_at = run(tunekit::random_sampler{{.seed = s}}, p, budgets);
+          } else {
+            std::cerr << "unknown sampler " << sampler << "\n";
+            return 2;
+          }
+          std::cout << nlohmann::json{{"system", "tunekit"}, {"sampler", sampler}, {"problem", p.name},
+                                      {"seed", seed},        {"hv_at", hv_at},     {"hv_true", p.hv_true}}
+                           .dump()
+                    << std::endl;
+        }
+      }
+}
