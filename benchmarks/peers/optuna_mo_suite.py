@@ -90,7 +90,10 @@ def main():
             n, reference, hv_true, constrained = PROBLEMS[name]
             for seed in parse_list(args.seeds):
                 if sampler_name == "nsga2":
-                    cf = (lambda t: [c2dtlz2_constraint(t.values)]) if constrained else None
+                    # Optuna 3.1 calls constraints_func before the trial's values are
+                    # set, so the constraint is computed from the parameters.
+                    cf = (lambda t: [c2dtlz2_constraint(evaluate(name, [t.params[f"x{i}"] for i in range(n)]))]
+                          if constrained else None)
                     sampler = optuna.samplers.NSGAIISampler(seed=seed, constraints_func=cf)
                 else:
                     sampler = optuna.samplers.RandomSampler(seed=seed)
