@@ -98,7 +98,7 @@ inline double hv_2d(point_set p, std::span<const double> r) {
 /// kept up to date as points come and go.
 class staircase {
  public:
-  staircase(double r0, double r1) : r0_(r0), r1_(r1) {
+  staircase(double r0, double r1) : r0_(r0) {
     s_.emplace(-std::numeric_limits<double>::infinity(), r1);
     s_.emplace(r0, -std::numeric_limits<double>::infinity());
   }
@@ -128,7 +128,7 @@ class staircase {
     const double xr = std::next(it)->first, yl = std::prev(it)->second;
     return (xr - it->first) * (yl - it->second);
   }
-  double r0_, r1_;
+  double r0_;
   map s_;
   double area_ = 0;
 };
