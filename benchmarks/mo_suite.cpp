@@ -7,7 +7,7 @@
 //    "hv_at": {"50": 9.1, "100": 9.6, "250": 10.4}, "hv_true": 11.7667}
 //
 // Usage: mo_suite [--samplers nsga2,random] [--problems zdt1,zdt2,...]
-//                 [--seeds 0-9] [--budgets 50,100,250]
+//                 [--seeds 0-9] [--budgets 50,100,250] [--population 50]
 // Peer: peers/optuna_mo_suite.py (same problems, same output); table:
 // mo_compare.py. Commands in RESULTS.md, "Multi-objective (issue 17)".
 #include <tunekit/mo/hypervolume.hpp>
@@ -123,12 +123,14 @@ nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& bu
 int main(int argc, char** argv) {
   std::vector<std::string> samplers{"nsga2", "random"}, wanted{"zdt1", "zdt2", "zdt3", "dtlz2", "c2dtlz2"};
   std::vector<int> seeds = parse_list("0-9"), budgets = parse_list("50,100,250");
+  std::int64_t population = 50;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--samplers") samplers = parse_names(value);
     else if (flag == "--problems") wanted = parse_names(value);
     else if (flag == "--seeds") seeds = parse_list(value);
     else if (flag == "--budgets") budgets = parse_list(value);
+    else if (flag == "--population") population = std::stoll(value);
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
@@ -142,7 +144,7 @@ int main(int argc, char** argv) {
           const auto s = static_cast<std::uint64_t>(seed);
           nlohmann::json hv_at;
           if (sampler == "nsga2") {
-            tunekit::nsga2_sampler_options o{.seed = s};
+            tunekit::nsga2_sampler_options o{.population_size = population, .seed = s};
             if (p.constrained)
               o.constraints_func = [](const tunekit::frozen_trial& t) {
                 return std::vector<double>{c2dtlz2_constraint(t.values)};
@@ -154,7 +156,8 @@ int main(int argc, char** argv) {
             std::cerr << "unknown sampler " << sampler << "\n";
             return 2;
           }
-          std::cout << nlohmann::json{{"system", "tunekit"}, {"sampler", sampler}, {"problem", p.name},
+          const std::string label = sampler == "nsga2" && population != 50 ? "nsga2-p" + std::to_string(population) : sampler;
+          std::cout << nlohmann::json{{"system", "tunekit"}, {"sampler", label}, {"problem", p.name},
                                       {"seed", seed},        {"hv_at", hv_at},     {"hv_true", p.hv_true}}
                            .dump()
                     << std::endl;
