@@ -10,6 +10,7 @@
 #include <tunekit/tunekit.hpp>
 
 #include "support/require_invalid.hpp"
+#include "support/temp_dir.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -17,6 +18,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -275,4 +277,44 @@ TEST_CASE("nsga2_sampler: works with n_jobs = 2", "[samplers][nsga2]") {
   tunekit::tuner rs{tunekit::random_sampler{{.seed = 4}}, tunekit::study_config{.directions = two_min}};
   rs.optimize(zdt1(5), {.n_trials = 120});
   CHECK(hv_of(tuner.trials(), ref) > hv_of(rs.trials(), ref));
+}
+
+TEST_CASE("nsga2_sampler: two workers on one journal file breed one population", "[samplers][nsga2]") {
+  // Two journal handles on one file stand for two worker processes: each has
+  // its own sampler, and they learn each other's generations only through
+  // the trials' system attributes in the file.
+  tunekit::testing::temp_dir dir;
+  const auto path = dir.path() / "study.journal";
+  const tunekit::study_config config{.name = "nsga2-workers", .directions = two_min};
+  auto work = [&](std::uint64_t seed, const char* worker) {
+    tunekit::tuner tuner{nsga2_sampler{{.population_size = 10, .seed = seed}}, tunekit::journal_storage(path), config};
+    auto objective = zdt1(5);
+    tuner.optimize([&](tunekit::trial& t) {
+      t.set_user_attr("worker", worker);
+      return objective(t);
+    }, {.n_trials = 60});
+  };
+  {
+    std::jthread a(work, 1, "a"), b(work, 2, "b");
+  }
+  tunekit::journal_storage reader(path);
+  const auto trials = reader.trials(*reader.find_study("nsga2-workers"));
+  REQUIRE(trials.size() == 120);
+  std::map<std::int64_t, const tunekit::frozen_trial*> by_id;
+  std::map<std::int64_t, int> per_generation;
+  for (const auto& t : trials) by_id[t.id] = &t, ++per_generation[generation_of(t)];
+  CHECK(per_generation.count(-1) == 0);
+  CHECK(per_generation.rbegin()->first >= 8);  // ~120 / 10 generations, shared by both workers
+  int cross_worker_parents = 0;
+  for (const auto& t : trials) {
+    if (generation_of(t) == 0) continue;
+    REQUIRE(t.system_attrs.count("nsga2:parents") == 1);
+    for (const auto& id : t.system_attrs.at("nsga2:parents")) {
+      REQUIRE(by_id.count(id.get<std::int64_t>()) == 1);
+      const auto& parent = *by_id[id.get<std::int64_t>()];
+      CHECK(generation_of(parent) < generation_of(t));
+      cross_worker_parents += parent.user_attrs.at("worker") != t.user_attrs.at("worker");
+    }
+  }
+  CHECK(cross_worker_parents > 20);
 }
