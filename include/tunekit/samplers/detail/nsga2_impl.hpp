@@ -3,7 +3,7 @@
 /// The implementation of `nsga2_sampler` (samplers/nsga2.hpp): generation
 /// bookkeeping from the trials' system attributes, elite selection (Deb et
 /// al. 2002), the crowded tournament and the crossover operators. Included
-/// by nsga2.hpp after the options; not meant to be included on its own.
+/// by nsga2.hpp.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -19,6 +19,7 @@
 #include "../../core/concepts.hpp"
 #include "../../core/random.hpp"
 #include "../../mo/pareto.hpp"
+#include "../nsga2_options.hpp"
 #include "../random.hpp"
 #include "intersection.hpp"
 
