@@ -117,17 +117,20 @@ inline std::size_t check_points(const point_set& points, const char* what, std::
 /// of whose members dominates it, found by binary search. O(n log n).
 inline std::vector<std::size_t> ranks_2d(const point_set& p) {
   const std::size_t n = p.size();
+  // Contiguous copies: sorting through the vectors of vectors costs a cache
+  // miss per comparison.
+  std::vector<double> x(n), y(n);
+  for (std::size_t i = 0; i < n; ++i) x[i] = p[i][0], y[i] = p[i][1];
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return p[a][0] != p[b][0] ? p[a][0] < p[b][0] : p[a][1] < p[b][1];
-  });
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return x[a] != x[b] ? x[a] < x[b] : y[a] < y[b]; });
   // Per front: its smallest f2 and the smallest f1 among members with that f2
   // (the first such member in sweep order).
   std::vector<double> min_f2, f1_at_min;
   std::vector<std::size_t> rank(n);
   for (std::size_t i : order) {
-    const double f1 = p[i][0], f2 = p[i][1];
+    const double f1 = x[i], f2 = y[i];
     auto dominated_by = [&](std::size_t k) { return min_f2[k] < f2 || (min_f2[k] == f2 && f1_at_min[k] < f1); };
     std::size_t lo = 0, hi = min_f2.size();  // first front that does not dominate p[i]
     while (lo < hi) {
