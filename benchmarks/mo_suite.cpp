@@ -1,5 +1,5 @@
 // The multi-objective quality suite of BENCHMARKS.md (issue 17), tunekit's
-// side: runs a sampler on ZDT1-3, DTLZ2 and C2-DTLZ2 and prints one JSON
+// side: runs a sampler on ZDT1-3, DTLZ2, C2-DTLZ2 and mlp_cost and prints one JSON
 // line per (sampler, problem, seed) with the hypervolume of the feasible,
 // non-dominated trials after each budget:
 //
@@ -40,7 +40,25 @@ const std::vector<problem> problems = {
     {"zdt3", 10, {1.1, 11}, 12.221762908656194, false},
     {"dtlz2", 7, {1.1, 1.1, 1.1}, 1.331 - std::numbers::pi / 6, false},
     {"c2dtlz2", 7, {1.1, 1.1, 1.1}, 0.72964605901938151, true},
+    {"mlp_cost", 5, {0.5, 1.1}, 0.4222953901879495, false},
 };
+
+/// mlp_cost of BENCHMARKS.md: validation error against model cost, mixed space.
+std::vector<double> mlp_cost(tunekit::trial& t) {
+  const double lr = t.suggest_float("lr", 1e-5, 1, {.log = true});
+  const auto layers = static_cast<double>(t.suggest_int("layers", 1, 6));
+  const auto units = static_cast<double>(t.suggest_int("units", 16, 1024, {.log = true}));
+  const auto act = t.suggest_categorical<std::string>("activation", {"relu", "tanh", "gelu", "sigmoid"});
+  const double dropout = t.suggest_float("dropout", 0, 0.8);
+  const double u_lr = (std::log10(lr) + 2.5 + 0.5 * std::log10(layers)) / 5;
+  const double d_opt = 0.5 * std::log(units / 16) / std::log(64.0);
+  const double pen = act == "gelu" ? 0 : act == "relu" ? 0.005 : act == "tanh" ? 0.02 : 0.04;
+  const double mult = act == "relu" ? 1 : act == "tanh" ? 1.2 : act == "gelu" ? 1.4 : 1.2;
+  const double error = 0.02 + 0.35 * std::sqrt(16 / (units * layers)) + 0.02 * (layers - 3) * (layers - 3) / 9 + pen +
+                       0.4 * u_lr * u_lr + 0.15 * (dropout - d_opt) * (dropout - d_opt);
+  const double cost = (std::log(layers) + 2 * std::log(units / 16) + std::log(mult)) / std::log(6 * 4096 * 1.4);
+  return {error, cost};
+}
 
 std::vector<double> evaluate(const std::string& name, const std::vector<double>& x) {
   if (name.rfind("zdt", 0) == 0) {
@@ -100,6 +118,7 @@ nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& bu
   std::vector<std::string> names;
   for (int i = 0; i < p.n_params; ++i) names.push_back(std::string(1, 'x').append(std::to_string(i)));
   auto objective = [&](tunekit::trial& t) {
+    if (p.name == "mlp_cost") return mlp_cost(t);
     std::vector<double> x;
     for (const auto& n : names) x.push_back(t.suggest_float(n, 0, 1));
     return evaluate(p.name, x);
@@ -121,7 +140,7 @@ nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& bu
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> samplers{"nsga2", "random"}, wanted{"zdt1", "zdt2", "zdt3", "dtlz2", "c2dtlz2"};
+  std::vector<std::string> samplers{"nsga2", "random"}, wanted{"zdt1", "zdt2", "zdt3", "dtlz2", "c2dtlz2", "mlp_cost"};
   std::vector<int> seeds = parse_list("0-9"), budgets = parse_list("50,100,250");
   std::int64_t population = 50;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -2,7 +2,7 @@
 """Optuna peer of tunekit's multi-objective suite (benchmarks/mo_suite.cpp).
 
 Runs Optuna 3.1's NSGAIISampler (defaults; `constraints_func` on c2dtlz2) and
-RandomSampler on ZDT1-3, DTLZ2 and C2-DTLZ2 as BENCHMARKS.md defines them and
+RandomSampler on ZDT1-3, DTLZ2, C2-DTLZ2 and mlp_cost as BENCHMARKS.md defines them and
 prints one JSON line per (sampler, problem, seed), in mo_suite's format:
 
     {"system": "optuna-3.1", "sampler": "nsga2", "problem": "zdt1", "seed": 3,
@@ -29,7 +29,24 @@ PROBLEMS = {
     "zdt3": (10, [1.1, 11.0], 12.221762908656194, False),
     "dtlz2": (7, [1.1, 1.1, 1.1], 1.331 - math.pi / 6, False),
     "c2dtlz2": (7, [1.1, 1.1, 1.1], 0.72964605901938151, True),
+    "mlp_cost": (5, [0.5, 1.1], 0.4222953901879495, False),
 }
+
+
+def mlp_cost(trial):
+    lr = trial.suggest_float("lr", 1e-5, 1, log=True)
+    layers = trial.suggest_int("layers", 1, 6)
+    units = trial.suggest_int("units", 16, 1024, log=True)
+    act = trial.suggest_categorical("activation", ["relu", "tanh", "gelu", "sigmoid"])
+    dropout = trial.suggest_float("dropout", 0, 0.8)
+    u_lr = (math.log10(lr) + 2.5 + 0.5 * math.log10(layers)) / 5
+    d_opt = 0.5 * math.log(units / 16) / math.log(64)
+    pen = {"gelu": 0, "relu": 0.005, "tanh": 0.02, "sigmoid": 0.04}[act]
+    mult = {"relu": 1, "tanh": 1.2, "gelu": 1.4, "sigmoid": 1.2}[act]
+    error = (0.02 + 0.35 * math.sqrt(16 / (units * layers)) + 0.02 * (layers - 3) ** 2 / 9 + pen
+             + 0.4 * u_lr ** 2 + 0.15 * (dropout - d_opt) ** 2)
+    cost = (math.log(layers) + 2 * math.log(units / 16) + math.log(mult)) / math.log(6 * 4096 * 1.4)
+    return [error, cost]
 
 
 def evaluate(name, x):
@@ -78,7 +95,7 @@ def parse_list(s):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--samplers", default="nsga2,random")
-    p.add_argument("--problems", default="zdt1,zdt2,zdt3,dtlz2,c2dtlz2")
+    p.add_argument("--problems", default="zdt1,zdt2,zdt3,dtlz2,c2dtlz2,mlp_cost")
     p.add_argument("--seeds", default="0-9")
     p.add_argument("--budgets", default="50,100,250")
     args = p.parse_args()
@@ -92,14 +109,17 @@ def main():
                 if sampler_name == "nsga2":
                     # Optuna 3.1 calls constraints_func before the trial's values are
                     # set, so the constraint is computed from the parameters.
-                    cf = (lambda t: [c2dtlz2_constraint(evaluate(name, [t.params[f"x{i}"] for i in range(n)]))]
-                          if constrained else None)
+                    cf = None
+                    if constrained:
+                        cf = lambda t: [c2dtlz2_constraint(evaluate(name, [t.params[f"x{i}"] for i in range(n)]))]
                     sampler = optuna.samplers.NSGAIISampler(seed=seed, constraints_func=cf)
                 else:
                     sampler = optuna.samplers.RandomSampler(seed=seed)
                 study = optuna.create_study(directions=["minimize"] * len(reference), sampler=sampler)
 
                 def objective(trial):
+                    if name == "mlp_cost":
+                        return mlp_cost(trial)
                     x = [trial.suggest_float(f"x{i}", 0, 1) for i in range(n)]
                     return evaluate(name, x)
 
