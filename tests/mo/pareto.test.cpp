@@ -56,7 +56,7 @@ nlohmann::json optuna_reference() {
 
 }  // namespace
 
-TEST_CASE("dominates: strict in one objective, no worse in all", "[mo][pareto]") {
+TEST_CASE("pareto: dominates: strict in one objective, no worse in all", "[mo][pareto]") {
   const std::vector<double> a{1, 2}, b{1, 3}, c{2, 1};
   CHECK(tunekit::dominates(a, b));
   CHECK_FALSE(tunekit::dominates(b, a));
@@ -65,7 +65,7 @@ TEST_CASE("dominates: strict in one objective, no worse in all", "[mo][pareto]")
   CHECK_FALSE(tunekit::dominates(a, a));  // equal points do not dominate
 }
 
-TEST_CASE("non_dominated_ranks: matches brute-force peeling on random sets", "[mo][pareto]") {
+TEST_CASE("pareto: non_dominated_ranks: matches brute-force peeling on random sets", "[mo][pareto]") {
   tunekit::random_engine e(17);
   for (std::size_t m : {1u, 2u, 3u, 4u})
     for (int round = 0; round < 60; ++round) {
@@ -76,7 +76,7 @@ TEST_CASE("non_dominated_ranks: matches brute-force peeling on random sets", "[m
     }
 }
 
-TEST_CASE("non_dominated_ranks: the two-objective sweep agrees with Deb's sort", "[mo][pareto]") {
+TEST_CASE("pareto: non_dominated_ranks: the two-objective sweep agrees with Deb's sort", "[mo][pareto]") {
   tunekit::random_engine e(5);
   for (int round = 0; round < 40; ++round) {
     const point_set p = random_set(e, 300, 2, round % 2 == 0);
@@ -84,7 +84,7 @@ TEST_CASE("non_dominated_ranks: the two-objective sweep agrees with Deb's sort",
   }
 }
 
-TEST_CASE("non_dominated_fronts and pareto_front", "[mo][pareto]") {
+TEST_CASE("pareto: non_dominated_fronts and pareto_front", "[mo][pareto]") {
   const point_set p{{1, 5}, {2, 2}, {5, 1}, {3, 3}, {2, 2}, {6, 6}};
   CHECK(tunekit::pareto_front(p) == std::vector<std::size_t>{0, 1, 2, 4});
   const auto fronts = tunekit::non_dominated_fronts(p);
@@ -94,14 +94,14 @@ TEST_CASE("non_dominated_fronts and pareto_front", "[mo][pareto]") {
   CHECK(tunekit::pareto_front({}).empty());
 }
 
-TEST_CASE("to_minimization flips maximised objectives", "[mo][pareto]") {
+TEST_CASE("pareto: to_minimization flips maximised objectives", "[mo][pareto]") {
   using tunekit::direction;
   const std::vector<direction> dirs{direction::minimize, direction::maximize};
   CHECK(tunekit::to_minimization({{1, 2}}, dirs) == point_set{{1, -2}});
   REQUIRE_INVALID(tunekit::to_minimization({{1, 2, 3}}, dirs), Catch::Contains("3 values"));
 }
 
-TEST_CASE("constrained domination (Deb 2002)", "[mo][pareto]") {
+TEST_CASE("pareto: constrained domination (Deb 2002)", "[mo][pareto]") {
   const std::vector<double> good{0, 0}, bad{1, 1};
   CHECK(tunekit::constraint_violation(std::vector<double>{-1, 0, 0.5, 2}) == 2.5);
   CHECK(std::isinf(tunekit::constraint_violation(std::vector<double>{-1, std::nan("")})));  // NaN = infeasible
@@ -117,7 +117,7 @@ TEST_CASE("constrained domination (Deb 2002)", "[mo][pareto]") {
   REQUIRE_INVALID(tunekit::constrained_non_dominated_ranks(p, std::vector<double>{0}), Catch::Contains("violations"));
 }
 
-TEST_CASE("constrained_non_dominated_ranks matches pairwise constrained domination", "[mo][pareto]") {
+TEST_CASE("pareto: constrained_non_dominated_ranks matches pairwise constrained domination", "[mo][pareto]") {
   tunekit::random_engine e(23);
   for (int round = 0; round < 40; ++round) {
     const std::size_t n = 1 + e.below(40), m = 2 + e.below(2);
@@ -143,7 +143,7 @@ TEST_CASE("constrained_non_dominated_ranks matches pairwise constrained dominati
   }
 }
 
-TEST_CASE("crowding_distance (Deb 2002)", "[mo][pareto]") {
+TEST_CASE("pareto: crowding_distance (Deb 2002)", "[mo][pareto]") {
   const point_set p{{0, 4}, {1, 2}, {3, 1}, {4, 0}};
   const std::vector<std::size_t> all{0, 1, 2, 3};
   const auto d = tunekit::crowding_distance(p, all);
@@ -155,14 +155,14 @@ TEST_CASE("crowding_distance (Deb 2002)", "[mo][pareto]") {
   CHECK(std::isinf(tunekit::crowding_distance(p, two)[0]));
 }
 
-TEST_CASE("non_dominated_ranks: bad input names the point", "[mo][pareto]") {
+TEST_CASE("pareto: non_dominated_ranks: bad input names the point", "[mo][pareto]") {
   REQUIRE_INVALID(tunekit::non_dominated_ranks({{1, 2}, {1}}), Catch::Contains("point 1 has 1 values, expected 2"));
   REQUIRE_INVALID(tunekit::non_dominated_ranks({{1, std::nan("")}}), Catch::Contains("non-finite"));
   REQUIRE_INVALID(tunekit::non_dominated_ranks({{1, std::numeric_limits<double>::infinity()}}),
                   Catch::Contains("point 0"));
 }
 
-TEST_CASE("non-dominated sort agrees with Optuna 3.1", "[mo][pareto][optuna]") {
+TEST_CASE("pareto: non-dominated sort agrees with Optuna 3.1", "[mo][pareto][optuna]") {
   const auto data = optuna_reference();
   std::size_t n_cases = 0;
   for (const auto& c : data.at("cases")) {
