@@ -321,3 +321,31 @@ TEST_CASE("nsga2_sampler: two workers on one journal file breed one population",
   // from the earlier one's trials; interleaved workers share far more.
   CHECK(cross_worker_parents >= 10);
 }
+
+namespace {
+struct typed_params {
+  double x = 0;
+  std::int64_t k = 0;
+  std::string c;
+};
+}  // namespace
+
+TEST_CASE("nsga2_sampler: typed spaces (float, log int, categorical) stay in range", "[samplers][nsga2]") {
+  const tunekit::space<typed_params> space{
+      tunekit::float_param("x", &typed_params::x, 1e-3, 10.0, {.log = true}),
+      tunekit::int_param("k", &typed_params::k, 1, 64, {.log = true}),
+      tunekit::categorical_param("c", &typed_params::c, {"a", "b", "c"}),
+  };
+  for (auto crossover : {nsga2_crossover::uniform, nsga2_crossover::sbx, nsga2_crossover::blx_alpha}) {
+    tunekit::tuner tuner{space, nsga2_sampler{{.population_size = 8, .crossover = crossover, .seed = 2}},
+                         tunekit::study_config{.directions = two_min}};
+    const auto summary = tuner.optimize([](const typed_params& p, tunekit::trial&) {
+      const double off = p.c == "b" ? 0.0 : 1.0;
+      return std::vector<double>{std::log(p.x) * std::log(p.x) + off + static_cast<double>(p.k) / 64,
+                                 (std::log(p.x) - 1) * (std::log(p.x) - 1) + off + 1.0 / static_cast<double>(p.k)};
+    }, {.n_trials = 80});
+    CHECK(summary.n_complete == 80);  // every proposed value was valid (else the trial fails)
+    const auto trials = tuner.trials();
+    CHECK(generation_of(trials.back()) >= 5);
+  }
+}
