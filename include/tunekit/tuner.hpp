@@ -164,6 +164,10 @@ struct is_value_of_space<space<U>, T> : std::is_same<U, T> {};
 template <class S>
 concept has_after_trial = requires(S& s, const study_view& v, const frozen_trial& t) { s.after_trial(v, t); };
 template <class S>
+concept has_new_trial_system_attrs = requires(S& s, const study_view& v) {
+  { s.new_trial_system_attrs(v) } -> std::convertible_to<attributes>;
+};
+template <class S>
 concept has_sampler_view = requires(S& s, const study_view& v, const frozen_trial& t) {
   { s.sampler_view(v, t) } -> std::same_as<study_view>;
 };
@@ -570,6 +574,10 @@ class tuner : private detail::trial_host {
       }
       frozen_trial fresh;
       fresh.state = trial_state::running;
+      // Attributes the sampler wants stored with the trial from its creation
+      // (NSGA-II's generation and parents), so every worker reads them.
+      if constexpr (detail::has_new_trial_system_attrs<Sampler>)
+        fresh.system_attrs = sampler_.new_trial_system_attrs(storage_.view(study_));
       record = storage_.create_trial(study_, fresh);
     }
     param_map relative;

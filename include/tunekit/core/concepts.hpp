@@ -41,6 +41,11 @@ using study_id = std::int64_t;
 ///   3. Optional: `s.after_trial(view, trial, state, values)` after a trial
 ///      ends, and `s.is_exhausted(view) -> bool`, which ends the study when
 ///      the sampler has nothing left to propose (e.g. a finished grid).
+///   4. Optional: `s.new_trial_system_attrs(view) -> attributes`, called
+///      (under the sampler lock) just before a fresh trial is created; the
+///      returned system attributes are stored with the trial, so workers in
+///      other threads and processes see them (NSGA-II keeps its generations
+///      there). Not called for enqueued trials, which exist already.
 ///
 /// Minimal conforming example:
 /// \code

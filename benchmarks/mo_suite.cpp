@@ -1,0 +1,185 @@
+// The multi-objective quality suite of BENCHMARKS.md (issue 17), tunekit's
+// side: runs a sampler on ZDT1-3, DTLZ2, C2-DTLZ2 and mlp_cost and prints one JSON
+// line per (sampler, problem, seed) with the hypervolume of the feasible,
+// non-dominated trials after each budget:
+//
+//   {"system": "tunekit", "sampler": "nsga2", "problem": "zdt1", "seed": 3,
+//    "hv_at": {"50": 9.1, "100": 9.6, "250": 10.4}, "hv_true": 11.7667}
+//
+// Usage: mo_suite [--samplers nsga2,random] [--problems zdt1,zdt2,...]
+//                 [--seeds 0-9] [--budgets 50,100,250] [--population 50]
+// Peer: peers/optuna_mo_suite.py (same problems, same output); table:
+// mo_compare.py. Commands in RESULTS.md, "Multi-objective (issue 17)".
+#include <tunekit/mo/hypervolume.hpp>
+#include <tunekit/samplers/nsga2.hpp>
+#include <tunekit/tunekit.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <iostream>
+#include <numbers>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct problem {
+  std::string name;
+  int n_params;
+  std::vector<double> reference;
+  double hv_true;
+  bool constrained;
+};
+
+const std::vector<problem> problems = {
+    {"zdt1", 10, {1.1, 11}, 12.1 - 1.0 / 3, false},
+    {"zdt2", 10, {1.1, 11}, 12.1 - 2.0 / 3, false},
+    {"zdt3", 10, {1.1, 11}, 12.221762908656194, false},
+    {"dtlz2", 7, {1.1, 1.1, 1.1}, 1.331 - std::numbers::pi / 6, false},
+    {"c2dtlz2", 7, {1.1, 1.1, 1.1}, 0.72964605901938151, true},
+    {"mlp_cost", 5, {0.5, 1.1}, 0.4222953901879495, false},
+};
+
+/// mlp_cost of BENCHMARKS.md: validation error against model cost, mixed space.
+std::vector<double> mlp_cost(tunekit::trial& t) {
+  const double lr = t.suggest_float("lr", 1e-5, 1, {.log = true});
+  const auto layers = static_cast<double>(t.suggest_int("layers", 1, 6));
+  const auto units = static_cast<double>(t.suggest_int("units", 16, 1024, {.log = true}));
+  const auto act = t.suggest_categorical<std::string>("activation", {"relu", "tanh", "gelu", "sigmoid"});
+  const double dropout = t.suggest_float("dropout", 0, 0.8);
+  const double u_lr = (std::log10(lr) + 2.5 + 0.5 * std::log10(layers)) / 5;
+  const double d_opt = 0.5 * std::log(units / 16) / std::log(64.0);
+  const double pen = act == "gelu" ? 0 : act == "relu" ? 0.005 : act == "tanh" ? 0.02 : 0.04;
+  const double mult = act == "relu" ? 1 : act == "tanh" ? 1.2 : act == "gelu" ? 1.4 : 1.2;
+  const double error = 0.02 + 0.35 * std::sqrt(16 / (units * layers)) + 0.02 * (layers - 3) * (layers - 3) / 9 + pen +
+                       0.4 * u_lr * u_lr + 0.15 * (dropout - d_opt) * (dropout - d_opt);
+  const double cost = (std::log(layers) + 2 * std::log(units / 16) + std::log(mult)) / std::log(6 * 4096 * 1.4);
+  return {error, cost};
+}
+
+std::vector<double> evaluate(const std::string& name, const std::vector<double>& x) {
+  if (name.rfind("zdt", 0) == 0) {
+    double g = 0;
+    for (std::size_t i = 1; i < x.size(); ++i) g += x[i];
+    g = 1 + 9 * g / static_cast<double>(x.size() - 1);
+    const double r = x[0] / g;
+    double h = name == "zdt1" ? 1 - std::sqrt(r) : name == "zdt2" ? 1 - r * r
+                                                                  : 1 - std::sqrt(r) - r * std::sin(10 * std::numbers::pi * x[0]);
+    return {x[0], g * h};
+  }
+  double g = 0;
+  for (std::size_t i = 2; i < x.size(); ++i) g += (x[i] - 0.5) * (x[i] - 0.5);
+  const double a = x[0] * std::numbers::pi / 2, b = x[1] * std::numbers::pi / 2;
+  return {(1 + g) * std::cos(a) * std::cos(b), (1 + g) * std::cos(a) * std::sin(b), (1 + g) * std::sin(a)};
+}
+
+/// C2-DTLZ2's constraint (Jain & Deb 2014) in Optuna's form, r = 0.4.
+double c2dtlz2_constraint(const std::vector<double>& f) {
+  const double r = 0.4;
+  double best = 1e300;
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    double v = (f[i] - 1) * (f[i] - 1) - r * r;
+    for (std::size_t j = 0; j < f.size(); ++j)
+      if (j != i) v += f[j] * f[j];
+    best = std::min(best, v);
+  }
+  double centre = -r * r;
+  for (double fi : f) centre += (fi - 1 / std::sqrt(3.0)) * (fi - 1 / std::sqrt(3.0));
+  return std::min(best, centre);
+}
+
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (auto dash = item.find('-'); dash != std::string::npos)
+      for (int k = std::stoi(item.substr(0, dash)); k <= std::stoi(item.substr(dash + 1)); ++k) out.push_back(k);
+    else out.push_back(std::stoi(item));
+  }
+  return out;
+}
+
+std::vector<std::string> parse_names(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) out.push_back(item);
+  return out;
+}
+
+template <class Sampler>
+nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& budgets) {
+  std::vector<tunekit::direction> dirs(p.reference.size(), tunekit::direction::minimize);
+  tunekit::tuner tuner{std::move(sampler), tunekit::study_config{.directions = dirs}};
+  std::vector<std::string> names;
+  for (int i = 0; i < p.n_params; ++i) names.push_back(std::string(1, 'x').append(std::to_string(i)));
+  auto objective = [&](tunekit::trial& t) {
+    if (p.name == "mlp_cost") return mlp_cost(t);
+    std::vector<double> x;
+    for (const auto& n : names) x.push_back(t.suggest_float(n, 0, 1));
+    return evaluate(p.name, x);
+  };
+  nlohmann::json hv_at = nlohmann::json::object();
+  int done = 0;
+  for (int budget : budgets) {
+    tuner.optimize(objective, {.n_trials = budget - done});
+    done = budget;
+    tunekit::point_set front;
+    for (const auto& t : tuner.trials())
+      if (t.state == tunekit::trial_state::complete && (!p.constrained || c2dtlz2_constraint(t.values) <= 0))
+        front.push_back(t.values);
+    hv_at[std::to_string(budget)] = tunekit::hypervolume(front, p.reference, tunekit::outside_reference::ignore);
+  }
+  return hv_at;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> samplers{"nsga2", "random"}, wanted{"zdt1", "zdt2", "zdt3", "dtlz2", "c2dtlz2", "mlp_cost"};
+  std::vector<int> seeds = parse_list("0-9"), budgets = parse_list("50,100,250");
+  std::int64_t population = 50;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--samplers") samplers = parse_names(value);
+    else if (flag == "--problems") wanted = parse_names(value);
+    else if (flag == "--seeds") seeds = parse_list(value);
+    else if (flag == "--budgets") budgets = parse_list(value);
+    else if (flag == "--population") population = std::stoll(value);
+    else {
+      std::cerr << "unknown flag " << flag << "\n";
+      return 2;
+    }
+  }
+  for (const auto& sampler : samplers)
+    for (const auto& name : wanted)
+      for (const auto& p : problems) {
+        if (p.name != name) continue;
+        for (int seed : seeds) {
+          const auto s = static_cast<std::uint64_t>(seed);
+          nlohmann::json hv_at;
+          if (sampler == "nsga2") {
+            tunekit::nsga2_sampler_options o{.population_size = population, .seed = s};
+            if (p.constrained)
+              o.constraints_func = [](const tunekit::frozen_trial& t) {
+                return std::vector<double>{c2dtlz2_constraint(t.values)};
+              };
+            hv_at = run(tunekit::nsga2_sampler{o}, p, budgets);
+          } else if (sampler == "random") {
+            hv_at = run(tunekit::random_sampler{{.seed = s}}, p, budgets);
+          } else {
+            std::cerr << "unknown sampler " << sampler << "\n";
+            return 2;
+          }
+          const std::string label = sampler == "nsga2" && population != 50 ? "nsga2-p" + std::to_string(population) : sampler;
+          std::cout << nlohmann::json{{"system", "tunekit"}, {"sampler", label}, {"problem", p.name},
+                                      {"seed", seed},        {"hv_at", hv_at},     {"hv_true", p.hv_true}}
+                           .dump()
+                    << std::endl;
+        }
+      }
+}
