@@ -1,8 +1,11 @@
 #pragma once
 
-/// Every sampler of the core: random, grid, quasi-random (Sobol), TPE, GP.
+/// Every sampler of the core: random, grid, quasi-random (Sobol), TPE, GP,
+/// CMA-ES, NSGA-II.
+#include "samplers/cmaes.hpp"
 #include "samplers/gp.hpp"
 #include "samplers/grid.hpp"
+#include "samplers/nsga2.hpp"
 #include "samplers/qmc.hpp"
 #include "samplers/random.hpp"
 #include "samplers/tpe.hpp"
