@@ -4,8 +4,8 @@
 // requires identical output, so the compiled library is the same code.
 //
 // It covers what the library holds: TPE (univariate, multivariate with
-// groups, with pruned trials), GP, the memory storage and the journal storage
-// (written, then read back by a second storage object).
+// groups, with pruned trials), GP, CMA-ES, the memory storage and the journal
+// storage (written, then read back by a second storage object).
 #include <tunekit/tunekit.hpp>
 
 #include <cmath>
@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   run("tpe-multivariate", tunekit::tpe_sampler{{.multivariate = true, .group = true, .seed = 8}},
       tunekit::memory_storage{}, 60);
   run("gp", tunekit::gp_sampler{{.n_candidates = 256, .seed = 9}}, tunekit::memory_storage{}, 25);
+  run("cmaes", tunekit::cmaes_sampler{{.seed = 11, .population_size = 6}}, tunekit::memory_storage{}, 60);
 
   const auto journal = dir / "seeded_studies.journal";
   std::filesystem::remove(journal);
