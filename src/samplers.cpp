@@ -12,12 +12,15 @@
 namespace tunekit {
 
 tpe_sampler::tpe_sampler(tpe_sampler_options options)
-    : core_(std::make_unique<detail::sampler_model<detail::tpe_sampler_impl<>, core_type>>(std::move(options))) {}
+    : sampler_handle(
+          std::make_unique<detail::sampler_model<detail::tpe_sampler_impl<>, core_type>>(std::move(options))) {}
 
 cmaes_sampler::cmaes_sampler(cmaes_sampler_options options)
-    : core_(std::make_unique<detail::cmaes_sampler_model<detail::cmaes_sampler_impl<>>>(std::move(options))) {}
+    : sampler_handle(std::make_unique<detail::diagnosed_sampler_model<detail::cmaes_sampler_impl<>, core_type>>(
+          std::move(options))) {}
 
 gp_sampler::gp_sampler(gp_sampler_options options)
-    : core_(std::make_unique<detail::gp_sampler_model<detail::gp_sampler_impl<>>>(std::move(options))) {}
+    : sampler_handle(std::make_unique<detail::diagnosed_sampler_model<detail::gp_sampler_impl<>, core_type>>(
+          std::move(options))) {}
 
 }  // namespace tunekit

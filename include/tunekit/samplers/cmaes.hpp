@@ -140,19 +140,6 @@ struct cmaes_diagnostics {
 namespace detail {
 template <class>
 class cmaes_sampler_impl;  // detail/cmaes_impl.hpp
-
-/// The sampler interface plus CMA-ES's diagnostics.
-class cmaes_sampler_core : public sampler_core<cmaes_sampler_options> {
- public:
-  virtual const cmaes_diagnostics& diagnostics() const noexcept = 0;
-};
-
-template <class Impl>
-class cmaes_sampler_model final : public sampler_model<Impl, cmaes_sampler_core> {
- public:
-  using sampler_model<Impl, cmaes_sampler_core>::sampler_model;
-  const cmaes_diagnostics& diagnostics() const noexcept override { return this->impl_.diagnostics(); }
-};
 }  // namespace detail
 
 /// CMA-ES sampler (see the file comment for the references, the fallbacks
@@ -161,7 +148,10 @@ class cmaes_sampler_model final : public sampler_model<Impl, cmaes_sampler_core>
 /// outside the relative space, multi-objective studies and the first
 /// `n_startup_trials` trials are sampled at random. A seeded sequential run
 /// is reproducible. A sampler instance serves one study at a time.
-class cmaes_sampler {
+class cmaes_sampler
+    : public detail::sampler_handle<detail::diagnosed_sampler_core<cmaes_sampler_options, cmaes_diagnostics>> {
+  using core_type = detail::diagnosed_sampler_core<cmaes_sampler_options, cmaes_diagnostics>;
+
  public:
 #if defined(TUNEKIT_COMPILED_LIB)
   /// Compiled mode: defined once, in the library (src/samplers.cpp).
@@ -171,26 +161,12 @@ class cmaes_sampler {
   /// when it constructs a CMA-ES sampler, not when it merely names one.
   template <class Impl = detail::cmaes_sampler_impl<void>>
   explicit cmaes_sampler(cmaes_sampler_options options = {})
-      : core_(std::make_unique<detail::cmaes_sampler_model<Impl>>(std::move(options))) {}
+      : detail::sampler_handle<core_type>(
+            std::make_unique<detail::diagnosed_sampler_model<Impl, core_type>>(std::move(options))) {}
 #endif
 
-  const cmaes_sampler_options& options() const noexcept { return core_->options(); }
   /// What the last ask's replay arrived at.
   const cmaes_diagnostics& diagnostics() const noexcept { return core_->diagnostics(); }
-
-  search_space infer_relative_search_space(const study_view& view, const frozen_trial& t) {
-    return core_->infer_relative_search_space(view, t);
-  }
-  param_map sample_relative(const study_view& view, const frozen_trial& t, const search_space& space) {
-    return core_->sample_relative(view, t, space);
-  }
-  double sample_independent(const study_view& view, const frozen_trial& t, std::string_view name,
-                            const distribution& d) {
-    return core_->sample_independent(view, t, name, d);
-  }
-
- private:
-  std::unique_ptr<detail::cmaes_sampler_core> core_;
 };
 
 static_assert(relational_sampler<cmaes_sampler>);

@@ -93,19 +93,6 @@ struct gp_diagnostics {
 namespace detail {
 template <class>
 class gp_sampler_impl;  // detail/gp_impl.hpp
-
-/// The sampler interface plus the GP's diagnostics.
-class gp_sampler_core : public sampler_core<gp_sampler_options> {
- public:
-  virtual const gp_diagnostics& diagnostics() const noexcept = 0;
-};
-
-template <class Impl>
-class gp_sampler_model final : public sampler_model<Impl, gp_sampler_core> {
- public:
-  using sampler_model<Impl, gp_sampler_core>::sampler_model;
-  const gp_diagnostics& diagnostics() const noexcept override { return this->impl_.diagnostics(); }
-};
 }  // namespace detail
 
 /// Gaussian-process Bayesian optimization (see the file comment for the
@@ -127,7 +114,10 @@ class gp_sampler_model final : public sampler_model<Impl, gp_sampler_core> {
 /// Pruned and failed trials are ignored; maximisation flips the sign.
 /// Parameters outside the relational space are drawn at random. A seeded,
 /// sequential run is reproducible. A sampler instance serves one study at a time.
-class gp_sampler {
+class gp_sampler
+    : public detail::sampler_handle<detail::diagnosed_sampler_core<gp_sampler_options, gp_diagnostics>> {
+  using core_type = detail::diagnosed_sampler_core<gp_sampler_options, gp_diagnostics>;
+
  public:
 #if defined(TUNEKIT_COMPILED_LIB)
   /// Compiled mode: defined once, in the library (src/samplers.cpp).
@@ -137,27 +127,14 @@ class gp_sampler {
   /// when it constructs a GP sampler, not when it merely names one.
   template <class Impl = detail::gp_sampler_impl<void>>
   explicit gp_sampler(gp_sampler_options options = {})
-      : core_(std::make_unique<detail::gp_sampler_model<Impl>>(std::move(options))) {}
+      : detail::sampler_handle<core_type>(
+            std::make_unique<detail::diagnosed_sampler_model<Impl, core_type>>(std::move(options))) {}
 #endif
 
-  const gp_sampler_options& options() const noexcept { return core_->options(); }
+  /// The seed every draw derives from (the one given, or the one drawn).
   std::uint64_t seed() const noexcept { return core_->seed(); }
   /// What the last ask did.
   const gp_diagnostics& diagnostics() const noexcept { return core_->diagnostics(); }
-
-  search_space infer_relative_search_space(const study_view& view, const frozen_trial& t) {
-    return core_->infer_relative_search_space(view, t);
-  }
-  param_map sample_relative(const study_view& view, const frozen_trial& t, const search_space& space) {
-    return core_->sample_relative(view, t, space);
-  }
-  double sample_independent(const study_view& view, const frozen_trial& t, std::string_view name,
-                            const distribution& d) {
-    return core_->sample_independent(view, t, name, d);
-  }
-
- private:
-  std::unique_ptr<detail::gp_sampler_core> core_;
 };
 
 static_assert(relational_sampler<gp_sampler>);

@@ -173,7 +173,7 @@ class tpe_sampler_impl;  // detail/tpe_impl.hpp
 /// finished trials, so a seeded sequential run is reproducible. A sampler
 /// instance serves one study at a time (it caches that study's trials).
 /// Multi-objective studies are sampled at random (MOTPE is future work).
-class tpe_sampler {
+class tpe_sampler : public detail::sampler_handle<detail::sampler_core<tpe_sampler_options>> {
   using core_type = detail::sampler_core<tpe_sampler_options>;
 
  public:
@@ -185,30 +185,11 @@ class tpe_sampler {
   /// when it constructs a TPE sampler, not when it merely names one.
   template <class Impl = detail::tpe_sampler_impl<void>>
   explicit tpe_sampler(tpe_sampler_options options = {})
-      : core_(std::make_unique<detail::sampler_model<Impl, core_type>>(std::move(options))) {}
+      : detail::sampler_handle<core_type>(std::make_unique<detail::sampler_model<Impl, core_type>>(std::move(options))) {}
 #endif
 
-  const tpe_sampler_options& options() const noexcept { return core_->options(); }
+  /// The seed every draw derives from (the one given, or the one drawn).
   std::uint64_t seed() const noexcept { return core_->seed(); }
-
-  /// Univariate: empty (every parameter goes through `sample_independent`).
-  /// Multivariate: the parameters every finished trial shares, or with
-  /// `group` the union of the groups.
-  search_space infer_relative_search_space(const study_view& view, const frozen_trial& t) {
-    return core_->infer_relative_search_space(view, t);
-  }
-  /// Multivariate TPE over `space` (per group with `group`).
-  param_map sample_relative(const study_view& view, const frozen_trial& t, const search_space& space) {
-    return core_->sample_relative(view, t, space);
-  }
-  /// Univariate TPE for one parameter; random during the startup trials.
-  double sample_independent(const study_view& view, const frozen_trial& t, std::string_view name,
-                            const distribution& d) {
-    return core_->sample_independent(view, t, name, d);
-  }
-
- private:
-  std::unique_ptr<core_type> core_;
 };
 
 static_assert(relational_sampler<tpe_sampler>);

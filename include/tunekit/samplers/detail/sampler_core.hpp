@@ -45,8 +45,8 @@ class sampler_core {
 
 /// `Core` (a `sampler_core<Options>` or an interface derived from it, which
 /// a class derived from this one implements) implemented by forwarding to an
-/// `Impl`. Handles own it through a `std::unique_ptr<Core>`: like the
-/// implementations, they move but do not copy.
+/// `Impl`. Handles own it through a `std::unique_ptr<Core>` (`sampler_handle`):
+/// like the implementations, they move but do not copy.
 template <class Impl, class Core>
 class sampler_model : public Core {
  public:
@@ -74,6 +74,53 @@ class sampler_model : public Core {
 
  protected:
   Impl impl_;
+};
+
+/// `sampler_core` plus what the last ask did (`gp_diagnostics`, `cmaes_diagnostics`).
+template <class Options, class Diagnostics>
+class diagnosed_sampler_core : public sampler_core<Options> {
+ public:
+  using diagnostics_type = Diagnostics;
+  virtual const Diagnostics& diagnostics() const noexcept = 0;
+};
+
+/// `sampler_model` for a `diagnosed_sampler_core`.
+template <class Impl, class Core>
+class diagnosed_sampler_model final : public sampler_model<Impl, Core> {
+ public:
+  using sampler_model<Impl, Core>::sampler_model;
+  const typename Core::diagnostics_type& diagnostics() const noexcept override { return this->impl_.diagnostics(); }
+};
+
+/// The public part every sampler handle shares: it owns the core and forwards
+/// the `relational_sampler` members to it. Handles add their constructors
+/// (a template in header-only mode, defined in the library in compiled mode)
+/// and whatever else their core offers (`seed()`, `diagnostics()`).
+template <class Core>
+class sampler_handle {
+ public:
+  using options_type = typename Core::options_type;
+
+  /// The options, as validated by the implementation.
+  const options_type& options() const noexcept { return core_->options(); }
+  /// The parameters the sampler models jointly for the next trial.
+  search_space infer_relative_search_space(const study_view& view, const frozen_trial& t) {
+    return core_->infer_relative_search_space(view, t);
+  }
+  /// Internal values for (some of) `space`'s parameters.
+  param_map sample_relative(const study_view& view, const frozen_trial& t, const search_space& space) {
+    return core_->sample_relative(view, t, space);
+  }
+  /// The internal value of one parameter that relational sampling left out.
+  double sample_independent(const study_view& view, const frozen_trial& t, std::string_view name,
+                            const distribution& d) {
+    return core_->sample_independent(view, t, name, d);
+  }
+
+ protected:
+  explicit sampler_handle(std::unique_ptr<Core> core) noexcept : core_(std::move(core)) {}
+
+  std::unique_ptr<Core> core_;
 };
 
 }  // namespace tunekit::detail
