@@ -325,14 +325,17 @@ TEST_CASE("cmaes_sampler: two workers on one journal file (two processes) share 
   // A third process replaying the study: nearly every trial was a member of
   // the generation it was drawn for (lambda = 6: 50 generations if none were
   // wasted; a worker that asks before the other's last tell wastes one;
-  // three runs gave 46, 49 and 49).
+  // three runs gave 46, 49 and 49; the bar leaves room for slow interleavings).
   cmaes_sampler replay;
   const tunekit::search_space space{{"x", tunekit::float_distribution(-3, 3)}, {"y", tunekit::float_distribution(-3, 3)}};
   replay.sample_relative(view, view.finished()[0], space);
-  CHECK(replay.diagnostics().n_generations >= 40);
+  CHECK(replay.diagnostics().n_generations >= 35);
+  // How the two threads interleave varies from run to run (and more under
+  // ASan): 1.7e-8 was seen in a clean-clone CI run; random search over the
+  // same 300 trials reaches ~1e-2.
   double best = 1e300;
   for (const auto& t : view.finished()) best = std::min(best, t.values.at(0));
-  CHECK(best < 1e-8);
+  CHECK(best < 1e-6);
 }
 
 TEST_CASE("cmaes_sampler: IPOP and BIPOP restart on Rastrigin, IPOP's population grows", "[samplers][cmaes]") {
