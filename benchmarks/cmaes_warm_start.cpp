@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include "warm_start_common.hpp"
+
 namespace tk = tunekit;
 
 namespace {
@@ -46,11 +48,7 @@ std::vector<double> run(tk::cmaes_sampler sampler, const tk::testing::test_funct
   double best = std::numeric_limits<double>::infinity();
   tuner.optimize(
       [&](tk::trial& t) {
-        std::vector<double> x;
-        for (const auto& p : f.domain) {
-          const double v = t.suggest_float(p.name, p.low, p.high);
-          x.push_back(std::clamp(v - shift_frac * (p.high - p.low), p.low, p.high));
-        }
+        const std::vector<double> x = tk::bench::shifted_point(t, f, shift_frac);
         const double value = f.evaluate(x);
         best = std::min(best, value - f.known_minimum);
         curve.push_back(best);
@@ -59,12 +57,6 @@ std::vector<double> run(tk::cmaes_sampler sampler, const tk::testing::test_funct
       {.n_trials = n});
   if (trials) *trials = tuner.trials();
   return curve;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const auto n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 }  // namespace
@@ -104,7 +96,7 @@ int main(int argc, char** argv) {
     auto median_at = [&](const std::vector<std::vector<double>>& curves, std::int64_t n) {
       std::vector<double> v;
       for (const auto& curve : curves) v.push_back(curve[static_cast<std::size_t>(n - 1)]);
-      return median(v);
+      return tk::bench::median(v);
     };
     const double cold_final = median_at(cold, c.budget);
     std::int64_t reached = -1;

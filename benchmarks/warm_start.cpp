@@ -16,6 +16,8 @@
 #include <tunekit/testing/test_functions.hpp>
 #include <tunekit/tuner.hpp>
 
+#include "warm_start_common.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
@@ -40,12 +42,7 @@ std::int64_t trials_to_target(Tuner& tuner, const tk::testing::test_function& f,
   std::int64_t n = 0;
   tuner.optimize(
       [&](tk::trial& t) {
-        std::vector<double> x;
-        for (const auto& p : f.domain) {
-          const double v = t.suggest_float(p.name, p.low, p.high);
-          // Shifted variant: evaluate f at x - shift (clamped to the domain).
-          x.push_back(std::clamp(v - shift_frac * (p.high - p.low), p.low, p.high));
-        }
+        const std::vector<double> x = tk::bench::shifted_point(t, f, shift_frac);
         const double value = f.evaluate(x);
         ++n;
         if (value - f.known_minimum <= c.target && reached > c.budget) reached = n;
@@ -55,12 +52,6 @@ std::int64_t trials_to_target(Tuner& tuner, const tk::testing::test_function& f,
          if (reached <= c.budget) tuner.stop();
        }}});
   return reached;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const auto n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 }  // namespace
@@ -111,7 +102,8 @@ int main(int argc, char** argv) {
   }
   std::cout << "{\"function\": \"" << f->name << "\", \"seeds\": " << c.seeds << ", \"target_regret\": " << c.target
             << ", \"shift\": " << c.shift << ", \"budget\": " << c.budget << ", \"source_trials\": " << c.source_trials
-            << ", \"median_cold_trials\": " << median(cold) << ", \"median_warm_trials\": " << median(warm) << "}"
+            << ", \"median_cold_trials\": " << tk::bench::median(cold)
+            << ", \"median_warm_trials\": " << tk::bench::median(warm) << "}"
             << std::endl;
   return 0;
 }
