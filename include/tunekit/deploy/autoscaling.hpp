@@ -9,6 +9,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +50,10 @@ struct serving_objective {
   double target_rate = 0;               ///< requests/s the service must serve within the objective (required)
   double p99_ms = 0;                    ///< the p99 latency objective of one request (required)
   int cpu_utilization_target = 70;      ///< percent of the CPU request the HPA aims at
+  /// N is this share of the fastest measured rate meeting the objective: the
+  /// benchmark's closed loop found a saturation rate, and arrivals at exactly
+  /// that rate (open loop) would queue without bound.
+  double capacity_fraction = 0.8;
   double peak_factor = 1.5;             ///< maxReplicas serves target_rate * peak_factor
   double min_rate_fraction = 0.25;      ///< minReplicas serves this share of target_rate ...
   int min_replicas = 2;                 ///< ... and never fewer (a drain never leaves none)
@@ -60,7 +67,8 @@ struct serving_objective {
 /// The derivation, every number kept so it can be shown and checked.
 struct serving_plan {
   std::size_t level = 0;                ///< the load level the per-replica rate comes from
-  double per_replica_rate = 0;          ///< N: requests/s one replica serves within the objective
+  double measured_rate = 0;             ///< the level's throughput
+  double per_replica_rate = 0;          ///< N = capacity_fraction * measured_rate: requests/s one replica is given
   double cpu_seconds_per_request = 0;   ///< c, at that level
   double cores_at_rate = 0;             ///< c * N
   int cpu_utilization_target = 0;       ///< the HPA target: floor(100 * c * N / request) <= the objective's
@@ -110,6 +118,8 @@ void check_serving_objective(const deploy::serving_objective& o) {
     bad("p99_ms", format_number(o.p99_ms), "must be > 0 milliseconds (the p99 latency objective)");
   if (o.cpu_utilization_target < 1 || o.cpu_utilization_target > 100)
     bad("cpu_utilization_target", std::to_string(o.cpu_utilization_target), "must be a percentage in [1, 100]");
+  if (!(o.capacity_fraction > 0 && o.capacity_fraction <= 1))
+    bad("capacity_fraction", format_number(o.capacity_fraction), "must be in (0, 1]");
   if (!(o.peak_factor >= 1 && std::isfinite(o.peak_factor)))
     bad("peak_factor", format_number(o.peak_factor), "must be a finite factor >= 1");
   if (!(o.min_rate_fraction >= 0 && o.min_rate_fraction <= 1))
@@ -172,10 +182,26 @@ serving_measurement read_serving_measurement(const nlohmann::json& doc, std::str
   return m;
 }
 
+/// Reads a serving benchmark file (see `read_serving_measurement`). Throws
+/// `storage_error` naming the path when it cannot be read, `invalid_argument`
+/// when it is not JSON or a field is missing or bad.
+template <class = void>
+serving_measurement load_serving_measurement(const std::filesystem::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw storage_error("cannot read serving benchmark file " + detail::quoted(path.string()));
+  std::ostringstream text;
+  text << f.rdbuf();
+  const std::string source = "file " + detail::quoted(path.string());
+  const auto doc = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) throw invalid_argument("serving benchmark " + source + " is not JSON");
+  return read_serving_measurement(doc, source);
+}
+
 /// The derivation of docs/kubernetes.md ("Autoscaling"):
 ///
-///  - N, the per-replica rate: the highest throughput of a level without
-///    errors whose p99 meets the objective; c, that level's CPU per request.
+///  - N, the per-replica rate: `capacity_fraction` times the highest
+///    throughput of a level without errors whose p99 meets the objective;
+///    c, that level's CPU per request.
 ///  - CPU request = c * N / (cpu_utilization_target / 100), rounded up; the
 ///    HPA target is then floor(100 * c * N / request), so a replica reaches
 ///    it exactly when it serves N. CPU limit: the most CPU any level used
@@ -202,10 +228,10 @@ serving_plan plan_serving(const serving_measurement& m, const serving_objective&
     const auto& l = m.levels[i];
     if (l.latency_p99_ms < fastest->latency_p99_ms) fastest = &l;
     max_cores = std::max(max_cores, l.cpu_seconds_per_request * l.requests_per_second);
-    if (l.errors == 0 && l.latency_p99_ms <= o.p99_ms && (!found || l.requests_per_second > p.per_replica_rate)) {
+    if (l.errors == 0 && l.latency_p99_ms <= o.p99_ms && (!found || l.requests_per_second > p.measured_rate)) {
       found = true;
       p.level = i;
-      p.per_replica_rate = l.requests_per_second;
+      p.measured_rate = l.requests_per_second;
     }
   }
   if (!found)
@@ -216,6 +242,7 @@ serving_plan plan_serving(const serving_measurement& m, const serving_objective&
                            " connection(s)); no replica count or autoscaler helps when one request alone is too slow. "
                            "Relax the objective, or make a request cheaper");
   const auto& chosen = m.levels[p.level];
+  p.per_replica_rate = o.capacity_fraction * p.measured_rate;
   p.cpu_seconds_per_request = chosen.cpu_seconds_per_request;
   p.cores_at_rate = chosen.cpu_seconds_per_request * p.per_replica_rate;
 
@@ -269,6 +296,15 @@ nlohmann::json autoscaled_serving(const nlohmann::json& best_config, serve_optio
   const auto& meta = deployment["metadata"];
   const std::string name = meta["name"];
   nlohmann::json hpa_meta = meta, pdb_meta = meta;
+  // The derivation, for a reader of the manifest (docs/kubernetes.md).
+  hpa_meta["annotations"]["tunekit.io/serving-plan"] =
+      nlohmann::json{{"per_replica_rate", plan.per_replica_rate},
+                     {"measured_rate", plan.measured_rate},
+                     {"cpu_seconds_per_request", plan.cpu_seconds_per_request},
+                     {"target_rate", objective.target_rate},
+                     {"p99_ms", objective.p99_ms},
+                     {"replicas", plan.replicas}}
+          .dump();
 
   nlohmann::json hpa = {
       {"apiVersion", "autoscaling/v2"},
