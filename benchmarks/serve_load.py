@@ -12,12 +12,14 @@ document `tunekit deploy serve --serving-benchmark` reads (docs/kubernetes.md):
    "levels": [{"connections": 1, "duration_seconds": 10.0, "requests": 52000,
                "requests_per_second": 5200.0,
                "latency_ms": {"p50": 0.17, "p90": 0.2, "p99": 0.31, "max": 4.1},
-               "errors": 0, "cpu_seconds": 9.1, "cpu_seconds_per_request": 1.75e-4,
-               "cpu_utilization_cores": 0.91}, ...],
+               "errors": 0, "cpu_seconds_per_request": 1.75e-4,
+               "cpu_utilization_cores": 0.91, "runs": [...]}, ...],
    "memory": {"idle_rss_bytes": ..., "peak_rss_bytes": ...}}
 
 CPU is the server's user+system time (/proc/<pid>/stat) over the level;
-memory its resident set (VmRSS at start, VmHWM at the end).
+memory its resident set (VmRSS at start, VmHWM at the end). Each level runs
+--repeat times (the levels interleaved); its fields are the medians of the
+runs, which are kept under "runs" (a p99 is the median of the runs' p99s).
 
 --rate R (the sizing check) paces the load at R requests/s instead: each wrk
 connection sends on a shared schedule (the `delay()` hook, LuaJIT's clock),
@@ -33,6 +35,7 @@ import gzip
 import json
 import os
 import pathlib
+import statistics
 import subprocess
 import tempfile
 import time
@@ -121,6 +124,7 @@ def main():
     ap.add_argument("--connections", default="1,2,4,8")
     ap.add_argument("--duration", type=int, default=10, help="seconds per level")
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each level; the document holds their medians")
     ap.add_argument("--cpus", default="1", help="CPU list the server is pinned to (taskset -c); wrk gets the others")
     ap.add_argument("--rate", type=float, default=0.0, help="paced load: requests/s in total (the sizing check)")
     ap.add_argument("--threads", type=int, default=8, help="server threads (>= the most connections)")
@@ -164,28 +168,47 @@ def main():
                 return json.loads(line[len("TUNEKIT_JSON "):]), cpu
 
             run(max(levels_c), args.warmup)  # warm caches, threads and the allocator
+            raw = {c: [] for c in levels_c}
+            for rep in range(args.repeat):  # the levels interleaved, so a noisy minute hits them all alike
+                for c in levels_c:
+                    w, cpu = run(c, args.duration)
+                    seconds = w["duration_us"] / 1e6
+                    ok = w["requests"] - w["errors"]
+                    raw[c].append({
+                        "duration_seconds": round(seconds, 3),
+                        "requests": w["requests"],
+                        "requests_per_second": round(ok / seconds, 1),
+                        "latency_ms": {k: w[f"{k}_us"] / 1000 for k in ("p50", "p90", "p99", "max")},
+                        "errors": w["errors"],
+                        "cpu_seconds": round(cpu, 3),
+                        "cpu_seconds_per_request": cpu / max(ok, 1),
+                        "cpu_utilization_cores": round(cpu / seconds, 3),
+                    })
+                    r = raw[c][-1]
+                    print(f"run {rep + 1}, {c} connections: {r['requests_per_second']:.0f} req/s, "
+                          f"p50 {r['latency_ms']['p50']:.3f} ms, p99 {r['latency_ms']['p99']:.3f} ms, "
+                          f"{r['cpu_seconds_per_request'] * 1e6:.1f} us CPU/request, "
+                          f"{r['cpu_utilization_cores']:.2f} cores, errors {r['errors']}", flush=True)
+            # Each level's fields: the median over the repeats (a field on its own;
+            # the runs are under "runs").
             levels = []
             for c in levels_c:
-                w, cpu = run(c, args.duration)
-                seconds = w["duration_us"] / 1e6
-                ok = w["requests"] - w["errors"]
+                runs = raw[c]
+                med = lambda f: statistics.median(f(r) for r in runs)
                 level = {
                     "connections": c,
-                    "duration_seconds": round(seconds, 3),
-                    "requests": w["requests"],
-                    "requests_per_second": round(ok / seconds, 1),
-                    "latency_ms": {k: w[f"{k}_us"] / 1000 for k in ("p50", "p90", "p99", "max")},
-                    "errors": w["errors"],
-                    "cpu_seconds": round(cpu, 3),
-                    "cpu_seconds_per_request": cpu / max(ok, 1),
-                    "cpu_utilization_cores": round(cpu / seconds, 3),
+                    "duration_seconds": med(lambda r: r["duration_seconds"]),
+                    "requests": sum(r["requests"] for r in runs),
+                    "requests_per_second": med(lambda r: r["requests_per_second"]),
+                    "latency_ms": {k: med(lambda r: r["latency_ms"][k]) for k in ("p50", "p90", "p99", "max")},
+                    "errors": sum(r["errors"] for r in runs),
+                    "cpu_seconds_per_request": med(lambda r: r["cpu_seconds_per_request"]),
+                    "cpu_utilization_cores": med(lambda r: r["cpu_utilization_cores"]),
+                    "runs": runs,
                 }
                 if args.rate > 0:
                     level["offered_rate"] = args.rate
                 levels.append(level)
-                print(f"{c} connections: {level['requests_per_second']:.0f} req/s, p50 {level['latency_ms']['p50']:.3f} ms, "
-                      f"p99 {level['latency_ms']['p99']:.3f} ms, {level['cpu_seconds_per_request'] * 1e6:.1f} us CPU/request, "
-                      f"{level['cpu_utilization_cores']:.2f} cores, errors {w['errors']}", flush=True)
             peak_rss = proc_memory(server.pid, "VmHWM")
         finally:
             server.terminate()

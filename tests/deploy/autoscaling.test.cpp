@@ -31,7 +31,7 @@ nlohmann::json benchmark_doc() {
           {"format_version", 1},
           {"levels", {level(1, 2000, 0.4, 1.5, 80e-6), level(2, 3500, 0.5, 3.0, 70e-6), level(4, 5000, 0.7, 8.0, 62e-6),
                       level(8, 5200, 1.4, 60.0, 60e-6)}},
-          {"memory", {{"idle_rss_bytes", 12 * dp::mebibyte}, {"peak_rss_bytes", 20 * dp::mebibyte}}}};
+          {"memory", {{"idle_rss_bytes", 12 * dp::mebibyte}, {"peak_rss_bytes", 100 * dp::mebibyte}}}};
 }
 
 dp::serving_objective objective() { return {.target_rate = 20000, .p99_ms = 10}; }
@@ -49,7 +49,7 @@ TEST_CASE("autoscaling: the worked example of docs/kubernetes.md", "[deploy][aut
   const auto m = dp::read_serving_measurement(benchmark_doc());
   REQUIRE(m.levels.size() == 4);
   CHECK(m.levels[2].latency_p99_ms == 8.0);
-  CHECK(m.peak_rss_bytes == 20 * dp::mebibyte);
+  CHECK(m.peak_rss_bytes == 100 * dp::mebibyte);
   const auto p = dp::plan_serving(m, objective());
   CHECK(p.level == 2);  // 5200 req/s at 8 connections misses p99 <= 10 ms
   CHECK(p.measured_rate == 5000);
@@ -57,8 +57,8 @@ TEST_CASE("autoscaling: the worked example of docs/kubernetes.md", "[deploy][aut
   CHECK(p.cores_at_rate == Approx(0.248));                 // 62 us * 4000/s
   CHECK(p.resources.requests.cpu_millicores == 360);       // 248m / 0.70 = 354.3m, up to 10m
   CHECK(p.cpu_utilization_target == 68);                   // floor(100 * 248 / 360)
-  CHECK(p.resources.limits.cpu_millicores == 360);         // the most any level used: 312m, never below the request
-  CHECK(p.resources.requests.memory_bytes == 32 * dp::mebibyte);  // 20Mi * 1.25 = 25Mi, up to 16Mi
+  CHECK(p.resources.limits.cpu_millicores == 720);         // 2 * request; the most any level used is 312m
+  CHECK(p.resources.requests.memory_bytes == 128 * dp::mebibyte);  // 100Mi * 1.25 = 125Mi, up to 16Mi
   CHECK(p.resources.limits.memory_bytes == p.resources.requests.memory_bytes);
   CHECK(p.replicas == 5);      // ceil(20000 / 4000)
   CHECK(p.min_replicas == 2);  // max(2, ceil(5000 / 4000))
@@ -123,7 +123,9 @@ TEST_CASE("autoscaling: the plan's invariants over seeded random benchmarks", "[
     CHECK(p.resources.limits.cpu_millicores >= p.resources.requests.cpu_millicores);
     for (const auto& any : m.levels)
       CHECK(p.resources.limits.cpu_millicores >= any.cpu_seconds_per_request * any.requests_per_second * 1000 - 1e-6);
+    CHECK(p.resources.limits.cpu_millicores >= 2 * p.resources.requests.cpu_millicores);
     CHECK(static_cast<double>(p.resources.requests.memory_bytes) >= 1.25 * static_cast<double>(m.peak_rss_bytes));
+    CHECK(p.resources.requests.memory_bytes >= 64 * dp::mebibyte);
   }
 }
 
@@ -253,5 +255,7 @@ TEST_CASE("autoscaling: an objective no replica meets, a zero target rate and ot
   REQUIRE_INVALID(dp::plan_serving(m, bad([](auto& o) { o.scale_down_stabilization_seconds = 4000; })),
                   Contains("scale_down_stabilization_seconds = 4000"));
   REQUIRE_INVALID(dp::plan_serving(m, bad([](auto& o) { o.max_unavailable = 0; })), Contains("max_unavailable = 0"));
+  REQUIRE_INVALID(dp::plan_serving(m, bad([](auto& o) { o.cpu_limit_ratio = 0.5; })), Contains("cpu_limit_ratio = 0.5"));
+  REQUIRE_INVALID(dp::plan_serving(m, bad([](auto& o) { o.memory_headroom = 0.9; })), Contains("memory_headroom = 0.9"));
   REQUIRE_INVALID(dp::plan_serving(m, bad([](auto& o) { o.target_rate = 1e12; })), Contains("more than 10000 replicas"));
 }

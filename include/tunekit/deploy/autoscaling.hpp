@@ -58,7 +58,13 @@ struct serving_objective {
   double min_rate_fraction = 0.25;      ///< minReplicas serves this share of target_rate ...
   int min_replicas = 2;                 ///< ... and never fewer (a drain never leaves none)
   int scale_down_stabilization_seconds = 300;  ///< the HPA's scale-down window (Kubernetes' default)
-  double memory_headroom = 1.25;        ///< memory request = peak RSS * this
+  double memory_headroom = 1.25;        ///< memory request = peak RSS * this ...
+  /// ... and at least this: a container's memory counts page cache and kernel
+  /// memory the process's RSS does not show (sizing_policy's minimum too).
+  std::int64_t min_memory_bytes = 64 * mebibyte;
+  /// CPU limit = request * this, and at least the most any level used: room
+  /// for bursts before the HPA reacts (CFS throttling at the limit shows in p99).
+  double cpu_limit_ratio = 2.0;
   int max_unavailable = 1;              ///< PodDisruptionBudget maxUnavailable
   std::int64_t cpu_granularity_millicores = 10;
   std::int64_t memory_granularity_bytes = 16 * mebibyte;
@@ -130,6 +136,9 @@ void check_serving_objective(const deploy::serving_objective& o) {
         "must be in [0, 3600] (the HorizontalPodAutoscaler's range)");
   if (!(o.memory_headroom >= 1 && std::isfinite(o.memory_headroom)))
     bad("memory_headroom", format_number(o.memory_headroom), "must be a finite factor >= 1");
+  if (o.min_memory_bytes < 1) bad("min_memory_bytes", std::to_string(o.min_memory_bytes), "must be >= 1");
+  if (!(o.cpu_limit_ratio >= 1 && std::isfinite(o.cpu_limit_ratio)))
+    bad("cpu_limit_ratio", format_number(o.cpu_limit_ratio), "must be a finite factor >= 1 (a limit below the request is invalid)");
   if (o.max_unavailable < 1) bad("max_unavailable", std::to_string(o.max_unavailable), "must be >= 1");
   if (o.cpu_granularity_millicores < 1)
     bad("cpu_granularity_millicores", std::to_string(o.cpu_granularity_millicores), "must be >= 1");
@@ -204,9 +213,10 @@ serving_measurement load_serving_measurement(const std::filesystem::path& path) 
 ///    c, that level's CPU per request.
 ///  - CPU request = c * N / (cpu_utilization_target / 100), rounded up; the
 ///    HPA target is then floor(100 * c * N / request), so a replica reaches
-///    it exactly when it serves N. CPU limit: the most CPU any level used
-///    (c * rate), never below the request.
-///  - Memory request = limit = peak RSS * memory_headroom, rounded up.
+///    it exactly when it serves N. CPU limit: request * cpu_limit_ratio, and
+///    at least the most CPU any level used (c * rate).
+///  - Memory request = limit = peak RSS * memory_headroom, rounded up, at
+///    least min_memory_bytes.
 ///  - replicas = ceil(target_rate / N); maxReplicas = ceil(peak_factor *
 ///    target_rate / N); minReplicas = max(min_replicas, ceil(min_rate_fraction
 ///    * target_rate / N)); replicas and maxReplicas never below minReplicas.
@@ -252,10 +262,12 @@ serving_plan plan_serving(const serving_measurement& m, const serving_objective&
   r.cpu_limit = true;
   const double request_milli = p.cores_at_rate * 1000.0 * 100.0 / o.cpu_utilization_target;
   r.requests.cpu_millicores = std::max(detail::round_up_to(request_milli, o.cpu_granularity_millicores), o.cpu_granularity_millicores);
-  r.limits.cpu_millicores = std::max(r.requests.cpu_millicores, detail::round_up_to(max_cores * 1000.0, o.cpu_granularity_millicores));
+  r.limits.cpu_millicores = std::max(
+      detail::round_up_to(static_cast<double>(r.requests.cpu_millicores) * o.cpu_limit_ratio, o.cpu_granularity_millicores),
+      detail::round_up_to(max_cores * 1000.0, o.cpu_granularity_millicores));
   r.requests.memory_bytes = std::max(
       detail::round_up_to(static_cast<double>(m.peak_rss_bytes) * o.memory_headroom, o.memory_granularity_bytes),
-      o.memory_granularity_bytes);
+      o.min_memory_bytes);
   r.limits.memory_bytes = r.requests.memory_bytes;
   p.cpu_utilization_target = std::max(
       1, static_cast<int>(std::floor(100.0 * p.cores_at_rate * 1000.0 / static_cast<double>(r.requests.cpu_millicores) + 1e-9)));
