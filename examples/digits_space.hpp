@@ -4,7 +4,7 @@
 // them back from the exported best configuration with the same space).
 #pragma once
 
-#include <tunekit/tunekit.hpp>
+#include <tunekit/core/space.hpp>
 
 #include "digits.hpp"
 

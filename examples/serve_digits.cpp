@@ -12,20 +12,24 @@
 //
 //   serve_digits train --config best.json --weights digits-weights.json
 //   serve_digits serve --config best.json --weights digits-weights.json [--port 8080]
-//   serve_digits --small    CTest: tune 2 trials, export, train, serve on a free
-//                           loopback port, ask /health and one prediction, stop
+//   serve_digits --small --config best.json
+//                           CTest (after quickstart --small and tunekit deploy export):
+//                           train the exported configuration, write and load the
+//                           weights, serve on a free loopback port, ask /health
+//                           and one prediction, stop
 //
 // Endpoints:
 //   GET  /health   {"status": "ok", "model": {...}, "requests": N}
 //   POST /predict  {"pixels": [64 numbers in 0..16]}  ->  {"label": 3, "probabilities": [...]}
 //                  a bad body is answered 400 with the field at fault
-#include <tunekit/deploy/export.hpp>
-#include <tunekit/tunekit.hpp>
+#include <tunekit/deploy/export.hpp>  // load_config, write_json_file: no tuner here (compile cost)
+
+// Eigen (digits.hpp) before httplib.h: the <resolv.h> it includes defines
+// `_res`, a parameter name in Eigen's headers.
+#include "digits_space.hpp"
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
-
-#include "digits_space.hpp"
 
 #include <atomic>
 #include <cstdio>
@@ -164,7 +168,7 @@ struct arguments {
     std::fputs("usage: serve_digits train --config best.json --weights FILE [--data-dir DIR] [--small-space]\n"
                "       serve_digits serve --config best.json --weights FILE [--host 127.0.0.1] [--port 8080]\n"
                "                          [--threads 8] [--port-file FILE] [--small-space]\n"
-               "       serve_digits --small\n"
+               "       serve_digits --small --config best.json   (the smoke test; a --small study's configuration)\n"
                "  --config defaults to $TUNEKIT_CONFIG (the path `tunekit deploy serve` mounts);\n"
                "  --port 0 takes a free port, written to --port-file when given;\n"
                "  --small-space reads a configuration of the quickstart's --small study (2..8 epochs)\n",
@@ -218,26 +222,22 @@ int serve(const arguments& a) {
     return server.listen_after_bind() ? 0 : 1;
 }
 
-/// The CTest smoke test: the whole path on a small scale, in one process.
+/// The CTest smoke test: the configuration exported from the quickstart's
+/// --small study (examples/cmake/serve_smoke.cmake), trained, its weights
+/// written and read back, and served on a free loopback port in this process.
 int smoke(const arguments& a) {
     const fs::path data_dir = option(a, "data-dir", TUNEKIT_EXAMPLES_DATA_DIR);
     const auto split = digits::stratified_split(digits::load_digits(data_dir / "digits.csv.gz"), 0.2, 0);
-    const auto space = digits::hyperparameter_space(/*small=*/true);
-    tunekit::tuner tuner{space, tunekit::random_sampler{{.seed = 3}}, tunekit::memory_storage{},
-                         tunekit::study_config{.name = "serve-small", .directions = {tunekit::direction::maximize}}};
-    tuner.optimize([&](const digits::hyperparameters& h, tunekit::trial&) { return digits::train(digits::to_mlp_config(h), split); },
-                   {.n_trials = 2});
+    const auto h = tunekit::deploy::load_config(digits::hyperparameter_space(/*small=*/true), option(a, "config"));
     const fs::path dir = fs::temp_directory_path() / ("serve_digits_small_" + std::to_string(::getpid()));
     fs::create_directories(dir);
-    tunekit::deploy::write_json_file(tunekit::deploy::best_config_json(tuner.storage(), "serve-small"), dir / "best.json");
-    const auto h = tunekit::deploy::load_config(space, dir / "best.json");
     save_weights(train_network(h, split), dir / "weights.json");
     const auto net = load_weights(dir / "weights.json", h);
 
     std::atomic<long long> requests{0};
     httplib::Server server;
     server.new_task_queue = [] { return new httplib::ThreadPool(2); };
-    install_routes(server, net, model_info(h, dir / "best.json"), requests);
+    install_routes(server, net, model_info(h, option(a, "config")), requests);
     const int port = server.bind_to_any_port("127.0.0.1");
     if (port <= 0) throw std::runtime_error("cannot bind a loopback port");
     std::thread listener([&] { server.listen_after_bind(); });
