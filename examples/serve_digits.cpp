@@ -165,13 +165,14 @@ struct arguments {
 };
 
 [[noreturn]] void usage(int status) {
-    std::fputs("usage: serve_digits train --config best.json --weights FILE [--data-dir DIR] [--small-space]\n"
+    std::fputs("usage: serve_digits train --config best.json --weights FILE [--data-dir DIR] [--small-space] [--index K]\n"
                "       serve_digits serve --config best.json --weights FILE [--host 127.0.0.1] [--port 8080]\n"
-               "                          [--threads 8] [--port-file FILE] [--small-space]\n"
+               "                          [--threads 8] [--port-file FILE] [--small-space] [--index K]\n"
                "       serve_digits --small --config best.json   (the smoke test; a --small study's configuration)\n"
                "  --config defaults to $TUNEKIT_CONFIG (the path `tunekit deploy serve` mounts);\n"
                "  --port 0 takes a free port, written to --port-file when given;\n"
-               "  --small-space reads a configuration of the quickstart's --small study (2..8 epochs)\n",
+               "  --small-space reads a configuration of the quickstart's --small study (2..8 epochs);\n"
+               "  --index K serves the K-th best trial of the file (a point of a Pareto front; default 0)\n",
                status == 0 ? stdout : stderr);
     std::exit(status);
 }
@@ -181,6 +182,7 @@ arguments parse(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string s = argv[i];
         if (s == "--help" || s == "-h") usage(0);
+        if (s == "--small") a.options.emplace("small-space", std::string(1, '1'));  // a --small study's configuration
         if (s == "--small" || s == "--small-space") a.options.emplace(s.substr(2), std::string(1, '1'));
         else if (s.rfind("--", 0) == 0 && i + 1 < argc) a.options.insert_or_assign(s.substr(2), std::string(argv[++i]));
         else if (s.rfind("--", 0) != 0 && a.command.empty()) a.command = s;
@@ -198,9 +200,11 @@ std::string option(const arguments& a, const std::string& key, const char* fallb
     usage(2);
 }
 
+/// The configuration to serve: `--index K` picks a point of a Pareto front
+/// (an export of a multi-objective study lists several best trials).
 digits::hyperparameters load_hyperparameters(const arguments& a) {
     return tunekit::deploy::load_config(digits::hyperparameter_space(a.options.count("small-space") > 0),
-                                        option(a, "config"));
+                                        option(a, "config"), {.index = std::stoul(option(a, "index", "0"))});
 }
 
 int serve(const arguments& a) {
@@ -228,7 +232,7 @@ int serve(const arguments& a) {
 int smoke(const arguments& a) {
     const fs::path data_dir = option(a, "data-dir", TUNEKIT_EXAMPLES_DATA_DIR);
     const auto split = digits::stratified_split(digits::load_digits(data_dir / "digits.csv.gz"), 0.2, 0);
-    const auto h = tunekit::deploy::load_config(digits::hyperparameter_space(/*small=*/true), option(a, "config"));
+    const auto h = load_hyperparameters(a);
     const fs::path dir = fs::temp_directory_path() / ("serve_digits_small_" + std::to_string(::getpid()));
     fs::create_directories(dir);
     save_weights(train_network(h, split), dir / "weights.json");
