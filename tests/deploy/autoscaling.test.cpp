@@ -179,22 +179,23 @@ TEST_CASE("autoscaling: a benchmark with missing or bad fields is refused, namin
     edit(d);
     return d;
   };
-  const std::pair<const char*, nlohmann::json::json_pointer> missing[] = {
-      {"format is missing", nlohmann::json::json_pointer("/format")},
-      {"format_version is missing", nlohmann::json::json_pointer("/format_version")},
-      {"levels is missing", nlohmann::json::json_pointer("/levels")},
-      {"memory is missing", nlohmann::json::json_pointer("/memory")},
-      {"memory.peak_rss_bytes is missing", nlohmann::json::json_pointer("/memory/peak_rss_bytes")},
-      {"levels[1].connections is missing", nlohmann::json::json_pointer("/levels/1/connections")},
-      {"levels[2].requests_per_second is missing", nlohmann::json::json_pointer("/levels/2/requests_per_second")},
-      {"levels[0].latency_ms is missing", nlohmann::json::json_pointer("/levels/0/latency_ms")},
-      {"levels[3].latency_ms.p99 is missing", nlohmann::json::json_pointer("/levels/3/latency_ms/p99")},
-      {"levels[0].latency_ms.p50 is missing", nlohmann::json::json_pointer("/levels/0/latency_ms/p50")},
-      {"levels[1].cpu_seconds_per_request is missing", nlohmann::json::json_pointer("/levels/1/cpu_seconds_per_request")},
-      {"levels[0].errors is missing", nlohmann::json::json_pointer("/levels/0/errors")},
+  const std::pair<const char*, const char*> missing[] = {  // message, JSON pointer of the field removed
+      {"format is missing", "/format"},
+      {"format_version is missing", "/format_version"},
+      {"levels is missing", "/levels"},
+      {"memory is missing", "/memory"},
+      {"memory.peak_rss_bytes is missing", "/memory/peak_rss_bytes"},
+      {"levels[1].connections is missing", "/levels/1/connections"},
+      {"levels[2].requests_per_second is missing", "/levels/2/requests_per_second"},
+      {"levels[0].latency_ms is missing", "/levels/0/latency_ms"},
+      {"levels[3].latency_ms.p99 is missing", "/levels/3/latency_ms/p99"},
+      {"levels[0].latency_ms.p50 is missing", "/levels/0/latency_ms/p50"},
+      {"levels[1].cpu_seconds_per_request is missing", "/levels/1/cpu_seconds_per_request"},
+      {"levels[0].errors is missing", "/levels/0/errors"},
   };
-  for (const auto& [message, pointer] : missing) {
+  for (const auto& [message, path] : missing) {
     INFO(message);
+    const nlohmann::json::json_pointer pointer(path);
     const auto parent = pointer.parent_pointer();
     const auto key = pointer.back();
     REQUIRE_INVALID(dp::read_serving_measurement(without([&](auto& d) { d[parent].erase(key); })), Contains(message));
