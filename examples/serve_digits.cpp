@@ -42,7 +42,9 @@
 #include <string>
 #include <thread>
 
-#include <unistd.h>  // getpid
+#include <pthread.h>  // pthread_sigmask, pthread_kill
+#include <signal.h>   // sigwait: SIGTERM stops the server
+#include <unistd.h>   // getpid
 
 namespace fs = std::filesystem;
 
@@ -208,6 +210,14 @@ digits::hyperparameters load_hyperparameters(const arguments& a) {
 }
 
 int serve(const arguments& a) {
+    // SIGTERM (Kubernetes stopping the pod) and SIGINT stop the server: the
+    // listening socket closes and requests in flight are answered. Blocked
+    // here, before any thread starts, so only the waiter below receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     const auto h = load_hyperparameters(a);
     const auto net = load_weights(option(a, "weights"), h);
     const auto threads = static_cast<std::size_t>(std::stoul(option(a, "threads", "8")));
@@ -223,7 +233,16 @@ int serve(const arguments& a) {
     if (auto file = a.options.find("port-file"); file != a.options.end()) std::ofstream(file->second) << port << '\n';
     std::printf("serving %s on http://%s:%d (%zu threads)\n", digits::describe(h).c_str(), host.c_str(), port, threads);
     std::fflush(stdout);
-    return server.listen_after_bind() ? 0 : 1;
+    std::thread waiter([&] {
+        int signal = 0;
+        sigwait(&stop_signals, &signal);
+        server.stop();
+    });
+    const bool ok = server.listen_after_bind();
+    pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter if the server stopped by itself
+    waiter.join();
+    std::printf("stopped after %lld predictions\n", requests.load());
+    return ok ? 0 : 1;
 }
 
 /// The CTest smoke test: the configuration exported from the quickstart's
