@@ -59,7 +59,7 @@ inline constexpr const char* deploy_help = R"(usage: tunekit deploy <export|job|
       --readiness PATH, --liveness PATH   HTTP probes on the container port
       --config-dir DIR (default /etc/tunekit)   --command C, --arg A (repeatable)
     autoscaled, sized from a load benchmark of one serving process instead of
-    the trials (docs/kubernetes.md, "Autoscaling"); adds a HorizontalPodAutoscaler
+    the trials (docs/kubernetes.md §5); adds a HorizontalPodAutoscaler
     and a PodDisruptionBudget:
       --serving-benchmark FILE  the tunekit.serving_benchmark JSON (benchmarks/serve_load.py)
       --target-rate R           requests/s to serve within the objective (required)

@@ -5,7 +5,7 @@
 /// benchmarks/serve_load.py) becomes the replica's CPU/memory requests and
 /// limits, the replica count for a target request rate under a p99 latency
 /// objective, an `autoscaling/v2` HorizontalPodAutoscaler on CPU utilisation
-/// and a `policy/v1` PodDisruptionBudget (docs/kubernetes.md, "Autoscaling").
+/// and a `policy/v1` PodDisruptionBudget (docs/kubernetes.md §5).
 
 #include <cmath>
 #include <cstdint>
@@ -206,7 +206,7 @@ serving_measurement load_serving_measurement(const std::filesystem::path& path) 
   return read_serving_measurement(doc, source);
 }
 
-/// The derivation of docs/kubernetes.md ("Autoscaling"):
+/// The derivation of docs/kubernetes.md §5:
 ///
 ///  - N, the per-replica rate: `capacity_fraction` times the highest
 ///    throughput of a level without errors whose p99 meets the objective;
