@@ -257,7 +257,7 @@ serving_plan plan_serving(const serving_measurement& m, const serving_objective&
   p.cores_at_rate = chosen.cpu_seconds_per_request * p.per_replica_rate;
 
   auto& r = p.resources;
-  r.basis = sizing_basis::distribution;
+  r.basis = sizing_basis::distribution;  // of load levels here: no trial was used (n_trials 0)
   r.n_trials = 0;
   r.cpu_limit = true;
   const double request_milli = p.cores_at_rate * 1000.0 * 100.0 / o.cpu_utilization_target;
