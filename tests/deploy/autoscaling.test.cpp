@@ -17,7 +17,7 @@ namespace {
 
 /// A benchmark document as benchmarks/serve_load.py writes it (the numbers of
 /// the worked example in docs/kubernetes.md).
-nlohmann::json benchmark_doc() {
+nlohmann::json autoscaling_benchmark_doc() {
   auto level = [](int c, double rps, double p50, double p99, double cpu) {
     return nlohmann::json{{"connections", c},       {"duration_seconds", 10.0},
                           {"requests", rps * 10},   {"requests_per_second", rps},
@@ -32,27 +32,29 @@ nlohmann::json benchmark_doc() {
           {"memory", {{"idle_rss_bytes", 12 * dp::mebibyte}, {"peak_rss_bytes", 100 * dp::mebibyte}}}};
 }
 
-dp::serving_objective objective() { return {.target_rate = 20000, .p99_ms = 10}; }
+dp::serving_objective autoscaling_objective() { return {.target_rate = 20000, .p99_ms = 10}; }
 
 // What `serving` needs of an export document (its own tests use real ones):
 // export.hpp and a storage would double this file's compile time.
-nlohmann::json best_doc() {
+nlohmann::json autoscaling_best_doc() {
   return {{"format", "tunekit.best_config"},
           {"format_version", 2},
           {"study", {{"name", "demo"}}},
           {"best_trials", nlohmann::json::array({{{"number", 0}, {"values", {0.5}}, {"params", {{"lr", 0.01}}}}})}};
 }
 
-dp::serve_options serve() { return {.name = "serve-demo", .image = "registry.example.com/serve:1.0", .resources = {}}; }
+dp::serve_options autoscaling_serve_options() {
+  return {.name = "serve-demo", .image = "registry.example.com/serve:1.0", .resources = {}};
+}
 
 }  // namespace
 
 TEST_CASE("autoscaling: the worked example of docs/kubernetes.md", "[deploy][autoscaling]") {
-  const auto m = dp::read_serving_measurement(benchmark_doc());
+  const auto m = dp::read_serving_measurement(autoscaling_benchmark_doc());
   REQUIRE(m.levels.size() == 4);
   CHECK(m.levels[2].latency_p99_ms == 8.0);
   CHECK(m.peak_rss_bytes == 100 * dp::mebibyte);
-  const auto p = dp::plan_serving(m, objective());
+  const auto p = dp::plan_serving(m, autoscaling_objective());
   CHECK(p.level == 2);  // 5200 req/s at 8 connections misses p99 <= 10 ms
   CHECK(p.measured_rate == 5000);
   CHECK(p.per_replica_rate == Approx(4000));               // 0.8 * 5000
@@ -132,11 +134,11 @@ TEST_CASE("autoscaling: the plan's invariants over seeded random benchmarks", "[
 }
 
 TEST_CASE("autoscaling: HorizontalPodAutoscaler and PodDisruptionBudget fields", "[deploy][autoscaling]") {
-  const auto o = objective();
-  const auto plan = dp::plan_serving(dp::read_serving_measurement(benchmark_doc()), o);
-  auto opts = serve();
+  const auto o = autoscaling_objective();
+  const auto plan = dp::plan_serving(dp::read_serving_measurement(autoscaling_benchmark_doc()), o);
+  auto opts = autoscaling_serve_options();
   opts.namespace_name = "ml";
-  const auto list = dp::autoscaled_serving(best_doc(), opts, plan, o);
+  const auto list = dp::autoscaled_serving(autoscaling_best_doc(), opts, plan, o);
   REQUIRE(list["items"].size() == 5);
   const auto &dep = list["items"][1], &hpa = list["items"][3], &pdb = list["items"][4];
   CHECK(dep["kind"] == "Deployment");
@@ -170,12 +172,12 @@ TEST_CASE("autoscaling: HorizontalPodAutoscaler and PodDisruptionBudget fields",
 
   auto bad = plan;
   bad.min_replicas = bad.max_replicas + 1;
-  REQUIRE_INVALID(dp::autoscaled_serving(best_doc(), opts, bad, o), Contains("min_replicas <= replicas <= max_replicas"));
+  REQUIRE_INVALID(dp::autoscaled_serving(autoscaling_best_doc(), opts, bad, o), Contains("min_replicas <= replicas <= max_replicas"));
 }
 
 TEST_CASE("autoscaling: a benchmark with missing or bad fields is refused, naming the field", "[deploy][autoscaling]") {
   auto without = [](auto edit) {
-    auto d = benchmark_doc();
+    auto d = autoscaling_benchmark_doc();
     edit(d);
     return d;
   };
@@ -229,7 +231,7 @@ TEST_CASE("autoscaling: a benchmark with missing or bad fields is refused, namin
 }
 
 TEST_CASE("autoscaling: an objective no replica meets, a zero target rate and other bad objectives", "[deploy][autoscaling]") {
-  const auto m = dp::read_serving_measurement(benchmark_doc());
+  const auto m = dp::read_serving_measurement(autoscaling_benchmark_doc());
   // The fastest p99 measured is 1.5 ms: no load and no replica count meets 1 ms.
   REQUIRE_INVALID(dp::plan_serving(m, {.target_rate = 500, .p99_ms = 1}),
                   Contains("serving_objective::p99_ms = 1 cannot be met by one replica at any measured load") &&
@@ -237,9 +239,9 @@ TEST_CASE("autoscaling: an objective no replica meets, a zero target rate and ot
   // A level with errors does not count, however fast.
   auto erring = m;
   for (auto& l : erring.levels) l.errors = 1;
-  REQUIRE_INVALID(dp::plan_serving(erring, objective()), Contains("cannot be met"));
+  REQUIRE_INVALID(dp::plan_serving(erring, autoscaling_objective()), Contains("cannot be met"));
   auto bad = [](auto edit) {
-    auto o = objective();
+    auto o = autoscaling_objective();
     edit(o);
     return o;
   };
