@@ -5,6 +5,8 @@
 
 #include <tunekit/tunekit.hpp>
 
+#include "support/test_helpers.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -21,6 +23,9 @@
 
 #include <unistd.h>
 
+using tunekit_test::thrown_message;
+using tunekit_test::after_three_reports;
+
 namespace {
 
 using Catch::Matchers::Contains;
@@ -31,16 +36,6 @@ double square(tunekit::trial& t) {
   return x * x;
 }
 
-/// The message of the exception of type E that `f` throws, or "" if none.
-template <class E, class F>
-std::string thrown_message(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "";
-}
 
 std::set<std::int64_t> numbers_of(const std::vector<tunekit::frozen_trial>& trials) {
   std::set<std::int64_t> out;
@@ -363,15 +358,6 @@ TEST_CASE("tuner: the wrong number of values fails in optimize and throws from t
 }
 
 // --- pruning --------------------------------------------------------------------
-
-namespace {
-/// Stops every trial once it has reported three values.
-struct after_three_reports {
-  bool should_prune(const tunekit::study_view&, const tunekit::frozen_trial& t) const {
-    return t.intermediate_values.size() >= 3;
-  }
-};
-}  // namespace
 
 TEST_CASE("tuner: throwing trial_pruned and returning pruned both end PRUNED with the last value", "[tuner]") {
   tunekit::tuner tuner{tunekit::random_sampler{{.seed = 8}}};

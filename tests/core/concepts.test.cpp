@@ -144,7 +144,7 @@ struct forwarding_storage {
   std::vector<tk::frozen_trial> trials(tk::study_id s) const { return inner.trials(s); }
 };
 
-struct params {
+struct concept_params {
   double x = 0;
 };
 
@@ -193,7 +193,7 @@ TEST_CASE("storage concept", "[core][concepts][storage]") {
 
 TEST_CASE("objective_for concept", "[core][concepts]") {
   using dbr = tk::define_by_run;
-  using typed = tk::space<params>;
+  using typed = tk::space<concept_params>;
   auto number = [](tk::trial& t) { return t.suggest_float("x", 0, 1); };
   auto integer = [](tk::trial&) { return 3; };
   auto vector = [](tk::trial&) { return std::vector<double>{1, 2}; };
@@ -203,8 +203,8 @@ TEST_CASE("objective_for concept", "[core][concepts]") {
     if (t.should_prune()) return tk::pruned;
     return 1.0;
   };
-  auto typed_number = [](const params& p, tk::trial&) { return p.x; };
-  auto typed_by_value = [](params p, tk::trial&) { return p.x; };
+  auto typed_number = [](const concept_params& p, tk::trial&) { return p.x; };
+  auto typed_by_value = [](concept_params p, tk::trial&) { return p.x; };
 
   STATIC_REQUIRE(tk::objective_for<decltype(number), dbr>);
   STATIC_REQUIRE(tk::objective_for<decltype(integer), dbr>);
@@ -220,7 +220,7 @@ TEST_CASE("objective_for concept", "[core][concepts]") {
   auto returns_optional = [](tk::trial&) { return std::optional<double>(1.0); };
   auto no_trial = []() { return 1.0; };
   auto trial_by_value = [](tk::trial) { return 1.0; };  // trials are not copyable
-  auto typed_mutable = [](params& p, tk::trial&) { return p.x; };
+  auto typed_mutable = [](concept_params& p, tk::trial&) { return p.x; };
   STATIC_REQUIRE_FALSE(tk::objective_for<decltype(returns_void), dbr>);
   STATIC_REQUIRE_FALSE(tk::objective_for<decltype(returns_string), dbr>);
   STATIC_REQUIRE_FALSE(tk::objective_for<decltype(returns_optional), dbr>);
@@ -277,8 +277,8 @@ TEST_CASE("a user-written relational sampler gets the joint space", "[core][conc
     CHECK(tuner.sampler().last_space_size == 2);
   }
   SECTION("typed: the relational space is the typed space") {
-    tk::tuner tuner{tk::space<params>{tk::float_param("x", &params::x, 0, 4)}, quarter_sampler{}};
-    tuner.optimize([](const params& p, tk::trial&) { return p.x; }, {.n_trials = 3});
+    tk::tuner tuner{tk::space<concept_params>{tk::float_param("x", &concept_params::x, 0, 4)}, quarter_sampler{}};
+    tuner.optimize([](const concept_params& p, tk::trial&) { return p.x; }, {.n_trials = 3});
     for (const auto& t : tuner.trials()) CHECK(t.params.at("x") == 1.0);
     CHECK(tuner.sampler().independent_calls == 0);
     CHECK(tuner.sampler().last_space_size == 1);

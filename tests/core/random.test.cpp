@@ -52,7 +52,7 @@ double chi_square(const std::vector<double>& counts) {
 }
 
 // Bound on a chi-square statistic with `df` degrees of freedom: df + 8 sd.
-// Measured over 1000 seeds with 200000 draws each, the largest statistic was
+// Measured over 1000 seeds with 200000 n_draws each, the largest statistic was
 // 8.5 (df 1), 15.7 (df 2), 21.4 (df 6), 27.8 (df 9), 46.6 (df 19) and 1138
 // (df 999); these bounds are 12.3, 18.0, 33.7, 42.9, 68.3 and 1357. A real
 // bias of the kind tested below gives statistics in the tens of thousands.
@@ -61,7 +61,7 @@ double chi_square_bound(std::size_t buckets) {
   return df + 8.0 * std::sqrt(2.0 * df);
 }
 
-constexpr int draws = 200000;
+constexpr int n_draws = 200000;
 
 }  // namespace
 
@@ -122,7 +122,7 @@ TEST_CASE("uniform() is uniform on the half-open unit interval", "[core][random]
   tk::random_engine e(20240611);
   double lo = 1, hi = 0, sum = 0, sum2 = 0;
   std::vector<double> counts(20, 0.0);
-  for (int k = 0; k < draws; ++k) {
+  for (int k = 0; k < n_draws; ++k) {
     const double u = e.uniform();
     lo = std::min(lo, u);
     hi = std::max(hi, u);
@@ -132,7 +132,7 @@ TEST_CASE("uniform() is uniform on the half-open unit interval", "[core][random]
   }
   CHECK(lo >= 0.0);
   CHECK(hi < 1.0);
-  const double n = draws, mean = sum / n, var = sum2 / n - mean * mean;
+  const double n = n_draws, mean = sum / n, var = sum2 / n - mean * mean;
   // Standard errors: sqrt(1/12 / n) = 6.5e-4 for the mean, sqrt(1/180 / n) = 1.7e-4 for the variance.
   CHECK(std::abs(mean - 0.5) < 5 * std::sqrt(1.0 / 12 / n));
   CHECK(std::abs(var - 1.0 / 12) < 5 * std::sqrt(1.0 / 180 / n));
@@ -152,7 +152,7 @@ TEST_CASE("below(n) is unbiased", "[core][random]") {
       tk::random_engine e(n * 7919);
       std::vector<double> counts(n, 0.0);
       std::uint64_t largest = 0;
-      for (int k = 0; k < draws; ++k) {
+      for (int k = 0; k < n_draws; ++k) {
         const auto v = e.below(n);
         largest = std::max(largest, v);
         counts[std::min(v, n - 1)] += 1;
@@ -163,13 +163,13 @@ TEST_CASE("below(n) is unbiased", "[core][random]") {
   }
   SECTION("n = 3 * 2^62, where modulo and unrejected multiply-shift are visibly biased") {
     constexpr std::uint64_t n = std::uint64_t{3} << 62;
-    // Two views of the same draws: the top two bits (modulo reduction would
+    // Two views of the same n_draws: the top two bits (modulo reduction would
     // give [0, 2^62) twice the mass) and the residue mod 3 (multiply-shift
     // without rejection maps four inputs to 0 as often as to 1 and 2 together).
     auto stats = [&](auto&& draw) {
       std::vector<double> top(3, 0.0), residue(3, 0.0);
       std::uint64_t largest = 0;
-      for (int k = 0; k < draws; ++k) {
+      for (int k = 0; k < n_draws; ++k) {
         const std::uint64_t v = draw();
         largest = std::max(largest, v);
         top[std::min<std::uint64_t>(v >> 62, 2)] += 1;
@@ -211,7 +211,7 @@ TEST_CASE("normal() has mean 0 and variance 1", "[core][random]") {
   double sum = 0, sum2 = 0, sum4 = 0;
   int beyond3 = 0;
   bool finite = true;
-  for (int k = 0; k < draws; ++k) {
+  for (int k = 0; k < n_draws; ++k) {
     const double z = e.normal();
     finite = finite && std::isfinite(z);
     sum += z;
@@ -220,7 +220,7 @@ TEST_CASE("normal() has mean 0 and variance 1", "[core][random]") {
     beyond3 += std::abs(z) > 3;
   }
   REQUIRE(finite);
-  const double n = draws, mean = sum / n, var = sum2 / n - mean * mean;
+  const double n = n_draws, mean = sum / n, var = sum2 / n - mean * mean;
   CHECK(std::abs(mean) < 5 / std::sqrt(n));                 // se 1/sqrt(n)
   CHECK(std::abs(var - 1) < 5 * std::sqrt(2.0 / n));        // se sqrt(2/n)
   CHECK(std::abs(sum4 / n - 3) < 5 * std::sqrt(96.0 / n));  // kurtosis 3; var of z^4 is 96

@@ -4,6 +4,8 @@
 #include <tunekit/integrations/xgboost.hpp>
 #include <tunekit/tunekit.hpp>
 
+#include "support/test_helpers.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -16,6 +18,8 @@
 
 namespace xgb = tunekit::xgboost;
 using Catch::Matchers::Contains;
+
+using tunekit_test::after_three_reports;
 
 namespace {
 
@@ -60,13 +64,6 @@ xgb::booster make_booster(const xgb::dmatrix& train, const xgb::dmatrix& valid, 
   b.set_params({{"objective", "binary:logistic"}, {"eval_metric", "logloss"}, {"nthread", "1"}, {"seed", "0"}});
   return b;
 }
-
-/// Stops every trial once it has reported three values.
-struct after_three_reports {
-  bool should_prune(const tunekit::study_view&, const tunekit::frozen_trial& t) const {
-    return t.intermediate_values.size() >= 3;
-  }
-};
 
 const toy_data train_data = make_data(200, 1);
 const toy_data valid_data = make_data(100, 2);

@@ -70,7 +70,7 @@ point_set without(const point_set& p, std::size_t i) {
   return q;
 }
 
-nlohmann::json optuna_reference() {
+nlohmann::json optuna_hypervolume_reference() {
   std::ifstream in(std::string(TUNEKIT_TEST_DATA_DIR) + "/mo/optuna_reference.json");
   REQUIRE(in.good());
   return nlohmann::json::parse(in);
@@ -156,7 +156,7 @@ TEST_CASE("hypervolume: bad input gets a clear error", "[mo][hypervolume]") {
 }
 
 TEST_CASE("hypervolume agrees with Optuna 3.1's WFG", "[mo][hypervolume][optuna]") {
-  const auto data = optuna_reference();
+  const auto data = optuna_hypervolume_reference();
   std::size_t n_cases = 0;
   for (const auto& c : data.at("cases")) {
     const auto p = c.at("points").get<point_set>();

@@ -48,7 +48,7 @@ point_set random_set(tunekit::random_engine& e, std::size_t n, std::size_t m, bo
   return p;
 }
 
-nlohmann::json optuna_reference() {
+nlohmann::json optuna_pareto_reference() {
   std::ifstream in(std::string(TUNEKIT_TEST_DATA_DIR) + "/mo/optuna_reference.json");
   REQUIRE(in.good());
   return nlohmann::json::parse(in);
@@ -163,7 +163,7 @@ TEST_CASE("pareto: non_dominated_ranks: bad input names the point", "[mo][pareto
 }
 
 TEST_CASE("pareto: non-dominated sort agrees with Optuna 3.1", "[mo][pareto][optuna]") {
-  const auto data = optuna_reference();
+  const auto data = optuna_pareto_reference();
   std::size_t n_cases = 0;
   for (const auto& c : data.at("cases")) {
     const auto p = c.at("points").get<point_set>();

@@ -50,7 +50,7 @@ std::vector<int> brute_force(const xt::xarray<float>& w, const tunekit::pruning_
   return out;
 }
 
-std::vector<int> flat(const tunekit::pruning_mask& m) { return {m.begin(), m.end()}; }
+std::vector<int> mask_values(const tunekit::pruning_mask& m) { return {m.begin(), m.end()}; }
 
 float magnitude(float v) { return std::fabs(v); }
 float identity(float v) { return v; }
@@ -75,11 +75,11 @@ TEST_CASE("pruning: l1 and score criteria match the sorted reference, ties to th
     const tunekit::l1_unstructured l1{amount};
     const tunekit::score_unstructured score{amount};
     if (compose) {
-      CHECK(flat(tunekit::compute_mask(l1, w, current)) == brute_force(w, &current, k, magnitude));
-      CHECK(flat(tunekit::compute_mask(score, w, current)) == brute_force(w, &current, k, identity));
+      CHECK(mask_values(tunekit::compute_mask(l1, w, current)) == brute_force(w, &current, k, magnitude));
+      CHECK(mask_values(tunekit::compute_mask(score, w, current)) == brute_force(w, &current, k, identity));
     } else {
-      CHECK(flat(tunekit::compute_mask(l1, w)) == brute_force(w, nullptr, k, magnitude));
-      CHECK(flat(tunekit::compute_mask(score, w)) == brute_force(w, nullptr, k, identity));
+      CHECK(mask_values(tunekit::compute_mask(l1, w)) == brute_force(w, nullptr, k, magnitude));
+      CHECK(mask_values(tunekit::compute_mask(score, w)) == brute_force(w, nullptr, k, identity));
     }
   }
 }
@@ -208,14 +208,14 @@ TEST_CASE("pruning: random_unstructured prunes exactly the amount among survivor
   const tunekit::random_unstructured crit{tunekit::fraction(0.25), 7};
   const auto a = tunekit::compute_mask(crit, w, current);
   const auto b = tunekit::compute_mask(crit, w, current);
-  CHECK(flat(a) == flat(b));
+  CHECK(mask_values(a) == mask_values(b));
   const std::size_t survivors = tunekit::stats(current).kept();
   CHECK(tunekit::stats(current).pruned + static_cast<std::size_t>(std::nearbyint(0.25 * static_cast<double>(survivors))) ==
         tunekit::stats(a).pruned);
   for (std::size_t i = 0; i < a.size(); ++i)
     if (current.data()[i] == 0) CHECK(a.data()[i] == 0);
   const auto other = tunekit::compute_mask(tunekit::random_unstructured{tunekit::fraction(0.25), 8}, w, current);
-  CHECK(flat(other) != flat(a));
+  CHECK(mask_values(other) != mask_values(a));
   // Uniform: over many seeds each entry is pruned about a quarter of the time.
   std::vector<int> hits(w.size(), 0);
   for (std::uint64_t seed = 0; seed < 400; ++seed) {
@@ -246,7 +246,7 @@ TEST_CASE("pruning: n_m_sparsity keeps the n largest of every m along the axis",
   // 2:4 along axis 0 of a [4, 2] weight.
   xt::xarray<float> w = {{1, -8}, {4, 7}, {-3, 6}, {2, 5}};
   const auto mask = tunekit::compute_mask(tunekit::n_m_sparsity{2, 4, 0}, w);
-  CHECK(flat(mask) == std::vector<int>{0, 1, 1, 1, 1, 0, 0, 0});
+  CHECK(mask_values(mask) == std::vector<int>{0, 1, 1, 1, 1, 0, 0, 0});
 }
 
 TEST_CASE("pruning: an Eigen matrix is pruned in place through xt::adapt", "[pruning]") {
@@ -338,10 +338,10 @@ TEST_CASE("pruning: a user criterion satisfying mask_criterion works with the li
   static_assert(!tunekit::mask_criterion<int>);
   xt::xarray<float> w = {1, -2, 3, -4};
   const auto mask = tunekit::prune(negative_scores{}, w);
-  CHECK(flat(mask) == std::vector<int>{1, 0, 1, 0});
+  CHECK(mask_values(mask) == std::vector<int>{1, 0, 1, 0});
   CHECK(w(1) == 0.0f);
   // Non-contiguous expressions (a strided view, a double tensor) are evaluated first.
   const xt::xarray<double> d = {{4, 1}, {2, 3}};
-  CHECK(flat(tunekit::compute_mask(tunekit::l1_unstructured{tunekit::count(1)}, d)) == std::vector<int>{1, 0, 1, 1});
-  CHECK(flat(tunekit::compute_mask(tunekit::l1_unstructured{tunekit::count(1)}, xt::transpose(d))) == std::vector<int>{1, 1, 0, 1});
+  CHECK(mask_values(tunekit::compute_mask(tunekit::l1_unstructured{tunekit::count(1)}, d)) == std::vector<int>{1, 0, 1, 1});
+  CHECK(mask_values(tunekit::compute_mask(tunekit::l1_unstructured{tunekit::count(1)}, xt::transpose(d))) == std::vector<int>{1, 1, 0, 1});
 }

@@ -48,7 +48,7 @@ xt::xarray<float> weights(const std::string& name) {
   return a;
 }
 
-std::vector<int> flat(const tunekit::pruning_mask& m) { return {m.begin(), m.end()}; }
+std::vector<int> flat_mask(const tunekit::pruning_mask& m) { return {m.begin(), m.end()}; }
 
 tunekit::prune_amount amount_of(const json& c, const char* key = "amount") {
   const json& a = c[key];
@@ -104,7 +104,7 @@ TEST_CASE("pruning: l1_unstructured equals PyTorch 1.13 on every reference case"
     INFO(c["call"].get<std::string>() << " on " << c["tensor"].get<std::string>());
     const auto w = weights(c["tensor"]);
     const auto mask = tunekit::compute_mask(tunekit::l1_unstructured{amount_of(c)}, w);
-    const auto ours = flat(mask);
+    const auto ours = flat_mask(mask);
     const auto torch = c["mask"].get<std::vector<int>>();
     CHECK(tunekit::stats(mask).pruned == c["n_pruned"].get<std::size_t>());
     if (c["boundary"]["tie_at_boundary"].get<bool>()) {
@@ -160,7 +160,7 @@ TEST_CASE("pruning: ln_structured equals PyTorch 1.13 on every reference case", 
       CHECK(tied_kept == std::vector<std::size_t>(tied.end() - static_cast<std::ptrdiff_t>(n_tied_kept), tied.end()));
     } else {
       CHECK(kept == torch_kept);
-      CHECK(flat(mask) == c["mask"].get<std::vector<int>>());
+      CHECK(flat_mask(mask) == c["mask"].get<std::vector<int>>());
     }
   }
   CHECK(n_cases == 10);
@@ -179,7 +179,7 @@ TEST_CASE("pruning: global_unstructured equals PyTorch 1.13", "[pruning][torch]"
   for (std::size_t i = 0; i < 3; ++i) {
     INFO(names[i]);
     CHECK(tunekit::stats(masks[i]).pruned == per_tensor[i]);
-    CHECK(flat(masks[i]) == c["masks"][i].get<std::vector<int>>());
+    CHECK(flat_mask(masks[i]) == c["masks"][i].get<std::vector<int>>());
   }
   CHECK(tunekit::stats(masks).pruned == c["n_pruned_total"].get<std::size_t>());
 }
@@ -203,11 +203,11 @@ TEST_CASE("pruning: iterative l1 pruning composes as PyTorch's PruningContainer"
       if (step1.data()[i] == 0) CHECK(step2.data()[i] == 0);
     const auto& b1 = c["boundary_step1"];
     const auto& b2 = c["boundary_step2"];
-    if (b1["tie_at_boundary"].get<bool>()) check_boundary(original, flat(step1), c["mask_step1"].get<std::vector<int>>(), b1);
-    else CHECK(flat(step1) == c["mask_step1"].get<std::vector<int>>());
+    if (b1["tie_at_boundary"].get<bool>()) check_boundary(original, flat_mask(step1), c["mask_step1"].get<std::vector<int>>(), b1);
+    else CHECK(flat_mask(step1) == c["mask_step1"].get<std::vector<int>>());
     if (b1["tie_at_boundary"].get<bool>() || b2["tie_at_boundary"].get<bool>())
-      check_boundary(original, flat(step2), c["mask_step2"].get<std::vector<int>>(), b2);
-    else CHECK(flat(step2) == c["mask_step2"].get<std::vector<int>>());
+      check_boundary(original, flat_mask(step2), c["mask_step2"].get<std::vector<int>>(), b2);
+    else CHECK(flat_mask(step2) == c["mask_step2"].get<std::vector<int>>());
     // The pruned weights are zero, the others untouched.
     for (std::size_t i = 0; i < w.size(); ++i)
       CHECK(w.data()[i] == (step2.data()[i] ? original.data()[i] : 0.0f));

@@ -23,9 +23,13 @@
 
 #include <tunekit/storage/journal.hpp>
 
+#include "support/test_helpers.hpp"
+
 #include "support/require_invalid.hpp"
 #include "support/study_history.hpp"
 #include "support/temp_dir.hpp"
+
+using tunekit_test::space_of;
 
 namespace {
 
@@ -102,11 +106,6 @@ double noisy_sphere_final(cmaes_sampler_options options, int n_trials = 2000) {
 
 using dims_t = std::vector<std::pair<std::string, distribution>>;
 
-tunekit::search_space space_of(const dims_t& dims) {
-  tunekit::search_space s;
-  for (const auto& [name, d] : dims) s.add(name, d);
-  return s;
-}
 
 }  // namespace
 

@@ -9,6 +9,8 @@
 
 #include <tunekit/tunekit.hpp>
 
+#include "support/test_helpers.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -24,6 +26,8 @@
 #include "support/require_invalid.hpp"
 #include "support/study_history.hpp"
 
+using tunekit_test::space_of;
+
 namespace {
 
 using tunekit::distribution;
@@ -33,15 +37,10 @@ namespace gp = tunekit::detail::gp;
 namespace acq = tunekit::detail::acq;
 
 /// A study written straight into a memory storage, for calling the sampler by hand.
-struct history : tunekit::testing::study_history {
-  explicit history(tunekit::direction d = tunekit::direction::minimize) : study_history(d, "gp-test") {}
+struct gp_history : tunekit::testing::study_history {
+  explicit gp_history(tunekit::direction d = tunekit::direction::minimize) : study_history(d, "gp-test") {}
 };
 
-tunekit::search_space space_of(const std::vector<std::pair<std::string, distribution>>& dists) {
-  tunekit::search_space s;
-  for (const auto& [name, d] : dists) s.add(name, d);
-  return s;
-}
 
 /// The Matérn 5/2 ARD kernel written out, for the closed-form checks.
 double kernel(const Eigen::RowVectorXd& a, const Eigen::RowVectorXd& b, const gp::hyper& h,
@@ -363,7 +362,7 @@ TEST_CASE("gp_sampler: every kind of parameter stays inside its domain, with all
 TEST_CASE("gp_sampler: running trials enter as fantasies, so a second asker goes elsewhere", "[samplers][gp]") {
   const std::vector<std::pair<std::string, distribution>> dims{{"x", tunekit::float_distribution(0, 1)},
                                                                {"y", tunekit::float_distribution(0, 1)}};
-  history h;
+  gp_history h;
   tunekit::random_engine rng(8);
   for (int i = 0; i < 12; ++i) {
     const double x = rng.uniform(), y = rng.uniform();
@@ -404,7 +403,7 @@ TEST_CASE("gp_sampler: n_jobs = 2 runs and stays in the domain", "[samplers][gp]
 
 TEST_CASE("gp_sampler: maximisation, and failed and pruned trials are ignored", "[samplers][gp]") {
   const std::vector<std::pair<std::string, distribution>> dims{{"x", tunekit::float_distribution(-2, 2)}};
-  history h(tunekit::direction::maximize);
+  gp_history h(tunekit::direction::maximize);
   for (int i = 0; i < 10; ++i) {
     const double x = -2 + 4 * (i + 0.5) / 10;
     h.add(dims, {x}, -(x - 0.7) * (x - 0.7));
@@ -425,7 +424,7 @@ TEST_CASE("gp_sampler: bad inputs give a finite proposal inside the domain, neve
       {"n", tunekit::int_distribution(1, 8)},
       {"act", tunekit::categorical_distribution({"relu", "tanh", "gelu"})}};
   const auto space = space_of(dims);
-  auto check = [&](history& h, const char* what, gp_sampler_options options = {.n_startup_trials = 1, .seed = 4}) {
+  auto check = [&](gp_history& h, const char* what, gp_sampler_options options = {.n_startup_trials = 1, .seed = 4}) {
     INFO(what);
     gp_sampler s{options};
     tunekit::param_map p;
@@ -445,29 +444,29 @@ TEST_CASE("gp_sampler: bad inputs give a finite proposal inside the domain, neve
                                static_cast<double>(1 + rng.below(8)), static_cast<double>(rng.below(3))};
   };
   {
-    history h;  // one observation
+    gp_history h;  // one observation
     h.add(dims, random_point(), 3.0);
     CHECK(modelled(check(h, "single observation")));
   }
   {
-    history h;  // the same point, many times, with the same and with different values
+    gp_history h;  // the same point, many times, with the same and with different values
     const auto p = random_point();
     for (int i = 0; i < 15; ++i) h.add(dims, p, i % 2 ? 1.0 : 2.0);
     CHECK(modelled(check(h, "duplicates")));
   }
   {
-    history h;  // constant observations
+    gp_history h;  // constant observations
     for (int i = 0; i < 15; ++i) h.add(dims, random_point(), 42.0);
     CHECK(modelled(check(h, "constant")));
   }
   for (double scale : {1e-12, 1e12, 1e-300, 1e300}) {
-    history h;  // tiny and huge scales, and an offset far larger than the spread
+    gp_history h;  // tiny and huge scales, and an offset far larger than the spread
     for (int i = 0; i < 15; ++i) {
       const auto p = random_point();
       h.add(dims, p, scale * (p[0] * p[0] + std::log10(p[1]) / 5));
     }
     CHECK(modelled(check(h, "scale")));
-    history offset;
+    gp_history offset;
     for (int i = 0; i < 15; ++i) {
       const auto p = random_point();
       offset.add(dims, p, 1e12 + scale * p[0]);
@@ -475,7 +474,7 @@ TEST_CASE("gp_sampler: bad inputs give a finite proposal inside the domain, neve
     check(offset, "offset");
   }
   {
-    history h;  // every point on a corner of the domain
+    gp_history h;  // every point on a corner of the domain
     for (int i = 0; i < 16; ++i) {
       h.add(dims, {i & 1 ? 1.0 : -1.0, i & 2 ? 1.0 : 1e-5, i & 4 ? 8.0 : 1.0, static_cast<double>(i % 3)},
             static_cast<double>(i % 5));
@@ -483,7 +482,7 @@ TEST_CASE("gp_sampler: bad inputs give a finite proposal inside the domain, neve
     CHECK(modelled(check(h, "edges")));
   }
   {
-    history h;  // fewer complete trials than n_startup_trials: the Sobol point, and the reason
+    gp_history h;  // fewer complete trials than n_startup_trials: the Sobol point, and the reason
     h.add(dims, random_point(), 1.0);
     CHECK(check(h, "startup", {.seed = 4}).fallback == "startup");
   }

@@ -5,12 +5,16 @@
 
 #include <tunekit/tunekit.hpp>
 
+#include "support/test_helpers.hpp"
+
 #include <cstdint>
 #include <map>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
+
+using tunekit_test::thrown_message;
 
 namespace {
 
@@ -37,16 +41,6 @@ int duplicates(const std::map<std::string, int>& counts) {
   return n;
 }
 
-/// The message of the exception of type E that `f` throws, or "" if none.
-template <class E, class F>
-std::string thrown_message(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  return "";
-}
 
 tunekit::grid_sampler_options user_grid(std::uint64_t seed) {
   return {.values = {{"x", {0.5, 1.5, 2.5}}, {"act", {"relu", "tanh"}}, {"n", {1, 3}}}, .seed = seed};

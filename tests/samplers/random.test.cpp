@@ -71,7 +71,7 @@ std::vector<kind> all_kinds() {
 }
 
 /// `n` draws of one parameter for trials 0..n-1, straight from the sampler.
-std::vector<double> draws(const tunekit::random_sampler& sampler, const kind& k, int n) {
+std::vector<double> random_draws(const tunekit::random_sampler& sampler, const kind& k, int n) {
   const tunekit::study_view view;
   tunekit::frozen_trial t;
   std::vector<double> out;
@@ -220,7 +220,7 @@ TEST_CASE("random_sampler: every kind of parameter stays inside its domain", "[s
   const tunekit::random_sampler sampler({.seed = 2024});
   for (const auto& k : all_kinds()) {
     INFO("parameter " << k.name << ": " << tunekit::describe(k.dist));
-    const auto xs = draws(sampler, k, 20000);
+    const auto xs = random_draws(sampler, k, 20000);
     std::size_t outside = 0;
     for (double x : xs) outside += !tunekit::contains(k.dist, x);
     CHECK(outside == 0);
@@ -263,7 +263,7 @@ TEST_CASE("random_sampler: every kind is uniform on its unit scale", "[samplers]
   // distribution (the [.slow] test below measures that spread over seeds).
   const tunekit::random_sampler sampler({.seed = 12345});
   for (const auto& k : all_kinds()) {
-    const auto [statistic, threshold] = fit(k, draws(sampler, k, 20000), tunekit_test::z_001, tunekit_test::ks_critical_001);
+    const auto [statistic, threshold] = fit(k, random_draws(sampler, k, 20000), tunekit_test::z_001, tunekit_test::ks_critical_001);
     INFO("parameter " << k.name << ": " << tunekit::describe(k.dist) << ", statistic " << statistic << ", threshold "
                       << threshold);
     CHECK(statistic < threshold);
@@ -275,20 +275,20 @@ TEST_CASE("random_sampler: the uniformity checks can fail", "[samplers][random]"
   const tunekit::random_sampler sampler({.seed = 12345});
   const kind f{"float", tunekit::float_distribution(0, 1)};
   std::vector<double> u;
-  for (double x : draws(sampler, f, 20000)) u.push_back(std::pow(x, 1.05));  // a 5% distortion
+  for (double x : random_draws(sampler, f, 20000)) u.push_back(std::pow(x, 1.05));  // a 5% distortion
   CHECK(ks_uniform(u) > tunekit_test::ks_critical_001);
 
   // Log integers are log-distributed, not uniform over the values.
   const kind li{"log_int", tunekit::int_distribution(1, 64, {.log = true})};
   std::vector<std::size_t> counts(64, 0);
-  for (double x : draws(sampler, li, 20000)) ++counts.at(value_index(li.dist, x));
+  for (double x : random_draws(sampler, li, 20000)) ++counts.at(value_index(li.dist, x));
   const std::vector<double> flat(64, 1.0 / 64);
   CHECK(chi_square(counts, flat) > chi_square_quantile(63, tunekit_test::z_001));
 
   // A log float is not uniform on the linear scale.
   const kind lf{"log_float", tunekit::float_distribution(1e-3, 1, {.log = true})};
   std::vector<double> linear;
-  for (double x : draws(sampler, lf, 20000)) linear.push_back((x - 1e-3) / (1 - 1e-3));
+  for (double x : random_draws(sampler, lf, 20000)) linear.push_back((x - 1e-3) / (1 - 1e-3));
   CHECK(ks_uniform(linear) > tunekit_test::ks_critical_001);
 }
 
@@ -304,7 +304,7 @@ TEST_CASE("random_sampler: spread of the uniformity statistics over many seeds",
     int rejected_kind = 0;
     for (std::uint64_t seed = 0; seed < 400; ++seed) {
       const tunekit::random_sampler sampler({.seed = seed});
-      const auto [statistic, threshold] = fit(k, draws(sampler, k, 5000), tunekit_test::z_01, tunekit_test::ks_critical_01);
+      const auto [statistic, threshold] = fit(k, random_draws(sampler, k, 5000), tunekit_test::z_01, tunekit_test::ks_critical_01);
       rejected_kind += statistic >= threshold;
     }
     INFO("parameter " << k.name << ": " << rejected_kind << " of 400 seeds rejected at the 1% level");

@@ -34,8 +34,8 @@ using tunekit::tpe_sampler;
 using tunekit::tpe_sampler_options;
 
 /// A study written straight into a memory storage, for calling the sampler by hand.
-struct history : tunekit::testing::study_history {
-  explicit history(tunekit::direction d = tunekit::direction::minimize) : study_history(d, "tpe-test") {}
+struct tpe_history : tunekit::testing::study_history {
+  explicit tpe_history(tunekit::direction d = tunekit::direction::minimize) : study_history(d, "tpe-test") {}
 };
 
 const distribution unit = tunekit::float_distribution(0.0, 1.0);
@@ -43,7 +43,7 @@ const distribution unit = tunekit::float_distribution(0.0, 1.0);
 std::vector<std::pair<std::string, distribution>> x_only() { return {{"x", unit}}; }
 
 /// Samples parameter `name` for `n` fresh trial numbers (one sampler, seeded).
-std::vector<double> draws(history& h, const tpe_sampler_options& options, const std::string& name,
+std::vector<double> tpe_draws(tpe_history& h, const tpe_sampler_options& options, const std::string& name,
                           const distribution& d, int n) {
   tpe_sampler s{options};
   std::vector<double> out;
@@ -62,7 +62,7 @@ double mean(const std::vector<double>& v) {
 }
 
 /// Every kind of parameter (the set random.test.cpp uses).
-double all_kinds_objective(tunekit::trial& t) {
+double all_kinds_bowl(tunekit::trial& t) {
   const double f = t.suggest_float("float", -3, 5);
   const double lf = t.suggest_float("log_float", 1e-5, 1e-1, {.log = true});
   const double sf = t.suggest_float("step_float", 0, 1, {.step = 0.1});
@@ -78,7 +78,7 @@ double all_kinds_objective(tunekit::trial& t) {
          std::abs(cd - 0.9) + (cb ? 0.0 : 0.5);
 }
 
-std::map<std::int64_t, tunekit::param_map> params_of(const std::vector<tunekit::frozen_trial>& trials) {
+std::map<std::int64_t, tunekit::param_map> params_by_trial(const std::vector<tunekit::frozen_trial>& trials) {
   std::map<std::int64_t, tunekit::param_map> out;
   for (const auto& t : trials) out.emplace(t.number, t.params);
   return out;
@@ -159,7 +159,7 @@ TEST_CASE("tpe_sampler: invalid options throw invalid_argument naming the option
 
   // A gamma that misbehaves only for large n is caught when it does.
   tpe_sampler late{{.n_startup_trials = 0, .gamma = [](std::int64_t n) { return n == 12 ? 13 : std::min<std::int64_t>(n, 1); }}};
-  history h;
+  tpe_history h;
   for (int i = 0; i < 12; ++i) h.add(x_only(), {0.05 * i}, tunekit::trial_state::complete, {1.0 * i});
   tunekit::frozen_trial t;
   t.number = 12;
@@ -177,7 +177,7 @@ TEST_CASE("tpe_sampler: every kind of parameter stays inside its domain", "[samp
   for (const bool multivariate : {false, true}) {
     DYNAMIC_SECTION((multivariate ? "multivariate" : "univariate")) {
       tunekit::tuner tuner{tpe_sampler{{.multivariate = multivariate, .seed = 11}}};
-      const auto summary = tuner.optimize(all_kinds_objective, {.n_trials = 400});
+      const auto summary = tuner.optimize(all_kinds_bowl, {.n_trials = 400});
       CHECK(summary.n_complete == 400);  // a value outside a domain would fail its trial
       std::size_t draws_checked = 0;
       std::map<std::string, std::set<double>> seen;
@@ -227,7 +227,7 @@ TEST_CASE("tpe_sampler: thousands of direct draws of every kind lie inside their
       {"big_int", int_distribution(0, 1'000'000)},
       {"cat", categorical_distribution({"a", "b", "c", "d"})},
   };
-  history h;
+  tpe_history h;
   random_engine engine(3);
   for (int i = 0; i < 300; ++i) {
     std::vector<double> internal;
@@ -304,7 +304,7 @@ TEST_CASE("tpe_sampler: multivariate + group models each branch of a conditional
 }
 
 TEST_CASE("group_decomposed_search_space: parameters that appear together form a group", "[samplers][tpe]") {
-  history h;
+  tpe_history h;
   const distribution cat = tunekit::categorical_distribution({"a", "b"});
   h.add({{"branch", cat}, {"x", unit}, {"y", unit}}, {0, 0.1, 0.2}, tunekit::trial_state::complete, {1.0});
   h.add({{"branch", cat}, {"z", unit}}, {1, 0.3}, tunekit::trial_state::complete, {2.0});
@@ -326,16 +326,16 @@ TEST_CASE("tpe_sampler: the same seed gives the same trials", "[samplers][tpe]")
   for (const bool multivariate : {false, true}) {
     auto run = [&](std::uint64_t seed) {
       tunekit::tuner tuner{tpe_sampler{{.multivariate = multivariate, .seed = seed}}};
-      tuner.optimize(all_kinds_objective, {.n_trials = 60});
-      return params_of(tuner.trials());
+      tuner.optimize(all_kinds_bowl, {.n_trials = 60});
+      return params_by_trial(tuner.trials());
     };
     const auto a = run(42), b = run(42), c = run(43);
     CHECK(a == b);
     CHECK(a != c);
     // The startup trials are exactly random_sampler's with the same seed.
     tunekit::tuner random{tunekit::random_sampler{{.seed = 42}}};
-    random.optimize(all_kinds_objective, {.n_trials = 10});
-    const auto r = params_of(random.trials());
+    random.optimize(all_kinds_bowl, {.n_trials = 10});
+    const auto r = params_by_trial(random.trials());
     for (std::int64_t n = 0; n < 10; ++n) CHECK(a.at(n) == r.at(n));
   }
 }
@@ -343,11 +343,11 @@ TEST_CASE("tpe_sampler: the same seed gives the same trials", "[samplers][tpe]")
 TEST_CASE("tpe_sampler: an incremental sampler proposes what a fresh one would", "[samplers][tpe]") {
   // The caches (ranking, sorted columns, normalisers) must not change results:
   // a sampler that followed the study ask by ask and one that reads the whole
-  // history at once agree exactly, in both modes.
+  // tpe_history at once agree exactly, in both modes.
   for (const bool multivariate : {false, true}) {
     CAPTURE(multivariate);
     tunekit::tuner tuner{tpe_sampler{{.multivariate = multivariate, .seed = 9}}};
-    tuner.optimize(all_kinds_objective, {.n_trials = 150});
+    tuner.optimize(all_kinds_bowl, {.n_trials = 150});
     auto& incremental = tuner.sampler();
     tpe_sampler fresh{{.multivariate = multivariate, .seed = 9}};
     const auto view = tuner.view();
@@ -433,10 +433,10 @@ TEST_CASE("tpe_sampler: running trials reach the estimator only with the constan
   // fewer proposals land right on top of them.
   const auto dims = x_only();
   auto share_near = [&](bool liar) {
-    history h;
+    tpe_history h;
     for (int i = 0; i < 60; ++i) h.add(dims, {i / 60.0}, tunekit::trial_state::complete, {std::abs(i / 60.0 - 0.2)});
     for (int r = 0; r < 10; ++r) h.start(dims, {0.2});
-    const auto got = draws(h, {.constant_liar = liar, .seed = 4}, "x", unit, 400);
+    const auto got = tpe_draws(h, {.constant_liar = liar, .seed = 4}, "x", unit, 400);
     return static_cast<double>(std::count_if(got.begin(), got.end(), [](double x) { return std::abs(x - 0.2) < 0.01; })) /
            400.0;
   };
@@ -467,7 +467,7 @@ TEST_CASE("tpe_sampler: a study whose trials all fail still samples", "[samplers
 TEST_CASE("tpe_sampler: NaN objective values never reach the estimator", "[samplers][tpe]") {
   const auto dims = x_only();
   auto build = [&](bool with_nan) {
-    auto h = std::make_unique<history>();
+    auto h = std::make_unique<tpe_history>();
     for (int i = 0; i < 30; ++i) {
       h->add(dims, {i / 30.0}, tunekit::trial_state::complete, {std::abs(i / 30.0 - 0.7)});
       if (with_nan && i % 5 == 0) {
@@ -481,8 +481,8 @@ TEST_CASE("tpe_sampler: NaN objective values never reach the estimator", "[sampl
     return h;
   };
   auto clean = build(false), dirty = build(true);
-  const auto a = draws(*clean, {.seed = 8}, "x", unit, 200);
-  const auto b = draws(*dirty, {.seed = 8}, "x", unit, 200);
+  const auto a = tpe_draws(*clean, {.seed = 8}, "x", unit, 200);
+  const auto b = tpe_draws(*dirty, {.seed = 8}, "x", unit, 200);
   for (double x : b) REQUIRE(std::isfinite(x));
   // Proposals still concentrate at the optimum 0.7 (the NaN trials sit at
   // 0.05-0.1 and rank last); the NaN records change nothing but the ranking's tail.
@@ -508,16 +508,16 @@ TEST_CASE("tpe_sampler: NaN objective values never reach the estimator", "[sampl
 TEST_CASE("tpe_sampler: pruned trials rank after complete ones, by last step then value", "[samplers][tpe]") {
   const auto dims = x_only();
   SECTION("complete trials come first, whatever the pruned values") {
-    history h;
+    tpe_history h;
     for (int i = 0; i < 10; ++i) h.add(dims, {0.8 + 0.01 * i}, tunekit::trial_state::complete, {5.0 + i});
     for (int i = 0; i < 20; ++i) h.add(dims, {0.1 + 0.005 * i}, tunekit::trial_state::pruned, {}, {{3, 0.01}});
-    CHECK(mean(draws(h, {.seed = 1}, "x", unit, 300)) > 0.6);
+    CHECK(mean(tpe_draws(h, {.seed = 1}, "x", unit, 300)) > 0.6);
   }
   SECTION("among pruned trials, a later last step ranks first") {
-    history h;
+    tpe_history h;
     for (int i = 0; i < 15; ++i) h.add(dims, {0.05 + 0.01 * i}, tunekit::trial_state::pruned, {}, {{1, 9.0}, {5, 10.0}});
     for (int i = 0; i < 15; ++i) h.add(dims, {0.75 + 0.01 * i}, tunekit::trial_state::pruned, {}, {{1, 0.1}});
-    CHECK(mean(draws(h, {.seed = 1}, "x", unit, 300)) < 0.4);
+    CHECK(mean(tpe_draws(h, {.seed = 1}, "x", unit, 300)) < 0.4);
   }
 }
 

@@ -20,7 +20,7 @@ namespace tk = tunekit;
 using Catch::Contains;
 
 namespace {
-const double not_a_number = std::numeric_limits<double>::quiet_NaN();
+const double quiet_nan = std::numeric_limits<double>::quiet_NaN();
 
 /// Three COMPLETE trials. At step 1 they reported 2, 4, 6: median 4,
 /// 25th percentile 3 (position 0.5 between 2 and 4), 75th percentile 5.
@@ -104,7 +104,7 @@ TEST_CASE("percentile_scheduler: 25th percentile, both directions", "[schedulers
 TEST_CASE("percentile_scheduler: NaN and infinite intermediate values", "[schedulers][percentile]") {
   tests::fake_study study;
   study.finish({{0, 1}});
-  study.finish({{0, not_a_number}});
+  study.finish({{0, quiet_nan}});
   study.finish({{0, 3}});
   tk::median_scheduler m({.n_startup_trials = 0});
   const auto view = study.view();
@@ -112,13 +112,13 @@ TEST_CASE("percentile_scheduler: NaN and infinite intermediate values", "[schedu
   CHECK_FALSE(m.should_prune(view, study.running({{0, 2}})));
   CHECK(m.should_prune(view, study.running({{0, 2.1}})));
   // A trial whose values are all NaN is stopped; NaNs among numbers are skipped.
-  CHECK(m.should_prune(view, study.running({{0, not_a_number}})));
-  CHECK_FALSE(m.should_prune(view, study.running({{0, not_a_number}, {1, 1.5}})));
+  CHECK(m.should_prune(view, study.running({{0, quiet_nan}})));
+  CHECK_FALSE(m.should_prune(view, study.running({{0, quiet_nan}, {1, 1.5}})));
   CHECK(m.should_prune(view, study.running({{0, std::numeric_limits<double>::infinity()}})));
   CHECK_FALSE(m.should_prune(view, study.running({{0, -std::numeric_limits<double>::infinity()}})));
   // Only NaN at the step: no threshold, kept.
   tests::fake_study nans;
-  nans.finish({{0, not_a_number}});
+  nans.finish({{0, quiet_nan}});
   CHECK_FALSE(m.should_prune(nans.view(), nans.running({{0, 5}})));
 }
 
@@ -173,7 +173,7 @@ TEST_CASE("percentile_scheduler: matches a sort-based reference on random studie
 TEST_CASE("percentile_scheduler: bad options name the option", "[schedulers][percentile]") {
   REQUIRE_INVALID(tk::percentile_scheduler({.percentile = -1}), Contains("percentile = -1"));
   REQUIRE_INVALID(tk::percentile_scheduler({.percentile = 100.5}), Contains("percentile must be in [0, 100]"));
-  REQUIRE_INVALID(tk::percentile_scheduler({.percentile = not_a_number}), Contains("percentile"));
+  REQUIRE_INVALID(tk::percentile_scheduler({.percentile = quiet_nan}), Contains("percentile"));
   REQUIRE_INVALID(tk::percentile_scheduler({.n_startup_trials = -1}), Contains("n_startup_trials = -1"));
   REQUIRE_INVALID(tk::median_scheduler({.n_warmup_steps = -1}), Contains("median_scheduler: n_warmup_steps = -1"));
   REQUIRE_INVALID(tk::median_scheduler({.interval_steps = 0}), Contains("interval_steps"));

@@ -27,9 +27,11 @@ using tk::testing::describe_trial;
 using tk::testing::fill;
 using Catch::Contains;
 
+using tk::testing::minimize_one;
+using tk::testing::maximize_one;
+
 namespace {
 
-constexpr std::array<tk::direction, 1> minimize{tk::direction::minimize};
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -71,7 +73,7 @@ void check_cuts(std::size_t n_random_cuts) {
   const auto full_path = dir.path() / "full.log";
   {
     tk::journal_storage s(full_path);
-    fill(s, s.create_study("cut", minimize), 3);
+    fill(s, s.create_study("cut", minimize_one), 3);
   }
   const std::string full = slurp(full_path);
   // Expected state after each prefix of whole lines, from files of whole lines.
@@ -134,7 +136,7 @@ TEST_CASE("journal_storage: bad input is refused with a clear error and the file
   const auto path = dir.path() / "j.log";
   {
     tk::journal_storage s(path);
-    fill(s, s.create_study("ok", minimize), 2);
+    fill(s, s.create_study("ok", minimize_one), 2);
   }
   const std::string good = slurp(path);
 
@@ -194,7 +196,7 @@ TEST_CASE("journal_storage: names and attributes with quotes, newlines and unico
   {
     tk::journal_storage s(path);
     tk::testing::write_hostile_names(s, nasty);
-    REQUIRE_INVALID(s.create_study("bad \xff utf8", minimize), Contains("UTF-8"));
+    REQUIRE_INVALID(s.create_study("bad \xff utf8", minimize_one), Contains("UTF-8"));
   }
   tk::journal_storage s(path);
   CHECK(s.study_names() == nasty);

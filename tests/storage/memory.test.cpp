@@ -17,9 +17,11 @@
 namespace tk = tunekit;
 using Catch::Contains;
 
+using tk::testing::minimize_one;
+using tk::testing::maximize_one;
+
 namespace {
 
-constexpr std::array<tk::direction, 1> minimize{tk::direction::minimize};
 
 tk::frozen_trial running_record() {
   tk::frozen_trial r;
@@ -45,7 +47,7 @@ TEST_CASE("memory_storage satisfies the storage concept and is a handle", "[stor
   STATIC_REQUIRE(tk::storage<tk::memory_storage>);
   tk::memory_storage a;
   const tk::memory_storage b = a;  // a copy refers to the same studies
-  const auto sid = a.create_study("shared", minimize);
+  const auto sid = a.create_study("shared", minimize_one);
   CHECK(b.find_study("shared") == sid);
   a.create_trial(sid, running_record());
   CHECK(b.trials(sid).size() == 1);
@@ -56,7 +58,7 @@ TEST_CASE("memory_storage satisfies the storage concept and is a handle", "[stor
 TEST_CASE("studies: create, find, names, directions, duplicates, delete", "[storage][memory]") {
   tk::memory_storage s;
   const std::array<tk::direction, 2> two{tk::direction::maximize, tk::direction::minimize};
-  const auto a = s.create_study("alpha", minimize);
+  const auto a = s.create_study("alpha", minimize_one);
   const auto b = s.create_study("beta", two);
   CHECK(a != b);
   CHECK(s.find_study("alpha") == a);
@@ -67,7 +69,7 @@ TEST_CASE("studies: create, find, names, directions, duplicates, delete", "[stor
   CHECK(s.study_directions(b) == std::vector<tk::direction>(two.begin(), two.end()));
   CHECK(s.study_names() == std::vector<std::string>{"alpha", "beta"});
 
-  REQUIRE_INVALID(s.create_study("alpha", minimize), Contains("'alpha'") && Contains("already exists"));
+  REQUIRE_INVALID(s.create_study("alpha", minimize_one), Contains("'alpha'") && Contains("already exists"));
   REQUIRE_INVALID(s.create_study("empty", std::span<const tk::direction>{}), Contains("at least one direction"));
 
   // Trials of a deleted study are gone with it; the name is free again.
@@ -79,7 +81,7 @@ TEST_CASE("studies: create, find, names, directions, duplicates, delete", "[stor
   REQUIRE_INVALID(s.view(a), Contains("unknown study id"));
   REQUIRE_INVALID(s.trial(t.id), Contains("unknown"));
   REQUIRE_INVALID(s.delete_study(a), Contains("unknown study id"));
-  const auto again = s.create_study("alpha", minimize);
+  const auto again = s.create_study("alpha", minimize_one);
   CHECK(again != a);  // ids are not reused
   CHECK(s.trials(again).empty());
   CHECK(s.find_study("alpha") == again);
@@ -88,8 +90,8 @@ TEST_CASE("studies: create, find, names, directions, duplicates, delete", "[stor
 
 TEST_CASE("trials: numbers per study, ids per storage, records as stored", "[storage][memory]") {
   tk::memory_storage s;
-  const auto a = s.create_study("a", minimize);
-  const auto b = s.create_study("b", minimize);
+  const auto a = s.create_study("a", minimize_one);
+  const auto b = s.create_study("b", minimize_one);
   std::set<std::int64_t> ids;
   for (int k = 0; k < 5; ++k) {
     const auto ta = s.create_trial(a, running_record());
@@ -145,8 +147,8 @@ TEST_CASE("trials: numbers per study, ids per storage, records as stored", "[sto
 
 TEST_CASE("trial numbers stay dense and unique under 8 threads", "[storage][memory][threads]") {
   tk::memory_storage s;
-  const auto a = s.create_study("a", minimize);
-  const auto b = s.create_study("b", minimize);
+  const auto a = s.create_study("a", minimize_one);
+  const auto b = s.create_study("b", minimize_one);
   constexpr int threads = 8, per_thread = 400;
   struct made_trial {
     tk::study_id study;
@@ -195,7 +197,7 @@ TEST_CASE("trial numbers stay dense and unique under 8 threads", "[storage][memo
 
 TEST_CASE("only RUNNING trials can be written to", "[storage][memory][errors]") {
   tk::memory_storage s;
-  const auto sid = s.create_study("s", minimize);
+  const auto sid = s.create_study("s", minimize_one);
   const auto t = s.create_trial(sid, running_record());
   const tk::distribution d = tk::float_distribution(0, 1);
   complete(s, t.id, 1.0);
@@ -236,7 +238,7 @@ TEST_CASE("only RUNNING trials can be written to", "[storage][memory][errors]") 
 
 TEST_CASE("unknown ids are invalid arguments", "[storage][memory][errors]") {
   tk::memory_storage s;
-  const auto sid = s.create_study("s", minimize);
+  const auto sid = s.create_study("s", minimize_one);
   const tk::distribution d = tk::float_distribution(0, 1);
   for (std::int64_t bad : {std::int64_t{-1}, std::int64_t{0}, std::int64_t{12345}}) {
     INFO("trial id " << bad);
@@ -261,7 +263,7 @@ TEST_CASE("unknown ids are invalid arguments", "[storage][memory][errors]") {
 
 TEST_CASE("a view is a stable prefix of finished trials", "[storage][memory][view]") {
   tk::memory_storage s;
-  const auto sid = s.create_study("s", minimize);
+  const auto sid = s.create_study("s", minimize_one);
   std::vector<std::int64_t> ids;
   for (int k = 0; k < 200; ++k) ids.push_back(s.create_trial(sid, running_record()).id);
   // Finish in an order that is not the creation order.
@@ -312,7 +314,7 @@ TEST_CASE("a view is a stable prefix of finished trials", "[storage][memory][vie
 
 TEST_CASE("a view stays readable while trials finish on other threads", "[storage][memory][view][threads]") {
   tk::memory_storage s;
-  const auto sid = s.create_study("s", minimize);
+  const auto sid = s.create_study("s", minimize_one);
   constexpr int writers = 4, per_writer = 300;
   std::atomic<bool> done{false};
   // Catch's assertions are not thread-safe: the reader counts, the test checks.
@@ -355,7 +357,7 @@ TEST_CASE("a view's finished trials outlive every handle of its storage", "[stor
   tk::study_view kept;
   {
     tk::memory_storage s;
-    const auto sid = s.create_study("gone", minimize);
+    const auto sid = s.create_study("gone", minimize_one);
     complete(s, s.create_trial(sid, running_record()).id, 1.0);
     s.create_trial(sid, running_record());
     kept = s.view(sid);
@@ -371,7 +373,7 @@ TEST_CASE("a view's finished trials outlive every handle of its storage", "[stor
 TEST_CASE("waiting trials are handed out oldest first, exactly once", "[storage][memory][threads]") {
   SECTION("sequentially") {
     tk::memory_storage s;
-    const auto sid = s.create_study("q", minimize);
+    const auto sid = s.create_study("q", minimize_one);
     for (int k = 0; k < 5; ++k) s.create_trial(sid, waiting_record(k));
     s.create_trial(sid, running_record());  // not in the queue
     for (int k = 0; k < 5; ++k) {
@@ -390,8 +392,8 @@ TEST_CASE("waiting trials are handed out oldest first, exactly once", "[storage]
   }
   SECTION("under 8 concurrent consumers") {
     tk::memory_storage s;
-    const auto sid = s.create_study("q", minimize);
-    const auto other = s.create_study("other", minimize);
+    const auto sid = s.create_study("q", minimize_one);
+    const auto other = s.create_study("other", minimize_one);
     constexpr int queued = 2000, consumers = 8;
     for (int k = 0; k < queued; ++k) s.create_trial(sid, waiting_record(k));
     s.create_trial(other, waiting_record(-1));
@@ -438,7 +440,7 @@ TEST_CASE("hostile strings round-trip untouched", "[storage][memory]") {
   for (std::size_t k = 0; k < hostile.size(); ++k) {
     const std::string& text = hostile[k];
     INFO("string " << k);
-    const auto sid = s.create_study(text, minimize);
+    const auto sid = s.create_study(text, minimize_one);
     CHECK(s.find_study(text) == sid);
     CHECK(s.study_name(sid) == text);
     auto t = s.create_trial(sid, running_record());

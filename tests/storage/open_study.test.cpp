@@ -27,10 +27,11 @@
 namespace tk = tunekit;
 using Catch::Contains;
 
+using tk::testing::minimize_one;
+using tk::testing::maximize_one;
+
 namespace {
 
-constexpr std::array<tk::direction, 1> minimize{tk::direction::minimize};
-constexpr std::array<tk::direction, 1> maximize{tk::direction::maximize};
 
 /// A memory storage whose first `misses` lookups miss: what a worker sees
 /// when another process creates the study between its lookup and its
@@ -54,7 +55,7 @@ std::vector<tk::study_id> open_together(S storage, const std::string& name, int 
     threads.emplace_back([&, k] {
       S mine = storage;  // a handle of its own, as a worker would have
       start.arrive_and_wait();
-      ids[static_cast<std::size_t>(k)] = tk::open_study(mine, name, minimize);
+      ids[static_cast<std::size_t>(k)] = tk::open_study(mine, name, minimize_one);
     });
   for (auto& t : threads) t.join();
   return ids;
@@ -82,9 +83,9 @@ TEST_CASE("open_study: threads racing on a new study all get the one study (memo
 
 TEST_CASE("open_study: a lookup that misses a just-created study loads it instead of failing", "[storage][open_study]") {
   late_lookup_storage s;
-  const tk::study_id id = s.create_study("fleet", minimize);  // "another worker" created it
+  const tk::study_id id = s.create_study("fleet", minimize_one);  // "another worker" created it
   *s.misses = 1;
-  CHECK(tk::open_study(s, "fleet", minimize) == id);
+  CHECK(tk::open_study(s, "fleet", minimize_one) == id);
   CHECK(s.study_names().size() == 1);
 
   // The tuner goes through the same path.
@@ -95,10 +96,10 @@ TEST_CASE("open_study: a lookup that misses a just-created study loads it instea
 
 TEST_CASE("open_study: other directions name both, whoever created the study", "[storage][open_study]") {
   late_lookup_storage s;
-  s.create_study("fleet", minimize);
+  s.create_study("fleet", minimize_one);
   for (int misses : {0, 1}) {  // found at once, or only after the lost creation race
     *s.misses = misses;
-    REQUIRE_INVALID(tk::open_study(s, "fleet", maximize),
+    REQUIRE_INVALID(tk::open_study(s, "fleet", maximize_one),
                     Contains("'fleet'") && Contains("exists with directions [minimize]") &&
                         Contains("directions [maximize] were asked for"));
   }
@@ -109,13 +110,13 @@ TEST_CASE("open_study: other directions name both, whoever created the study", "
 TEST_CASE("open_study: load_if_exists = false refuses an existing name, also after a lost race",
           "[storage][open_study]") {
   late_lookup_storage s;
-  s.create_study("fleet", minimize);
+  s.create_study("fleet", minimize_one);
   for (int misses : {0, 1}) {
     *s.misses = misses;
-    REQUIRE_INVALID(tk::open_study(s, "fleet", minimize, {.load_if_exists = false}),
+    REQUIRE_INVALID(tk::open_study(s, "fleet", minimize_one, {.load_if_exists = false}),
                     Contains("already exists") && Contains("load_if_exists"));
   }
-  REQUIRE_INVALID(tk::open_study(s, "", minimize), Contains("name is empty"));
+  REQUIRE_INVALID(tk::open_study(s, "", minimize_one), Contains("name is empty"));
   REQUIRE_INVALID(tk::open_study(s, "x", std::span<const tk::direction>{}), Contains("directions is empty"));
 }
 
@@ -124,11 +125,11 @@ TEST_CASE("create_study throws study_exists, an invalid_argument, on every stora
   tk::memory_storage memory;
   tk::journal_storage journal(dir.path() / "j.log");
   tk::any_storage erased{tk::memory_storage{}};
-  memory.create_study("s", minimize);
-  journal.create_study("s", minimize);
-  erased.create_study("s", minimize);
-  CHECK_THROWS_AS(memory.create_study("s", minimize), tk::study_exists);
-  CHECK_THROWS_AS(journal.create_study("s", maximize), tk::study_exists);
-  CHECK_THROWS_AS(erased.create_study("s", minimize), tk::study_exists);
-  CHECK_THROWS_AS(memory.create_study("s", minimize), tk::invalid_argument);
+  memory.create_study("s", minimize_one);
+  journal.create_study("s", minimize_one);
+  erased.create_study("s", minimize_one);
+  CHECK_THROWS_AS(memory.create_study("s", minimize_one), tk::study_exists);
+  CHECK_THROWS_AS(journal.create_study("s", maximize_one), tk::study_exists);
+  CHECK_THROWS_AS(erased.create_study("s", minimize_one), tk::study_exists);
+  CHECK_THROWS_AS(memory.create_study("s", minimize_one), tk::invalid_argument);
 }

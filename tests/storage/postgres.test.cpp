@@ -30,9 +30,11 @@ using tk::testing::scratch_database;
 using tk::testing::with_database;
 using tk::testing::unique_name;
 
+using tk::testing::minimize_one;
+using tk::testing::maximize_one;
+
 namespace {
 
-constexpr std::array<tk::direction, 1> minimize{tk::direction::minimize};
 
 }  // namespace
 
@@ -46,7 +48,7 @@ TEST_CASE("postgres_storage: a study reads back identically from a fresh handle"
   std::vector<std::string> before;
   {
     tk::postgres_storage s(url);
-    const auto sid = s.create_study(name, minimize);
+    const auto sid = s.create_study(name, minimize_one);
     for (int i = 0; i < 6; ++i) {
       auto t = s.create_trial(sid, {});
       s.set_param(t.id, "x", 0.25 * i, tk::float_distribution(-10, 10));
@@ -103,8 +105,8 @@ TEST_CASE("postgres_storage: hostile names and attributes round-trip exactly, no
   };
   tk::postgres_storage s(url);
   const auto ids = tk::testing::write_hostile_names(s, nasty, tag);
-  REQUIRE_INVALID(s.create_study("bad \xff utf8" + tag, minimize), Contains("UTF-8"));
-  REQUIRE_INVALID(s.create_study(std::string("nul\0byte", 8) + tag, minimize), Contains("NUL"));
+  REQUIRE_INVALID(s.create_study("bad \xff utf8" + tag, minimize_one), Contains("UTF-8"));
+  REQUIRE_INVALID(s.create_study(std::string("nul\0byte", 8) + tag, minimize_one), Contains("NUL"));
 
   tk::postgres_storage again(url);
   const auto found = tk::testing::check_hostile_names(again, nasty, tag);
@@ -173,7 +175,7 @@ TEST_CASE("postgres_storage: a read-only role reads studies and its writes fail 
   tk::study_id sid;
   {
     tk::postgres_storage owner(db.url());
-    sid = owner.create_study("readable", minimize);
+    sid = owner.create_study("readable", minimize_one);
     auto t = owner.create_trial(sid, {});
     const double v[] = {1.5};
     owner.finish_trial(t.id, tk::trial_state::complete, v, {}, "");
@@ -184,7 +186,7 @@ TEST_CASE("postgres_storage: a read-only role reads studies and its writes fail 
   CHECK(reader.study_names() == std::vector<std::string>{"readable"});
   CHECK(reader.trials(sid).at(0).values.at(0) == 1.5);
   try {
-    reader.create_study("not allowed", minimize);
+    reader.create_study("not allowed", minimize_one);
     FAIL("a read-only role created a study");
   } catch (const tk::storage_error& e) {
     const std::string msg = e.what();
@@ -200,7 +202,7 @@ TEST_CASE("postgres_storage: workers stop cleanly when their study is deleted un
   TUNEKIT_REQUIRE_POSTGRES(url);
   const std::string name = unique_name("deleted");
   tk::postgres_storage admin(url);
-  const auto sid = admin.create_study(name, minimize);
+  const auto sid = admin.create_study(name, minimize_one);
   std::atomic<int> started{0};
   std::vector<std::string> errors(3);
   {
@@ -241,7 +243,7 @@ TEST_CASE("postgres_storage: tunekit's URL options are taken out, libpq's are ke
   const std::string sep = url.find('?') == std::string::npos ? "?" : "&";
   {
     tk::postgres_storage s(url + sep + "heartbeat=0.5&connect_timeout=7&grace=2&retries=1");
-    const auto sid = s.create_study(unique_name("url-options"), minimize);
+    const auto sid = s.create_study(unique_name("url-options"), minimize_one);
     auto t = s.create_trial(sid, {});  // heartbeats on: the trial is beaten
     const double v[] = {1};
     s.finish_trial(t.id, tk::trial_state::complete, v, {}, "");

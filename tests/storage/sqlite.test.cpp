@@ -31,9 +31,11 @@ using tk::testing::describe_all;
 using tk::testing::fill;
 using namespace std::chrono_literals;
 
+using tk::testing::minimize_one;
+using tk::testing::maximize_one;
+
 namespace {
 
-constexpr std::array<tk::direction, 1> minimize{tk::direction::minimize};
 
 /// Runs one statement on the database with SQLite's own API (not tunekit's),
 /// to tamper with it the way another program would.
@@ -128,7 +130,7 @@ TEST_CASE("sqlite_storage: two handles see each other's writes", "[storage][sqli
 TEST_CASE("sqlite_storage: enqueued trials are popped oldest first, once", "[storage][sqlite]") {
   tk::testing::temp_dir dir;
   tk::sqlite_storage s(dir.path() / "q.db");
-  const auto sid = s.create_study("q", minimize);
+  const auto sid = s.create_study("q", minimize_one);
   CHECK_FALSE(s.pop_waiting_trial(sid));
   for (int i = 0; i < 3; ++i) {
     tk::frozen_trial r;
@@ -165,9 +167,9 @@ TEST_CASE("sqlite_storage: hostile names and attributes round-trip exactly, with
   {
     tk::sqlite_storage s(path);
     tk::testing::write_hostile_names(s, nasty);
-    REQUIRE_INVALID(s.create_study("bad \xff utf8", minimize), Contains("UTF-8"));
-    REQUIRE_INVALID(s.create_study(std::string("nul\0byte", 8), minimize), Contains("NUL"));
-    REQUIRE_INVALID(s.create_study(std::string(513, 'x'), minimize), Contains("512"));
+    REQUIRE_INVALID(s.create_study("bad \xff utf8", minimize_one), Contains("UTF-8"));
+    REQUIRE_INVALID(s.create_study(std::string("nul\0byte", 8), minimize_one), Contains("NUL"));
+    REQUIRE_INVALID(s.create_study(std::string(513, 'x'), minimize_one), Contains("512"));
   }
   tk::sqlite_storage s(path);
   CHECK(s.study_names() == nasty);
@@ -246,7 +248,7 @@ TEST_CASE("sqlite_storage: threads of two handles create dense unique numbers", 
   tk::testing::temp_dir dir;
   const auto path = dir.path() / "threads.db";
   tk::sqlite_storage a(path), b(path);
-  const auto sid = a.create_study("t", minimize);
+  const auto sid = a.create_study("t", minimize_one);
   std::vector<std::jthread> threads;
   for (int k = 0; k < 6; ++k)
     threads.emplace_back([&, k] {
@@ -299,7 +301,7 @@ TEST_CASE("sqlite_storage: a study deleted while a worker runs stops the worker 
   tk::testing::temp_dir dir;
   const auto path = dir.path() / "del.db";
   tk::sqlite_storage admin(path);
-  const auto sid = admin.create_study("doomed", minimize);
+  const auto sid = admin.create_study("doomed", minimize_one);
   std::atomic<int> started{0};
   std::string error;
   std::jthread worker([&] {
@@ -331,7 +333,7 @@ TEST_CASE("sqlite_storage: sqlite URLs and their options", "[storage][sqlite]") 
   auto s = tk::open_storage("sqlite://" + (dir.path() / "u.db").string() +
                             "?synchronous=full&heartbeat=0.5&grace=2&retries=1&busy_timeout=500");
   REQUIRE(s.get_if<tk::sqlite_storage>());
-  const auto sid = s.create_study("u", minimize);
+  const auto sid = s.create_study("u", minimize_one);
   s.create_trial(sid, {});
   CHECK(tk::open_storage("sqlite:" + (dir.path() / "u.db").string()).study_names() == std::vector<std::string>{"u"});
   REQUIRE_INVALID(tk::open_storage("sqlite://"), Contains("no file path"));

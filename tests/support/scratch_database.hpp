@@ -24,12 +24,12 @@ inline std::string with_database(const std::string& url, const std::string& db) 
 class scratch_database {
  public:
   explicit scratch_database(std::string admin_url) : admin_(std::move(admin_url)), name_(unique_db_name()) {
-    detail::postgres_connection c(admin_);
+    tunekit::detail::postgres_connection c(admin_);
     c.execute("CREATE DATABASE " + name_, {});
   }
   ~scratch_database() {
     try {
-      detail::postgres_connection c(admin_);
+      tunekit::detail::postgres_connection c(admin_);
       c.execute("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)", {});
     } catch (...) {
     }

@@ -34,11 +34,11 @@ namespace tunekit::testing {
 /// A trial's content as text, for comparing what two storages hold.
 inline std::string describe_trial(const frozen_trial& t) {
   std::string s = std::to_string(t.number) + " " + std::string(to_string(t.state)) + " v=";
-  for (double v : t.values) s += detail::format_number(v) + ",";
+  for (double v : t.values) s += tunekit::detail::format_number(v) + ",";
   s += " p=";
-  for (const auto& [k, v] : t.params) s += k + ":" + detail::format_number(v) + ":" + describe(t.distributions.find(k)->second) + ";";
+  for (const auto& [k, v] : t.params) s += k + ":" + tunekit::detail::format_number(v) + ":" + describe(t.distributions.find(k)->second) + ";";
   s += " iv=";
-  for (const auto& [k, v] : t.intermediate_values) s += std::to_string(k) + ":" + detail::format_number(v) + ";";
+  for (const auto& [k, v] : t.intermediate_values) s += std::to_string(k) + ":" + tunekit::detail::format_number(v) + ";";
   s += " ua=";
   for (const auto& [k, v] : t.user_attrs) s += k + ":" + v.dump() + ";";
   s += " reason=" + t.fail_reason;
@@ -72,6 +72,7 @@ void fill(Storage& s, study_id sid, int n) {
 }
 
 inline constexpr std::array<direction, 1> minimize_one{direction::minimize};
+inline constexpr std::array<direction, 1> maximize_one{direction::maximize};
 
 /// `fill`s study "s" with 7 trials through one handle and checks a fresh
 /// handle reads back every trial exactly.
