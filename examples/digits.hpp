@@ -251,6 +251,28 @@ inline double accuracy(const matrix& logits, const std::vector<int>& labels) {
     return static_cast<double>(correct) / static_cast<double>(logits.rows());
 }
 
+/// A trained network without its optimizer state: what a serving program
+/// loads and runs (`model::weights()`; serve_digits.cpp stores it as JSON).
+struct network {
+    bool relu = true;
+    matrix w1, b1, w2, b2;  ///< n_in x hidden, 1 x hidden, hidden x n_classes, 1 x n_classes
+
+    /// The logits of each row of `x` (n x n_in).
+    [[nodiscard]] matrix logits(const matrix& x) const {
+        matrix h = (x * w1).rowwise() + b1.row(0);
+        if (relu) h = h.cwiseMax(0.0f);
+        else h = h.array().tanh().matrix();
+        return (h * w2).rowwise() + b2.row(0);
+    }
+    /// The class probabilities (softmax of the logits) of one sample.
+    [[nodiscard]] std::vector<float> probabilities(const matrix& sample) const {
+        matrix z = logits(sample);
+        z = (z.array() - z.maxCoeff()).exp().matrix();
+        z /= z.sum();
+        return {z.data(), z.data() + z.size()};
+    }
+};
+
 /// A network in training: weights, optimizer state and random stream, one epoch
 /// at a time. A `model` is a plain value: copying it is a checkpoint, which is
 /// what population-based training hands from one trial to the next. The
@@ -289,6 +311,8 @@ public:
     const mlp_config& config() const { return config_; }
     int epochs_trained() const { return epoch_; }
     bool diverged() const { return !w1_.value.allFinite() || !w2_.value.allFinite(); }
+    /// The trained weights alone, for inference.
+    network weights() const { return {relu_, w1_.value, b1_.value, w2_.value, b2_.value}; }
 
     /// One pass over the training set in a fresh random order.
     void train_epoch(const dataset& train_set) {

@@ -18,7 +18,7 @@
 #include <tunekit/report.hpp>
 #include <tunekit/tunekit.hpp>
 
-#include "digits.hpp"
+#include "digits_space.hpp"
 #include "example_options.hpp"
 
 #include <chrono>
@@ -26,24 +26,8 @@
 #include <exception>
 #include <string>
 
-/// What we tune: a plain struct, each member bound to a distribution below.
-struct hyperparameters {
-    double learning_rate = 1e-3;
-    int hidden = 64;
-    std::string activation = "relu";
-    std::string optimizer = "adam";
-    double l2 = 1e-4;
-    int batch_size = 32;
-    int epochs = 20;
-};
-
-static std::string describe(const hyperparameters& h) {
-    char text[200];
-    std::snprintf(text, sizeof text, "lr=%.2e hidden=%3d %s %s l2=%.1e batch=%3d epochs=%2d",
-                  h.learning_rate, h.hidden, h.activation.c_str(), h.optimizer.c_str(), h.l2,
-                  h.batch_size, h.epochs);
-    return text;
-}
+using digits::describe;
+using digits::hyperparameters;
 
 static int run(const examples::options& options) {
     const auto start = std::chrono::steady_clock::now();
@@ -56,15 +40,7 @@ static int run(const examples::options& options) {
     std::printf("digits: %ld training and %ld validation samples\n",
                 static_cast<long>(split.train.size()), static_cast<long>(split.validation.size()));
 
-    const auto space = tunekit::space<hyperparameters>{
-        tunekit::float_param("learning_rate", &hyperparameters::learning_rate, 1e-4, 0.3, {.log = true}),
-        tunekit::int_param("hidden", &hyperparameters::hidden, 16, 128),
-        tunekit::categorical_param("activation", &hyperparameters::activation, {"relu", "tanh"}),
-        tunekit::categorical_param("optimizer", &hyperparameters::optimizer, {"adam", "sgd"}),
-        tunekit::float_param("l2", &hyperparameters::l2, 1e-6, 1e-2, {.log = true}),
-        tunekit::int_param("batch_size", &hyperparameters::batch_size, 16, 256, {.log = true}),
-        tunekit::int_param("epochs", &hyperparameters::epochs, options.small ? 2 : 10, options.small ? 8 : 40),
-    };
+    const auto space = digits::hyperparameter_space(options.small);  // examples/digits_space.hpp
 
     // The small run has another epochs range, hence its own study.
     const std::string study = options.small ? "quickstart-small" : "quickstart";
@@ -80,16 +56,7 @@ static int run(const examples::options& options) {
     // The objective: train with the proposed hyperparameters, return the
     // validation accuracy, and report it after every epoch on the way.
     auto objective = [&](const hyperparameters& h, tunekit::trial& trial) {
-        const digits::mlp_config config{
-            .hidden = h.hidden,
-            .activation = h.activation,
-            .optimizer = h.optimizer,
-            .learning_rate = h.learning_rate,
-            .l2 = h.l2,
-            .batch_size = h.batch_size,
-            .epochs = h.epochs,
-            .seed = 0,  // same initial weights for every trial: the score depends only on h
-        };
+        const digits::mlp_config config = digits::to_mlp_config(h);  // seed 0: the score depends only on h
         return digits::train(config, split, [&](int epoch, double accuracy) { trial.report(epoch, accuracy); });
     };
 

@@ -6,6 +6,7 @@
 //   tunekit deploy export <url> <study> [-o best.json]
 //   tunekit deploy job    <url> <study> --image IMG --secret NAME[:KEY] [--workers N] ... [-o job.json]
 //   tunekit deploy serve  <url> <study> --image IMG [--replicas N] ... [-o serve.json]
+//   tunekit deploy serve  <url> <study> --image IMG --serving-benchmark B.json --target-rate R --p99-ms L ...
 
 #include <tunekit/deploy.hpp>
 #include <tunekit/storage.hpp>
@@ -57,6 +58,20 @@ inline constexpr const char* deploy_help = R"(usage: tunekit deploy <export|job|
       --replicas N (default 2)  --port N (default 8080)  --service-port N (default 80)
       --readiness PATH, --liveness PATH   HTTP probes on the container port
       --config-dir DIR (default /etc/tunekit)   --command C, --arg A (repeatable)
+    autoscaled, sized from a load benchmark of one serving process instead of
+    the trials (docs/kubernetes.md §5); adds a HorizontalPodAutoscaler
+    and a PodDisruptionBudget:
+      --serving-benchmark FILE  the tunekit.serving_benchmark JSON (benchmarks/serve_load.py)
+      --target-rate R           requests/s to serve within the objective (required)
+      --p99-ms L                p99 latency objective in milliseconds (required)
+      --cpu-target P (70)       HPA CPU utilisation target, percent of the request
+      --capacity-fraction F (0.8)  share of the fastest rate meeting the objective given to a replica
+      --peak-factor F (1.5)     maxReplicas serves R * F
+      --min-rate-fraction F (0.25)  minReplicas serves R * F ...
+      --min-replicas N (2)      ... and is at least N
+      --scale-down-window S (300)  HPA scale-down stabilisation, seconds
+      --max-unavailable N (1)   PodDisruptionBudget
+      --memory-headroom F (1.25)  memory request = peak RSS * F
 
   common to job and serve:
       --name NAME              object name (default tune-<study> / serve-<study>)
@@ -267,11 +282,41 @@ inline int deploy_job(const deploy_args& a) {
   return 0;
 }
 
+/// The serving objective of `deploy serve --serving-benchmark`.
+inline tunekit::deploy::serving_objective objective_from(const deploy_args& a) {
+  tunekit::deploy::serving_objective o;
+  o.target_rate = number("target-rate", required(a, "target-rate"));
+  o.p99_ms = number("p99-ms", required(a, "p99-ms"));
+  if (auto v = opt(a, "cpu-target")) o.cpu_utilization_target = integer("cpu-target", *v);
+  if (auto v = opt(a, "capacity-fraction")) o.capacity_fraction = number("capacity-fraction", *v);
+  if (auto v = opt(a, "peak-factor")) o.peak_factor = number("peak-factor", *v);
+  if (auto v = opt(a, "min-rate-fraction")) o.min_rate_fraction = number("min-rate-fraction", *v);
+  if (auto v = opt(a, "min-replicas")) o.min_replicas = integer("min-replicas", *v);
+  if (auto v = opt(a, "scale-down-window")) o.scale_down_stabilization_seconds = integer("scale-down-window", *v);
+  if (auto v = opt(a, "max-unavailable")) o.max_unavailable = integer("max-unavailable", *v);
+  if (auto v = opt(a, "memory-headroom")) o.memory_headroom = number("memory-headroom", *v);
+  return o;
+}
+
 inline int deploy_serve(const deploy_args& a) {
+  const auto benchmark = opt(a, "serving-benchmark");
+  if (benchmark) {
+    for (const char* k : {"replicas", "cpu-percentile", "memory-percentile", "headroom", "base-memory", "no-cpu-limit",
+                          "include-pruned"})
+      if (opt(a, k))
+        throw deploy_usage_error(std::string("--") + k + " sizes from the trials; with --serving-benchmark the replicas "
+                                 "and resources come from the benchmark (see --help)");
+  } else {
+    for (const char* k : {"target-rate", "p99-ms", "cpu-target", "capacity-fraction", "peak-factor", "min-rate-fraction",
+                          "min-replicas", "scale-down-window", "max-unavailable", "memory-headroom"})
+      if (opt(a, k)) throw deploy_usage_error(std::string("--") + k + " needs --serving-benchmark FILE");
+  }
   check_deploy_options(a, {"output", "image", "replicas", "port", "service-port", "readiness", "liveness",
                            "config-dir", "command", "arg", "name", "namespace", "label", "sanitize-names",
                            "cpu-percentile", "memory-percentile", "headroom", "base-memory", "no-cpu-limit",
-                           "include-pruned"});
+                           "include-pruned", "serving-benchmark", "target-rate", "p99-ms", "cpu-target",
+                           "capacity-fraction", "peak-factor", "min-rate-fraction", "min-replicas",
+                           "scale-down-window", "max-unavailable", "memory-headroom"});
   const auto st = load(a);
   namespace dp = tunekit::deploy;
   dp::serve_options o;
@@ -288,6 +333,12 @@ inline int deploy_serve(const deploy_args& a) {
   if (a.options.count("arg")) o.args = opts(a, "arg");
   o.namespace_name = opt(a, "namespace").value_or("");
   o.labels = labels_from(a);
+  if (benchmark) {
+    const auto objective = objective_from(a);
+    const auto plan = dp::plan_serving(dp::load_serving_measurement(*benchmark), objective);
+    emit(a, dp::autoscaled_serving(export_doc(st), o, plan, objective));
+    return 0;
+  }
   o.resources = dp::size_resources(std::span<const tunekit::frozen_trial>(st.trials), sizing_from(a));
   emit(a, dp::serving(export_doc(st), o));
   return 0;

@@ -3,7 +3,12 @@
 // the fields that matter are checked, with the sizing recomputed here,
 // independently of the C++ code, from the trials' measured resources.
 //
-//   node check.js <workdir>   (job.json, job-url.json, serve.json, best.json, trials.json)
+// The autoscaled serving objects (serve-hpa.json, serve-hpa-opts.json) are
+// checked the same way against a plan recomputed here from the serving
+// benchmark (serving_benchmark.json, a copy of benchmarks/results/serve_digits.json).
+//
+//   node check.js <workdir>   (job.json, job-url.json, serve.json, serve-hpa*.json, best.json, trials.json,
+//                              serving_benchmark.json)
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -11,10 +16,15 @@ const assert = require("assert/strict");
 const { Job } = require("kubernetes-models/batch/v1");
 const { Deployment } = require("kubernetes-models/apps/v1");
 const { ConfigMap, Service } = require("kubernetes-models/v1");
+const { HorizontalPodAutoscaler } = require("kubernetes-models/autoscaling/v2");
+const { PodDisruptionBudget } = require("kubernetes-models/policy/v1");
 
 const dir = process.argv[2];
 const read = (f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
-const models = { "batch/v1/Job": Job, "apps/v1/Deployment": Deployment, "v1/ConfigMap": ConfigMap, "v1/Service": Service };
+const models = {
+  "batch/v1/Job": Job, "apps/v1/Deployment": Deployment, "v1/ConfigMap": ConfigMap, "v1/Service": Service,
+  "autoscaling/v2/HorizontalPodAutoscaler": HorizontalPodAutoscaler, "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
+};
 
 let checks = 0;
 function check(cond, what) {
@@ -153,6 +163,58 @@ check(best.best_trials.length === 1 && typeof best.best_trials[0].resources.cpu_
   checkResources(c.resources, sizing(trials, { headroom: 1.5 }), "serve");
 }
 
+// --- autoscaled serving: the plan of docs/kubernetes.md, recomputed ----------
+function planServing(bench, { target, p99, cpuTarget = 70, capacity = 0.8, peak = 1.5, minFraction = 0.25,
+                              minReplicas = 2, memHeadroom = 1.25 }) {
+  const ok = bench.levels.filter((l) => l.errors === 0 && l.latency_ms.p99 <= p99);
+  assert.ok(ok.length > 0, "the benchmark should meet the objective at some load");
+  const best = ok.reduce((a, b) => (b.requests_per_second > a.requests_per_second ? b : a));
+  const n = capacity * best.requests_per_second;
+  const cores = best.cpu_seconds_per_request * n;
+  const reqCpu = Math.max(roundUp((cores * 1000 * 100) / cpuTarget, 10), 10);
+  const maxCores = Math.max(...bench.levels.map((l) => l.cpu_seconds_per_request * l.requests_per_second));
+  const mem = Math.max(roundUp(bench.memory.peak_rss_bytes * memHeadroom, 16 * Mi), 64 * Mi);
+  const count = (rate) => Math.ceil(rate / n - 1e-9);
+  const min = Math.max(minReplicas, count(minFraction * target));
+  const replicas = Math.max(min, count(target));
+  return {
+    n, replicas, min, max: Math.max(replicas, count(peak * target)),
+    utilization: Math.max(1, Math.floor((100 * cores * 1000) / reqCpu + 1e-9)),
+    resources: { requests: { cpu: reqCpu, memory: mem },
+                 limits: { cpu: Math.max(roundUp(reqCpu * 2, 10), roundUp(maxCores * 1000, 10)), memory: mem } },
+  };
+}
+function checkAutoscaled(file, plan, { window = 300, maxUnavailable = 1 } = {}) {
+  const items = validateList(file);
+  assert.deepEqual(items.map((i) => i.kind),
+    ["ConfigMap", "Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget"]);
+  const [, dep, , hpa, pdb] = items;
+  check(dep.spec.replicas === plan.replicas, `${file}: Deployment replicas ${dep.spec.replicas} = ${plan.replicas}`);
+  checkResources(dep.spec.template.spec.containers[0].resources, plan.resources, file);
+  // The HPA scales this Deployment, within bounds that match the derivation.
+  assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: dep.metadata.name });
+  check(hpa.metadata.namespace === dep.metadata.namespace, `${file}: HPA in the Deployment's namespace`);
+  check(hpa.spec.minReplicas === plan.min && hpa.spec.maxReplicas === plan.max,
+    `${file}: HPA bounds [${hpa.spec.minReplicas}, ${hpa.spec.maxReplicas}] = [${plan.min}, ${plan.max}]`);
+  check(hpa.spec.minReplicas <= dep.spec.replicas && dep.spec.replicas <= hpa.spec.maxReplicas, `${file}: min <= replicas <= max`);
+  check(hpa.spec.minReplicas >= 1 && hpa.spec.minReplicas <= hpa.spec.maxReplicas, `${file}: 1 <= min <= max`);
+  assert.deepEqual(hpa.spec.metrics, [{ type: "Resource",
+    resource: { name: "cpu", target: { type: "Utilization", averageUtilization: plan.utilization } } }]);
+  check(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds === window, `${file}: scale-down window`);
+  // The PDB selects exactly the Deployment's pods.
+  assert.deepEqual(pdb.spec.selector, dep.spec.selector);
+  for (const [k, v] of Object.entries(pdb.spec.selector.matchLabels))
+    check(dep.spec.template.metadata.labels[k] === v, `${file}: PDB selector ${k} matches the pods`);
+  check(pdb.spec.maxUnavailable === maxUnavailable && pdb.spec.minAvailable === undefined, `${file}: PDB maxUnavailable`);
+}
+{
+  const bench = read("serving_benchmark.json");
+  checkAutoscaled("serve-hpa.json", planServing(bench, { target: 500, p99: 50 }));
+  checkAutoscaled("serve-hpa-opts.json",
+    planServing(bench, { target: 20000, p99: 50, cpuTarget: 60, capacity: 0.5, peak: 2, minFraction: 0.5, minReplicas: 3 }),
+    { window: 120, maxUnavailable: 2 });
+}
+
 // A broken object must fail validation: the check can fail.
 let rejected = false;
 try {
@@ -161,5 +223,12 @@ try {
   rejected = true;
 }
 check(rejected, "kubernetes-models rejects an invalid completionMode");
+rejected = false;
+try {
+  new HorizontalPodAutoscaler({ metadata: { name: "x" }, spec: { scaleTargetRef: { kind: "Deployment", name: "x" } } }).validate();
+} catch (e) {
+  rejected = true; // maxReplicas is required
+}
+check(rejected, "kubernetes-models rejects an HPA without maxReplicas");
 
 console.log(`OK: ${checks} checks on the manifests of ${trials.length} measured trials`);

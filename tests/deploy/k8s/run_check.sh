@@ -30,6 +30,15 @@ url="journal://$workdir/study.log"
 "$cli" deploy serve "$url" "$study" --image registry.example.com/tunekit-serve:1.0 --replicas 2 \
   --readiness /ready --liveness /healthz --headroom 1.5 -o "$workdir/serve.json"
 
+# Autoscaled serving, sized from the serving benchmark of examples/serve_digits.
+cp "$here/../../../benchmarks/results/serve_digits.json" "$workdir/serving_benchmark.json"
+bench="$workdir/serving_benchmark.json"
+"$cli" deploy serve "$url" "$study" --image registry.example.com/tunekit-serve:1.0 --namespace serving \
+  --readiness /health --serving-benchmark "$bench" --target-rate 500 --p99-ms 50 -o "$workdir/serve-hpa.json"
+"$cli" deploy serve "$url" "$study" --image registry.example.com/tunekit-serve:1.0 --serving-benchmark "$bench" \
+  --target-rate 20000 --p99-ms 50 --cpu-target 60 --capacity-fraction 0.5 --peak-factor 2 --min-rate-fraction 0.5 \
+  --min-replicas 3 --scale-down-window 120 --max-unavailable 2 -o "$workdir/serve-hpa-opts.json"
+
 # Bad input: the CLI refuses, exit status 1, with a message naming the problem.
 expect_failure() {
   local pattern=$1; shift
@@ -43,5 +52,26 @@ expect_failure "holds a password" "$cli" deploy job "$url" "$study" --image i --
 expect_failure "DNS-1035 label" "$cli" deploy serve "$url" "$study" --image i --name "Bad Name"
 expect_failure "is not a PostgreSQL URL" "$cli" deploy job "$url" "$study" --image i --secret s
 expect_failure "cannot write" "$cli" deploy export "$url" "$study" -o "$workdir/no/such/dir/best.json"
+
+# Bad serving benchmarks and objectives: refused, naming the field.
+node -e '
+  const fs = require("fs"), [src, dir] = process.argv.slice(1);
+  let doc = JSON.parse(fs.readFileSync(src, "utf8"));
+  delete doc.levels[1].latency_ms.p99;
+  fs.writeFileSync(dir + "/bench-missing.json", JSON.stringify(doc));
+  doc = JSON.parse(fs.readFileSync(src, "utf8"));
+  doc.levels[0].requests_per_second = 0;
+  fs.writeFileSync(dir + "/bench-zero.json", JSON.stringify(doc));' "$bench" "$workdir"
+serve_hpa() { "$cli" deploy serve "$url" "$study" --image i "$@"; }
+expect_failure "levels\[1\].latency_ms.p99 is missing" serve_hpa --serving-benchmark "$workdir/bench-missing.json" \
+  --target-rate 500 --p99-ms 50
+expect_failure "levels\[0\].requests_per_second = 0; must be > 0" serve_hpa \
+  --serving-benchmark "$workdir/bench-zero.json" --target-rate 500 --p99-ms 50
+expect_failure "target_rate = 0; must be > 0" serve_hpa --serving-benchmark "$bench" --target-rate 0 --p99-ms 50
+expect_failure "p99_ms = 0.001 cannot be met by one replica" serve_hpa --serving-benchmark "$bench" \
+  --target-rate 500 --p99-ms 0.001
+expect_failure "needs --serving-benchmark" serve_hpa --target-rate 500
+expect_failure "with --serving-benchmark the replicas" serve_hpa --serving-benchmark "$bench" --target-rate 500 \
+  --p99-ms 50 --replicas 3
 
 node "$here/check.js" "$workdir"
