@@ -488,3 +488,11 @@ TEST_CASE("gp_sampler: bad inputs give a finite proposal inside the domain, neve
     CHECK(check(h, "startup", {.seed = 4}).fallback == "startup");
   }
 }
+
+TEST_CASE("gp_sampler: a multi-objective study is an error at the first ask", "[samplers][gp]") {
+  tunekit::tuner tuner{gp_sampler{{.seed = 1}},
+                       tunekit::study_config{.directions = {tunekit::direction::minimize, tunekit::direction::minimize}}};
+  REQUIRE_INVALID(tuner.ask(), Catch::Contains("single-objective") && Catch::Contains("2 objectives"));
+  REQUIRE(tuner.trials().size() == 1);
+  CHECK(tuner.trials()[0].state == tunekit::trial_state::fail);  // recorded with the reason, not lost
+}
