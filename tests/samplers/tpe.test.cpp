@@ -786,13 +786,13 @@ double zdt1_hv(Sampler sampler, int n_trials, bool constrained) {
 TEST_CASE("tpe_sampler: multi-objective (MOTPE) beats random search on ZDT1, also constrained", "[samplers][tpe][mo]") {
   for (bool constrained : {false, true}) {
     std::vector<double> tpe, rnd;
-    for (std::uint64_t seed = 0; seed < 5; ++seed) {
-      tpe.push_back(zdt1_hv(tunekit::tpe_sampler{{.seed = seed}}, 80, constrained));
-      rnd.push_back(zdt1_hv(tunekit::random_sampler{{.seed = seed}}, 80, constrained));
+    for (std::uint64_t seed = 0; seed < 3; ++seed) {
+      tpe.push_back(zdt1_hv(tunekit::tpe_sampler{{.seed = seed}}, 60, constrained));
+      rnd.push_back(zdt1_hv(tunekit::random_sampler{{.seed = seed}}, 60, constrained));
     }
     std::sort(tpe.begin(), tpe.end());
     std::sort(rnd.begin(), rnd.end());
-    INFO((constrained ? "constrained" : "unconstrained") << ": median HV tpe " << tpe[2] << ", random " << rnd[2]);
-    CHECK(tpe[2] > rnd[2] + 0.1);
+    INFO((constrained ? "constrained" : "unconstrained") << ": median HV tpe " << tpe[1] << ", random " << rnd[1]);
+    CHECK(tpe[1] > rnd[1] + 0.1);
   }
 }
