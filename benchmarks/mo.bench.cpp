@@ -74,4 +74,35 @@ void nsga2_ask_tell(benchmark::State& state) {
 }
 BENCHMARK(nsga2_ask_tell)->Arg(100)->Arg(1'000)->Arg(10'000)->Iterations(500);
 
+/// Multi-objective TPE: ask + 10 suggests + tell at N finished trials of
+/// 10-D ZDT1 drawn at random (the history of peers/optuna_motpe_ask.py).
+void motpe_ask_tell(benchmark::State& state, bool multivariate) {
+  const std::vector<tunekit::direction> dirs(2, tunekit::direction::minimize);
+  tunekit::memory_storage storage;
+  std::vector<std::string> names;
+  for (int i = 0; i < 10; ++i) names.push_back(std::string(1, 'x').append(std::to_string(i)));
+  auto zdt1 = [&](tunekit::trial& t) {
+    double x0 = 0, g = 0;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const double x = t.suggest_float(names[i], 0, 1);
+      if (i == 0) x0 = x;
+      else g += x;
+    }
+    g = 1 + 9 * g / 9;
+    return std::vector<double>{x0, g * (1 - std::sqrt(x0 / g))};
+  };
+  tunekit::tuner history{tunekit::random_sampler{{.seed = 1}}, storage,
+                         tunekit::study_config{.name = "motpe", .directions = dirs}};
+  history.optimize(zdt1, {.n_trials = state.range(0)});
+  tunekit::tuner tuner{tunekit::tpe_sampler{{.multivariate = multivariate, .seed = 1}}, storage,
+                       tunekit::study_config{.name = "motpe", .directions = dirs}};
+  for (auto _ : state) {
+    auto t = tuner.ask();
+    tuner.tell(t, zdt1(t));
+  }
+  state.SetComplexityN(state.range(0));
+}
+BENCHMARK_CAPTURE(motpe_ask_tell, univariate, false)->Arg(100)->Arg(1'000)->Iterations(20);
+BENCHMARK_CAPTURE(motpe_ask_tell, multivariate, true)->Arg(100)->Arg(1'000)->Iterations(20);
+
 }  // namespace

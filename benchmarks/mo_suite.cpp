@@ -1,5 +1,5 @@
 // The multi-objective quality suite of BENCHMARKS.md (issue 17), tunekit's
-// side: runs a sampler on ZDT1-3, DTLZ2, C2-DTLZ2 and mlp_cost and prints one JSON
+// side: runs a sampler (nsga2, tpe, tpe-uv, random) on ZDT1-3, DTLZ2, C2-DTLZ2 and mlp_cost and prints one JSON
 // line per (sampler, problem, seed) with the hypervolume of the feasible,
 // non-dominated trials after each budget:
 //
@@ -114,7 +114,10 @@ std::vector<std::string> parse_names(const std::string& s) {
 template <class Sampler>
 nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& budgets) {
   std::vector<tunekit::direction> dirs(p.reference.size(), tunekit::direction::minimize);
-  tunekit::tuner tuner{std::move(sampler), tunekit::study_config{.directions = dirs}};
+  tunekit::study_config config{.directions = dirs};
+  if (p.constrained)  // stored as each trial's `constraints` attribute, which the constrained samplers read
+    config.constraints = [](const tunekit::frozen_trial& t) { return std::vector<double>{c2dtlz2_constraint(t.values)}; };
+  tunekit::tuner tuner{std::move(sampler), config};
   std::vector<std::string> names;
   for (int i = 0; i < p.n_params; ++i) names.push_back(std::string(1, 'x').append(std::to_string(i)));
   auto objective = [&](tunekit::trial& t) {
@@ -169,6 +172,10 @@ int main(int argc, char** argv) {
                 return std::vector<double>{c2dtlz2_constraint(t.values)};
               };
             hv_at = run(tunekit::nsga2_sampler{o}, p, budgets);
+          } else if (sampler == "tpe") {
+            hv_at = run(tunekit::tpe_sampler{{.seed = s}}, p, budgets);
+          } else if (sampler == "tpe-uv") {  // univariate, Optuna's default
+            hv_at = run(tunekit::tpe_sampler{{.multivariate = false, .seed = s}}, p, budgets);
           } else if (sampler == "random") {
             hv_at = run(tunekit::random_sampler{{.seed = s}}, p, budgets);
           } else {

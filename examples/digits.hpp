@@ -341,9 +341,37 @@ public:
             b2_.step(probabilities_.colwise().sum(), c, t_);
             w1_.step(x_.transpose() * d_hidden_ + l2 * w1_.value, c, t_);
             b1_.step(d_hidden_.colwise().sum(), c, t_);
+            if (mask1_.size() > 0) w1_.value.array() *= mask1_.array(), w2_.value.array() *= mask2_.array();
         }
         ++epoch_;
     }
+
+    /// Global magnitude pruning: zeroes the `fraction` smallest-magnitude
+    /// weights of both weight matrices together and keeps them at zero in
+    /// later epochs (the mask is re-applied after every step).
+    void prune_magnitude(double fraction) {
+        std::vector<float> magnitudes;
+        for (const matrix* w : {&w1_.value, &w2_.value})
+            for (Eigen::Index i = 0; i < w->size(); ++i) magnitudes.push_back(std::abs(w->data()[i]));
+        const auto k = static_cast<std::size_t>(fraction * static_cast<double>(magnitudes.size()));
+        mask1_ = matrix::Ones(w1_.value.rows(), w1_.value.cols());
+        mask2_ = matrix::Ones(w2_.value.rows(), w2_.value.cols());
+        if (k == 0) return;
+        std::nth_element(magnitudes.begin(), magnitudes.begin() + static_cast<std::ptrdiff_t>(k - 1), magnitudes.end());
+        const float threshold = magnitudes[k - 1];
+        std::size_t removed = 0;  // ties at the threshold: remove only k in all
+        for (auto [w, m] : {std::pair{&w1_.value, &mask1_}, std::pair{&w2_.value, &mask2_}})
+            for (Eigen::Index i = 0; i < w->size(); ++i)
+                if (std::abs(w->data()[i]) <= threshold && removed < k) m->data()[i] = 0.0f, ++removed;
+        w1_.value.array() *= mask1_.array();
+        w2_.value.array() *= mask2_.array();
+    }
+    /// The weight matrices, [in, hidden] and [hidden, out], and the biases.
+    const matrix& w1() const { return w1_.value; }
+    const matrix& w2() const { return w2_.value; }
+    const matrix& b1() const { return b1_.value; }
+    const matrix& b2() const { return b2_.value; }
+    bool relu() const { return relu_; }
 
     /// Accuracy on `d`; 0 once the weights are no longer finite.
     double accuracy_on(const dataset& d) {
@@ -369,6 +397,7 @@ private:
     detail::parameter w1_{matrix()}, b1_{matrix()}, w2_{matrix()}, b2_{matrix()};
     std::vector<Eigen::Index> order_, batch_rows_;
     matrix x_, h_, probabilities_, d_hidden_;
+    matrix mask1_, mask2_;  // empty: not pruned
     int t_ = 0, epoch_ = 0;
 };
 

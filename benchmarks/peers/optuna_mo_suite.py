@@ -106,13 +106,15 @@ def main():
         for name in args.problems.split(","):
             n, reference, hv_true, constrained = PROBLEMS[name]
             for seed in parse_list(args.seeds):
+                # Optuna 3.1 calls constraints_func before the trial's values are
+                # set, so the constraint is computed from the parameters.
+                cf = None
+                if constrained:
+                    cf = lambda t: [c2dtlz2_constraint(evaluate(name, [t.params[f"x{i}"] for i in range(n)]))]
                 if sampler_name == "nsga2":
-                    # Optuna 3.1 calls constraints_func before the trial's values are
-                    # set, so the constraint is computed from the parameters.
-                    cf = None
-                    if constrained:
-                        cf = lambda t: [c2dtlz2_constraint(evaluate(name, [t.params[f"x{i}"] for i in range(n)]))]
                     sampler = optuna.samplers.NSGAIISampler(seed=seed, constraints_func=cf)
+                elif sampler_name == "tpe":  # multi-objective TPE (MOTPE), constrained where 3.1 supports it
+                    sampler = optuna.samplers.TPESampler(seed=seed, constraints_func=cf)
                 else:
                     sampler = optuna.samplers.RandomSampler(seed=seed)
                 study = optuna.create_study(directions=["minimize"] * len(reference), sampler=sampler)

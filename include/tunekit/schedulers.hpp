@@ -4,6 +4,7 @@
 #include "schedulers/hyperband.hpp"
 #include "schedulers/median.hpp"
 #include "schedulers/nop.hpp"
+#include "schedulers/pareto.hpp"
 #include "schedulers/patient.hpp"
 #include "schedulers/pbt.hpp"
 #include "schedulers/percentile.hpp"

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <span>
 #include <thread>
 #include <type_traits>
 #include <utility>
@@ -23,6 +24,8 @@
 #include "core/space.hpp"
 #include "core/study_view.hpp"
 #include "core/trial.hpp"
+#include "mo/constraints.hpp"
+#include "mo/intermediate.hpp"
 #include "detail/progress.hpp"
 #include "detail/resource_meter.hpp"
 #include "samplers/random.hpp"
@@ -45,6 +48,12 @@ struct study_config {
   /// Continue a study of that name if the storage has one (its directions
   /// must match); otherwise an existing name is an error.
   bool load_if_exists = true;
+  /// Constraint values of a finished trial (Optuna's `constraints_func`):
+  /// called with the record of every COMPLETE or PRUNED trial, values set,
+  /// that has not called `trial::set_constraints` itself, before it is
+  /// stored; each value <= 0 when satisfied. An exception from it fails the
+  /// trial. Unset: only `trial::set_constraints` gives constraints.
+  std::function<std::vector<double>(const frozen_trial&)> constraints = nullptr;
 };
 
 /// Called after every trial of `optimize`, never concurrently with itself.
@@ -381,7 +390,10 @@ class tuner : private detail::trial_host {
     return warm_start(std::span<const frozen_trial>(trials), options);
   }
 
-  /// The best COMPLETE trial of a single-objective study.
+  /// The best COMPLETE trial of a single-objective study, feasible trials
+  /// first (see `trial::set_constraints`): the best feasible one; when no
+  /// trial is feasible, the one with the smallest total violation (ties: the
+  /// better value), which `is_feasible` reports as infeasible.
   frozen_trial best_trial() const {
     if (directions_.size() != 1)
       throw state_error("best_trial() needs a single-objective study; this one has " +
@@ -391,11 +403,19 @@ class tuner : private detail::trial_host {
     const auto& finished = view.finished();
     for (; best_scanned_ < finished.size(); ++best_scanned_) {
       const frozen_trial& t = finished[best_scanned_];
-      if (t.state == trial_state::complete && (!best_ || better(directions_[0], t.values[0], best_->values[0])))
-        best_ = finished.pointer(best_scanned_);
+      if (t.state != trial_state::complete || t.values.size() != 1) continue;
+      const double violation = trial_violation(t);
+      if (violation <= 0) {
+        if (!best_ || better(directions_[0], t.values[0], best_->values[0])) best_ = finished.pointer(best_scanned_);
+      } else if (!best_infeasible_ || violation < best_violation_ ||
+                 (violation == best_violation_ && better(directions_[0], t.values[0], best_infeasible_->values[0]))) {
+        best_infeasible_ = finished.pointer(best_scanned_);
+        best_violation_ = violation;
+      }
     }
-    if (!best_) throw state_error("no trial of study " + detail::quoted(name_) + " has completed yet");
-    return *best_;
+    if (best_) return *best_;
+    if (best_infeasible_) return *best_infeasible_;
+    throw state_error("no trial of study " + detail::quoted(name_) + " has completed yet");
   }
 
   double best_value() const { return best_trial().values.front(); }
@@ -407,28 +427,15 @@ class tuner : private detail::trial_host {
     return space_.from_params(best_trial().params);
   }
 
-  /// The COMPLETE trials no other COMPLETE trial dominates (Pareto front);
-  /// for one objective, the best trial(s).
+  /// The COMPLETE trials no other COMPLETE trial dominates (Pareto front),
+  /// feasible trials first: the front of the feasible trials; when no trial
+  /// is feasible, those with the smallest total violation (constrained
+  /// domination, Deb 2002; `best_trial_positions` in mo/constraints.hpp).
+  /// For one objective, the best trial(s). O(n log n) for two objectives.
   std::vector<frozen_trial> best_trials() const {
     const study_view view = storage_.view(study_);
-    std::vector<const frozen_trial*> complete;
-    for (const auto& t : view.finished())
-      if (t.state == trial_state::complete) complete.push_back(&t);
-    auto dominates = [&](const frozen_trial& a, const frozen_trial& b) {
-      bool strictly = false;
-      for (std::size_t k = 0; k < directions_.size(); ++k) {
-        if (better(directions_[k], b.values[k], a.values[k])) return false;
-        strictly = strictly || better(directions_[k], a.values[k], b.values[k]);
-      }
-      return strictly;
-    };
     std::vector<frozen_trial> front;
-    for (const auto* a : complete) {
-      bool dominated = false;
-      for (const auto* b : complete)
-        if (dominates(*b, *a)) { dominated = true; break; }
-      if (!dominated) front.push_back(*a);
-    }
+    for (std::size_t i : best_trial_positions(view.finished(), directions_)) front.push_back(view.finished()[i]);
     return front;
   }
 
@@ -486,6 +493,7 @@ class tuner : private detail::trial_host {
     study_ = tunekit::open_study(storage_, config.name, config.directions, {.load_if_exists = config.load_if_exists});
     name_ = std::move(config.name);
     directions_ = std::move(config.directions);
+    constraints_ = std::move(config.constraints);
   }
 
   bool claim_slot(run_state& run) {
@@ -627,6 +635,25 @@ class tuner : private detail::trial_host {
           }
       }
     }
+    if ((state == trial_state::complete || state == trial_state::pruned) && constraints_) {
+      // Optuna's constraints_func: the finished record, unless the
+      // objective gave its own values.
+      frozen_trial done = storage_.trial(id);
+      if (!done.system_attrs.contains(detail::constraints_key)) {
+        done.state = state;
+        done.values = values;
+        std::vector<double> c;
+        try {
+          c = constraints_(done);
+          set_constraints(id, c);
+        } catch (const std::exception& e) {
+          if (strict) throw;
+          state = trial_state::fail;
+          values.clear();
+          reason = std::string("the constraints function failed: ") + e.what();
+        }
+      }
+    }
     frozen_trial record = storage_.finish_trial(id, state, values, usage, reason);
     if constexpr (detail::has_after_trial<Sampler>) {
       std::lock_guard lock(sampler_mutex_);
@@ -702,6 +729,46 @@ class tuner : private detail::trial_host {
   void set_user_attr(std::int64_t id, std::string_view key, const nlohmann::json& value) override {
     storage_.set_user_attr(id, key, value);
   }
+  attributes set_constraints(std::int64_t id, std::span<const double> values) override {
+    if (values.empty())
+      throw invalid_argument("set_constraints: no values given; give one value per constraint (<= 0 = satisfied)");
+    {
+      std::lock_guard lock(constraints_mutex_);
+      if (n_constraints_ == 0) {  // the study's count, from its first trial that has constraints
+        const study_view view = storage_.view(study_);
+        for (const auto& t : view.finished())
+          if (auto c = trial_constraints(t); c && t.system_attrs.at(std::string(detail::constraints_key)).is_array()) {
+            n_constraints_ = c->size();
+            break;
+          }
+      }
+      if (n_constraints_ == 0) n_constraints_ = values.size();
+      if (values.size() != n_constraints_)
+        throw invalid_argument("set_constraints: " + std::to_string(values.size()) + " value(s) given, but the trials "
+                               "of study " + detail::quoted(name_) + " have " + std::to_string(n_constraints_) +
+                               " constraint(s); every trial must give the same number");
+    }
+    attributes attrs = constraint_attributes(values);
+    if constexpr (requires { storage_.set_system_attr(id, std::string_view{}, nlohmann::json{}); }) {
+      for (const auto& [key, value] : attrs) storage_.set_system_attr(id, key, value);
+    } else {
+      throw state_error("set_constraints: this storage has no set_system_attr(trial id, key, json), which "
+                        "constraints are stored with (see requirement 10 of `storage` in core/concepts.hpp)");
+    }
+    return attrs;
+  }
+  void report_values(std::int64_t id, std::int64_t step, std::span<const double> values) override {
+    if (values.size() != directions_.size())
+      throw invalid_argument("report_values: " + std::to_string(values.size()) + " value(s) at step " +
+                             std::to_string(step) + " but the study has " + std::to_string(directions_.size()) +
+                             " direction(s); give one intermediate value per objective");
+    if constexpr (requires { storage_.set_system_attr(id, std::string_view{}, nlohmann::json{}); }) {
+      storage_.set_system_attr(id, detail::intermediate_vector_key(step), detail::intermediate_vector_json(values));
+    } else {
+      throw state_error("report_values: this storage has no set_system_attr(trial id, key, json) (see requirement "
+                        "10 of `storage` in core/concepts.hpp)");
+    }
+  }
 
   Space space_;
   Sampler sampler_;
@@ -713,7 +780,11 @@ class tuner : private detail::trial_host {
   std::mutex sampler_mutex_, scheduler_mutex_, callback_mutex_;
   mutable std::mutex best_mutex_;
   mutable std::size_t best_scanned_ = 0;
-  mutable std::shared_ptr<const frozen_trial> best_;
+  mutable std::shared_ptr<const frozen_trial> best_, best_infeasible_;
+  mutable double best_violation_ = 0;
+  std::function<std::vector<double>(const frozen_trial&)> constraints_;
+  std::mutex constraints_mutex_;
+  std::size_t n_constraints_ = 0;
   std::atomic<bool> stop_requested_{false};
 };
 

@@ -568,3 +568,13 @@ TEST_CASE("cmaes_sampler: measured spread of the convergence tests", "[.cmaes_me
   report("no restarts rastrigin 2-D, 3000 trials",
          [](std::uint64_t s) { return minimise({.seed = s}, 2, -5.12, 5.12, rastrigin, 3000); });
 }
+
+TEST_CASE("cmaes_sampler: a multi-objective study is an error at the first ask", "[samplers][cmaes]") {
+  tunekit::tuner tuner{tunekit::cmaes_sampler{{.seed = 1}},
+                       tunekit::study_config{.directions = {tunekit::direction::minimize, tunekit::direction::maximize}}};
+  CHECK_THROWS_WITH(tuner.optimize([](tunekit::trial& t) { return std::vector<double>{t.suggest_float("x", 0, 1), 0.0}; },
+                                   {.n_trials = 3}),
+                    Catch::Contains("single-objective") && Catch::Contains("2 objectives"));
+  REQUIRE(tuner.trials().size() == 1);
+  CHECK(tuner.trials()[0].state == tunekit::trial_state::fail);
+}

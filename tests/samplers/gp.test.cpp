@@ -487,3 +487,14 @@ TEST_CASE("gp_sampler: bad inputs give a finite proposal inside the domain, neve
     CHECK(check(h, "startup", {.seed = 4}).fallback == "startup");
   }
 }
+
+TEST_CASE("gp_sampler: a multi-objective study is an error at the first ask", "[samplers][gp]") {
+  tunekit::tuner tuner{gp_sampler{{.seed = 1}},
+                       tunekit::study_config{.directions = {tunekit::direction::minimize, tunekit::direction::minimize}}};
+  REQUIRE_INVALID(tuner.ask(), Catch::Contains("single-objective") && Catch::Contains("2 objectives"));
+  REQUIRE_FALSE(tuner.trials().empty());  // REQUIRE_INVALID asks twice
+  for (const auto& t : tuner.trials()) {
+    CHECK(t.state == tunekit::trial_state::fail);  // recorded with the reason, not lost
+    CHECK_THAT(t.fail_reason, Catch::Contains("single-objective"));
+  }
+}

@@ -158,6 +158,10 @@ concept scheduler = requires(S& s, const study_view& view, const frozen_trial& t
 ///      `delete_study(study)`, `set_study_user_attr(study, key, json)`,
 ///      `study_user_attrs(study)`, `add_trial(study, record)` (stores a
 ///      finished or WAITING record as it is), `claim(study, key, number)`.
+///  10. Optional, for constraints and multi-objective schedulers:
+///      `set_system_attr(trial id, key, json)` on a RUNNING trial (Optuna's
+///      `set_trial_system_attr`); `trial::set_constraints` and
+///      `trial::report_values` need it.
 ///
 /// `memory_storage` is the reference implementation; `journal_storage` the
 /// persistent one (docs/storage.md).

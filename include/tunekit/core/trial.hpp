@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -14,6 +15,8 @@
 #include "errors.hpp"
 #include "frozen_trial.hpp"
 #include "search_space.hpp"
+#include "../mo/constraints.hpp"
+#include "../mo/intermediate.hpp"
 
 namespace tunekit {
 
@@ -32,6 +35,11 @@ class trial_host {
   virtual void report(std::int64_t trial_id, std::int64_t step, double value) = 0;
   virtual bool should_prune(const frozen_trial& t) = 0;
   virtual void set_user_attr(std::int64_t trial_id, std::string_view key, const nlohmann::json& value) = 0;
+  /// Checks `values` against the study's constraints and stores them
+  /// (`constraint_attributes`); returns the attributes stored.
+  virtual attributes set_constraints(std::int64_t trial_id, std::span<const double> values) = 0;
+  /// Stores a vector of intermediate values; the host checks its length.
+  virtual void report_values(std::int64_t trial_id, std::int64_t step, std::span<const double> values) = 0;
 };
 
 /// The category a user-facing choice stands for.
@@ -140,6 +148,39 @@ class trial {
     host_->report(record_.id, step, value);
     record_.intermediate_values.emplace(step, value);
     return true;
+  }
+
+  /// Multi-objective studies: records the vector of intermediate values at
+  /// `step` (one per objective, e.g. validation error and latency after an
+  /// epoch) for multi-objective schedulers (`pareto_scheduler`). As with
+  /// `report`, a step already reported keeps its first vector and the call
+  /// returns false. A vector whose length differs from the study's number
+  /// of directions is an `invalid_argument`. Non-finite values are stored
+  /// as NaN; schedulers never stop a trial on their account.
+  bool report_values(std::int64_t step, std::span<const double> values) {
+    const std::string key = detail::intermediate_vector_key(step);
+    if (record_.system_attrs.contains(key)) return false;
+    host_->report_values(record_.id, step, values);
+    record_.system_attrs[key] = detail::intermediate_vector_json(values);
+    return true;
+  }
+  bool report_values(std::int64_t step, std::initializer_list<double> values) {
+    return report_values(step, std::span<const double>(values.begin(), values.size()));
+  }
+
+  /// Sets the trial's constraint values (Optuna 3.1 semantics): each value
+  /// <= 0 means its constraint is satisfied, and the trial is feasible when
+  /// all are. `best_trial`, `best_trials` and the constrained samplers put
+  /// feasible trials first. A NaN value makes the trial infeasible (see
+  /// mo/constraints.hpp for how non-finite values are stored). Every trial
+  /// of a study must give the same number of values (`invalid_argument`
+  /// otherwise, as for an empty list); calling it again replaces the values.
+  /// Needs a storage with `set_system_attr` (all of tunekit's have it).
+  void set_constraints(std::span<const double> values) {
+    for (auto& [key, value] : host_->set_constraints(record_.id, values)) record_.system_attrs[key] = std::move(value);
+  }
+  void set_constraints(std::initializer_list<double> values) {
+    set_constraints(std::span<const double>(values.begin(), values.size()));
   }
 
   /// Whether the scheduler says this trial should stop now.

@@ -42,6 +42,7 @@ class any_storage {
     virtual attributes study_user_attrs(study_id) const = 0;
     virtual frozen_trial add_trial(study_id, const frozen_trial&) = 0;
     virtual bool claim(study_id, std::string_view, std::int64_t) = 0;
+    virtual void set_system_attr(std::int64_t, std::string_view, const nlohmann::json&) = 0;
     virtual const std::type_info& type() const noexcept = 0;
     virtual void* get() noexcept = 0;
   };
@@ -95,6 +96,10 @@ class any_storage {
       if constexpr (requires { s.claim(id, key, number); }) return s.claim(id, key, number);
       else return true;
     }
+    void set_system_attr(std::int64_t id, std::string_view k, const nlohmann::json& v) override {
+      if constexpr (requires { s.set_system_attr(id, k, v); }) s.set_system_attr(id, k, v);
+      else unsupported("trial system attributes");
+    }
     const std::type_info& type() const noexcept override { return typeid(S); }
     void* get() noexcept override { return &s; }
   };
@@ -127,6 +132,7 @@ class any_storage {
   attributes study_user_attrs(study_id id) const { return impl_->study_user_attrs(id); }
   frozen_trial add_trial(study_id id, const frozen_trial& r) { return impl_->add_trial(id, r); }
   bool claim(study_id id, std::string_view key, std::int64_t number) { return impl_->claim(id, key, number); }
+  void set_system_attr(std::int64_t id, std::string_view k, const nlohmann::json& v) { impl_->set_system_attr(id, k, v); }
 
   /// The id of a study that must exist; the error lists the existing ones.
   study_id study_by_name(std::string_view name) const {

@@ -338,6 +338,17 @@ class journal_storage_impl {
         [](state&) { return 0; });
   }
 
+  /// A system attribute of a running trial (Optuna's `set_trial_system_attr`).
+  void set_system_attr(std::int64_t id, std::string_view key, const nlohmann::json& value) {
+    write(
+        [&](state& st) {
+          running(st, id, "set_system_attr");
+          return std::vector{record(st, detail::journal::op::set_trial_system_attr,
+                                    {{"trial_id", id}, {"system_attr", {{std::string(key), value}}}})};
+        },
+        [](state&) { return 0; });
+  }
+
   frozen_trial finish_trial(std::int64_t id, trial_state final_state, std::span<const double> values,
                             const resource_usage& usage, const std::string& reason) {
     if (!is_finished(final_state))
@@ -672,7 +683,7 @@ class journal_storage_impl {
     return t;
   }
 
-  static void set_system_attr(frozen_trial& t, const std::string& key, const nlohmann::json& v) {
+  static void apply_system_attr(frozen_trial& t, const std::string& key, const nlohmann::json& v) {
     t.system_attrs[key] = v;
     if (key == detail::journal::fail_reason_key && v.is_string()) t.fail_reason = v.get<std::string>();
     if (key == detail::journal::resources_key && v.is_object()) {
@@ -778,7 +789,7 @@ class journal_storage_impl {
         if (auto u = r.find("user_attrs"); u != r.end() && u->is_object())
           for (const auto& [k, v] : u->items()) t->user_attrs[k] = v;
         if (auto u = r.find("system_attrs"); u != r.end() && u->is_object())
-          for (const auto& [k, v] : u->items()) set_system_attr(*t, k, v);
+          for (const auto& [k, v] : u->items()) apply_system_attr(*t, k, v);
         if (auto iv = r.find("intermediate_values"); iv != r.end() && iv->is_object())
           for (const auto& [k, v] : iv->items()) {
             std::int64_t step = 0;
@@ -854,7 +865,7 @@ class journal_storage_impl {
         if (!kv.is_object()) bad_record(st, line, "the attribute is not an object");
         for (const auto& [k, v] : kv.items()) {
           if (user) t.user_attrs[k] = v;
-          else set_system_attr(t, k, v);
+          else apply_system_attr(t, k, v);
         }
         return;
       }

@@ -133,6 +133,13 @@ class memory_storage_impl {
     running_trial(id, "set_user_attr").user_attrs[std::string(key)] = value;
   }
 
+  /// A system attribute of a running trial (constraint values, vectors of
+  /// intermediate values): Optuna's `set_trial_system_attr`.
+  void set_system_attr(std::int64_t id, std::string_view key, const nlohmann::json& value) {
+    std::lock_guard lock(state_->mutex);
+    running_trial(id, "set_system_attr").system_attrs[std::string(key)] = value;
+  }
+
   frozen_trial finish_trial(std::int64_t id, trial_state final_state, std::span<const double> values,
                             const resource_usage& usage, const std::string& reason) {
     if (!is_finished(final_state))

@@ -52,7 +52,11 @@ class cmaes_sampler_impl {
     std::vector<std::pair<std::string, distribution>> dims;
     for (const auto& [name, d] : space)
       if (!single(d) && !std::holds_alternative<categorical_distribution>(d)) dims.emplace_back(name, d);
-    if (dims.empty() || view.directions().size() != 1) {
+    if (view.directions().size() != 1)
+      throw invalid_argument("cmaes_sampler supports single-objective studies only; study " + detail::quoted(view.name()) +
+                             " has " + std::to_string(view.directions().size()) +
+                             " objectives (use tpe_sampler or nsga2_sampler for several)");
+    if (dims.empty()) {
       diag_.active = false;
       return {};
     }

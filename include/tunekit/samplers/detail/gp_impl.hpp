@@ -63,8 +63,11 @@ class gp_sampler_impl {
     std::vector<std::pair<std::string, distribution>> dims;
     for (const auto& [name, d] : space)
       if (!single(d)) dims.emplace_back(name, d);
+    if (view.directions().size() != 1)
+      throw invalid_argument("gp_sampler supports single-objective studies only; study " + detail::quoted(view.name()) +
+                             " has " + std::to_string(view.directions().size()) +
+                             " objectives (use tpe_sampler or nsga2_sampler for several)");
     if (dims.empty()) return {};
-    if (view.directions().size() != 1) return startup(view, t, space, "multi-objective study");
     sync(view, dims);
     diag_.n_observations = static_cast<std::int64_t>(values_.size());
     if (values_.empty() || static_cast<std::int64_t>(values_.size()) < options_.n_startup_trials)

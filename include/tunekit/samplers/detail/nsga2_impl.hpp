@@ -18,6 +18,7 @@
 
 #include "../../core/concepts.hpp"
 #include "../../core/random.hpp"
+#include "../../mo/constraints.hpp"
 #include "../../mo/pareto.hpp"
 #include "../nsga2_options.hpp"
 #include "../random.hpp"
@@ -28,8 +29,6 @@ namespace tunekit::detail {
 /// System attribute keys, as Optuna 3.1 names them.
 inline constexpr std::string_view nsga2_generation_key = "nsga2:generation";
 inline constexpr std::string_view nsga2_parents_key = "nsga2:parents";
-/// Where Optuna keeps a trial's constraint values.
-inline constexpr std::string_view constraints_key = "constraints";
 
 template <class = void>
 class nsga2_sampler_impl {
@@ -198,11 +197,7 @@ class nsga2_sampler_impl {
   /// The constraint violation of a COMPLETE trial (0 when unconstrained).
   double violation(const frozen_trial& t) const {
     if (options_.constraints_func) return constraint_violation(options_.constraints_func(t));
-    auto c = t.system_attrs.find(constraints_key);
-    if (c == t.system_attrs.end() || !c->second.is_array()) return 0.0;
-    std::vector<double> values;
-    for (const auto& v : c->second) values.push_back(v.is_number() ? v.get<double>() : std::nan(""));
-    return constraint_violation(values);
+    return trial_violation(t);  // the `constraints` attribute (mo/constraints.hpp)
   }
 
   /// Survival (Deb et al. 2002, section III-C): whole fronts by rank while

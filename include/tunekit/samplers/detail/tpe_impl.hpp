@@ -26,10 +26,12 @@
 #include "../../core/errors.hpp"
 #include "../../core/random.hpp"
 #include "../../detail/format.hpp"
+#include "../../mo/constraints.hpp"
 #include "../random.hpp"
 #include "../tpe.hpp"
 #include "group_decomposed.hpp"
 #include "intersection.hpp"
+#include "motpe.hpp"
 #include "parzen_estimator.hpp"
 
 namespace tunekit::detail {
@@ -231,6 +233,9 @@ class tpe_sampler_impl {
     scanned_ = 0;
     split_n_ = no_split;
     n_usable_ = 0;
+    losses_.clear();
+    violations_.clear();
+    mo_weight_.clear();
   }
 
   /// Everything `sync` keeps about one study view, so that a sampler shown
@@ -248,6 +253,8 @@ class tpe_sampler_impl {
     std::vector<group_state> group_states;
     detail::intersection_search_space intersection;
     detail::group_decomposed_search_space groups;
+    point_set losses;
+    std::vector<double> violations, mo_weight;
   };
   static constexpr std::size_t max_parked = 16;
 
@@ -266,6 +273,9 @@ class tpe_sampler_impl {
     swap(group_states_, p.group_states);
     swap(intersection_, p.intersection);
     swap(groups_, p.groups);
+    swap(losses_, p.losses);
+    swap(violations_, p.violations);
+    swap(mo_weight_, p.mo_weight);
   }
 
   /// Makes `name`'s caches the current ones: parks the current view's
@@ -298,6 +308,7 @@ class tpe_sampler_impl {
       study_name_ = view.name();
     }
     single_objective_ = view.directions().size() == 1;
+    n_objectives_ = view.directions().size();
     sign_ = single_objective_ && view.directions()[0] == direction::maximize ? -1.0 : 1.0;
     if (scanned_ == finished.size()) return;
     // New ranked trials are sorted among themselves and merged in: O(k log k + N)
@@ -306,6 +317,15 @@ class tpe_sampler_impl {
     for (; scanned_ < finished.size(); ++scanned_) {
       const frozen_trial& t = finished[scanned_];
       in_below_.push_back(0);
+      if (!single_objective_) {  // the minimised values and the violation, for the multi-objective split
+        losses_.emplace_back();
+        violations_.push_back(trial_violation(t));
+        if (rank_key(t)) {
+          losses_.back() = t.values;
+          for (std::size_t k = 0; k < t.values.size(); ++k)
+            if (view.directions()[k] == direction::maximize) losses_.back()[k] = -losses_.back()[k];
+        }
+      }
       if (auto key = rank_key(t)) {
         ranking_.push_back({key->first, key->second, static_cast<std::uint32_t>(scanned_)});
         ++n_usable_;
@@ -316,8 +336,15 @@ class tpe_sampler_impl {
 
   /// Optuna's ranking: COMPLETE trials by value, then PRUNED ones by their
   /// last step (later first) and value there; nothing for FAIL or NaN.
+  /// Multi-objective studies: COMPLETE trials with finite values, unordered
+  /// (the split is by dominance, `split_multi_objective`); nothing else.
   std::optional<std::pair<double, double>> rank_key(const frozen_trial& t) const {
-    if (!single_objective_) return std::nullopt;
+    if (!single_objective_) {
+      if (t.state != trial_state::complete || t.values.size() != n_objectives_) return std::nullopt;
+      for (double v : t.values)
+        if (!std::isfinite(v)) return std::nullopt;
+      return std::pair{0.0, 0.0};
+    }
     if (t.state == trial_state::complete) {
       if (t.values.size() != 1 || std::isnan(t.values[0])) return std::nullopt;
       return std::pair{-std::numeric_limits<double>::infinity(), sign_ * t.values[0]};
@@ -345,7 +372,7 @@ class tpe_sampler_impl {
   }
 
   bool tpe_ready() const noexcept {
-    return single_objective_ && n_usable_ >= static_cast<std::size_t>(options_.n_startup_trials);
+    return n_usable_ >= static_cast<std::size_t>(options_.n_startup_trials);
   }
 
   /// Marks the gamma(n) best trials; kept while no trial finishes.
@@ -354,6 +381,7 @@ class tpe_sampler_impl {
     for (auto id : below_marked_) in_below_[id] = 0;
     below_marked_.clear();
     const auto g = static_cast<std::size_t>(gamma_checked(static_cast<std::int64_t>(n_usable_)));
+    if (!single_objective_) return split_multi_objective(g);
     for (std::size_t k = 0; k < g; ++k) {
       below_marked_.push_back(ranking_[k].id);
       in_below_[ranking_[k].id] = 1;
@@ -361,6 +389,35 @@ class tpe_sampler_impl {
     std::sort(below_marked_.begin(), below_marked_.end());  // chronological
     split_n_ = scanned_;
     return g;
+  }
+
+  /// MOTPE's split (detail/motpe.hpp): the good trials by (constrained)
+  /// non-domination rank and greedy hypervolume subset selection, and their
+  /// hypervolume-contribution weights in `mo_weight_` (by trial).
+  std::size_t split_multi_objective(std::size_t g) {
+    point_set losses;
+    std::vector<double> violations;
+    std::vector<std::uint32_t> ids;
+    bool constrained = false;
+    for (std::size_t id = 0; id < scanned_; ++id)
+      if (!losses_[id].empty()) {
+        losses.push_back(losses_[id]);
+        violations.push_back(violations_[id]);
+        constrained = constrained || violations_[id] != 0;
+        ids.push_back(static_cast<std::uint32_t>(id));
+      }
+    std::vector<std::size_t> below;
+    std::vector<double> weights;
+    motpe::split(losses, constrained ? std::span<const double>(violations) : std::span<const double>(), g, below, weights);
+    mo_weight_.assign(scanned_, 0.0);
+    for (std::size_t j = 0; j < below.size(); ++j) {
+      const std::uint32_t id = ids[below[j]];
+      below_marked_.push_back(id);
+      in_below_[id] = 1;
+      mo_weight_[id] = weights[j];
+    }
+    split_n_ = scanned_;
+    return below.size();
   }
 
   /// The value of a trial's parameter as a coordinate of `target`, or NaN
@@ -507,7 +564,8 @@ class tpe_sampler_impl {
     {
       const auto& w = weights_checked(static_cast<std::int64_t>(obs_ids_.size()));
       pairs_.clear();
-      for (std::size_t i = 0; i < obs_ids_.size(); ++i) pairs_.push_back({col.value[obs_ids_[i]], w[i], no_id});
+      for (std::size_t i = 0; i < obs_ids_.size(); ++i)
+        pairs_.push_back({col.value[obs_ids_[i]], single_objective_ ? w[i] : mo_weight_[obs_ids_[i]], no_id});
       build_univariate(below_, pairs_, k, d, nullptr);
     }
 
@@ -725,6 +783,8 @@ class tpe_sampler_impl {
     pe.base.assign(total, 0.0);
     const auto& w = weights_checked(static_cast<std::int64_t>(n));
     raw_.assign(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(n));
+    if (!single_objective_ && !gs)  // the good trials of a multi-objective study: hypervolume contributions
+      for (std::size_t i = 0; i < n_fin; ++i) raw_[i] = mo_weight_[ids[i]];
     // The bad trials' widths are refreshed when their number moves by more
     // than 1/16 (always while there are few): their normalisers then stay cached.
     const std::vector<double>* sigma = &widths_;
@@ -792,6 +852,10 @@ class tpe_sampler_impl {
   // The study, incrementally.
   std::string study_name_;
   bool single_objective_ = true;
+  std::size_t n_objectives_ = 1;
+  point_set losses_;                ///< multi-objective: minimised values by trial (empty: not usable)
+  std::vector<double> violations_;  ///< multi-objective: total constraint violation by trial
+  std::vector<double> mo_weight_;   ///< multi-objective: kernel weight of each good trial
   double sign_ = 1.0;
   std::size_t scanned_ = 0, n_usable_ = 0, split_n_ = no_split;
   std::vector<rank_entry> ranking_;    ///< ranked trials, best first

@@ -405,6 +405,17 @@ class rdb_storage {
     });
   }
 
+  /// A system attribute of a running trial (Optuna's `set_trial_system_attr`).
+  void set_system_attr(std::int64_t id, std::string_view key, const nlohmann::json& value) {
+    rdb::check_text("attribute key " + json_quoted(key), key);
+    const std::string text = to_json_text(value);
+    transact([&](state& st) {
+      running_study(st, id, "set_system_attr");
+      upsert_attr(st, "trial_system_attributes", "trial_id", id, key, text);
+      return 0;
+    });
+  }
+
   frozen_trial finish_trial(std::int64_t id, trial_state final_state, std::span<const double> values,
                             const resource_usage& usage, const std::string& reason) {
     if (!is_finished(final_state))
