@@ -11,7 +11,6 @@
 //
 // A sampler is one line of `samplers` below; a new sampler (TPE, GP) adds its
 // line and is then available by name.
-#include <tunekit/samplers/cmaes.hpp>  // not in the umbrella yet (issue 18)
 #include <tunekit/testing/test_functions.hpp>
 #include <tunekit/tunekit.hpp>
 
@@ -166,6 +165,21 @@ constexpr sampler_entry samplers[] = {
     {"cmaes-bipop", [](const tt::test_function& f, std::uint64_t seed, int n) {
        return run_study(f, n, tunekit::cmaes_sampler{{.seed = seed, .restart_strategy = tunekit::cmaes_restart::bipop,
                                                       .warn_independent_sampling = false}});
+     }},
+    // auto_sampler with its defaults, and the switch from GP to CMA-ES at
+    // other numbers of COMPLETE trials (the measurements behind the default,
+    // docs/samplers.md).
+    {"auto", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       return run_study(f, n, tunekit::auto_sampler{{.seed = seed}});
+     }},
+    {"auto-gp50", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       return run_study(f, n, tunekit::auto_sampler{{.seed = seed, .gp_max_trials = 50}});
+     }},
+    {"auto-gp100", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       return run_study(f, n, tunekit::auto_sampler{{.seed = seed, .gp_max_trials = 100}});
+     }},
+    {"auto-gp300", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       return run_study(f, n, tunekit::auto_sampler{{.seed = seed, .gp_max_trials = 300}});
      }},
 };
 
