@@ -181,6 +181,26 @@ constexpr sampler_entry samplers[] = {
     {"auto-gp300", [](const tt::test_function& f, std::uint64_t seed, int n) {
        return run_study(f, n, tunekit::auto_sampler{{.seed = seed, .gp_max_trials = 300}});
      }},
+    // Ablations without recompiling: TUNEKIT_SUITE_AUTO="gp=150,alpha=0.02,gamma=0.1".
+    {"auto-env", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       tunekit::auto_sampler_options o{.seed = seed};
+       if (const char* env = std::getenv("TUNEKIT_SUITE_AUTO")) {
+         std::string text = env;
+         for (std::size_t at = 0; at < text.size();) {
+           const std::size_t end = std::min(text.find(',', at), text.size());
+           const std::string item = text.substr(at, end - at);
+           const std::size_t eq = item.find('=');
+           const std::string key = item.substr(0, eq);
+           const double v = std::stod(item.substr(eq + 1));
+           if (key == "gp") o.gp_max_trials = static_cast<std::int64_t>(v);
+           else if (key == "alpha") o.cmaes_warm_start_alpha = v;
+           else if (key == "gamma") o.cmaes_warm_start_gamma = v;
+           else throw std::invalid_argument("TUNEKIT_SUITE_AUTO: unknown key " + key);
+           at = end + 1;
+         }
+       }
+       return run_study(f, n, tunekit::auto_sampler{std::move(o)});
+     }},
 };
 
 const sampler_entry* find_sampler(std::string_view name) {
