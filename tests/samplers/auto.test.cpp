@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -24,6 +25,14 @@ namespace {
 
 using tunekit::auto_sampler;
 using tunekit::auto_sampler_options;
+
+/// Every study runs its objective through this one type, so the tuner's
+/// optimize loop is instantiated once (compile time under the sanitizers).
+using objective_fn = std::function<tunekit::result(tunekit::trial&)>;
+template <class Tuner>
+void run(Tuner& tuner, objective_fn f, tunekit::optimize_options options) {
+  tuner.optimize(f, std::move(options));
+}
 
 std::string label(const tunekit::frozen_trial& t) {
   const auto it = t.system_attrs.find(tunekit::auto_sampler_key);
@@ -69,7 +78,7 @@ TEST_CASE("auto_sampler: numeric space: GP, then CMA-ES warm-started from it; ev
           "[samplers][auto]") {
   for (std::uint64_t seed : {1u, 2u, 3u}) {
     tunekit::tuner tuner{auto_sampler{{.seed = seed, .gp_max_trials = 20}}};
-    tuner.optimize(sphere, {.n_trials = 120, .catch_exceptions = false});
+    run(tuner, sphere, {.n_trials = 120, .catch_exceptions = false});
     const auto trials = tuner.trials();
     for (const auto& t : trials) CHECK(label(t) == (t.number < 20 ? "gp" : "cmaes"));
     CHECK(tuner.sampler().diagnostics().sampler == "cmaes");
@@ -91,21 +100,21 @@ TEST_CASE("auto_sampler: numeric space: GP, then CMA-ES warm-started from it; ev
 }
 
 TEST_CASE("auto_sampler: the same seed gives the same trials", "[samplers][auto]") {
-  auto run = [] {
+  auto study = [] {
     tunekit::tuner tuner{auto_sampler{{.seed = 7, .gp_max_trials = 12}}};
-    tuner.optimize(sphere, {.n_trials = 30, .catch_exceptions = false});
+    run(tuner, sphere, {.n_trials = 30, .catch_exceptions = false});
     std::vector<double> out;
     for (const auto& t : tuner.trials())
       for (const auto& [name, v] : t.params) out.push_back(v);
     return out;
   };
-  CHECK(run() == run());
+  CHECK(study() == study());
 }
 
 TEST_CASE("auto_sampler: conditional and categorical-heavy spaces go to TPE", "[samplers][auto]") {
   SECTION("conditional") {
     tunekit::tuner tuner{auto_sampler{{.seed = 1}}};
-    tuner.optimize(
+    run(tuner, 
         [](tunekit::trial& t) {
           const auto kind = t.suggest_categorical("kind", std::vector<std::string>{"a", "b"});
           const double x = t.suggest_float("x", -1, 1);
@@ -121,7 +130,7 @@ TEST_CASE("auto_sampler: conditional and categorical-heavy spaces go to TPE", "[
   }
   SECTION("two categorical parameters of three") {
     tunekit::tuner tuner{auto_sampler{{.seed = 2}}};
-    tuner.optimize(
+    run(tuner, 
         [](tunekit::trial& t) {
           const auto a = t.suggest_categorical("a", std::vector<std::string>{"p", "q", "r"});
           const auto b = t.suggest_categorical("b", std::vector<std::int64_t>{1, 2, 3});
@@ -133,7 +142,7 @@ TEST_CASE("auto_sampler: conditional and categorical-heavy spaces go to TPE", "[
   }
   SECTION("one categorical of four stays with GP, then CMA-ES with TPE for the categorical") {
     tunekit::tuner tuner{auto_sampler{{.seed = 3, .gp_max_trials = 15}}};
-    tuner.optimize(
+    run(tuner, 
         [](tunekit::trial& t) {
           const auto a = t.suggest_categorical("act", std::vector<std::string>{"relu", "tanh"});
           const double x = t.suggest_float("x", -1, 1), y = t.suggest_float("y", -1, 1);
@@ -152,7 +161,7 @@ TEST_CASE("auto_sampler: conditional and categorical-heavy spaces go to TPE", "[
 TEST_CASE("auto_sampler: several objectives go to NSGA-II, with its generations", "[samplers][auto]") {
   tunekit::tuner tuner{auto_sampler{{.seed = 4}},
                        tunekit::study_config{.directions = {tunekit::direction::minimize, tunekit::direction::minimize}}};
-  tuner.optimize(
+  run(tuner, 
       [](tunekit::trial& t) {
         const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", 0, 1);
         return std::vector<double>{x, (1 + y) * (1 - std::sqrt(x))};
@@ -167,7 +176,7 @@ TEST_CASE("auto_sampler: several objectives go to NSGA-II, with its generations"
 TEST_CASE("auto_sampler: enqueued trials and trials without a label are sampled too", "[samplers][auto]") {
   tunekit::tuner tuner{auto_sampler{{.seed = 5, .gp_max_trials = 5}}};
   tuner.enqueue({{"x0", 1.0}, {"x1", 0.5}});
-  tuner.optimize(sphere, {.n_trials = 12, .catch_exceptions = false});
+  run(tuner, sphere, {.n_trials = 12, .catch_exceptions = false});
   const auto trials = tuner.trials();
   CHECK(label(trials[0]) == "<none>");
   CHECK(trials[0].params.at("x0") == 1.0);
@@ -179,7 +188,7 @@ TEST_CASE("auto_sampler: bad inputs never give NaN or out-of-domain parameters",
   // maximisation, through both phases.
   tunekit::tuner flat{auto_sampler{{.seed = 5, .gp_max_trials = 15}},
                       tunekit::study_config{.directions = {tunekit::direction::maximize}}};
-  flat.optimize(
+  run(flat, 
       [](tunekit::trial& t) {
         t.suggest_float("a", -1, 1);
         t.suggest_float("z", 2, 2);
@@ -196,7 +205,7 @@ TEST_CASE("auto_sampler: bad inputs never give NaN or out-of-domain parameters",
 
   // Every trial fails: the GP's quasi-random start, forever.
   tunekit::tuner failing{auto_sampler{{.seed = 5, .gp_max_trials = 3}}};
-  failing.optimize(
+  run(failing, 
       [](tunekit::trial& t) -> double {
         t.suggest_float("a", -1, 1);
         throw std::runtime_error("no");
@@ -207,13 +216,13 @@ TEST_CASE("auto_sampler: bad inputs never give NaN or out-of-domain parameters",
 
   // Only zero-width parameters.
   tunekit::tuner zero{auto_sampler{{.seed = 6, .gp_max_trials = 4}}};
-  zero.optimize([](tunekit::trial& t) { return t.suggest_float("z", 1, 1) + static_cast<double>(t.suggest_int("k", 2, 2)); },
+  run(zero, [](tunekit::trial& t) { return t.suggest_float("z", 1, 1) + static_cast<double>(t.suggest_int("k", 2, 2)); },
                 {.n_trials = 10, .catch_exceptions = false});
   require_finite_in_domain(zero.trials());
 
   // Some trials fail or return NaN (recorded as failed) among good ones.
   tunekit::tuner mixed{auto_sampler{{.seed = 8, .gp_max_trials = 10}}};
-  mixed.optimize(
+  run(mixed, 
       [](tunekit::trial& t) {
         const double x = t.suggest_float("x", -3, 3);
         if (t.number() % 3 == 1) return std::nan("");
