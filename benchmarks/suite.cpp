@@ -11,7 +11,6 @@
 //
 // A sampler is one line of `samplers` below; a new sampler (TPE, GP) adds its
 // line and is then available by name.
-#include <tunekit/samplers/cmaes.hpp>  // not in the umbrella yet (issue 18)
 #include <tunekit/testing/test_functions.hpp>
 #include <tunekit/tunekit.hpp>
 
@@ -166,6 +165,41 @@ constexpr sampler_entry samplers[] = {
     {"cmaes-bipop", [](const tt::test_function& f, std::uint64_t seed, int n) {
        return run_study(f, n, tunekit::cmaes_sampler{{.seed = seed, .restart_strategy = tunekit::cmaes_restart::bipop,
                                                       .warn_independent_sampling = false}});
+     }},
+    // auto_sampler with its defaults, and the switch from GP to CMA-ES at
+    // other numbers of COMPLETE trials (the measurements behind the default,
+    // docs/samplers.md).
+    {"auto", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       return run_study(f, n, tunekit::auto_sampler{{.seed = seed}});
+     }},
+    {"auto-gp50", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       return run_study(f, n, tunekit::auto_sampler{{.seed = seed, .gp_max_trials = 50}});
+     }},
+    {"auto-gp100", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       return run_study(f, n, tunekit::auto_sampler{{.seed = seed, .gp_max_trials = 100}});
+     }},
+    {"auto-gp300", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       return run_study(f, n, tunekit::auto_sampler{{.seed = seed, .gp_max_trials = 300}});
+     }},
+    // Ablations without recompiling: TUNEKIT_SUITE_AUTO="gp=150,alpha=0.02,gamma=0.1".
+    {"auto-env", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       tunekit::auto_sampler_options o{.seed = seed};
+       if (const char* env = std::getenv("TUNEKIT_SUITE_AUTO")) {
+         std::string text = env;
+         for (std::size_t at = 0; at < text.size();) {
+           const std::size_t end = std::min(text.find(',', at), text.size());
+           const std::string item = text.substr(at, end - at);
+           const std::size_t eq = item.find('=');
+           const std::string key = item.substr(0, eq);
+           const double v = std::stod(item.substr(eq + 1));
+           if (key == "gp") o.gp_max_trials = static_cast<std::int64_t>(v);
+           else if (key == "alpha") o.cmaes_warm_start_alpha = v;
+           else if (key == "gamma") o.cmaes_warm_start_gamma = v;
+           else throw std::invalid_argument("TUNEKIT_SUITE_AUTO: unknown key " + key);
+           at = end + 1;
+         }
+       }
+       return run_study(f, n, tunekit::auto_sampler{std::move(o)});
      }},
 };
 

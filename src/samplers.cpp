@@ -5,6 +5,7 @@
 #include <memory>
 #include <utility>
 
+#include <tunekit/samplers/auto.hpp>
 #include <tunekit/samplers/cmaes.hpp>
 #include <tunekit/samplers/gp.hpp>
 #include <tunekit/samplers/tpe.hpp>
@@ -22,5 +23,8 @@ cmaes_sampler::cmaes_sampler(cmaes_sampler_options options)
 gp_sampler::gp_sampler(gp_sampler_options options)
     : sampler_handle(std::make_unique<detail::diagnosed_sampler_model<detail::gp_sampler_impl<>, core_type>>(
           std::move(options))) {}
+
+auto_sampler::auto_sampler(auto_sampler_options options)
+    : sampler_handle(std::make_unique<detail::auto_sampler_model<detail::auto_sampler_impl<>>>(std::move(options))) {}
 
 }  // namespace tunekit

@@ -1,7 +1,8 @@
 #pragma once
 
 /// Every sampler of the core: random, grid, quasi-random (Sobol), TPE, GP,
-/// CMA-ES, NSGA-II.
+/// CMA-ES, NSGA-II, and the automatic choice among them.
+#include "samplers/auto.hpp"
 #include "samplers/cmaes.hpp"
 #include "samplers/gp.hpp"
 #include "samplers/grid.hpp"

@@ -4,8 +4,10 @@
 // requires identical output, so the compiled library is the same code.
 //
 // It covers what the library holds: TPE (univariate, multivariate with
-// groups, with pruned trials), GP, CMA-ES, the memory storage and the journal
-// storage (written, then read back by a second storage object).
+// groups, with pruned trials), GP, CMA-ES, the automatic sampler (GP then
+// TPE on the conditional objective; GP then CMA-ES on a numeric one), the
+// memory storage and the journal storage (written, then read back by a second
+// storage object).
 #include <tunekit/tunekit.hpp>
 
 #include <cmath>
@@ -41,11 +43,17 @@ void print_trials(const char* label, const Storage& storage, tunekit::study_id s
   }
 }
 
+tunekit::result numeric(tunekit::trial& t) {
+  const double x = t.suggest_float("x", -5.0, 5.0), z = t.suggest_float("z", -5.0, 5.0);
+  return (x - 1.5) * (x - 1.5) + (z + 1) * (z + 1) + 0.1 * static_cast<double>(t.suggest_int("depth", 1, 8));
+}
+
 template <class Sampler, class Storage>
-void run(const char* label, Sampler sampler, Storage storage, int n_trials) {
+void run(const char* label, Sampler sampler, Storage storage, int n_trials,
+         tunekit::result (*f)(tunekit::trial&) = objective) {
   tunekit::tuner tuner{std::move(sampler), tunekit::median_scheduler{{.n_startup_trials = 5}}, storage,
                        tunekit::study_config{.name = label}};
-  tuner.optimize(objective, {.n_trials = n_trials});
+  tuner.optimize(f, {.n_trials = n_trials});
   print_trials(label, storage, *storage.find_study(label));
 }
 
@@ -58,6 +66,8 @@ int main(int argc, char** argv) {
       tunekit::memory_storage{}, 60);
   run("gp", tunekit::gp_sampler{{.n_candidates = 256, .seed = 9}}, tunekit::memory_storage{}, 25);
   run("cmaes", tunekit::cmaes_sampler{{.seed = 11, .population_size = 6}}, tunekit::memory_storage{}, 60);
+  run("auto", tunekit::auto_sampler{{.seed = 12}}, tunekit::memory_storage{}, 25);
+  run("auto-numeric", tunekit::auto_sampler{{.seed = 13, .gp_max_trials = 12}}, tunekit::memory_storage{}, 30, numeric);
 
   const auto journal = dir / "seeded_studies.journal";
   std::filesystem::remove(journal);

@@ -1,0 +1,249 @@
+#pragma once
+
+/// The implementation behind `tunekit::auto_sampler` (samplers/auto.hpp has
+/// the rule; docs/samplers.md the measurements). Included by that header in
+/// header-only mode and by the compiled library (src/samplers.cpp), never by
+/// a compiled-mode user's translation unit.
+
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../../core/concepts.hpp"
+#include "../../core/distribution.hpp"
+#include "../../core/errors.hpp"
+#include "../../core/random.hpp"
+#include "../../detail/format.hpp"
+#include "../../detail/resource_meter.hpp"
+#include "../auto.hpp"
+#include "../cmaes.hpp"
+#include "../gp.hpp"
+#include "../nsga2.hpp"
+#include "../random.hpp"
+#include "../tpe.hpp"
+
+namespace tunekit::detail {
+
+template <class = void>
+class auto_sampler_impl {
+ public:
+  enum class choice { gp, tpe, cmaes, nsga2 };
+
+  static std::string_view name_of(choice c) noexcept {
+    switch (c) {
+      case choice::gp: return "gp";
+      case choice::tpe: return "tpe";
+      case choice::cmaes: return "cmaes";
+      case choice::nsga2: return "nsga2";
+    }
+    return "gp";
+  }
+
+  explicit auto_sampler_impl(auto_sampler_options options)
+      : options_(validated(std::move(options))),
+        seed_(options_.seed ? *options_.seed : seed_or_entropy(std::nullopt)),
+        gp_({.seed = child_seed(1)}),
+        tpe_({.seed = child_seed(2)}),
+        nsga2_({.seed = child_seed(4)}) {}
+
+  const auto_sampler_options& options() const noexcept { return options_; }
+  std::uint64_t seed() const noexcept { return seed_; }
+  const auto_diagnostics& diagnostics() const noexcept { return diag_; }
+
+  attributes new_trial_system_attrs(const study_view& view) {
+    const choice c = decide(view);
+    attributes attrs;
+    if (c == choice::nsga2) attrs = nsga2_.new_trial_system_attrs(view);
+    attrs[std::string(auto_sampler_key)] = std::string(name_of(c));
+    return attrs;
+  }
+
+  search_space infer_relative_search_space(const study_view& view, const frozen_trial& t) {
+    switch (choice_for(view, t)) {
+      case choice::gp: return gp_.infer_relative_search_space(view, t);
+      case choice::tpe: return tpe_.infer_relative_search_space(view, t);
+      case choice::cmaes: return cmaes(view).infer_relative_search_space(view, t);
+      case choice::nsga2: return nsga2_.infer_relative_search_space(view, t);
+    }
+    return {};
+  }
+
+  param_map sample_relative(const study_view& view, const frozen_trial& t, const search_space& space) {
+    switch (choice_for(view, t)) {
+      case choice::gp: {
+        const double start = resource_meter::thread_cpu_seconds();
+        param_map out = gp_.sample_relative(view, t, space);
+        diag_.last_gp_ask_seconds = resource_meter::thread_cpu_seconds() - start;
+        if (diag_.last_gp_ask_seconds > options_.gp_max_ask_seconds) diag_.gp_too_slow = true;
+        return out;
+      }
+      case choice::tpe: return tpe_.sample_relative(view, t, space);
+      case choice::cmaes: {
+        try {
+          return cmaes(view).sample_relative(view, t, space);
+        } catch (const invalid_argument&) {
+          // The warm start found no usable source (e.g. the trials so far
+          // lack a parameter of this space): CMA-ES from the centre instead.
+          cmaes_.emplace(cmaes_options({}));
+          return cmaes_->sample_relative(view, t, space);
+        }
+      }
+      case choice::nsga2: return nsga2_.sample_relative(view, t, space);
+    }
+    return {};
+  }
+
+  /// Parameters the relative sampler left out: GP's, TPE's and NSGA-II's own
+  /// fallbacks; under CMA-ES (categorical and conditional parameters) TPE's
+  /// univariate estimator over all trials instead of uniform draws.
+  double sample_independent(const study_view& view, const frozen_trial& t, std::string_view name,
+                            const distribution& d) {
+    switch (choice_for(view, t)) {
+      case choice::gp: return gp_.sample_independent(view, t, name, d);
+      case choice::tpe:
+      case choice::cmaes: return tpe_.sample_independent(view, t, name, d);
+      case choice::nsga2: return nsga2_.sample_independent(view, t, name, d);
+    }
+    return from_unit(d, 0.5);
+  }
+
+ private:
+  struct param_stats {
+    std::int64_t count = 0;  // COMPLETE trials that have it
+    bool categorical = false;
+  };
+
+  [[noreturn]] static void bad_option(const std::string& what) {
+    throw invalid_argument("auto_sampler_options: " + what);
+  }
+
+  static auto_sampler_options validated(auto_sampler_options o) {
+    if (o.gp_max_trials < 0) bad_option("gp_max_trials = " + std::to_string(o.gp_max_trials) + " must be >= 0");
+    if (!(o.gp_max_ask_seconds > 0))
+      bad_option("gp_max_ask_seconds = " + format_number(o.gp_max_ask_seconds) + " must be positive");
+    if (!(o.max_categorical_fraction >= 0 && o.max_categorical_fraction <= 1))
+      bad_option("max_categorical_fraction = " + format_number(o.max_categorical_fraction) + " must lie in [0, 1]");
+    if (!(o.cmaes_warm_start_alpha > 0) || !std::isfinite(o.cmaes_warm_start_alpha))
+      bad_option("cmaes_warm_start_alpha = " + format_number(o.cmaes_warm_start_alpha) + " must be positive and finite");
+    if (!(o.cmaes_warm_start_gamma > 0 && o.cmaes_warm_start_gamma <= 1))
+      bad_option("cmaes_warm_start_gamma = " + format_number(o.cmaes_warm_start_gamma) + " must lie in (0, 1]");
+    return o;
+  }
+
+  std::optional<std::uint64_t> child_seed(std::uint64_t k) const {
+    return options_.seed ? std::optional<std::uint64_t>(mix(*options_.seed, k)) : std::nullopt;
+  }
+
+  cmaes_sampler_options cmaes_options(std::vector<frozen_trial> sources) const {
+    return {.seed = child_seed(3),
+            .source_trials = std::move(sources),
+            .warm_start_gamma = options_.cmaes_warm_start_gamma,
+            .warm_start_alpha = options_.cmaes_warm_start_alpha,
+            .warn_independent_sampling = false};
+  }
+
+  /// The CMA-ES sampler, created when first needed, warm-started from the
+  /// COMPLETE trials the other samplers proposed (the same ones for every
+  /// worker that creates it before a GP trial finishes late).
+  cmaes_sampler& cmaes(const study_view& view) {
+    if (cmaes_) return *cmaes_;
+    std::vector<frozen_trial> sources;
+    for (const auto& t : view.finished())
+      if (t.state == trial_state::complete && t.values.size() == 1 && std::isfinite(t.values[0]) &&
+          label_of(t) != name_of(choice::cmaes))
+        sources.push_back(t);
+    cmaes_.emplace(cmaes_options(std::move(sources)));
+    return *cmaes_;
+  }
+
+  static std::string_view label_of(const frozen_trial& t) {
+    const auto it = t.system_attrs.find(auto_sampler_key);
+    if (it == t.system_attrs.end() || !it->second.is_string()) return {};
+    return it->second.template get_ref<const std::string&>();
+  }
+
+  /// The choice stored with the trial, or (an enqueued trial, a trial made
+  /// without the hook) the one the study's state gives now.
+  choice choice_for(const study_view& view, const frozen_trial& t) {
+    const std::string_view label = label_of(t);
+    for (choice c : {choice::gp, choice::tpe, choice::cmaes, choice::nsga2})
+      if (label == name_of(c)) return c;
+    return decide(view);
+  }
+
+  void scan(const study_view& view) {
+    const auto& finished = view.finished();
+    if (view.name() != study_name_ || finished.size() < scanned_) {
+      study_name_ = view.name();
+      scanned_ = 0;
+      n_complete_ = 0;
+      params_.clear();
+      cmaes_started_ = false;
+      cmaes_.reset();
+      diag_ = {};
+    }
+    for (; scanned_ < finished.size(); ++scanned_) {
+      const frozen_trial& t = finished[scanned_];
+      if (label_of(t) == name_of(choice::cmaes)) cmaes_started_ = true;
+      if (t.state != trial_state::complete) continue;
+      ++n_complete_;
+      for (const auto& [name, d] : t.distributions) {
+        auto& p = params_[name];
+        ++p.count;
+        p.categorical = std::holds_alternative<categorical_distribution>(d) && !single(d);
+      }
+    }
+  }
+
+  choice decide(const study_view& view) {
+    scan(view);
+    diag_.n_complete = n_complete_;
+    auto pick = [&](choice c, std::string why) {
+      diag_.sampler = std::string(name_of(c));
+      diag_.reason = std::move(why);
+      return c;
+    };
+    if (view.directions().size() > 1)
+      return pick(choice::nsga2, std::to_string(view.directions().size()) + " objectives");
+    if (n_complete_ == 0) return pick(choice::gp, "no COMPLETE trial yet: the GP's quasi-random start");
+    std::int64_t n_categorical = 0;
+    for (const auto& [name, p] : params_) {
+      if (p.count < n_complete_)
+        return pick(choice::tpe, "conditional space: parameter " + tunekit::detail::quoted(name) + " is in " + std::to_string(p.count) +
+                                     " of " + std::to_string(n_complete_) + " COMPLETE trials");
+      if (p.categorical) ++n_categorical;
+    }
+    if (!params_.empty() &&
+        static_cast<double>(n_categorical) > options_.max_categorical_fraction * static_cast<double>(params_.size()))
+      return pick(choice::tpe, std::to_string(n_categorical) + " of " + std::to_string(params_.size()) +
+                                   " parameters are categorical");
+    if (cmaes_started_) return pick(choice::cmaes, "CMA-ES has taken over");
+    if (n_complete_ >= options_.gp_max_trials)
+      return pick(choice::cmaes, std::to_string(n_complete_) + " COMPLETE trials >= gp_max_trials");
+    if (diag_.gp_too_slow)
+      return pick(choice::cmaes, "a GP ask took " + format_number(diag_.last_gp_ask_seconds) +
+                                     " s of CPU > gp_max_ask_seconds");
+    return pick(choice::gp, "numeric space, " + std::to_string(n_complete_) + " COMPLETE trials < gp_max_trials");
+  }
+
+  auto_sampler_options options_;
+  std::uint64_t seed_;
+  gp_sampler gp_;
+  tpe_sampler tpe_;
+  nsga2_sampler nsga2_;
+  std::optional<cmaes_sampler> cmaes_;
+
+  std::string study_name_;
+  std::size_t scanned_ = 0;
+  std::int64_t n_complete_ = 0;
+  std::map<std::string, param_stats, std::less<>> params_;
+  bool cmaes_started_ = false;
+  auto_diagnostics diag_;
+};
+
+}  // namespace tunekit::detail

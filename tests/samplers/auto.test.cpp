@@ -1,0 +1,235 @@
+// Tests of tunekit/samplers/auto.hpp: the rule (GP, then warm-started
+// CMA-ES on numeric spaces; TPE on conditional and categorical-heavy ones;
+// NSGA-II with several objectives), the label stored with every trial,
+// reproducibility, enqueued trials, options, and the bad inputs of issue 18.
+// Studies are short and `gp_max_trials` small so that the test stays cheap
+// under the sanitizers; the suite (benchmarks/suite.cpp, "auto") measures
+// the defaults.
+#include <catch2/catch.hpp>
+
+#include <tunekit/samplers/auto.hpp>
+#include <tunekit/tuner.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "support/require_invalid.hpp"
+
+namespace {
+
+using tunekit::auto_sampler;
+using tunekit::auto_sampler_options;
+
+/// Every study runs its objective through this one type, so the tuner's
+/// optimize loop is instantiated once (compile time under the sanitizers).
+using objective_fn = std::function<tunekit::result(tunekit::trial&)>;
+template <class Tuner>
+void run(Tuner& tuner, objective_fn f, tunekit::optimize_options options) {
+  tuner.optimize(f, std::move(options));
+}
+
+std::string label(const tunekit::frozen_trial& t) {
+  const auto it = t.system_attrs.find(tunekit::auto_sampler_key);
+  return it == t.system_attrs.end() ? std::string("<none>") : it->second.get<std::string>();
+}
+
+/// A 4-D sphere over floats and one integer, its minimum (3, 2, 1, 3) far
+/// from the centre of the box.
+constexpr const char* names[] = {"x0", "x1", "x2"};  // not "x" + to_string(i): GCC 12 warns falsely
+
+double sphere(tunekit::trial& t) {
+  double s = 0;
+  for (int i = 0; i < 3; ++i) {
+    const double x = t.suggest_float(names[i], -5, 5);
+    s += (x - 3 + i) * (x - 3 + i);
+  }
+  const auto k = t.suggest_int("k", -10, 10);
+  return s + 0.1 * static_cast<double>((k - 3) * (k - 3));
+}
+
+void require_finite_in_domain(const std::vector<tunekit::frozen_trial>& trials) {
+  for (const auto& t : trials)
+    for (const auto& [name, v] : t.params) {
+      INFO("trial " << t.number << " parameter " << name);
+      REQUIRE(std::isfinite(v));
+      REQUIRE(tunekit::contains(t.distributions.at(name), v));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("auto_sampler: options are validated, naming the option", "[samplers][auto]") {
+  STATIC_REQUIRE(tunekit::relational_sampler<auto_sampler>);
+  CHECK(auto_sampler{}.options().gp_max_trials == 150);
+  REQUIRE_INVALID(auto_sampler({.gp_max_trials = -1}), Catch::Contains("gp_max_trials"));
+  REQUIRE_INVALID(auto_sampler({.gp_max_ask_seconds = 0}), Catch::Contains("gp_max_ask_seconds"));
+  REQUIRE_INVALID(auto_sampler({.max_categorical_fraction = 1.5}), Catch::Contains("max_categorical_fraction"));
+  REQUIRE_INVALID(auto_sampler({.cmaes_warm_start_alpha = std::nan("")}), Catch::Contains("cmaes_warm_start_alpha"));
+  REQUIRE_INVALID(auto_sampler({.cmaes_warm_start_gamma = 0}), Catch::Contains("cmaes_warm_start_gamma"));
+}
+
+TEST_CASE("auto_sampler: numeric space: GP, then CMA-ES warm-started from it; every trial says which",
+          "[samplers][auto]") {
+  for (std::uint64_t seed : {1u, 2u, 3u}) {
+    tunekit::tuner tuner{auto_sampler{{.seed = seed, .gp_max_trials = 20}}};
+    run(tuner, sphere, {.n_trials = 120, .catch_exceptions = false});
+    const auto trials = tuner.trials();
+    for (const auto& t : trials) CHECK(label(t) == (t.number < 20 ? "gp" : "cmaes"));
+    CHECK(tuner.sampler().diagnostics().sampler == "cmaes");
+    // The warm start centres CMA-ES's first generation near the GP's best
+    // (a cold CMA-ES would centre it at 0, 3.7 away from the minimum), and
+    // CMA-ES then finds better points than the GP's best.
+    double best_gp = 1e300, best_cmaes = 1e300;
+    std::vector<double> mean(3, 0.0);
+    for (const auto& t : trials) {
+      if (t.number < 20) best_gp = std::min(best_gp, t.values[0]);
+      else best_cmaes = std::min(best_cmaes, t.values[0]);
+      if (t.number >= 20 && t.number < 28)
+        for (int i = 0; i < 3; ++i) mean[static_cast<std::size_t>(i)] += t.params.at(names[i]) / 8;
+    }
+    CHECK(std::hypot(mean[0] - 3, mean[1] - 2, mean[2] - 1) < 1.5);
+    CHECK(best_cmaes < best_gp);
+    require_finite_in_domain(trials);
+  }
+}
+
+TEST_CASE("auto_sampler: the same seed gives the same trials", "[samplers][auto]") {
+  auto study = [] {
+    tunekit::tuner tuner{auto_sampler{{.seed = 7, .gp_max_trials = 12}}};
+    run(tuner, sphere, {.n_trials = 30, .catch_exceptions = false});
+    std::vector<double> out;
+    for (const auto& t : tuner.trials())
+      for (const auto& [name, v] : t.params) out.push_back(v);
+    return out;
+  };
+  CHECK(study() == study());
+}
+
+TEST_CASE("auto_sampler: conditional and categorical-heavy spaces go to TPE", "[samplers][auto]") {
+  SECTION("conditional") {
+    tunekit::tuner tuner{auto_sampler{{.seed = 1}}};
+    run(tuner, 
+        [](tunekit::trial& t) {
+          const auto kind = t.suggest_categorical("kind", std::vector<std::string>{"a", "b"});
+          const double x = t.suggest_float("x", -1, 1);
+          if (kind == "a") return x * x + t.suggest_float("ya", 0, 1);
+          return x * x + 0.5 + t.suggest_int("nb", 0, 4);
+        },
+        {.n_trials = 40, .catch_exceptions = false});
+    const auto trials = tuner.trials();
+    CHECK(label(trials[0]) == "gp");  // nothing is known before the first trial
+    CHECK(label(trials.back()) == "tpe");
+    CHECK_THAT(tuner.sampler().diagnostics().reason, Catch::Contains("conditional"));
+    require_finite_in_domain(trials);
+  }
+  SECTION("two categorical parameters of three") {
+    tunekit::tuner tuner{auto_sampler{{.seed = 2}}};
+    run(tuner, 
+        [](tunekit::trial& t) {
+          const auto a = t.suggest_categorical("a", std::vector<std::string>{"p", "q", "r"});
+          const auto b = t.suggest_categorical("b", std::vector<std::int64_t>{1, 2, 3});
+          return (a == "q" ? 0.0 : 1.0) + static_cast<double>(b) * t.suggest_float("x", 0, 1);
+        },
+        {.n_trials = 15, .catch_exceptions = false});
+    const auto trials = tuner.trials();
+    for (const auto& t : trials) CHECK(label(t) == (t.number == 0 ? "gp" : "tpe"));
+  }
+  SECTION("one categorical of four stays with GP, then CMA-ES with TPE for the categorical") {
+    tunekit::tuner tuner{auto_sampler{{.seed = 3, .gp_max_trials = 15}}};
+    run(tuner, 
+        [](tunekit::trial& t) {
+          const auto a = t.suggest_categorical("act", std::vector<std::string>{"relu", "tanh"});
+          const double x = t.suggest_float("x", -1, 1), y = t.suggest_float("y", -1, 1);
+          return x * x + y * y + (a == "tanh" ? 0.0 : 1.0) + 0.01 * static_cast<double>(t.suggest_int("n", 1, 8));
+        },
+        {.n_trials = 60, .catch_exceptions = false});
+    const auto trials = tuner.trials();
+    for (const auto& t : trials) CHECK(label(t) == (t.number < 15 ? "gp" : "cmaes"));
+    int good = 0;  // TPE learns the categorical: most CMA-ES trials pick the good one
+    for (const auto& t : trials)
+      if (t.number >= 30 && t.params.at("act") == 1.0) ++good;
+    CHECK(good >= 20);
+  }
+}
+
+TEST_CASE("auto_sampler: several objectives go to NSGA-II, with its generations", "[samplers][auto]") {
+  tunekit::tuner tuner{auto_sampler{{.seed = 4}},
+                       tunekit::study_config{.directions = {tunekit::direction::minimize, tunekit::direction::minimize}}};
+  run(tuner, 
+      [](tunekit::trial& t) {
+        const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", 0, 1);
+        return std::vector<double>{x, (1 + y) * (1 - std::sqrt(x))};
+      },
+      {.n_trials = 60, .catch_exceptions = false});
+  for (const auto& t : tuner.trials()) {
+    CHECK(label(t) == "nsga2");
+    CHECK(t.system_attrs.count("nsga2:generation") == 1);
+  }
+}
+
+TEST_CASE("auto_sampler: enqueued trials and trials without a label are sampled too", "[samplers][auto]") {
+  tunekit::tuner tuner{auto_sampler{{.seed = 5, .gp_max_trials = 5}}};
+  tuner.enqueue({{"x0", 1.0}, {"x1", 0.5}});
+  run(tuner, sphere, {.n_trials = 12, .catch_exceptions = false});
+  const auto trials = tuner.trials();
+  CHECK(label(trials[0]) == "<none>");
+  CHECK(trials[0].params.at("x0") == 1.0);
+  require_finite_in_domain(trials);
+}
+
+TEST_CASE("auto_sampler: bad inputs never give NaN or out-of-domain parameters", "[samplers][auto]") {
+  // A flat objective, zero-width bounds, every kind of numeric parameter,
+  // maximisation, through both phases.
+  tunekit::tuner flat{auto_sampler{{.seed = 5, .gp_max_trials = 15}},
+                      tunekit::study_config{.directions = {tunekit::direction::maximize}}};
+  run(flat, 
+      [](tunekit::trial& t) {
+        t.suggest_float("a", -1, 1);
+        t.suggest_float("z", 2, 2);
+        t.suggest_float("l", 1e-6, 1, {.log = true});
+        t.suggest_float("s", 0, 1, {.step = 0.25});
+        t.suggest_int("i", 0, 3);
+        t.suggest_int("zi", 4, 4);
+        t.suggest_int("li", 1, 1000, {.log = true});
+        return 1.0;
+      },
+      {.n_trials = 60, .catch_exceptions = false});
+  require_finite_in_domain(flat.trials());
+  CHECK(label(flat.trials().back()) == "cmaes");
+
+  // Every trial fails: the GP's quasi-random start, forever.
+  tunekit::tuner failing{auto_sampler{{.seed = 5, .gp_max_trials = 3}}};
+  run(failing, 
+      [](tunekit::trial& t) -> double {
+        t.suggest_float("a", -1, 1);
+        throw std::runtime_error("no");
+      },
+      {.n_trials = 10});
+  require_finite_in_domain(failing.trials());
+  CHECK(failing.sampler().diagnostics().sampler == "gp");
+
+  // Only zero-width parameters.
+  tunekit::tuner zero{auto_sampler{{.seed = 6, .gp_max_trials = 4}}};
+  run(zero, [](tunekit::trial& t) { return t.suggest_float("z", 1, 1) + static_cast<double>(t.suggest_int("k", 2, 2)); },
+                {.n_trials = 10, .catch_exceptions = false});
+  require_finite_in_domain(zero.trials());
+
+  // Some trials fail or return NaN (recorded as failed) among good ones.
+  tunekit::tuner mixed{auto_sampler{{.seed = 8, .gp_max_trials = 10}}};
+  run(mixed, 
+      [](tunekit::trial& t) {
+        const double x = t.suggest_float("x", -3, 3);
+        if (t.number() % 3 == 1) return std::nan("");
+        if (t.number() % 5 == 2) throw std::runtime_error("boom");
+        return x * x;
+      },
+      {.n_trials = 40});
+  require_finite_in_domain(mixed.trials());
+  CHECK(mixed.best_value() < 0.1);
+}
