@@ -39,11 +39,11 @@ std::string label(const tunekit::frozen_trial& t) {
   return it == t.system_attrs.end() ? std::string("<none>") : it->second.get<std::string>();
 }
 
-/// A 4-D sphere over floats and one integer, its minimum (3, 2, 1, 3) far
+/// A 4-D sphere_objective over floats and one integer, its minimum (3, 2, 1, 3) far
 /// from the centre of the box.
 constexpr const char* names[] = {"x0", "x1", "x2"};  // not "x" + to_string(i): GCC 12 warns falsely
 
-double sphere(tunekit::trial& t) {
+double sphere_objective(tunekit::trial& t) {
   double s = 0;
   for (int i = 0; i < 3; ++i) {
     const double x = t.suggest_float(names[i], -5, 5);
@@ -78,7 +78,7 @@ TEST_CASE("auto_sampler: numeric space: GP, then CMA-ES warm-started from it; ev
           "[samplers][auto]") {
   for (std::uint64_t seed : {1u, 2u, 3u}) {
     tunekit::tuner tuner{auto_sampler{{.seed = seed, .gp_max_trials = 20}}};
-    run(tuner, sphere, {.n_trials = 120, .catch_exceptions = false});
+    run(tuner, sphere_objective, {.n_trials = 120, .catch_exceptions = false});
     const auto trials = tuner.trials();
     for (const auto& t : trials) CHECK(label(t) == (t.number < 20 ? "gp" : "cmaes"));
     CHECK(tuner.sampler().diagnostics().sampler == "cmaes");
@@ -102,7 +102,7 @@ TEST_CASE("auto_sampler: numeric space: GP, then CMA-ES warm-started from it; ev
 TEST_CASE("auto_sampler: the same seed gives the same trials", "[samplers][auto]") {
   auto study = [] {
     tunekit::tuner tuner{auto_sampler{{.seed = 7, .gp_max_trials = 12}}};
-    run(tuner, sphere, {.n_trials = 30, .catch_exceptions = false});
+    run(tuner, sphere_objective, {.n_trials = 30, .catch_exceptions = false});
     std::vector<double> out;
     for (const auto& t : tuner.trials())
       for (const auto& [name, v] : t.params) out.push_back(v);
@@ -176,7 +176,7 @@ TEST_CASE("auto_sampler: several objectives go to NSGA-II, with its generations"
 TEST_CASE("auto_sampler: enqueued trials and trials without a label are sampled too", "[samplers][auto]") {
   tunekit::tuner tuner{auto_sampler{{.seed = 5, .gp_max_trials = 5}}};
   tuner.enqueue({{"x0", 1.0}, {"x1", 0.5}});
-  run(tuner, sphere, {.n_trials = 12, .catch_exceptions = false});
+  run(tuner, sphere_objective, {.n_trials = 12, .catch_exceptions = false});
   const auto trials = tuner.trials();
   CHECK(label(trials[0]) == "<none>");
   CHECK(trials[0].params.at("x0") == 1.0);
