@@ -28,7 +28,9 @@
 #include "../core/errors.hpp"
 #include "../core/frozen_trial.hpp"
 #include "../core/study_view.hpp"
+#include "durability.hpp"
 #include "../detail/append_log.hpp"
+#include "../detail/group_commit.hpp"
 #include "../detail/journal_format.hpp"
 #include "../detail/json_line.hpp"
 #include "../detail/compiled_lib.hpp"
@@ -48,10 +50,10 @@ enum class journal_lock {
 
 /// Options of `journal_storage`.
 struct journal_storage_options {
-  /// fdatasync after every append: survives a machine crash, at the cost
-  /// of a disk flush per record. Off: a process crash loses nothing that
-  /// was acknowledged; a machine crash can lose the last records.
-  bool fsync = false;
+  /// What an acknowledged write survives (`durability::trials`: every
+  /// created and finished trial survives a power cut). Flushes are shared by
+  /// the threads and processes writing the journal (group commit).
+  tunekit::durability durability = tunekit::durability::trials;
   journal_lock lock = journal_lock::flock;
   /// Unset: no heartbeats. Set: a thread of this process records, every
   /// interval, that each trial it runs is alive.
@@ -116,6 +118,7 @@ class journal_storage_impl {
     std::vector<trial_rec> trials;                    // by id
     std::set<std::int64_t> owned;                     // running trials this handle runs
     std::unordered_map<std::string, distribution> dist_cache;  // distribution JSON text -> parsed
+    detail::group_commit flusher;  // fdatasync shared with the other writers
     std::condition_variable_any wake;
     std::jthread heartbeat;  // last: stopped and joined before the rest goes
 
@@ -153,15 +156,26 @@ class journal_storage_impl {
     if (!std::filesystem::is_directory(dir, ec))
       throw storage_error("journal " + detail::quoted(state_->path) + ": directory " + detail::quoted(dir.string()) +
                           " does not exist");
-    state_->fd = ::open(state_->path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    state_->fd = ::open(state_->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+    const bool created = state_->fd >= 0;
+    if (!created && errno == EEXIST) state_->fd = ::open(state_->path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
     if (state_->fd < 0)
       throw storage_error("journal " + detail::quoted(state_->path) + ": cannot open for writing: " +
                           std::strerror(errno) + " (a journal needs a writable file in a writable directory)");
+    if (options.durability != tunekit::durability::none) {
+      // A new file's name must reach the disk too, or a power cut loses the whole journal.
+      if (created) detail::sync_parent_directory(state_->path);
+      state_->flusher.open(state_->path + ".tunekit-sync");
+    }
     std::lock_guard lock(state_->mutex);
     sync_locked(*state_);
   }
 
   const std::string& path() const noexcept { return state_->path; }
+
+  /// fdatasync calls this process made for the journal (all handles of
+  /// this path opened by this handle's constructor share them).
+  std::uint64_t flushes() const noexcept { return state_->flusher.flushes(); }
 
   // --- studies -------------------------------------------------------------
 
@@ -428,7 +442,30 @@ class journal_storage_impl {
   template <class Make, class Done>
   auto write(Make&& make, Done&& done) -> decltype(done(std::declval<state&>())) {
     state& st = *state_;
-    std::lock_guard lock(st.mutex);
+    bool flush = false;
+    auto locked = [&] {
+      std::lock_guard lock(st.mutex);
+      append_records(st, make, flush);
+      return done(st);
+    };
+    // The flush runs outside both locks: others append while it runs, and
+    // one flush serves all of them (group commit).
+    if constexpr (std::is_void_v<decltype(done(st))>) {
+      locked();
+      if (flush) st.flusher.sync(st.fd, "journal " + detail::quoted(st.path));
+    } else {
+      auto result = locked();
+      if (flush) st.flusher.sync(st.fd, "journal " + detail::quoted(st.path));
+      return result;
+    }
+  }
+
+  /// Under the thread mutex: takes the file lock, reads what others
+  /// appended, lets `make` validate and build records, appends them in one
+  /// write and applies them. `flush`: whether the caller must flush before
+  /// acknowledging, by the durability level.
+  template <class Make>
+  static void append_records(state& st, Make& make, bool& flush) {
     sync_locked(st);  // most new records are read before taking the file lock, to keep it short
     file_lock flock_guard(st);
     sync_locked(st);
@@ -440,11 +477,26 @@ class journal_storage_impl {
     for (const auto& r : records) {
       append_record_text(text, r);
       text += '\n';
+      flush = flush || needs_flush(st.options.durability, r.at("op_code").get<int>());
     }
     if (!text.empty()) append_locked(st, text);
     for (const auto& r : records) apply(st, r, st.lines + 1, true), ++st.lines;
     st.offset += text.size();
-    return done(st);
+  }
+
+  /// `durability::trials` flushes every record except the details of a
+  /// running trial (parameters, intermediate values, trial attributes,
+  /// heartbeats), which the trial's finish flushes with it.
+  static bool needs_flush(tunekit::durability level, int op) {
+    using enum detail::journal::op;
+    switch (level) {
+      case tunekit::durability::none: return false;
+      case tunekit::durability::full: return true;
+      case tunekit::durability::trials:
+        return op != static_cast<int>(set_trial_param) && op != static_cast<int>(set_trial_intermediate_value) &&
+               op != static_cast<int>(set_trial_user_attr) && op != static_cast<int>(set_trial_system_attr);
+    }
+    return true;
   }
 
   /// The next worker id: Optuna's "<uuid>-<thread>" shape.
@@ -528,8 +580,6 @@ class journal_storage_impl {
     if (!write_all(st, text))
       throw storage_error("journal " + detail::quoted(st.path) + ": write failed: " + std::strerror(errno) +
                           " (disk full or read-only?)");
-    if (st.options.fsync && ::fdatasync(st.fd) != 0)
-      throw storage_error("journal " + detail::quoted(st.path) + ": fdatasync: " + std::strerror(errno));
   }
 
   static bool write_all(state& st, std::string_view text) {

@@ -148,6 +148,10 @@ class postgres_connection {
     throw sql_retry(where() + ": connection lost during COMMIT, which did not take effect; reconnected");
   }
 
+  /// Nothing to do: a COMMIT that returned is durable on the server (its
+  /// `synchronous_commit`, which shares WAL flushes between sessions itself).
+  void flush_commits(bool /*trial_detail*/) noexcept {}
+
   /// Rolls back; harmless when there is no transaction or no connection.
   void rollback() noexcept {
     in_transaction_ = false;

@@ -210,8 +210,11 @@ class rdb_storage {
     if (options.max_attempts < 1) options.max_attempts = 1;
     state_->options = options;
     state_->where = std::move(where);
-    std::lock_guard lock(state_->mutex);
-    ensure_schema(*state_);
+    {
+      std::lock_guard lock(state_->mutex);
+      ensure_schema(*state_);
+    }
+    state_->conn.flush_commits(false);
   }
 
   const std::string& where() const noexcept { return state_->where; }
@@ -379,7 +382,7 @@ class rdb_storage {
         "distribution_json = excluded.distribution_json",
         {id, std::string(name), internal, dist});
       return 0;
-    });
+    }, true);
   }
 
   void set_intermediate_value(std::int64_t id, std::int64_t step, double value) {
@@ -392,7 +395,7 @@ class rdb_storage {
         "excluded.intermediate_value, intermediate_value_type = excluded.intermediate_value_type",
         {id, step, v});
       return 0;
-    });
+    }, true);
   }
 
   void set_user_attr(std::int64_t id, std::string_view key, const nlohmann::json& value) {
@@ -402,7 +405,7 @@ class rdb_storage {
       running_study(st, id, "set_user_attr");
       upsert_attr(st, "trial_user_attributes", "trial_id", id, key, text);
       return 0;
-    });
+    }, true);
   }
 
   frozen_trial finish_trial(std::int64_t id, trial_state final_state, std::span<const double> values,
@@ -513,11 +516,27 @@ class rdb_storage {
   /// `sql_retry` (busy, serialization failure, reconnected) runs it again
   /// from the start after a randomised, bounded back-off. Any other error
   /// rolls back and propagates, so nothing is half-written.
+  ///
+  /// After the commit, outside the mutex, the connection makes the commit
+  /// durable if its durability level asks for it (`flush_commits`: SQLite's
+  /// group commit); `trial_detail` marks the writes of a running trial
+  /// (parameters, intermediate values, attributes) that
+  /// `durability::trials` leaves to the trial's finish.
   template <class Body>
-  auto transact(Body&& body) -> decltype(body(std::declval<state&>())) {
+  auto transact(Body&& body, bool trial_detail = false) -> decltype(body(std::declval<state&>())) {
     state& st = *state_;
-    std::lock_guard lock(st.mutex);
-    return transact_locked(st, body);
+    auto locked = [&] {
+      std::lock_guard lock(st.mutex);
+      return transact_locked(st, body);
+    };
+    if constexpr (std::is_void_v<decltype(body(st))>) {
+      locked();
+      st.conn.flush_commits(trial_detail);
+    } else {
+      auto result = locked();
+      st.conn.flush_commits(trial_detail);
+      return result;
+    }
   }
 
   template <class Body>
@@ -707,7 +726,7 @@ class rdb_storage {
   }
 
   static bool claim_impl(state* st, study_id sid, std::string_view key, std::int64_t number) {
-    std::lock_guard lock(st->mutex);
+    std::unique_lock lock(st->mutex);
     if (auto it = st->studies.find(sid); it != st->studies.end())
       if (auto c = it->second.claims.find(key); c != it->second.claims.end()) return c->second == number;
     const std::string attr = std::string(journal::claim_prefix) + std::string(key);
@@ -721,6 +740,8 @@ class rdb_storage {
     };
     const std::int64_t holder = transact_locked(*st, body);
     if (auto it = st->studies.find(sid); it != st->studies.end()) it->second.claims.emplace(std::string(key), holder);
+    lock.unlock();
+    st->conn.flush_commits(false);  // a claim is acknowledged only once durable
     return holder == number;
   }
 
