@@ -35,6 +35,7 @@
 #include "../../detail/format.hpp"
 #include "../../detail/journal_format.hpp"
 #include "../../detail/json_line.hpp"
+#include "heartbeat.hpp"
 #include "rdb_schema.hpp"
 #include "sql.hpp"
 
@@ -199,14 +200,7 @@ class rdb_storage {
   /// database in messages (never with a password).
   rdb_storage(Connection conn, std::string where, rdb_options options)
       : state_(std::make_shared<state>(std::move(conn))) {
-    if (options.heartbeat_interval && !(options.heartbeat_interval->count() > 0))
-      throw invalid_argument("heartbeat_interval must be > 0 seconds");
-    if (options.grace_period && !(options.grace_period->count() > 0))
-      throw invalid_argument("grace_period must be > 0 seconds");
-    if (options.max_retries < 0)
-      throw invalid_argument("max_retries = " + std::to_string(options.max_retries) + " must be >= 0");
-    if (options.max_retries > 0 && !options.heartbeat_interval)
-      throw invalid_argument("max_retries needs heartbeat_interval: only trials whose heartbeat expired are retried");
+    heartbeats(options).check("");
     if (options.max_attempts < 1) options.max_attempts = 1;
     state_->options = options;
     state_->where = std::move(where);
@@ -943,49 +937,32 @@ class rdb_storage {
   /// Fails the study's RUNNING trials (not ours) whose heartbeat expired,
   /// and re-queues them when retries are allowed, with Optuna's
   /// RetryFailedTrialCallback system attributes. Under the creation lock.
+  static heartbeat_policy heartbeats(const rdb_options& o) {
+    return {.interval = o.heartbeat_interval, .grace = o.grace_period, .max_retries = o.max_retries};
+  }
+
   static int fail_stale_locked(state& st, study_id sid) {
     if (!st.options.heartbeat_interval) return 0;
-    const double grace = st.options.grace_period ? st.options.grace_period->count() : 2 * st.options.heartbeat_interval->count();
+    const heartbeat_policy policy = heartbeats(st.options);
     const auto stale = q(st,
                          "SELECT t.trial_id, " + rdb::age_seconds_sql(dialect, "h.heartbeat") +
                              " FROM trial_heartbeats h JOIN trials t ON t.trial_id = h.trial_id WHERE t.study_id = ? AND "
                              "t.state = 'RUNNING' AND " + rdb::age_seconds_sql(dialect, "h.heartbeat") + " > ?",
-                         {sid, grace});
+                         {sid, policy.grace_seconds()});
     int failed = 0;
     for (const auto& r : stale) {
       const auto id = rdb::as_int(r[0]);
       if (st.owned.count(id)) continue;
-      const double age = rdb::as_double(r[1]);
       auto [t, tsid] = load_trial(st, id);
       upsert_attr(st, "trial_system_attributes", "trial_id", id, journal::fail_reason_key,
-                  to_json_text("heartbeat expired: no sign of life for " + format_number(std::round(age * 10) / 10) +
-                               " s (grace period " + format_number(grace) + " s); the worker probably died"));
+                  to_json_text(policy.expired_reason(rdb::as_double(r[1]))));
       if (x(st,
             "UPDATE trials SET state = 'FAIL', datetime_complete = " + std::string(rdb::ts_param(dialect)) +
                 " WHERE trial_id = ? AND state = 'RUNNING'",
             {rdb::format_time(frozen_trial::clock::now()), id}) != 1)
         continue;
       ++failed;
-      if (st.options.max_retries <= 0) continue;
-      frozen_trial retry;
-      retry.state = trial_state::waiting;
-      for (const auto& [k, v] : t.system_attrs)
-        if (k != journal::heartbeat_key && k != journal::fail_reason_key && k != journal::resources_key)
-          retry.system_attrs[k] = v;
-      nlohmann::json history = retry.system_attrs.count("retry_history") && retry.system_attrs["retry_history"].is_array()
-                                   ? retry.system_attrs["retry_history"]
-                                   : nlohmann::json::array();
-      history.push_back(t.number);
-      if (static_cast<std::int64_t>(history.size()) > st.options.max_retries) continue;
-      if (!retry.system_attrs.count("failed_trial")) retry.system_attrs["failed_trial"] = t.number;
-      retry.system_attrs["retry_history"] = history;
-      nlohmann::json fixed = nlohmann::json::object();
-      for (const auto& [k, v] : t.params) fixed[k] = journal::category_json(to_external(t.distributions.find(k)->second, v));
-      retry.system_attrs["fixed_params"] = fixed;
-      retry.params = t.params;
-      retry.distributions = t.distributions;
-      retry.user_attrs = t.user_attrs;
-      insert_locked(st, sid, retry, false);
+      if (auto retry = policy.retry_of(t)) insert_locked(st, sid, *retry, false);
     }
     return failed;
   }
