@@ -97,6 +97,8 @@ class sqlite_connection {
       std::lock_guard lock(f.mutex);
       if (f.wal_fd < 0) {
         f.wal_fd = ::open((path_ + "-wal").c_str(), O_RDONLY | O_CLOEXEC);
+        // No WAL file: nothing committed waits in one (SQLite flushed it into the database).
+        if (f.wal_fd < 0 && errno == ENOENT) return;
         if (f.wal_fd < 0)
           throw storage_error(where() + ": cannot open its WAL file to flush it: " + std::strerror(errno));
         // The WAL's name must survive a power cut too.
