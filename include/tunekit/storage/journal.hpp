@@ -165,8 +165,7 @@ class journal_storage_impl {
 
   const std::string& path() const noexcept { return state_->path; }
 
-  /// fdatasync calls this process made for the journal (all handles of
-  /// this path opened by this handle's constructor share them).
+  /// fdatasync calls this handle and its copies made (tests, benchmarks).
   std::uint64_t flushes() const noexcept { return state_->flusher.flushes(); }
 
   // --- studies -------------------------------------------------------------
