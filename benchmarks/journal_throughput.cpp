@@ -1,10 +1,14 @@
 // journal_throughput: complete trial cycles per second on a journal file, and
 // how ask latency and memory behave as the study grows. One JSON line per result.
 //
-//   journal_throughput cycles --journal <path> --processes K --cycles N [--fsync]
-//       K processes (fork) share one journal; each runs N cycles of: ask
-//       (random sampler), 10 float parameters, 10 intermediate reports, tell.
-//       Reports total cycles / wall seconds from the common start to the last exit.
+//   journal_throughput cycles --journal <path> --processes K [--threads T] --cycles N
+//                             [--durability none|trials|full]
+//       K processes (fork) share one journal; each runs T threads on one
+//       tuner (as n_jobs = T), each thread N cycles of: ask (random sampler),
+//       10 float parameters, 10 intermediate reports, tell. Reports total
+//       cycles / wall seconds from the common start to the last exit, the
+//       workers' CPU seconds, and fdatasync calls per cycle. Durability:
+//       the default `trials` unless given (`--fsync` = `full`).
 //   journal_throughput growth --journal <path> --trials N [--every M]
 //       one process runs N cycles; every M trials it reports the median ask
 //       latency and the median cycle latency of the last M trials, and the
@@ -39,10 +43,14 @@ namespace {
 
 struct config {
   std::string mode, journal;
-  int processes = 1;
+  int processes = 1, threads = 1;
   long cycles = 1000, trials = 10000, every = 1000;
-  bool fsync = false;
+  tk::durability durability = tk::durability::trials;
 };
+
+const char* name_of(tk::durability d) {
+  return d == tk::durability::none ? "none" : d == tk::durability::trials ? "trials" : "full";
+}
 
 using tk::bench::cycle;
 
@@ -61,23 +69,30 @@ double median(std::vector<double> v) {
 
 int run_cycles(const config& c) {
   std::filesystem::remove(c.journal);
-  tk::journal_storage_options opts{.fsync = c.fsync};
+  std::filesystem::remove(c.journal + ".tunekit-sync");
+  tk::journal_storage_options opts{.durability = c.durability};
   {
     tk::journal_storage s(c.journal, opts);
     s.create_study("throughput", std::array{tk::direction::minimize});
   }
+  double cpu = 0;
   const auto start = clock_type::now();
-  const bool ok = tk::bench::run_cycles_in_processes(c.processes, c.cycles, [&](std::uint64_t p) {
-    return tk::tuner{tk::random_sampler{{.seed = p}}, tk::journal_storage(c.journal, opts),
-                     tk::study_config{.name = "throughput"}};
-  });
+  const bool ok = tk::bench::run_cycles_in_processes(
+      c.processes, c.threads, c.cycles,
+      [&](std::uint64_t p) {
+        return tk::tuner{tk::random_sampler{{.seed = p}}, tk::journal_storage(c.journal, opts),
+                         tk::study_config{.name = "throughput"}};
+      },
+      &cpu);
   const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   tk::journal_storage check(c.journal);
   const auto n = check.trials(check.study_by_name("throughput")).size();
-  const long total = c.cycles * c.processes;
-  std::cout << "{\"system\": \"tunekit\", \"storage\": \"journal" << (c.fsync ? "+fsync" : "")
-            << "\", \"processes\": " << c.processes << ", \"cycles\": " << total << ", \"seconds\": " << seconds
+  const long total = c.cycles * c.processes * c.threads;
+  std::cout << "{\"system\": \"tunekit\", \"storage\": \"journal\", \"durability\": \"" << name_of(c.durability)
+            << "\", \"processes\": " << c.processes << ", \"threads\": " << c.threads << ", \"cycles\": " << total
+            << ", \"seconds\": " << seconds << ", \"cpu_seconds\": " << cpu
             << ", \"cycles_per_s\": " << static_cast<double>(total) / seconds
+            << ", \"flushes_per_cycle\": " << static_cast<double>(tk::bench::flushes_done(c.journal)) / static_cast<double>(total)
             << ", \"trials_in_journal\": " << n << ", \"journal_bytes\": " << std::filesystem::file_size(c.journal)
             << "}" << std::endl;
   return ok && static_cast<long>(n) == total ? 0 : 1;
@@ -117,15 +132,23 @@ int main(int argc, char** argv) {
     else if (a == "--cycles") c.cycles = std::atol(next().c_str());
     else if (a == "--trials") c.trials = std::atol(next().c_str());
     else if (a == "--every") c.every = std::atol(next().c_str());
-    else if (a == "--fsync") c.fsync = true;
+    else if (a == "--threads") c.threads = std::atoi(next().c_str());
+    else if (a == "--fsync") c.durability = tk::durability::full;
+    else if (a == "--durability") {
+      const std::string d = next();
+      if (d == "none") c.durability = tk::durability::none;
+      else if (d == "trials") c.durability = tk::durability::trials;
+      else if (d == "full") c.durability = tk::durability::full;
+      else c.processes = 0;  // usage
+    }
     else {
       std::cerr << "unknown argument " << a << "\n";
       return 2;
     }
   }
-  if (c.journal.empty() || (c.mode != "cycles" && c.mode != "growth") || c.processes < 1 || c.every < 1) {
+  if (c.journal.empty() || (c.mode != "cycles" && c.mode != "growth") || c.processes < 1 || c.threads < 1 || c.every < 1) {
     std::cerr << "usage: journal_throughput cycles|growth --journal <path> [--processes K] [--cycles N] "
-                 "[--trials N] [--every M] [--fsync]\n";
+                 "[--threads T] [--durability none|trials|full] [--trials N] [--every M]\n";
     return 2;
   }
   try {

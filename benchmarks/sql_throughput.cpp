@@ -1,12 +1,15 @@
 // sql_throughput: complete trial cycles per second on a SQL storage (SQLite,
 // or PostgreSQL when built with tunekit::postgres). One JSON line per run.
 //
-//   sql_throughput --url sqlite:///tmp/t.db --processes K --cycles N
+//   sql_throughput --url sqlite:///tmp/t.db --processes K [--threads T] --cycles N
 //   sql_throughput --url postgresql://user@host/db --processes K --cycles N
-//       K processes (fork) share one study; each runs N cycles of: ask
+//       K processes (fork) share one study; each runs T threads on one tuner
+//       (as n_jobs = T), each thread N cycles of: ask
 //       (random sampler), 10 float parameters, 10 intermediate reports, tell.
 //       Reports total cycles / wall seconds from the common start to the last
-//       exit, and the commits (write transactions) one cycle takes.
+//       exit, the workers' CPU seconds, the commits (write transactions) one
+//       cycle takes, and for SQLite the WAL flushes per cycle (the URL's
+//       `durability=` option; default `trials`).
 //
 // The Optuna peer is benchmarks/peers/optuna_rdb_throughput.py; the driver
 // benchmarks/sql_throughput.py runs both and writes the RESULTS.md table.
@@ -20,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -51,7 +55,7 @@ std::int64_t commits(tk::any_storage& s) {
 
 int main(int argc, char** argv) {
   std::string url;
-  int processes = 1;
+  int processes = 1, threads = 1;
   long cycles = 1000;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -59,8 +63,9 @@ int main(int argc, char** argv) {
     if (a == "--url") url = next();
     else if (a == "--processes") processes = std::atoi(next().c_str());
     else if (a == "--cycles") cycles = std::atol(next().c_str());
+    else if (a == "--threads") threads = std::max(1, std::atoi(next().c_str()));
     else {
-      std::cerr << "usage: sql_throughput --url URL [--processes K] [--cycles N]\n";
+      std::cerr << "usage: sql_throughput --url URL [--processes K] [--threads T] [--cycles N]\n";
       return 2;
     }
   }
@@ -73,10 +78,21 @@ int main(int argc, char** argv) {
     auto s = tk::open_storage(url);
     s.create_study(study, std::array{tk::direction::minimize});
   }
+  std::string wal;  // SQLite: the WAL file whose flushes the group commit counts
+  if (url.rfind("sqlite:", 0) == 0) {
+    wal = url.substr(url.rfind("sqlite://", 0) == 0 ? 9 : 7);
+    wal = wal.substr(0, wal.find('?')) + "-wal";
+  }
+  const auto flushes_before = wal.empty() ? 0 : tk::bench::flushes_done(wal);
+  double cpu = 0;
   const auto start = clock_type::now();
-  const bool ok = tk::bench::run_cycles_in_processes(processes, cycles, [&](std::uint64_t p) {
-    return tk::tuner{tk::random_sampler{{.seed = p}}, tk::open_storage(url), tk::study_config{.name = study}};
-  });
+  const bool ok = tk::bench::run_cycles_in_processes(
+      processes, threads, cycles,
+      [&](std::uint64_t p) {
+        return tk::tuner{tk::random_sampler{{.seed = p}}, tk::open_storage(url), tk::study_config{.name = study}};
+      },
+      &cpu);
+  const auto flushes = wal.empty() ? 0 : tk::bench::flushes_done(wal) - flushes_before;
   const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   // Commits per cycle, counted in this process over a few more cycles.
   auto storage = tk::open_storage(url);
@@ -88,9 +104,10 @@ int main(int argc, char** argv) {
     if (before >= 0) per_cycle = static_cast<double>(commits(storage) - before) / 10;
   }
   const auto n = storage.trials(storage.study_by_name(study)).size();
-  const long total = cycles * processes;
+  const long total = cycles * processes * threads;
   std::cout << "{\"system\": \"tunekit\", \"storage\": \"" << url.substr(0, url.find(':')) << "\", \"processes\": "
-            << processes << ", \"cycles\": " << total << ", \"seconds\": " << seconds
+            << processes << ", \"threads\": " << threads << ", \"cycles\": " << total << ", \"seconds\": " << seconds
+            << ", \"cpu_seconds\": " << cpu << ", \"flushes_per_cycle\": " << static_cast<double>(flushes) / static_cast<double>(total)
             << ", \"cycles_per_s\": " << static_cast<double>(total) / seconds << ", \"commits_per_cycle\": " << per_cycle
             << ", \"trials_in_study\": " << n << "}" << std::endl;
   storage.delete_study(storage.study_by_name(study));

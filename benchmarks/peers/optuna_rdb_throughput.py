@@ -17,6 +17,8 @@ import multiprocessing
 import os
 import sys
 import time
+import resource
+import threading
 import warnings
 
 import optuna
@@ -24,10 +26,21 @@ import optuna
 NAMES = [f"p{i}" for i in range(10)]
 
 
-def worker(url, study_name, cycles, seed, failures):
+def worker(url, study_name, cycles, seed, failures, threads=1):
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.filterwarnings("ignore")
     study = optuna.load_study(study_name=study_name, storage=url, sampler=optuna.samplers.RandomSampler(seed=seed))
+    if threads > 1:  # n_jobs-style: threads share the study object
+        pool = [threading.Thread(target=loop, args=(study, cycles, failures)) for _ in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+    else:
+        loop(study, cycles, failures)
+
+
+def loop(study, cycles, failures):
     for _ in range(cycles):
         try:
             trial = study.ask()
@@ -46,6 +59,7 @@ def main():
     p.add_argument("--url", required=True)
     p.add_argument("--processes", type=int, default=1)
     p.add_argument("--cycles", type=int, default=30)
+    p.add_argument("--threads", type=int, default=1, help="threads per process sharing one study (n_jobs)")
     a = p.parse_args()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     warnings.filterwarnings("ignore")
@@ -57,18 +71,21 @@ def main():
     optuna.create_study(study_name=name, storage=a.url)
     ctx = multiprocessing.get_context("fork")
     failures = ctx.Value("i", 0)
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    procs = [ctx.Process(target=worker, args=(a.url, name, a.cycles, s, failures)) for s in range(a.processes)]
+    procs = [ctx.Process(target=worker, args=(a.url, name, a.cycles, s, failures, a.threads)) for s in range(a.processes)]
     for pr in procs:
         pr.start()
     for pr in procs:
         pr.join()
     seconds = time.perf_counter() - start
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime
     n = len(optuna.load_study(study_name=name, storage=a.url).trials)
-    total = a.cycles * a.processes
+    total = a.cycles * a.processes * a.threads
     print(json.dumps({"system": "optuna-" + optuna.__version__, "storage": "RDBStorage " + a.url.split(":")[0],
-                      "processes": a.processes, "cycles": total, "seconds": seconds,
-                      "cycles_per_s": (total - failures.value) / seconds, "failed_cycles": failures.value,
+                      "processes": a.processes, "threads": a.threads, "cycles": total, "seconds": seconds,
+                      "cpu_seconds": cpu, "cycles_per_s": (total - failures.value) / seconds, "failed_cycles": failures.value,
                       "trials_in_study": n}))
     optuna.delete_study(study_name=name, storage=a.url)
     return 0

@@ -8,6 +8,9 @@
 #               before the first test that needs it and deleted after the last.
 #               Configure with -DTUNEKIT_TEST_POSTGRES_URL=postgresql://... to
 #               use a server of your own instead (no fixture then).
+#   pgbouncer   PgBouncer on loopback in front of that server (.ci/pgbouncer.sh;
+#               ports TUNEKIT_TEST_POSTGRES_PORT + 2 in transaction pooling
+#               mode, + 3 in statement mode), for the pooler tests.
 #   k8s_models  `npm ci` of the pinned kubernetes-models package
 #               (tests/deploy/k8s/package-lock.json) for deploy.k8s_manifests.
 #
@@ -26,7 +29,8 @@ set(_tunekit_pg_script "${PROJECT_SOURCE_DIR}/.ci/postgres.sh")
 if(TUNEKIT_TEST_POSTGRES_URL)
   set(_tunekit_pg_fixture "")
   set(_tunekit_pg_env "TUNEKIT_TEST_POSTGRES_URL=${TUNEKIT_TEST_POSTGRES_URL}")
-  foreach(_var IN ITEMS TUNEKIT_TEST_POSTGRES_RO_URL TUNEKIT_TEST_POSTGRES_RESTART TUNEKIT_TEST_POSTGRES_LOG)
+  foreach(_var IN ITEMS TUNEKIT_TEST_POSTGRES_RO_URL TUNEKIT_TEST_POSTGRES_RESTART TUNEKIT_TEST_POSTGRES_LOG
+                        TUNEKIT_TEST_PGBOUNCER_URL TUNEKIT_TEST_PGBOUNCER_STATEMENT_URL)
     if(NOT "$ENV{${_var}}" STREQUAL "")
       list(APPEND _tunekit_pg_env "${_var}=$ENV{${_var}}")
     endif()
@@ -41,8 +45,27 @@ else()
   add_test(NAME services.postgres.stop COMMAND ${_pg_call} stop)
   set_tests_properties(services.postgres.start PROPERTIES FIXTURES_SETUP postgres LABELS services TIMEOUT 120)
   set_tests_properties(services.postgres.stop PROPERTIES FIXTURES_CLEANUP postgres LABELS services TIMEOUT 120)
-  set(_tunekit_pg_fixture postgres)
+  # PgBouncer in front of it, in transaction pooling mode (what the storage
+  # supports) and in statement mode (refused with a clear error): .ci/pgbouncer.sh.
+  math(EXPR _pgb_port "${_pg_port} + 2")
+  math(EXPR _pgb_stmt_port "${_pg_port} + 3")
+  set(_pgb_script "${PROJECT_SOURCE_DIR}/.ci/pgbouncer.sh")
+  set(_pgb_call env "TUNEKIT_PGB_DIR=/tmp/tunekit-ctest-pgbouncer-${_pgb_port}" "TUNEKIT_PGB_PORT=${_pgb_port}"
+      "TUNEKIT_PGB_MODE=transaction" "TUNEKIT_PG_PORT=${_pg_port}" "${TUNEKIT_BASH}" "${_pgb_script}")
+  set(_pgb_stmt_call env "TUNEKIT_PGB_DIR=/tmp/tunekit-ctest-pgbouncer-${_pgb_stmt_port}" "TUNEKIT_PGB_PORT=${_pgb_stmt_port}"
+      "TUNEKIT_PGB_MODE=statement" "TUNEKIT_PG_PORT=${_pg_port}" "${TUNEKIT_BASH}" "${_pgb_script}")
+  add_test(NAME services.pgbouncer.start COMMAND ${_pgb_call} start)
+  add_test(NAME services.pgbouncer.stop COMMAND ${_pgb_call} stop)
+  add_test(NAME services.pgbouncer_statement.start COMMAND ${_pgb_stmt_call} start)
+  add_test(NAME services.pgbouncer_statement.stop COMMAND ${_pgb_stmt_call} stop)
+  set_tests_properties(services.pgbouncer.start services.pgbouncer_statement.start PROPERTIES
+      FIXTURES_SETUP pgbouncer FIXTURES_REQUIRED postgres LABELS services TIMEOUT 60)
+  set_tests_properties(services.pgbouncer.stop services.pgbouncer_statement.stop PROPERTIES
+      FIXTURES_CLEANUP pgbouncer LABELS services TIMEOUT 60)
+  set(_tunekit_pg_fixture "postgres;pgbouncer")
   set(_tunekit_pg_env
+      "TUNEKIT_TEST_PGBOUNCER_URL=postgresql://tunekit:tunekit@127.0.0.1:${_pgb_port}/tunekit_test"
+      "TUNEKIT_TEST_PGBOUNCER_STATEMENT_URL=postgresql://tunekit:tunekit@127.0.0.1:${_pgb_stmt_port}/tunekit_test"
       "TUNEKIT_TEST_POSTGRES_URL=postgresql://tunekit:tunekit@127.0.0.1:${_pg_port}/tunekit_test"
       "TUNEKIT_TEST_POSTGRES_RO_URL=postgresql://tunekit_ro:tunekit_ro@127.0.0.1:${_pg_port}/tunekit_test"
       "TUNEKIT_TEST_POSTGRES_RESTART=env TUNEKIT_PG_DIR=${_pg_dir} TUNEKIT_PG_PORT=${_pg_port} ${TUNEKIT_BASH} ${_tunekit_pg_script} restart"
@@ -54,7 +77,7 @@ endif()
 # environment.
 set(_tunekit_pg_props "ENVIRONMENT [==[${_tunekit_pg_env}]==]")
 if(_tunekit_pg_fixture)
-  string(APPEND _tunekit_pg_props " FIXTURES_REQUIRED ${_tunekit_pg_fixture}")
+  string(APPEND _tunekit_pg_props " FIXTURES_REQUIRED [==[${_tunekit_pg_fixture}]==]")
 endif()
 set(TUNEKIT_TEST_SERVICE_RULES "${CMAKE_CURRENT_BINARY_DIR}/service_rules.cmake")
 # The test that restarts the server runs alone: a restart drops every

@@ -29,6 +29,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <set>
@@ -203,6 +204,55 @@ TEST_CASE("postgres: the server restarted mid-run, workers recover and nothing a
   // Trials interrupted in flight were retried transparently, not left RUNNING.
   CHECK(count(trials, tk::trial_state::running) == 0);
   drop_study(url, name);
+}
+
+
+// PgBouncer in front of the test server (.ci/pgbouncer.sh, the `pgbouncer`
+// CTest fixture): transaction pooling, 16 server connections at most.
+TEST_CASE("postgres: 24 worker processes through PgBouncer in transaction pooling mode record every trial once (120 trials)",
+          "[integration][postgres][processes][pgbouncer]") {
+  SKIP_UNDER_TSAN();
+  const auto url = tk::testing::env("TUNEKIT_TEST_PGBOUNCER_URL");
+  if (!url) {
+    std::cout << "TUNEKIT_TEST_SKIPPED: no PgBouncer (TUNEKIT_TEST_PGBOUNCER_URL)\n";
+    return;
+  }
+  const std::string name = unique_name("pgbouncer");
+  create_study(*url, name);
+  // More workers than server connections: sessions are shared, so named
+  // prepared statements would collide; the storage notices and goes unnamed.
+  tk::testing::run_random_workers([&] { return tk::postgres_storage(*url); }, name, 24, 5);
+  const auto trials = trials_of(*url, name);
+  CHECK(trials.size() == 120);
+  CHECK(count(trials, tk::trial_state::complete) == 120);
+  check_dense(trials);
+  drop_study(*url, name);
+}
+
+TEST_CASE("postgres: a pooler in statement mode is refused with an error naming host, port, database and mode",
+          "[integration][postgres][pgbouncer]") {
+  const auto url = tk::testing::env("TUNEKIT_TEST_PGBOUNCER_STATEMENT_URL");
+  if (!url) {
+    std::cout << "TUNEKIT_TEST_SKIPPED: no PgBouncer in statement mode (TUNEKIT_TEST_PGBOUNCER_STATEMENT_URL)\n";
+    return;
+  }
+  const std::string port = url->substr(url->rfind(':') + 1, url->rfind('/') - url->rfind(':') - 1);
+  const std::string name = unique_name("statement-mode");
+  try {
+    tk::postgres_storage s(*url);
+    s.create_study(name, std::array{tk::direction::minimize});
+    FAIL("a study was created through a pooler in statement mode");
+  } catch (const tk::storage_error& e) {
+    const std::string what = e.what();
+    CHECK_THAT(what, Catch::Contains("127.0.0.1") && Catch::Contains("port " + port) &&
+                         Catch::Contains("database tunekit_test") && Catch::Contains("statement pooling mode") &&
+                         Catch::Contains("pool_mode = transaction"));
+    CHECK_THAT(what, !Catch::Contains(":tunekit@"));  // never the password
+  }
+  // Nothing half-written: the study does not exist on the server.
+  TUNEKIT_REQUIRE_POSTGRES(direct);
+  tk::postgres_storage s(direct);
+  CHECK_FALSE(s.find_study(name).has_value());
 }
 
 #endif  // TUNEKIT_HAS_POSTGRES

@@ -1,7 +1,7 @@
 // The one option style of docs/index.md ("Options"), compiled as a user
 // writes it: a component's options are an aggregate passed as the last
 // constructor argument, written with designated initializers inside braces,
-//   tunekit::tpe_sampler{{.seed = 1}}   tunekit::journal_storage{path, {.fsync = true}}
+//   tunekit::tpe_sampler{{.seed = 1}}   tunekit::journal_storage{path, {.durability = tunekit::durability::full}}
 // Every sampler, scheduler and storage is spelled here; nothing is run
 // (tests/package/add_subdirectory builds this file as an OBJECT library).
 #include <tunekit/tunekit.hpp>
@@ -43,7 +43,7 @@ void schedulers() {
 void storages() {
   using std::chrono::seconds;
   tk::memory_storage memory{};
-  tk::journal_storage journal{"study.log", {.fsync = true, .heartbeat_interval = seconds(10), .max_retries = 1}};
+  tk::journal_storage journal{"study.log", {.durability = tk::durability::full, .heartbeat_interval = seconds(10), .max_retries = 1}};
 #if defined(TUNEKIT_HAS_SQLITE)
   tk::sqlite_storage sqlite{"study.db", {.heartbeat_interval = seconds(10), .max_retries = 1}};
   (void)sqlite;

@@ -250,5 +250,54 @@ TEST_CASE("journal_storage: random operation sequences match memory_storage afte
           "[storage][journal]") {
   tk::testing::temp_dir dir;
   tk::testing::check_random_ops_match_memory(
-      [&](std::uint64_t seed) { return tk::journal_storage(dir.path() / ("prop" + std::to_string(seed) + ".log")); });
+      [&](std::uint64_t seed) {
+        // Every 8th case durable (the default); the rest skip the flushes, which
+        // the durability tests cover, to keep this check fast.
+        return tk::journal_storage(dir.path() / ("prop" + std::to_string(seed) + ".log"),
+                                   {.durability = seed % 8 == 0 ? tk::durability::trials : tk::durability::none});
+      });
+}
+
+TEST_CASE("journal_storage: each durability level flushes what it promises, and threads share flushes",
+          "[storage][journal][durability]") {
+  tk::testing::temp_dir dir;
+  const auto level = GENERATE(tk::durability::none, tk::durability::trials, tk::durability::full);
+  const auto path = dir.path() / "flush.log";
+  tk::journal_storage s(path, {.durability = level});
+  const auto sid = s.create_study("flush", minimize);
+  const tk::distribution d = tk::float_distribution(0, 1);
+  // One trial: create, 3 parameters, 2 reports, finish = 7 writes with the study.
+  const auto before = s.flushes();
+  const auto t = s.create_trial(sid, tk::frozen_trial{});
+  for (const char* name : {"a", "b", "c"}) s.set_param(t.id, name, 0.5, d);
+  s.set_intermediate_value(t.id, 0, 1.0);
+  s.set_intermediate_value(t.id, 1, 0.5);
+  const auto before_finish = s.flushes();
+  s.finish_trial(t.id, tk::trial_state::complete, std::array{0.25}, {}, "");
+  const auto flushes = s.flushes() - before;
+  switch (level) {
+    case tk::durability::none: CHECK(flushes == 0); break;
+    case tk::durability::trials:
+      CHECK(flushes == 2);                         // the trial's creation and its finish
+      CHECK(s.flushes() - before_finish == 1);     // the details wait for the finish
+      break;
+    case tk::durability::full: CHECK(flushes == 7); break;
+  }
+  // Threads: 4 x 25 trials, each flushed at least at creation and finish
+  // (group commit may serve several writers with one flush, never fewer writes).
+  const auto threaded_before = s.flushes();
+  std::vector<std::thread> threads;
+  for (int k = 0; k < 4; ++k)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        const auto r = s.create_trial(sid, tk::frozen_trial{});
+        s.finish_trial(r.id, tk::trial_state::complete, std::array{1.0}, {}, "");
+      }
+    });
+  for (auto& th : threads) th.join();
+  const auto threaded = s.flushes() - threaded_before;
+  if (level == tk::durability::none) CHECK(threaded == 0);
+  else CHECK((threaded >= 1 && threaded <= 200));
+  CHECK((level == tk::durability::none) != fs::exists(path.string() + ".tunekit-sync"));
+  CHECK(tk::journal_storage(path).trials(sid).size() == 101);
 }

@@ -28,8 +28,11 @@
 #include "../core/errors.hpp"
 #include "../core/frozen_trial.hpp"
 #include "../core/study_view.hpp"
+#include "durability.hpp"
 #include "../detail/append_log.hpp"
+#include "../detail/group_commit.hpp"
 #include "../detail/journal_format.hpp"
+#include "detail/heartbeat.hpp"
 #include "../detail/json_line.hpp"
 #include "../detail/compiled_lib.hpp"
 
@@ -48,10 +51,10 @@ enum class journal_lock {
 
 /// Options of `journal_storage`.
 struct journal_storage_options {
-  /// fdatasync after every append: survives a machine crash, at the cost
-  /// of a disk flush per record. Off: a process crash loses nothing that
-  /// was acknowledged; a machine crash can lose the last records.
-  bool fsync = false;
+  /// What an acknowledged write survives (`durability::trials`: every
+  /// created and finished trial survives a power cut). Flushes are shared by
+  /// the threads and processes writing the journal (group commit).
+  tunekit::durability durability = tunekit::durability::trials;
   journal_lock lock = journal_lock::flock;
   /// Unset: no heartbeats. Set: a thread of this process records, every
   /// interval, that each trial it runs is alive.
@@ -116,6 +119,7 @@ class journal_storage_impl {
     std::vector<trial_rec> trials;                    // by id
     std::set<std::int64_t> owned;                     // running trials this handle runs
     std::unordered_map<std::string, distribution> dist_cache;  // distribution JSON text -> parsed
+    detail::group_commit flusher;  // fdatasync shared with the other writers
     std::condition_variable_any wake;
     std::jthread heartbeat;  // last: stopped and joined before the rest goes
 
@@ -135,16 +139,7 @@ class journal_storage_impl {
   /// file is not a journal.
   explicit journal_storage_impl(const std::filesystem::path& path, journal_storage_options options)
       : state_(std::make_shared<state>()) {
-    if (options.heartbeat_interval && !(options.heartbeat_interval->count() > 0))
-      throw invalid_argument("journal_storage_options::heartbeat_interval must be > 0 seconds");
-    if (options.grace_period && !(options.grace_period->count() > 0))
-      throw invalid_argument("journal_storage_options::grace_period must be > 0 seconds");
-    if (options.max_retries < 0)
-      throw invalid_argument("journal_storage_options::max_retries = " + std::to_string(options.max_retries) +
-                             " must be >= 0");
-    if (options.max_retries > 0 && !options.heartbeat_interval)
-      throw invalid_argument("journal_storage_options::max_retries needs heartbeat_interval: only trials whose "
-                             "heartbeat expired are retried");
+    heartbeats(options).check("journal_storage_options::");
     state_->path = path.string();
     state_->options = options;
     state_->worker_id = make_worker_id();
@@ -153,15 +148,25 @@ class journal_storage_impl {
     if (!std::filesystem::is_directory(dir, ec))
       throw storage_error("journal " + detail::quoted(state_->path) + ": directory " + detail::quoted(dir.string()) +
                           " does not exist");
-    state_->fd = ::open(state_->path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    state_->fd = ::open(state_->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+    const bool created = state_->fd >= 0;
+    if (!created && errno == EEXIST) state_->fd = ::open(state_->path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
     if (state_->fd < 0)
       throw storage_error("journal " + detail::quoted(state_->path) + ": cannot open for writing: " +
                           std::strerror(errno) + " (a journal needs a writable file in a writable directory)");
+    if (options.durability != tunekit::durability::none) {
+      // A new file's name must reach the disk too, or a power cut loses the whole journal.
+      if (created) detail::sync_parent_directory(state_->path);
+      state_->flusher.open(state_->path + ".tunekit-sync");
+    }
     std::lock_guard lock(state_->mutex);
     sync_locked(*state_);
   }
 
   const std::string& path() const noexcept { return state_->path; }
+
+  /// fdatasync calls this handle and its copies made (tests, benchmarks).
+  std::uint64_t flushes() const noexcept { return state_->flusher.flushes(); }
 
   // --- studies -------------------------------------------------------------
 
@@ -439,7 +444,30 @@ class journal_storage_impl {
   template <class Make, class Done>
   auto write(Make&& make, Done&& done) -> decltype(done(std::declval<state&>())) {
     state& st = *state_;
-    std::lock_guard lock(st.mutex);
+    bool flush = false;
+    auto locked = [&] {
+      std::lock_guard lock(st.mutex);
+      append_records(st, make, flush);
+      return done(st);
+    };
+    // The flush runs outside both locks: others append while it runs, and
+    // one flush serves all of them (group commit).
+    if constexpr (std::is_void_v<decltype(done(st))>) {
+      locked();
+      if (flush) st.flusher.sync(st.fd, "journal " + detail::quoted(st.path));
+    } else {
+      auto result = locked();
+      if (flush) st.flusher.sync(st.fd, "journal " + detail::quoted(st.path));
+      return result;
+    }
+  }
+
+  /// Under the thread mutex: takes the file lock, reads what others
+  /// appended, lets `make` validate and build records, appends them in one
+  /// write and applies them. `flush`: whether the caller must flush before
+  /// acknowledging, by the durability level.
+  template <class Make>
+  static void append_records(state& st, Make& make, bool& flush) {
     sync_locked(st);  // most new records are read before taking the file lock, to keep it short
     file_lock flock_guard(st);
     sync_locked(st);
@@ -451,11 +479,26 @@ class journal_storage_impl {
     for (const auto& r : records) {
       append_record_text(text, r);
       text += '\n';
+      flush = flush || needs_flush(st.options.durability, r.at("op_code").get<int>());
     }
     if (!text.empty()) append_locked(st, text);
     for (const auto& r : records) apply(st, r, st.lines + 1, true), ++st.lines;
     st.offset += text.size();
-    return done(st);
+  }
+
+  /// `durability::trials` flushes every record except the details of a
+  /// running trial (parameters, intermediate values, trial attributes,
+  /// heartbeats), which the trial's finish flushes with it.
+  static bool needs_flush(tunekit::durability level, int op) {
+    using enum detail::journal::op;
+    switch (level) {
+      case tunekit::durability::none: return false;
+      case tunekit::durability::full: return true;
+      case tunekit::durability::trials:
+        return op != static_cast<int>(set_trial_param) && op != static_cast<int>(set_trial_intermediate_value) &&
+               op != static_cast<int>(set_trial_user_attr) && op != static_cast<int>(set_trial_system_attr);
+    }
+    return true;
   }
 
   /// The next worker id: Optuna's "<uuid>-<thread>" shape.
@@ -539,8 +582,6 @@ class journal_storage_impl {
     if (!write_all(st, text))
       throw storage_error("journal " + detail::quoted(st.path) + ": write failed: " + std::strerror(errno) +
                           " (disk full or read-only?)");
-    if (st.options.fsync && ::fdatasync(st.fd) != 0)
-      throw storage_error("journal " + detail::quoted(st.path) + ": fdatasync: " + std::strerror(errno));
   }
 
   static bool write_all(state& st, std::string_view text) {
@@ -905,40 +946,50 @@ class journal_storage_impl {
     return t;
   }
 
+  /// The create-trial record of `rec` (a new RUNNING or WAITING trial when
+  /// `start_now`, else stored as it is).
+  static nlohmann::json create_record(const state& st, study_id sid, const frozen_trial& rec, bool start_now) {
+    nlohmann::json fields = {{"study_id", sid}, {"state", detail::journal::state_code(rec.state)}};
+    const auto now = frozen_trial::clock::now();
+    if (start_now) {
+      fields["datetime_start"] =
+          rec.state == trial_state::running ? nlohmann::json(detail::journal::format_time(now)) : nlohmann::json(nullptr);
+    } else {
+      fields["datetime_start"] =
+          rec.datetime_start ? nlohmann::json(detail::journal::format_time(*rec.datetime_start)) : nlohmann::json(nullptr);
+      if (rec.datetime_complete) fields["datetime_complete"] = detail::journal::format_time(*rec.datetime_complete);
+    }
+    if (rec.values.size() > 1) fields["value"] = nullptr, fields["values"] = rec.values;
+    else fields["value"] = rec.values.empty() ? nlohmann::json(nullptr) : nlohmann::json(rec.values[0]), fields["values"] = nullptr;
+    nlohmann::json dists = nlohmann::json::object(), params = nlohmann::json::object();
+    for (const auto& [k, d] : rec.distributions) dists[k] = detail::journal::distribution_to_json(d);
+    for (const auto& [k, v] : rec.params) params[k] = v;
+    fields["distributions"] = std::move(dists);
+    fields["params"] = std::move(params);
+    nlohmann::json user = nlohmann::json::object(), system = nlohmann::json::object();
+    for (const auto& [k, v] : rec.user_attrs) user[k] = v;
+    for (const auto& [k, v] : rec.system_attrs) system[k] = v;
+    if (!rec.fail_reason.empty()) system[std::string(detail::journal::fail_reason_key)] = rec.fail_reason;
+    if (start_now && rec.state == trial_state::running && st.options.heartbeat_interval)
+      system[std::string(detail::journal::heartbeat_key)] = now_seconds();
+    fields["user_attrs"] = std::move(user);
+    fields["system_attrs"] = std::move(system);
+    nlohmann::json iv = nlohmann::json::object();
+    for (const auto& [step, v] : rec.intermediate_values) iv[std::to_string(step)] = v;
+    fields["intermediate_values"] = std::move(iv);
+    return record(st, detail::journal::op::create_trial, std::move(fields));
+  }
+
+  static detail::heartbeat_policy heartbeats(const journal_storage_options& o) {
+    return {.interval = o.heartbeat_interval, .grace = o.grace_period, .max_retries = o.max_retries};
+  }
+
   frozen_trial insert_trial(study_id sid, const frozen_trial& rec, bool start_now) {
     return write(
         [&](state& st) {
           std::vector<nlohmann::json> out = start_now ? stale_records(st, sid) : std::vector<nlohmann::json>{};
           get_study(st, sid);
-          nlohmann::json fields = {{"study_id", sid}, {"state", detail::journal::state_code(rec.state)}};
-          const auto now = frozen_trial::clock::now();
-          if (start_now) {
-            fields["datetime_start"] =
-                rec.state == trial_state::running ? nlohmann::json(detail::journal::format_time(now)) : nlohmann::json(nullptr);
-          } else {
-            fields["datetime_start"] =
-                rec.datetime_start ? nlohmann::json(detail::journal::format_time(*rec.datetime_start)) : nlohmann::json(nullptr);
-            if (rec.datetime_complete) fields["datetime_complete"] = detail::journal::format_time(*rec.datetime_complete);
-          }
-          if (rec.values.size() > 1) fields["value"] = nullptr, fields["values"] = rec.values;
-          else fields["value"] = rec.values.empty() ? nlohmann::json(nullptr) : nlohmann::json(rec.values[0]), fields["values"] = nullptr;
-          nlohmann::json dists = nlohmann::json::object(), params = nlohmann::json::object();
-          for (const auto& [k, d] : rec.distributions) dists[k] = detail::journal::distribution_to_json(d);
-          for (const auto& [k, v] : rec.params) params[k] = v;
-          fields["distributions"] = std::move(dists);
-          fields["params"] = std::move(params);
-          nlohmann::json user = nlohmann::json::object(), system = nlohmann::json::object();
-          for (const auto& [k, v] : rec.user_attrs) user[k] = v;
-          for (const auto& [k, v] : rec.system_attrs) system[k] = v;
-          if (!rec.fail_reason.empty()) system[std::string(detail::journal::fail_reason_key)] = rec.fail_reason;
-          if (start_now && rec.state == trial_state::running && st.options.heartbeat_interval)
-            system[std::string(detail::journal::heartbeat_key)] = now_seconds();
-          fields["user_attrs"] = std::move(user);
-          fields["system_attrs"] = std::move(system);
-          nlohmann::json iv = nlohmann::json::object();
-          for (const auto& [step, v] : rec.intermediate_values) iv[std::to_string(step)] = v;
-          fields["intermediate_values"] = std::move(iv);
-          out.push_back(record(st, detail::journal::op::create_trial, std::move(fields)));
+          out.push_back(create_record(st, sid, rec, start_now));
           return out;
         },
         [&](state& st) {
@@ -992,7 +1043,7 @@ class journal_storage_impl {
   std::vector<nlohmann::json> stale_records(state& st, study_id sid) {
     std::vector<nlohmann::json> out;
     if (!st.options.heartbeat_interval) return out;
-    const double grace = st.options.grace_period ? st.options.grace_period->count() : 2 * st.options.heartbeat_interval->count();
+    const detail::heartbeat_policy policy = heartbeats(st.options);
     const double now = now_seconds();
     study_rec& s = get_study(st, sid);
     for (const auto id : s.running) {
@@ -1001,52 +1052,17 @@ class journal_storage_impl {
       auto beat = t.system_attrs.find(detail::journal::heartbeat_key);
       if (beat == t.system_attrs.end() || !beat->second.is_number()) continue;  // not heartbeat-managed
       const double age = now - beat->second.get<double>();
-      if (age <= grace) continue;
+      if (age <= policy.grace_seconds()) continue;
       ++journal::stale_failed;
       out.push_back(record(st, detail::journal::op::set_trial_system_attr,
                            {{"trial_id", id},
-                            {"system_attr",
-                             {{std::string(detail::journal::fail_reason_key),
-                               "heartbeat expired: no sign of life for " + detail::format_number(std::round(age * 10) / 10) +
-                                   " s (grace period " + detail::format_number(grace) + " s); the worker probably died"}}}}));
+                            {"system_attr", {{std::string(detail::journal::fail_reason_key), policy.expired_reason(age)}}}}));
       out.push_back(record(st, detail::journal::op::set_trial_state_values,
                            {{"trial_id", id},
                             {"state", detail::journal::state_code(trial_state::fail)},
                             {"values", nullptr},
                             {"datetime_complete", detail::journal::format_time(frozen_trial::clock::now())}}));
-      if (st.options.max_retries <= 0) continue;
-      nlohmann::json system = nlohmann::json::object();
-      for (const auto& [k, v] : t.system_attrs)
-        if (k != detail::journal::heartbeat_key && k != detail::journal::fail_reason_key && k != detail::journal::resources_key)
-          system[k] = v;
-      nlohmann::json history = system.contains("retry_history") && system["retry_history"].is_array()
-                                   ? system["retry_history"]
-                                   : nlohmann::json::array();
-      history.push_back(t.number);
-      if (static_cast<std::int64_t>(history.size()) > st.options.max_retries) continue;
-      if (!system.contains("failed_trial")) system["failed_trial"] = t.number;
-      system["retry_history"] = history;
-      nlohmann::json fixed = nlohmann::json::object(), dists = nlohmann::json::object(), params = nlohmann::json::object();
-      for (const auto& [k, v] : t.params) {
-        const distribution& d = t.distributions.find(k)->second;
-        fixed[k] = detail::journal::category_json(to_external(d, v));
-        dists[k] = detail::journal::distribution_to_json(d);
-        params[k] = v;
-      }
-      system["fixed_params"] = fixed;
-      nlohmann::json user = nlohmann::json::object();
-      for (const auto& [k, v] : t.user_attrs) user[k] = v;
-      out.push_back(record(st, detail::journal::op::create_trial,
-                           {{"study_id", sid},
-                            {"state", detail::journal::state_code(trial_state::waiting)},
-                            {"datetime_start", nullptr},
-                            {"value", nullptr},
-                            {"values", nullptr},
-                            {"distributions", dists},
-                            {"params", params},
-                            {"user_attrs", user},
-                            {"system_attrs", system},
-                            {"intermediate_values", nlohmann::json::object()}}));
+      if (auto retry = policy.retry_of(t)) out.push_back(create_record(st, sid, *retry, false));
     }
     return out;
   }

@@ -41,6 +41,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -148,6 +149,10 @@ class postgres_connection {
     throw sql_retry(where() + ": connection lost during COMMIT, which did not take effect; reconnected");
   }
 
+  /// Nothing to do: a COMMIT that returned is durable on the server (its
+  /// `synchronous_commit`, which shares WAL flushes between sessions itself).
+  void flush_commits(bool /*trial_detail*/) noexcept {}
+
   /// Rolls back; harmless when there is no transaction or no connection.
   void rollback() noexcept {
     in_transaction_ = false;
@@ -182,6 +187,8 @@ class postgres_connection {
     std::swap(in_transaction_, o.in_transaction_);
     std::swap(txid_, o.txid_);
     std::swap(next_statement_, o.next_statement_);
+    std::swap(statement_prefix_, o.statement_prefix_);
+    std::swap(named_statements_, o.named_statements_);
     std::swap(lost_connection_, o.lost_connection_);
   }
 
@@ -225,6 +232,14 @@ class postgres_connection {
     if (!port.empty()) where_.append(" port ").append(port);
     where_.append(", database ").append(db.empty() ? "(default)" : db);
     if (!user.empty()) where_.append(", user ").append(user);
+  }
+
+  static std::string random_prefix() {
+    std::random_device rd;
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string p = "tk_";
+    for (int i = 0; i < 12; ++i) p.push_back(hex[rd() % 16]);
+    return p + "_";
   }
 
   // The text between "://user:" and "@" of a URL, for scrubbing only.
@@ -346,6 +361,15 @@ class postgres_connection {
     const ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) return;
     const std::string msg = message_of(res);
+    if (msg.find("pooling mode") != std::string::npos) {
+      // PgBouncer in statement mode: a multi-statement transaction ends the
+      // connection. Retrying cannot help; say what to change.
+      in_transaction_ = false;
+      close();
+      throw storage_error(where() + " is a pooler in statement pooling mode (PgBouncer pool_mode=statement), which "
+                                    "cannot run multi-statement transactions; tunekit's storage needs pool_mode = "
+                                    "transaction or session (" + msg + ")");
+    }
     if (connection_lost(res)) {
       lost_connection_ = true;
       in_transaction_ = false;
@@ -466,6 +490,11 @@ class postgres_connection {
     result res;
     if (!preparable(text) && params.empty()) {
       res.reset(PQexec(conn_, text.c_str()));
+    } else if (!named_statements_) {
+      // Behind a transaction pooler: unnamed statements only (parse, bind
+      // and execute in one round trip, nothing left on the server session).
+      res.reset(PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), types.data(), values.data(), nullptr,
+                             nullptr, 0));
     } else {
       std::string key = text;
       key.push_back('\x01');
@@ -476,17 +505,39 @@ class postgres_connection {
           PQclear(PQexec(conn_, "DEALLOCATE ALL"));
           prepared_.clear();
         }
-        std::string name = "tk" + std::to_string(next_statement_++);
+        // Named per connection object (a random prefix): behind a pooler in
+        // transaction mode, server sessions are shared between clients, and
+        // another client's "tk0" must never be mistaken for ours.
+        std::string name = statement_prefix_ + std::to_string(next_statement_++);
         result prep{PQprepare(conn_, name.c_str(), text.c_str(), static_cast<int>(params.size()),
                               types.data())};
-        check(prep.get(), text);
+        check_prepared(prep.get(), text);
         it = prepared_.emplace(std::move(key), std::move(name)).first;
       }
       res.reset(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()), values.data(), nullptr,
                                nullptr, 0));
+      check_prepared(res.get(), text);
     }
     check(res.get(), text);
     return res;
+  }
+
+  // A prepared statement that vanished (26000) or that a server session
+  // already has (42P05): server sessions change under this connection, which
+  // is what a pooler in transaction mode (PgBouncer's pool_mode=transaction)
+  // does. From now on this connection uses unnamed statements only; the
+  // statement (outside a transaction) or the transaction is run again.
+  void check_prepared(const PGresult* res, std::string_view what) {
+    const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+    if (state == nullptr || (std::string_view(state) != "26000" && std::string_view(state) != "42P05")) {
+      check(res, what);
+      return;
+    }
+    named_statements_ = false;
+    prepared_.clear();
+    lost_connection_ = !in_transaction_;  // outside a transaction `run` re-runs the statement itself
+    throw sql_retry(where() + ": server session changed under the connection (a pooler in transaction mode); "
+                              "using unnamed statements from now on");
   }
 
   static std::vector<sql_row> rows_of(const PGresult* res) {
@@ -547,6 +598,8 @@ class postgres_connection {
   PGconn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> prepared_;
   std::uint64_t next_statement_ = 0;
+  std::string statement_prefix_ = random_prefix();
+  bool named_statements_ = true;  // false once a pooler in transaction mode shows itself
   bool in_transaction_ = false;
   bool lost_connection_ = false;  // the last failure was a lost connection
   std::string txid_;

@@ -11,17 +11,24 @@
 
 namespace tunekit {
 
-/// How hard SQLite flushes to disk (`PRAGMA synchronous`).
+/// SQLite's own flushing (`PRAGMA synchronous`); `durability` below says
+/// what an acknowledged write survives.
 enum class sqlite_sync {
-  /// With WAL: a process crash loses nothing committed; a power cut can lose
-  /// the last transactions, never corrupt the database. The default.
+  /// The default: SQLite does not flush commits (with WAL, a crash never
+  /// corrupts the database); tunekit flushes the WAL after the commits that
+  /// `sqlite_storage_options::durability` asks for, outside the write lock,
+  /// one flush shared by concurrent writers (group commit).
   normal,
-  /// Every commit is flushed: survives a power cut, at a disk flush per write.
+  /// SQLite flushes every commit inside its write lock (durable, no group
+  /// commit: writers wait for each other's flushes); `durability` is moot.
   full,
 };
 
 /// Options of `sqlite_storage`.
 struct sqlite_storage_options {
+  /// What an acknowledged write survives (`durability::trials`: every
+  /// created and finished trial survives a power cut).
+  tunekit::durability durability = tunekit::durability::trials;
   sqlite_sync synchronous = sqlite_sync::normal;
   /// How long SQLite waits for another process's write lock before our own
   /// retry (with back-off) takes over; either way callers never see
@@ -67,7 +74,8 @@ class sqlite_storage : public detail::rdb_storage<detail::sqlite_connection> {
       throw invalid_argument("sqlite_storage_options::busy_timeout = " + std::to_string(o.busy_timeout.count()) +
                              " ms must be >= 0");
     return detail::sqlite_connection(path.string(), {.busy_timeout_ms = static_cast<int>(o.busy_timeout.count()),
-                                                     .synchronous_full = o.synchronous == sqlite_sync::full});
+                                                     .synchronous_full = o.synchronous == sqlite_sync::full,
+                                                     .durability = o.durability});
   }
 
   std::string path_;

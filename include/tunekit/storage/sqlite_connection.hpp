@@ -7,13 +7,16 @@
 // A `detail::sql_connection` over SQLite's C API: prepared statements cached
 // by their text, values always bound, busy/locked turned into `sql_retry`.
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -23,6 +26,8 @@
 
 #include "../core/errors.hpp"
 #include "../detail/format.hpp"
+#include "../detail/group_commit.hpp"
+#include "durability.hpp"
 #include "detail/sql.hpp"
 
 namespace tunekit::detail {
@@ -35,9 +40,12 @@ class sqlite_connection {
   struct settings {
     int busy_timeout_ms = 10000;
     bool synchronous_full = false;
+    tunekit::durability durability = tunekit::durability::trials;
   };
 
-  sqlite_connection(const std::string& path, settings s) : path_(path) {
+  sqlite_connection(const std::string& path, settings s) : path_(path), flusher_(std::make_unique<wal_flusher>()) {
+    // With synchronous=FULL SQLite flushes every commit itself.
+    flusher_->level = s.synchronous_full ? tunekit::durability::none : s.durability;
     const std::filesystem::path p(path);
     const auto dir = p.has_parent_path() ? p.parent_path() : std::filesystem::path(".");
     std::error_code ec;
@@ -71,7 +79,37 @@ class sqlite_connection {
       }
     }
     execute(s.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", {});
+    if (flusher_->level != tunekit::durability::none) flusher_->commits.open(path + "-wal.tunekit-sync");
   }
+
+  /// After a commit, outside the storage's mutex (thread-safe): makes the
+  /// commit durable when the durability level asks for it. SQLite runs with
+  /// synchronous=NORMAL, so a commit is in the WAL file but not flushed; an
+  /// fdatasync of the WAL makes it durable (what synchronous=FULL would do
+  /// inside the write lock), and group commit shares that flush between the
+  /// threads and processes that committed meanwhile. The WAL is never
+  /// deleted while this connection is open, and a checkpoint flushes it
+  /// before copying it into the database, so flushing it is enough.
+  void flush_commits(bool trial_detail) {
+    wal_flusher& f = *flusher_;
+    if (f.level == tunekit::durability::none || (trial_detail && f.level == tunekit::durability::trials)) return;
+    {
+      std::lock_guard lock(f.mutex);
+      if (f.wal_fd < 0) {
+        f.wal_fd = ::open((path_ + "-wal").c_str(), O_RDONLY | O_CLOEXEC);
+        // No WAL file: nothing committed waits in one (SQLite flushed it into the database).
+        if (f.wal_fd < 0 && errno == ENOENT) return;
+        if (f.wal_fd < 0)
+          throw storage_error(where() + ": cannot open its WAL file to flush it: " + std::strerror(errno));
+        // The WAL's name must survive a power cut too.
+        detail::sync_parent_directory(path_);
+      }
+    }
+    f.commits.sync(f.wal_fd, where() + " (WAL)");
+  }
+
+  /// fdatasync calls of this connection's group commit.
+  std::uint64_t flushes() const noexcept { return flusher_->commits.flushes(); }
 
   sqlite_connection(sqlite_connection&&) noexcept = default;
   sqlite_connection& operator=(sqlite_connection&&) noexcept = default;
@@ -181,7 +219,18 @@ class sqlite_connection {
     throw storage_error(where() + ": " + msg + " (in: " + std::string(sql.substr(0, 120)) + ")");
   }
 
+  struct wal_flusher {
+    tunekit::durability level = tunekit::durability::none;
+    std::mutex mutex;
+    int wal_fd = -1;
+    group_commit commits;
+    ~wal_flusher() {
+      if (wal_fd >= 0) ::close(wal_fd);
+    }
+  };
+
   std::string path_;
+  std::unique_ptr<wal_flusher> flusher_;  // declared before db_: closed after it
   std::unique_ptr<sqlite3, db_close> db_;
   std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, stmt_finalize>> statements_;
 };

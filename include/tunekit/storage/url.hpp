@@ -42,6 +42,14 @@ bool url_bool(std::string_view key, std::string_view value) {
   throw invalid_argument("storage URL option " + quoted(key) + " = " + quoted(value) + " is not true or false");
 }
 
+template <class = void>
+durability url_durability(std::string_view value) {
+  if (value == "none") return durability::none;
+  if (value == "trials") return durability::trials;
+  if (value == "full") return durability::full;
+  throw invalid_argument("storage URL option durability = " + quoted(value) + "; allowed: none, trials, full");
+}
+
 /// Splits `a=1&b=2` and calls `f(key, value)` for each item.
 template <class F>
 void for_each_url_option(std::string_view query, F&& f) {
@@ -64,10 +72,11 @@ bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(
 ///   - `memory:`                       a fresh in-process storage
 ///   - `journal:///abs/path/study.log` a journal file (`journal:relative.log`
 ///     also works), with options after `?`, joined by `&`:
-///     `fsync=true`, `lock=flock|symlink`, `heartbeat=<seconds>`,
+///     `durability=none|trials|full` (`fsync=true|false`: full|none),
+///     `lock=flock|symlink`, `heartbeat=<seconds>`,
 ///     `grace=<seconds>`, `retries=<n>`.
 ///   - `sqlite:///abs/path/study.db` (`sqlite:relative.db` also works): a
-///     SQLite database in Optuna 3.1's RDB schema; options `heartbeat`,
+///     SQLite database in Optuna 3.1's RDB schema; options `durability`, `heartbeat`,
 ///     `grace`, `retries`, `synchronous=normal|full`, `busy_timeout=<ms>`.
 ///     Needs the CMake target tunekit::sqlite.
 ///   - `postgresql://user@host:port/db` (or `postgres://`): a PostgreSQL
@@ -92,7 +101,8 @@ any_storage open_storage(std::string_view url) {
       const auto eq = item.find('=');
       const std::string_view key = item.substr(0, eq);
       const std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
-      if (key == "fsync") options.fsync = detail::url_bool(key, value);
+      if (key == "fsync") options.durability = detail::url_bool(key, value) ? durability::full : durability::none;
+      else if (key == "durability") options.durability = detail::url_durability(value);
       else if (key == "heartbeat") options.heartbeat_interval = std::chrono::duration<double>(detail::url_number(key, value));
       else if (key == "grace") options.grace_period = std::chrono::duration<double>(detail::url_number(key, value));
       else if (key == "retries") options.max_retries = static_cast<int>(detail::url_number(key, value));
@@ -102,7 +112,7 @@ any_storage open_storage(std::string_view url) {
         else throw invalid_argument("storage URL option lock = " + detail::quoted(value) + "; allowed: flock, symlink");
       } else {
         throw invalid_argument("storage URL option " + detail::quoted(key) +
-                               " is unknown; journal URLs take fsync, lock, heartbeat, grace, retries");
+                               " is unknown; journal URLs take durability, fsync, lock, heartbeat, grace, retries");
       }
     }
     return journal_storage(std::string(rest), options);
@@ -125,13 +135,14 @@ any_storage open_storage(std::string_view url) {
       else if (key == "retries") options.max_retries = static_cast<int>(detail::url_number(key, value));
       else if (key == "busy_timeout")
         options.busy_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(detail::url_number(key, value)));
+      else if (key == "durability") options.durability = detail::url_durability(value);
       else if (key == "synchronous") {
         if (value == "normal" || value == "NORMAL") options.synchronous = sqlite_sync::normal;
         else if (value == "full" || value == "FULL") options.synchronous = sqlite_sync::full;
         else throw invalid_argument("storage URL option synchronous = " + detail::quoted(value) + "; allowed: normal, full");
       } else {
         throw invalid_argument("storage URL option " + detail::quoted(key) +
-                               " is unknown; sqlite URLs take heartbeat, grace, retries, synchronous, busy_timeout");
+                               " is unknown; sqlite URLs take durability, heartbeat, grace, retries, synchronous, busy_timeout");
       }
     });
     return sqlite_storage(std::string(rest), options);

@@ -35,6 +35,7 @@
 #include "../../detail/format.hpp"
 #include "../../detail/journal_format.hpp"
 #include "../../detail/json_line.hpp"
+#include "heartbeat.hpp"
 #include "rdb_schema.hpp"
 #include "sql.hpp"
 
@@ -199,19 +200,15 @@ class rdb_storage {
   /// database in messages (never with a password).
   rdb_storage(Connection conn, std::string where, rdb_options options)
       : state_(std::make_shared<state>(std::move(conn))) {
-    if (options.heartbeat_interval && !(options.heartbeat_interval->count() > 0))
-      throw invalid_argument("heartbeat_interval must be > 0 seconds");
-    if (options.grace_period && !(options.grace_period->count() > 0))
-      throw invalid_argument("grace_period must be > 0 seconds");
-    if (options.max_retries < 0)
-      throw invalid_argument("max_retries = " + std::to_string(options.max_retries) + " must be >= 0");
-    if (options.max_retries > 0 && !options.heartbeat_interval)
-      throw invalid_argument("max_retries needs heartbeat_interval: only trials whose heartbeat expired are retried");
+    heartbeats(options).check("");
     if (options.max_attempts < 1) options.max_attempts = 1;
     state_->options = options;
     state_->where = std::move(where);
-    std::lock_guard lock(state_->mutex);
-    ensure_schema(*state_);
+    {
+      std::lock_guard lock(state_->mutex);
+      ensure_schema(*state_);
+    }
+    state_->conn.flush_commits(false);
   }
 
   const std::string& where() const noexcept { return state_->where; }
@@ -379,7 +376,7 @@ class rdb_storage {
         "distribution_json = excluded.distribution_json",
         {id, std::string(name), internal, dist});
       return 0;
-    });
+    }, true);
   }
 
   void set_intermediate_value(std::int64_t id, std::int64_t step, double value) {
@@ -392,7 +389,7 @@ class rdb_storage {
         "excluded.intermediate_value, intermediate_value_type = excluded.intermediate_value_type",
         {id, step, v});
       return 0;
-    });
+    }, true);
   }
 
   void set_user_attr(std::int64_t id, std::string_view key, const nlohmann::json& value) {
@@ -402,7 +399,7 @@ class rdb_storage {
       running_study(st, id, "set_user_attr");
       upsert_attr(st, "trial_user_attributes", "trial_id", id, key, text);
       return 0;
-    });
+    }, true);
   }
 
   /// A system attribute of a running trial (Optuna's `set_trial_system_attr`).
@@ -524,11 +521,27 @@ class rdb_storage {
   /// `sql_retry` (busy, serialization failure, reconnected) runs it again
   /// from the start after a randomised, bounded back-off. Any other error
   /// rolls back and propagates, so nothing is half-written.
+  ///
+  /// After the commit, outside the mutex, the connection makes the commit
+  /// durable if its durability level asks for it (`flush_commits`: SQLite's
+  /// group commit); `trial_detail` marks the writes of a running trial
+  /// (parameters, intermediate values, attributes) that
+  /// `durability::trials` leaves to the trial's finish.
   template <class Body>
-  auto transact(Body&& body) -> decltype(body(std::declval<state&>())) {
+  auto transact(Body&& body, bool trial_detail = false) -> decltype(body(std::declval<state&>())) {
     state& st = *state_;
-    std::lock_guard lock(st.mutex);
-    return transact_locked(st, body);
+    auto locked = [&] {
+      std::lock_guard lock(st.mutex);
+      return transact_locked(st, body);
+    };
+    if constexpr (std::is_void_v<decltype(body(st))>) {
+      locked();
+      st.conn.flush_commits(trial_detail);
+    } else {
+      auto result = locked();
+      st.conn.flush_commits(trial_detail);
+      return result;
+    }
   }
 
   template <class Body>
@@ -718,7 +731,7 @@ class rdb_storage {
   }
 
   static bool claim_impl(state* st, study_id sid, std::string_view key, std::int64_t number) {
-    std::lock_guard lock(st->mutex);
+    std::unique_lock lock(st->mutex);
     if (auto it = st->studies.find(sid); it != st->studies.end())
       if (auto c = it->second.claims.find(key); c != it->second.claims.end()) return c->second == number;
     const std::string attr = std::string(journal::claim_prefix) + std::string(key);
@@ -732,6 +745,8 @@ class rdb_storage {
     };
     const std::int64_t holder = transact_locked(*st, body);
     if (auto it = st->studies.find(sid); it != st->studies.end()) it->second.claims.emplace(std::string(key), holder);
+    lock.unlock();
+    st->conn.flush_commits(false);  // a claim is acknowledged only once durable
     return holder == number;
   }
 
@@ -933,49 +948,32 @@ class rdb_storage {
   /// Fails the study's RUNNING trials (not ours) whose heartbeat expired,
   /// and re-queues them when retries are allowed, with Optuna's
   /// RetryFailedTrialCallback system attributes. Under the creation lock.
+  static heartbeat_policy heartbeats(const rdb_options& o) {
+    return {.interval = o.heartbeat_interval, .grace = o.grace_period, .max_retries = o.max_retries};
+  }
+
   static int fail_stale_locked(state& st, study_id sid) {
     if (!st.options.heartbeat_interval) return 0;
-    const double grace = st.options.grace_period ? st.options.grace_period->count() : 2 * st.options.heartbeat_interval->count();
+    const heartbeat_policy policy = heartbeats(st.options);
     const auto stale = q(st,
                          "SELECT t.trial_id, " + rdb::age_seconds_sql(dialect, "h.heartbeat") +
                              " FROM trial_heartbeats h JOIN trials t ON t.trial_id = h.trial_id WHERE t.study_id = ? AND "
                              "t.state = 'RUNNING' AND " + rdb::age_seconds_sql(dialect, "h.heartbeat") + " > ?",
-                         {sid, grace});
+                         {sid, policy.grace_seconds()});
     int failed = 0;
     for (const auto& r : stale) {
       const auto id = rdb::as_int(r[0]);
       if (st.owned.count(id)) continue;
-      const double age = rdb::as_double(r[1]);
       auto [t, tsid] = load_trial(st, id);
       upsert_attr(st, "trial_system_attributes", "trial_id", id, journal::fail_reason_key,
-                  to_json_text("heartbeat expired: no sign of life for " + format_number(std::round(age * 10) / 10) +
-                               " s (grace period " + format_number(grace) + " s); the worker probably died"));
+                  to_json_text(policy.expired_reason(rdb::as_double(r[1]))));
       if (x(st,
             "UPDATE trials SET state = 'FAIL', datetime_complete = " + std::string(rdb::ts_param(dialect)) +
                 " WHERE trial_id = ? AND state = 'RUNNING'",
             {rdb::format_time(frozen_trial::clock::now()), id}) != 1)
         continue;
       ++failed;
-      if (st.options.max_retries <= 0) continue;
-      frozen_trial retry;
-      retry.state = trial_state::waiting;
-      for (const auto& [k, v] : t.system_attrs)
-        if (k != journal::heartbeat_key && k != journal::fail_reason_key && k != journal::resources_key)
-          retry.system_attrs[k] = v;
-      nlohmann::json history = retry.system_attrs.count("retry_history") && retry.system_attrs["retry_history"].is_array()
-                                   ? retry.system_attrs["retry_history"]
-                                   : nlohmann::json::array();
-      history.push_back(t.number);
-      if (static_cast<std::int64_t>(history.size()) > st.options.max_retries) continue;
-      if (!retry.system_attrs.count("failed_trial")) retry.system_attrs["failed_trial"] = t.number;
-      retry.system_attrs["retry_history"] = history;
-      nlohmann::json fixed = nlohmann::json::object();
-      for (const auto& [k, v] : t.params) fixed[k] = journal::category_json(to_external(t.distributions.find(k)->second, v));
-      retry.system_attrs["fixed_params"] = fixed;
-      retry.params = t.params;
-      retry.distributions = t.distributions;
-      retry.user_attrs = t.user_attrs;
-      insert_locked(st, sid, retry, false);
+      if (auto retry = policy.retry_of(t)) insert_locked(st, sid, *retry, false);
     }
     return failed;
   }
