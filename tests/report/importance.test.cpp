@@ -43,8 +43,8 @@ std::vector<std::string> order(const std::vector<tk::report::param_importance>& 
   return names;
 }
 
-const std::vector<tk::direction> minimize{tk::direction::minimize};
-const std::vector<tk::direction> maximize{tk::direction::maximize};
+const std::vector<tk::direction> minimize_directions{tk::direction::minimize};
+const std::vector<tk::direction> maximize_directions{tk::direction::maximize};
 
 }  // namespace
 
@@ -56,7 +56,7 @@ TEST_CASE("ped_anova ranks a dominant, a weak and an irrelevant parameter over m
   for (int seed = 0; seed < seeds; ++seed) {
     for (auto d : {tk::direction::minimize, tk::direction::maximize}) {
       const auto trials = synthetic(static_cast<std::uint64_t>(seed), 200, loss, d);
-      const auto r = tk::report::ped_anova_importances(trials, d == tk::direction::minimize ? minimize : maximize);
+      const auto r = tk::report::ped_anova_importances(trials, d == tk::direction::minimize ? minimize_directions : maximize_directions);
       REQUIRE(r.size() == 3);
       double total = 0;
       for (const auto& p : r) {
@@ -78,7 +78,7 @@ TEST_CASE("ped_anova finds a dominant categorical parameter", "[report][importan
   for (int seed = 0; seed < 20; ++seed) {
     tk::random_engine noise(1000 + static_cast<std::uint64_t>(seed));
     auto loss = [&](double, double, double act) { return (act < 1.0 / 3 ? 0.0 : 1.0) + 0.5 * noise.uniform(); };
-    const auto r = tk::report::ped_anova_importances(synthetic(static_cast<std::uint64_t>(seed), 120, loss), minimize);
+    const auto r = tk::report::ped_anova_importances(synthetic(static_cast<std::uint64_t>(seed), 120, loss), minimize_directions);
     REQUIRE(r.size() == 3);
     CHECK(r[0].name == "act");
     CHECK(r[0].importance > 0.5);
@@ -86,7 +86,7 @@ TEST_CASE("ped_anova finds a dominant categorical parameter", "[report][importan
 }
 
 TEST_CASE("ped_anova gives a constant objective zero importance everywhere", "[report][importance]") {
-  const auto r = tk::report::ped_anova_importances(synthetic(1, 50, [](double, double, double) { return 1.5; }), minimize);
+  const auto r = tk::report::ped_anova_importances(synthetic(1, 50, [](double, double, double) { return 1.5; }), minimize_directions);
   REQUIRE(r.size() == 3);
   for (const auto& p : r) CHECK(p.importance == 0.0);
   CHECK(order(r) == std::vector<std::string>{"act", "layers", "lr"});  // ties: by name
@@ -95,17 +95,17 @@ TEST_CASE("ped_anova gives a constant objective zero importance everywhere", "[r
 TEST_CASE("ped_anova needs min_trials usable trials and ignores unfinished ones", "[report][importance]") {
   auto loss = [](double lr, double, double) { return lr; };
   auto trials = synthetic(2, 9, loss);
-  CHECK(tk::report::ped_anova_importances(trials, minimize).empty());  // 9 < 10
-  CHECK(tk::report::ped_anova_importances({}, minimize).empty());
-  CHECK(tk::report::ped_anova_importances(trials, minimize, {.min_trials = 5}).size() == 3);
+  CHECK(tk::report::ped_anova_importances(trials, minimize_directions).empty());  // 9 < 10
+  CHECK(tk::report::ped_anova_importances({}, minimize_directions).empty());
+  CHECK(tk::report::ped_anova_importances(trials, minimize_directions, {.min_trials = 5}).size() == 3);
 
   // Pruned and failed trials do not count towards min_trials.
   study_history h;
   const study_history::dimensions dims = {{"x", tk::float_distribution(0, 1)}};
   for (int i = 0; i < 20; ++i) h.add(dims, {i / 20.0}, i, i % 2 ? tk::trial_state::pruned : tk::trial_state::fail);
-  CHECK(tk::report::ped_anova_importances(h.storage.trials(h.study), minimize).empty());
+  CHECK(tk::report::ped_anova_importances(h.storage.trials(h.study), minimize_directions).empty());
   for (int i = 0; i < 10; ++i) h.add(dims, {i / 10.0}, i);
-  CHECK(tk::report::ped_anova_importances(h.storage.trials(h.study), minimize).size() == 1);
+  CHECK(tk::report::ped_anova_importances(h.storage.trials(h.study), minimize_directions).size() == 1);
 }
 
 TEST_CASE("ped_anova judges a conditional parameter on the trials that have it", "[report][importance]") {
@@ -118,7 +118,7 @@ TEST_CASE("ped_anova judges a conditional parameter on the trials that have it",
     if (i % 2) h.add(both, {x, y}, x);
     else h.add(only_x, {x}, x);
   }
-  const auto r = tk::report::ped_anova_importances(h.storage.trials(h.study), minimize);
+  const auto r = tk::report::ped_anova_importances(h.storage.trials(h.study), minimize_directions);
   REQUIRE(r.size() == 2);
   CHECK(r[0].name == "x");
   CHECK(r[0].importance > 0.8);
@@ -149,10 +149,10 @@ TEST_CASE("ped_anova ranks by the chosen objective of a multi-objective study", 
 TEST_CASE("ped_anova rejects bad options, naming them", "[report][importance]") {
   const auto trials = synthetic(5, 20, [](double a, double, double) { return a; });
   using tk::report::ped_anova_importances;
-  REQUIRE_INVALID(ped_anova_importances(trials, minimize, {.target_quantile = 0}), Catch::Contains("target_quantile = 0"));
-  REQUIRE_INVALID(ped_anova_importances(trials, minimize, {.region_quantile = 1.5}), Catch::Contains("region_quantile = 1.5"));
-  REQUIRE_INVALID(ped_anova_importances(trials, minimize, {.target_quantile = 0.5, .region_quantile = 0.2}),
+  REQUIRE_INVALID(ped_anova_importances(trials, minimize_directions, {.target_quantile = 0}), Catch::Contains("target_quantile = 0"));
+  REQUIRE_INVALID(ped_anova_importances(trials, minimize_directions, {.region_quantile = 1.5}), Catch::Contains("region_quantile = 1.5"));
+  REQUIRE_INVALID(ped_anova_importances(trials, minimize_directions, {.target_quantile = 0.5, .region_quantile = 0.2}),
                   Catch::Contains("inside the region"));
-  REQUIRE_INVALID(ped_anova_importances(trials, minimize, {.objective = 1}), Catch::Contains("objective = 1"));
-  REQUIRE_INVALID(ped_anova_importances(trials, minimize, {.n_grid = 1}), Catch::Contains("n_grid = 1"));
+  REQUIRE_INVALID(ped_anova_importances(trials, minimize_directions, {.objective = 1}), Catch::Contains("objective = 1"));
+  REQUIRE_INVALID(ped_anova_importances(trials, minimize_directions, {.n_grid = 1}), Catch::Contains("n_grid = 1"));
 }

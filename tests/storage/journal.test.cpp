@@ -264,7 +264,7 @@ TEST_CASE("journal_storage: each durability level flushes what it promises, and 
   const auto level = GENERATE(tk::durability::none, tk::durability::trials, tk::durability::full);
   const auto path = dir.path() / "flush.log";
   tk::journal_storage s(path, {.durability = level});
-  const auto sid = s.create_study("flush", minimize);
+  const auto sid = s.create_study("flush", minimize_one);
   const tk::distribution d = tk::float_distribution(0, 1);
   // One trial: create, 3 parameters, 2 reports, finish = 7 writes with the study.
   const auto before = s.flushes();

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/require_invalid.hpp"
+#include "support/storage_checks.hpp"
 
 #include <algorithm>
 #include <array>

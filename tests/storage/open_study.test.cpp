@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/require_invalid.hpp"
+#include "support/storage_checks.hpp"
 #include "support/temp_dir.hpp"
 
 #include <array>
