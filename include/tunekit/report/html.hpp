@@ -86,7 +86,8 @@ inline std::vector<param_axis> collect_params(std::span<const frozen_trial> tria
   std::vector<param_axis> out;
   for (const auto& t : trials)
     for (const auto& [name, d] : t.distributions) {
-      auto it = std::find_if(out.begin(), out.end(), [&](const param_axis& p) { return p.name == name; });
+      const auto& key = name;  // clang 14 cannot capture a structured binding
+      auto it = std::find_if(out.begin(), out.end(), [&key](const param_axis& p) { return p.name == key; });
       if (it == out.end()) out.push_back({std::string(name), d, t.number});
       else if (t.number > it->from_trial) it->dist = d, it->from_trial = t.number;
     }

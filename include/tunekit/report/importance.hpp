@@ -161,7 +161,9 @@ inline std::vector<param_importance> ped_anova_importances(std::span<const froze
   std::vector<std::int64_t> seen_in;  // the trial number each distribution comes from
   for (const auto& [loss, t] : ranked)
     for (const auto& [name, d] : t->distributions) {
-      auto it = std::find_if(params.begin(), params.end(), [&](const auto& p) { return p.first == name; });
+      // name is a structured binding: clang 14 cannot capture one, so compare through a reference.
+      const auto& key = name;
+      auto it = std::find_if(params.begin(), params.end(), [&key](const auto& p) { return p.first == key; });
       if (it == params.end()) {
         params.emplace_back(std::string(name), d);
         seen_in.push_back(t->number);
