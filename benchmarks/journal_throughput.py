@@ -9,17 +9,12 @@ as a study grows to 10 000 trials).
 """
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 
+from throughput_common import keep, run, write_raw
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def run(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
 def main():
@@ -45,13 +40,8 @@ def main():
             tks[d] = run([a.exe, "cycles", "--journal", os.path.join(a.workdir, f"tunekit-{d}.log"), "--processes", str(k),
                           "--threads", str(t), "--cycles", str(cycles), "--durability", d])[0]
         rows.append((k, t, opt, tks))
-        for r in [opt, *tks.values()]:
-            raw.append(r)
-            print(json.dumps(r), file=sys.stderr)
-    if a.raw:
-        with open(a.raw, "w") as f:
-            for r in raw:
-                f.write(json.dumps(r) + "\n")
+        keep(raw, [opt, *tks.values()])
+    write_raw(a.raw, raw)
 
     def cpu_per_cycle(r):
         return r["cpu_seconds"] / r["cycles"]

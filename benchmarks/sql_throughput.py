@@ -9,18 +9,12 @@ and 8 processes, and prints the RESULTS.md table.
 """
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 
+from throughput_common import keep, run, write_raw
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def run(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
-    sys.stderr.write(out.stderr[-2000:])
-    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
 
 
 def main():
@@ -60,13 +54,8 @@ def main():
             tks[d] = run([a.exe, "--url", url, "--processes", str(k), "--threads", str(t), "--cycles", str(cycles)])[0]
             tks[d]["durability"] = d
         rows.append((k, t, opt, tks))
-        for r in [opt, *tks.values()]:
-            raw.append(r)
-            print(json.dumps(r), file=sys.stderr)
-    if a.raw:
-        with open(a.raw, "w") as f:
-            for r in raw:
-                f.write(json.dumps(r) + "\n")
+        keep(raw, [opt, *tks.values()])
+    write_raw(a.raw, raw)
 
     def cpu(r):
         return r["cpu_seconds"] / r["cycles"]
