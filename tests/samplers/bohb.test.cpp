@@ -5,10 +5,13 @@
 // random search, reproducibility, maximisation, and the bad input of issue
 // 19: reports at decreasing or repeated steps, budgets off the rungs,
 // trials that never report, workers that die mid-rung, threads and two
-// storage handles on one journal file.
+// storage handles on one journal file. Also budget_aware_sampler
+// (samplers/budget_aware.hpp), BOHB's budget rule around another sampler.
 #include <catch2/catch.hpp>
 
 #include <tunekit/samplers/bohb.hpp>
+#include <tunekit/samplers/budget_aware.hpp>
+#include <tunekit/samplers/tpe.hpp>
 #include <tunekit/schedulers/bohb.hpp>
 #include <tunekit/storage/journal.hpp>
 #include <tunekit/tuner.hpp>
@@ -291,9 +294,11 @@ TEST_CASE("bohb: two storage handles on one journal file feed one model", "[samp
     }
     return bohb_bowl(x, y);
   };
-  tk::tuner a{tk::journal_storage(path), tk::study_config{.name = "shared"}, tk::bohb_sampler({.max_resource = 9, .seed = 1}),
+  tk::tuner a{tk::journal_storage(path, {.durability = tk::durability::none}), tk::study_config{.name = "shared"},
+              tk::bohb_sampler({.max_resource = 9, .seed = 1}),
               tk::bohb_scheduler({.max_resource = 9})};
-  tk::tuner b{tk::journal_storage(path), tk::study_config{.name = "shared"}, tk::bohb_sampler({.max_resource = 9, .seed = 2}),
+  tk::tuner b{tk::journal_storage(path, {.durability = tk::durability::none}), tk::study_config{.name = "shared"},
+              tk::bohb_sampler({.max_resource = 9, .seed = 2}),
               tk::bohb_scheduler({.max_resource = 9})};
   for (int round = 0; round < 6; ++round) {
     a.optimize(objective, {.n_trials = 5});
@@ -302,4 +307,75 @@ TEST_CASE("bohb: two storage handles on one journal file feed one model", "[samp
   CHECK(a.trials().size() == 60);
   CHECK(b.trials().size() == 60);
   CHECK(std::min(a.best_value(), b.best_value()) < 0.05);
+}
+
+namespace {
+
+/// Records the view it is given: its name and its finished trials' values.
+struct bohb_view_probe {
+  std::string name;
+  std::vector<double> values;
+  double sample_independent(const tk::study_view&, const tk::frozen_trial&, std::string_view, const tk::distribution& d) {
+    return tk::from_unit(d, 0.5);
+  }
+  tk::search_space infer_relative_search_space(const tk::study_view&, const tk::frozen_trial&) { return {}; }
+  tk::param_map sample_relative(const tk::study_view& v, const tk::frozen_trial&, const tk::search_space&) {
+    name = v.name();
+    values.clear();
+    for (const auto& t : v.finished()) {
+      if (name.find("/budget-") == std::string::npos) continue;  // the study itself, as it is
+      REQUIRE(t.state == tk::trial_state::complete);
+      values.push_back(t.value());
+    }
+    return {};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("budget_aware_sampler: the inner sampler sees the largest budget with enough values", "[samplers][bohb]") {
+  REQUIRE_INVALID((tk::budget_aware_sampler{bohb_view_probe{}, {}}), Contains("max_resource is not set"));
+  REQUIRE_INVALID((tk::budget_aware_sampler{bohb_view_probe{}, {.max_resource = 9, .min_observations = 0}}),
+                  Contains("min_observations = 0"));
+  tk::testing::study_history h;
+  tk::budget_aware_sampler s{bohb_view_probe{}, {.max_resource = 9, .min_observations = 3}};
+  STATIC_REQUIRE(tk::relational_sampler<decltype(s)>);
+  CHECK(s.budgets() == std::vector<std::int64_t>{1, 3, 9});
+  const auto space = bohb_space_xy();
+  // Two trials: no budget qualifies, the inner sampler sees the study itself.
+  h.add(bohb_xy(), {0.1, 0.1}, tk::trial_state::pruned, {}, {{1, 5.0}});
+  h.add(bohb_xy(), {0.2, 0.2}, tk::trial_state::pruned, {}, {{2, 4.0}, {3, 3.5}});  // step 2 counts at budget 1
+  s.sample_relative(h.view(), bohb_trial_number(10), space);
+  CHECK_FALSE(s.last_budget());
+  CHECK(s.inner().name == "history");
+  // A third, stopped at 3 (repeated and off-rung steps): budget 1 has three values.
+  h.add(bohb_xy(), {0.3, 0.3}, tk::trial_state::fail, {}, {{1, 2.0}, {4, 1.5}});
+  s.sample_relative(h.view(), bohb_trial_number(11), space);
+  CHECK(s.last_budget() == 1);
+  CHECK(s.inner().name == "history/budget-1");
+  CHECK(s.inner().values == std::vector<double>{5.0, 4.0, 2.0});
+  // A COMPLETE trial that never reported counts at max_resource (9); a NaN report is left out.
+  h.add(bohb_xy(), {0.4, 0.4}, 0.5);
+  h.add(bohb_xy(), {0.5, 0.5}, tk::trial_state::pruned, {}, {{1, std::nan("")}, {3, 7.0}});
+  s.sample_relative(h.view(), bohb_trial_number(12), space);
+  CHECK(s.last_budget() == 3);
+  CHECK(s.inner().values == std::vector<double>{3.5, 1.5, 7.0});
+}
+
+TEST_CASE("budget_aware_sampler: TPE under BOHB's rule with bohb_scheduler finds the bowl", "[samplers][bohb]") {
+  tk::tuner tuner{tk::budget_aware_sampler{tk::tpe_sampler{{.seed = 3}}, {.max_resource = 9}},
+                  tk::bohb_scheduler({.max_resource = 9}), tk::study_config{.name = "budget-aware"}};
+  const auto summary = tuner.optimize(
+      [](tk::trial& t) -> tk::result {
+        const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", 0, 1);
+        for (std::int64_t step = 1; step <= 9; ++step) {
+          t.report(step, bohb_bowl(x, y) + 1.0 / static_cast<double>(step));
+          if (t.should_prune()) return tk::pruned;
+        }
+        return bohb_bowl(x, y);
+      },
+      {.n_trials = 80, .n_jobs = 2});
+  CHECK(summary.n_fail == 0);
+  CHECK(summary.n_pruned > 0);
+  CHECK(tuner.best_value() < 0.02);
 }
