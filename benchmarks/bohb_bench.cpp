@@ -12,7 +12,8 @@
 //
 // Methods: tpe_full (tunekit TPE, no early stopping), asha_random, asha_tpe,
 // hyperband_tpe, bohb (bohb_sampler + bohb_scheduler), bohb_tpe (TPE under
-// BOHB's budget rule, budget_aware_sampler, + bohb_scheduler); ASHA and Hyperband
+// BOHB's budget rule, budget_aware_sampler, + bohb_scheduler); not by
+// default: asha_bohb and asha_budget_tpe (the two models with ASHA alone). ASHA and Hyperband
 // with min_resource 1 and η = 3. The peer (Optuna 3.1 TPESampler +
 // HyperbandPruner) is peers/optuna_bohb_bench.py, same format.
 //
@@ -161,6 +162,15 @@ int main(int argc, char** argv) {
         run(fn, "bohb", seed, s,
             tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
             tunekit::bohb_scheduler{hb}, true);
+      if (listed(s.methods, "asha_bohb"))
+        run(fn, "asha_bohb", seed, s,
+            tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+            tunekit::asha_scheduler{asha}, true);
+      if (listed(s.methods, "asha_budget_tpe"))
+        run(fn, "asha_budget_tpe", seed, s,
+            tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}},
+                                          {.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3}},
+            tunekit::asha_scheduler{asha}, true);
       if (listed(s.methods, "bohb_tpe"))
         run(fn, "bohb_tpe", seed, s,
             tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}},
