@@ -19,6 +19,7 @@
 //
 //   bohb_bench [--seeds 10] [--first-seed 0] [--max-steps 81] [--full-trials 100]
 //              [--functions branin_mf,hartmann6_mf] [--methods tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb]
+//              [--jobs 2 --step-us 50]   (asha_tpe and bohb through optimize on threads; idle time)
 #include <tunekit/samplers/bohb.hpp>
 #include <tunekit/samplers/budget_aware.hpp>
 #include <tunekit/samplers/random.hpp>
@@ -31,11 +32,15 @@
 
 #include "multi_fidelity.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <functional>
+#include <mutex>
+#include <thread>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -60,6 +65,8 @@ struct settings {
   std::int64_t max_steps = 81, full_trials = 100;
   std::string functions = "branin_mf,hartmann6_mf";
   std::string methods = "tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb,bohb_tpe";
+  int jobs = 0;        // > 0: run through optimize with this many threads
+  int step_us = 0;     // with --jobs: sleep this long per step (a training step's wall time)
 };
 
 double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
@@ -120,6 +127,68 @@ void run(const bench_function& fn, const std::string& method, int seed, const se
   std::fflush(stdout);
 }
 
+/// The same run through `optimize` with `s.jobs` threads, each step taking
+/// `s.step_us` µs of sleep; also measures the fraction of worker time spent
+/// outside the objective (asking, deciding, waiting for locks): the idle time.
+template <class Sampler, class Scheduler>
+void run_parallel(const bench_function& fn, const std::string& method, int seed, const settings& s, Sampler sampler,
+                  Scheduler scheduler) {
+  tunekit::tuner tuner{std::move(sampler), std::move(scheduler),
+                       tunekit::study_config{.name = "bohb-bench-" + std::to_string(seed)}};
+  const std::int64_t budget = s.full_trials * s.max_steps;
+  std::atomic<std::int64_t> spent{0}, trials{0}, full{0};
+  std::atomic<double> busy{0};
+  std::mutex m;
+  double best = 1e300;
+  std::ostringstream trace;
+  trace.precision(10);
+  const auto wall0 = std::chrono::steady_clock::now();
+  auto objective = [&](tunekit::trial& t) -> tunekit::result {
+    const auto in = std::chrono::steady_clock::now();
+    auto account = [&] {
+      busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - in).count();
+    };
+    ++trials;
+    std::vector<double> x(fn.bounds.size());
+    for (std::size_t j = 0; j < x.size(); ++j)
+      x[j] = t.suggest_float("x" + std::to_string(j), fn.bounds[j].first, fn.bounds[j].second);
+    double value = 0;
+    for (std::int64_t step = 1; step <= s.max_steps; ++step) {
+      if (s.step_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(s.step_us));
+      ++spent;
+      value = fn.f(x, static_cast<double>(step) / static_cast<double>(s.max_steps));
+      t.report(step, value);
+      if (step < s.max_steps && t.should_prune()) {
+        account();
+        return tunekit::pruned;
+      }
+    }
+    {
+      std::lock_guard lock(m);
+      ++full;
+      if (value - fn.minimum < best) {
+        best = value - fn.minimum;
+        trace << (trace.tellp() > 0 ? "," : "") << "[" << spent.load() << "," << best << "]";
+      }
+    }
+    account();
+    return value;
+  };
+  auto stop = [&](const tunekit::study_view&, const tunekit::frozen_trial&) {
+    if (spent.load() >= budget) tuner.stop();
+  };
+  tuner.optimize(objective, {.n_jobs = s.jobs, .callbacks = {stop}});
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  std::printf(
+      "{\"system\": \"tunekit\", \"method\": \"%s_jobs%d\", \"function\": \"%s\", \"seed\": %d, \"budget\": %lld, "
+      "\"max_steps\": %lld, \"trials\": %lld, \"full_trials\": %lld, \"wall_s\": %.3f, \"idle_fraction\": %.4f, "
+      "\"steps_spent\": %lld, \"trace\": [%s]}\n",
+      method.c_str(), s.jobs, fn.name.c_str(), seed, static_cast<long long>(budget), static_cast<long long>(s.max_steps),
+      static_cast<long long>(trials.load()), static_cast<long long>(full.load()), wall,
+      1.0 - busy.load() / (wall * s.jobs), static_cast<long long>(spent.load()), trace.str().c_str());
+  std::fflush(stdout);
+}
+
 bool listed(const std::string& list, const std::string& name) {
   std::stringstream in(list);
   for (std::string item; std::getline(in, item, ',');)
@@ -139,6 +208,8 @@ int main(int argc, char** argv) {
     else if (k == "--full-trials") s.full_trials = std::atoll(v.c_str());
     else if (k == "--functions") s.functions = v;
     else if (k == "--methods") s.methods = v;
+    else if (k == "--jobs") s.jobs = std::atoi(v.c_str());
+    else if (k == "--step-us") s.step_us = std::atoi(v.c_str());
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -150,6 +221,15 @@ int main(int argc, char** argv) {
     if (!listed(s.functions, fn.name)) continue;
     for (int seed = s.first_seed; seed < s.first_seed + s.seeds; ++seed) {
       const auto u = static_cast<std::uint64_t>(seed);
+      if (s.jobs > 0) {
+        if (listed(s.methods, "asha_tpe"))
+          run_parallel(fn, "asha_tpe", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::asha_scheduler{asha});
+        if (listed(s.methods, "bohb"))
+          run_parallel(fn, "bohb", seed, s,
+                       tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+                       tunekit::bohb_scheduler{hb});
+        continue;
+      }
       if (listed(s.methods, "tpe_full"))
         run(fn, "tpe_full", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::nop_scheduler{}, false);
       if (listed(s.methods, "asha_random"))

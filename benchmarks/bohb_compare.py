@@ -85,7 +85,10 @@ def main(paths):
             reach = [first_reach(r["trace"], target, budget) for r in rows]
             at = lambda frac: [best_at(r["trace"], budget * frac) for r in rows]
             trials = quantile([r["trials"] for r in rows], 0.5)
-            print(f"| {label} | {len(rows)} | {cell(reach)} | {cell(at(0.25))} | {cell(at(0.5))} | {cell(at(1.0))} | {trials:.0f} |")
+            extra = ""
+            if "idle_fraction" in rows[0]:  # parallel runs: worker time outside the objective, and wall time
+                extra = f' idle {cell([r["idle_fraction"] for r in rows])}, wall {cell([r["wall_s"] for r in rows])} s'
+            print(f"| {label} | {len(rows)} | {cell(reach)} | {cell(at(0.25))} | {cell(at(0.5))} | {cell(at(1.0))} | {trials:.0f}{extra} |")
 
 
 if __name__ == "__main__":
