@@ -57,13 +57,15 @@ struct bench_function {
 std::vector<bench_function> functions() {
   return {{"branin_mf", {{-5, 10}, {0, 15}}, tunekit_bench::branin_mf, 0.3978873577297384},
           {"hartmann6_mf", std::vector<std::pair<double, double>>(6, {0.0, 1.0}), tunekit_bench::hartmann6_mf,
+           -3.322368011415515},
+          {"hartmann6_slow", std::vector<std::pair<double, double>>(6, {0.0, 1.0}), tunekit_bench::hartmann6_slow,
            -3.322368011415515}};
 }
 
 struct settings {
   int seeds = 10, first_seed = 0;
   std::int64_t max_steps = 81, full_trials = 100;
-  std::string functions = "branin_mf,hartmann6_mf";
+  std::string functions = "branin_mf,hartmann6_mf,hartmann6_slow";
   std::string methods = "tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb,bohb_tpe";
   int jobs = 0;        // > 0: run through optimize with this many threads
   int step_us = 0;     // with --jobs: sleep this long per step (a training step's wall time)

@@ -44,9 +44,20 @@ def hartmann6_mf(x, z):
     return -total
 
 
+def hartmann6(x):
+    return hartmann6_mf(x, 1.0)
+
+
+def hartmann6_slow(x, z):
+    # Not from the literature: crossing curves (see multi_fidelity.hpp).
+    tau = 0.05 + 0.6 * (1.0 - x[0])
+    return hartmann6(x) * (1.0 - math.exp(-z / tau)) / (1.0 - math.exp(-1.0 / tau))
+
+
 FUNCTIONS = {
     "branin_mf": ([(-5.0, 10.0), (0.0, 15.0)], branin_mf, 0.3978873577297384),
     "hartmann6_mf": ([(0.0, 1.0)] * 6, hartmann6_mf, -3.322368011415515),
+    "hartmann6_slow": ([(0.0, 1.0)] * 6, hartmann6_slow, -3.322368011415515),
 }
 
 
@@ -93,7 +104,7 @@ def main():
     p.add_argument("--seeds", default="0-9")
     p.add_argument("--max-steps", type=int, default=81)
     p.add_argument("--full-trials", type=int, default=100)
-    p.add_argument("--functions", default="branin_mf,hartmann6_mf")
+    p.add_argument("--functions", default="branin_mf,hartmann6_mf,hartmann6_slow")
     a = p.parse_args()
     lo, _, hi = a.seeds.partition("-")
     seeds = range(int(lo), int(hi or lo) + 1)
