@@ -20,6 +20,7 @@
 //   bohb_bench [--seeds 10] [--first-seed 0] [--max-steps 81] [--full-trials 100]
 //              [--functions branin_mf,hartmann6_mf] [--methods tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb]
 //              [--jobs 2 --step-us 50]   (asha_tpe and bohb through optimize on threads; idle time)
+//              [--processes 4 --step-us 50 --journal FILE]   (bohb in 4 processes on one journal file)
 #include <tunekit/samplers/bohb.hpp>
 #include <tunekit/samplers/budget_aware.hpp>
 #include <tunekit/samplers/random.hpp>
@@ -28,7 +29,11 @@
 #include <tunekit/schedulers/hyperband.hpp>
 #include <tunekit/schedulers/nop.hpp>
 #include <tunekit/schedulers/successive_halving.hpp>
+#include <tunekit/storage/journal.hpp>
 #include <tunekit/tuner.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "multi_fidelity.hpp"
 
@@ -37,7 +42,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <ctime>
+#include <algorithm>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -69,7 +76,20 @@ struct settings {
   std::string methods = "tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb,bohb_tpe";
   int jobs = 0;        // > 0: run through optimize with this many threads
   int step_us = 0;     // with --jobs: sleep this long per step (a training step's wall time)
+  int processes = 0;   // > 0: bohb in this many forked processes on one journal file
+  std::string journal = "/tmp/bohb_bench.journal";
 };
+
+/// "x0", "x1", ... (built with +=: GCC 12 warns, wrongly, on "x" + to_string under -O3).
+std::vector<std::string> param_names(std::size_t n) {
+  std::vector<std::string> names;
+  for (std::size_t j = 0; j < n; ++j) {
+    std::string name = "x";
+    name += std::to_string(j);
+    names.push_back(std::move(name));
+  }
+  return names;
+}
 
 double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
@@ -87,8 +107,7 @@ void run(const bench_function& fn, const std::string& method, int seed, const se
   trace.precision(10);
   const double cpu0 = cpu_seconds();
   std::vector<double> x(fn.bounds.size());
-  std::vector<std::string> names;
-  for (std::size_t j = 0; j < x.size(); ++j) names.push_back("x" + std::to_string(j));
+  const std::vector<std::string> names = param_names(x.size());
   while (spent < budget) {
     tunekit::trial t = tuner.ask();
     ++trials;
@@ -145,6 +164,7 @@ void run_parallel(const bench_function& fn, const std::string& method, int seed,
   std::ostringstream trace;
   trace.precision(10);
   const auto wall0 = std::chrono::steady_clock::now();
+  const std::vector<std::string> names = param_names(fn.bounds.size());
   auto objective = [&](tunekit::trial& t) -> tunekit::result {
     const auto in = std::chrono::steady_clock::now();
     auto account = [&] {
@@ -153,7 +173,7 @@ void run_parallel(const bench_function& fn, const std::string& method, int seed,
     ++trials;
     std::vector<double> x(fn.bounds.size());
     for (std::size_t j = 0; j < x.size(); ++j)
-      x[j] = t.suggest_float("x" + std::to_string(j), fn.bounds[j].first, fn.bounds[j].second);
+      x[j] = t.suggest_float(names[j], fn.bounds[j].first, fn.bounds[j].second);
     double value = 0;
     for (std::int64_t step = 1; step <= s.max_steps; ++step) {
       if (s.step_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(s.step_us));
@@ -191,6 +211,78 @@ void run_parallel(const bench_function& fn, const std::string& method, int seed,
   std::fflush(stdout);
 }
 
+/// BOHB in `s.processes` forked worker processes sharing one journal file;
+/// each stops once the study's trials have trained `budget` steps in all.
+/// The trace is rebuilt afterwards from the journal, trials in the order
+/// they finished, each counted with its last reported step.
+void run_processes(const bench_function& fn, int seed, const settings& s, const tunekit::hyperband_scheduler_options& hb) {
+  const std::int64_t budget = s.full_trials * s.max_steps;
+  const std::string name = "bohb-bench-" + std::to_string(seed);
+  std::filesystem::remove(s.journal);
+  const auto wall0 = std::chrono::steady_clock::now();
+  std::vector<pid_t> children;
+  for (int w = 0; w < s.processes; ++w) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      tunekit::journal_storage storage(s.journal, {.durability = tunekit::durability::none});
+      tunekit::tuner tuner{storage, tunekit::study_config{.name = name},
+                           tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3,
+                                                  .seed = static_cast<std::uint64_t>(seed)}},
+                           tunekit::bohb_scheduler{hb}};
+      const std::vector<std::string> names = param_names(fn.bounds.size());
+      auto objective = [&](tunekit::trial& t) -> tunekit::result {
+        std::vector<double> x(fn.bounds.size());
+        for (std::size_t j = 0; j < x.size(); ++j)
+          x[j] = t.suggest_float(names[j], fn.bounds[j].first, fn.bounds[j].second);
+        double value = 0;
+        for (std::int64_t step = 1; step <= s.max_steps; ++step) {
+          if (s.step_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(s.step_us));
+          value = fn.f(x, static_cast<double>(step) / static_cast<double>(s.max_steps));
+          t.report(step, value);
+          if (step < s.max_steps && t.should_prune()) return tunekit::pruned;
+        }
+        return value;
+      };
+      auto stop = [&](const tunekit::study_view&, const tunekit::frozen_trial&) {
+        std::int64_t total = 0;
+        for (const auto& t : tuner.trials())
+          if (!t.intermediate_values.empty()) total += t.intermediate_values.rbegin()->first;
+        if (total >= budget) tuner.stop();
+      };
+      tuner.optimize(objective, {.callbacks = {stop}});
+      std::_Exit(0);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t c : children) waitpid(c, nullptr, 0);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  tunekit::journal_storage storage(s.journal, {.durability = tunekit::durability::none});
+  auto trials = storage.trials(*storage.find_study(name));
+  std::erase_if(trials, [](const tunekit::frozen_trial& t) { return !t.datetime_complete; });
+  std::stable_sort(trials.begin(), trials.end(),
+                   [](const auto& a, const auto& b) { return *a.datetime_complete < *b.datetime_complete; });
+  std::int64_t spent = 0, full = 0;
+  double best = 1e300;
+  std::ostringstream trace;
+  trace.precision(10);
+  for (const auto& t : trials) {
+    if (!t.intermediate_values.empty()) spent += t.intermediate_values.rbegin()->first;
+    if (t.state != tunekit::trial_state::complete) continue;
+    ++full;
+    if (t.value() - fn.minimum < best) {
+      best = t.value() - fn.minimum;
+      trace << (trace.tellp() > 0 ? "," : "") << "[" << spent << "," << best << "]";
+    }
+  }
+  std::printf(
+      "{\"system\": \"tunekit\", \"method\": \"bohb_processes%d\", \"function\": \"%s\", \"seed\": %d, "
+      "\"budget\": %lld, \"max_steps\": %lld, \"trials\": %zu, \"full_trials\": %lld, \"wall_s\": %.3f, "
+      "\"steps_spent\": %lld, \"trace\": [%s]}\n",
+      s.processes, fn.name.c_str(), seed, static_cast<long long>(budget), static_cast<long long>(s.max_steps),
+      trials.size(), static_cast<long long>(full), wall, static_cast<long long>(spent), trace.str().c_str());
+  std::fflush(stdout);
+}
+
 bool listed(const std::string& list, const std::string& name) {
   std::stringstream in(list);
   for (std::string item; std::getline(in, item, ',');)
@@ -212,6 +304,8 @@ int main(int argc, char** argv) {
     else if (k == "--methods") s.methods = v;
     else if (k == "--jobs") s.jobs = std::atoi(v.c_str());
     else if (k == "--step-us") s.step_us = std::atoi(v.c_str());
+    else if (k == "--processes") s.processes = std::atoi(v.c_str());
+    else if (k == "--journal") s.journal = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -223,6 +317,10 @@ int main(int argc, char** argv) {
     if (!listed(s.functions, fn.name)) continue;
     for (int seed = s.first_seed; seed < s.first_seed + s.seeds; ++seed) {
       const auto u = static_cast<std::uint64_t>(seed);
+      if (s.processes > 0) {
+        run_processes(fn, seed, s, hb);
+        continue;
+      }
       if (s.jobs > 0) {
         if (listed(s.methods, "asha_tpe"))
           run_parallel(fn, "asha_tpe", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::asha_scheduler{asha});
