@@ -153,7 +153,8 @@ class bohb_sampler {
   const std::vector<std::int64_t>& budgets() const noexcept { return budgets_; }
   /// The budget the last `sample_relative` modelled, if it used a model.
   std::optional<std::int64_t> last_model_budget() const noexcept { return last_budget_; }
-  /// How many observations budget `budgets()[k]` held at the last ask (finished and running trials).
+  /// How many observations budget `budgets()[k]` held at the last ask that consulted the model
+  /// (finished and running trials; asks drawn at random by `random_fraction` do not count them).
   std::size_t observations_at(std::size_t k) const { return k < last_counts_.size() ? last_counts_[k] : 0; }
   std::uint64_t seed() const noexcept { return seed_; }
   const bohb_sampler_options& options() const noexcept { return options_; }
