@@ -1,8 +1,9 @@
 #pragma once
 
 /// Every sampler of the core: random, grid, quasi-random (Sobol), TPE, GP,
-/// CMA-ES, NSGA-II, and the automatic choice among them.
+/// CMA-ES, NSGA-II, BOHB's model, and the automatic choice among them.
 #include "samplers/auto.hpp"
+#include "samplers/bohb.hpp"
 #include "samplers/cmaes.hpp"
 #include "samplers/gp.hpp"
 #include "samplers/grid.hpp"

@@ -1,6 +1,7 @@
 #pragma once
 
 /// Every scheduler (early stopping of trials).
+#include "schedulers/bohb.hpp"
 #include "schedulers/hyperband.hpp"
 #include "schedulers/median.hpp"
 #include "schedulers/nop.hpp"

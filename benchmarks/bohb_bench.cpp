@@ -1,0 +1,361 @@
+// benchmarks/bohb_bench.cpp — budget-aware multi-fidelity search (issue 19).
+//
+// The multi-fidelity Branin and Hartmann-6 of Kandasamy et al. 2017
+// (multi_fidelity.hpp), trained step by step: a trial reports
+// f(x, z = step / max_steps) after each step, and its cost is the number of
+// steps it trains. Each method runs until it has spent the compute of TPE
+// without early stopping (`--full-trials` trials of max_steps steps). For
+// each (method, function, seed) one JSON line: the best full-fidelity
+// regret (of trials that trained all max_steps) as a function of the steps
+// spent, as [[steps, regret], ...] at each improvement; `bohb_compare.py`
+// turns the lines into the tables of RESULTS.md.
+//
+// Methods: tpe_full (tunekit TPE, no early stopping), asha_random, asha_tpe,
+// hyperband_tpe, bohb (bohb_sampler + bohb_scheduler), bohb_tpe (TPE under
+// BOHB's budget rule, budget_aware_sampler, + bohb_scheduler); not by
+// default: asha_bohb and asha_budget_tpe (the two models with ASHA alone). ASHA and Hyperband
+// with min_resource 1 and η = 3. The peer (Optuna 3.1 TPESampler +
+// HyperbandPruner) is peers/optuna_bohb_bench.py, same format.
+//
+//   bohb_bench [--seeds 10] [--first-seed 0] [--max-steps 81] [--full-trials 100]
+//              [--functions branin_mf,hartmann6_mf] [--methods tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb]
+//              [--jobs 2 --step-us 50]   (asha_tpe and bohb through optimize on threads; idle time)
+//              [--processes 4 --step-us 50 --journal FILE]   (bohb in 4 processes on one journal file)
+#include <tunekit/samplers/bohb.hpp>
+#include <tunekit/samplers/budget_aware.hpp>
+#include <tunekit/samplers/random.hpp>
+#include <tunekit/samplers/tpe.hpp>
+#include <tunekit/schedulers/bohb.hpp>
+#include <tunekit/schedulers/hyperband.hpp>
+#include <tunekit/schedulers/nop.hpp>
+#include <tunekit/schedulers/successive_halving.hpp>
+#include <tunekit/storage/journal.hpp>
+#include <tunekit/tuner.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "multi_fidelity.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <ctime>
+#include <algorithm>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct bench_function {
+  std::string name;
+  std::vector<std::pair<double, double>> bounds;
+  std::function<double(std::span<const double>, double)> f;
+  double minimum;
+};
+
+std::vector<bench_function> functions() {
+  return {{"branin_mf", {{-5, 10}, {0, 15}}, tunekit_bench::branin_mf, 0.3978873577297384},
+          {"hartmann6_mf", std::vector<std::pair<double, double>>(6, {0.0, 1.0}), tunekit_bench::hartmann6_mf,
+           -3.322368011415515},
+          {"hartmann6_slow", std::vector<std::pair<double, double>>(6, {0.0, 1.0}), tunekit_bench::hartmann6_slow,
+           -3.322368011415515}};
+}
+
+struct settings {
+  int seeds = 10, first_seed = 0;
+  std::int64_t max_steps = 81, full_trials = 100;
+  std::string functions = "branin_mf,hartmann6_mf,hartmann6_slow";
+  std::string methods = "tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb,bohb_tpe";
+  int jobs = 0;        // > 0: run through optimize with this many threads
+  int step_us = 0;     // with --jobs: sleep this long per step (a training step's wall time)
+  int processes = 0;   // > 0: bohb in this many forked processes on one journal file
+  std::string journal = "/tmp/bohb_bench.journal";
+};
+
+/// "x0", "x1", ... (built with +=: GCC 12 warns, wrongly, on "x" + to_string under -O3).
+std::vector<std::string> param_names(std::size_t n) {
+  std::vector<std::string> names;
+  for (std::size_t j = 0; j < n; ++j) {
+    std::string name = "x";
+    name += std::to_string(j);
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+
+/// One run: trials until `budget` steps are spent; the improvement trace.
+template <class Sampler, class Scheduler>
+void run(const bench_function& fn, const std::string& method, int seed, const settings& s, Sampler sampler,
+         Scheduler scheduler, bool early_stopping) {
+  // A fixed study name: Hyperband's brackets hash it, so runs repeat exactly.
+  tunekit::tuner tuner{std::move(sampler), std::move(scheduler),
+                       tunekit::study_config{.name = "bohb-bench-" + std::to_string(seed)}};
+  const std::int64_t budget = s.full_trials * s.max_steps;
+  std::int64_t spent = 0, trials = 0, full = 0;
+  double best = 1e300;
+  std::ostringstream trace;
+  trace.precision(10);
+  const double cpu0 = cpu_seconds();
+  std::vector<double> x(fn.bounds.size());
+  const std::vector<std::string> names = param_names(x.size());
+  while (spent < budget) {
+    tunekit::trial t = tuner.ask();
+    ++trials;
+    for (std::size_t j = 0; j < x.size(); ++j)
+      x[j] = t.suggest_float(names[j], fn.bounds[j].first, fn.bounds[j].second);
+    bool stopped = false;
+    double value = 0;
+    if (!early_stopping) {
+      spent += s.max_steps;
+      value = fn.f(x, 1.0);
+    } else {
+      for (std::int64_t step = 1; step <= s.max_steps; ++step) {
+        ++spent;
+        value = fn.f(x, static_cast<double>(step) / static_cast<double>(s.max_steps));
+        t.report(step, value);
+        if (step < s.max_steps && t.should_prune()) {
+          stopped = true;
+          break;
+        }
+      }
+    }
+    if (stopped) {
+      tuner.tell(t, tunekit::pruned);
+      continue;
+    }
+    tuner.tell(t, value);
+    ++full;
+    if (value - fn.minimum < best) {
+      best = value - fn.minimum;
+      trace << (full > 1 && trace.tellp() > 0 ? "," : "") << "[" << spent << "," << best << "]";
+    }
+  }
+  std::printf(
+      "{\"system\": \"tunekit\", \"method\": \"%s\", \"function\": \"%s\", \"seed\": %d, \"budget\": %lld, "
+      "\"max_steps\": %lld, \"trials\": %lld, \"full_trials\": %lld, \"cpu_s\": %.3f, \"trace\": [%s]}\n",
+      method.c_str(), fn.name.c_str(), seed, static_cast<long long>(budget), static_cast<long long>(s.max_steps),
+      static_cast<long long>(trials), static_cast<long long>(full), cpu_seconds() - cpu0, trace.str().c_str());
+  std::fflush(stdout);
+}
+
+/// The same run through `optimize` with `s.jobs` threads, each step taking
+/// `s.step_us` µs of sleep; also measures the fraction of worker time spent
+/// outside the objective (asking, deciding, waiting for locks): the idle time.
+template <class Sampler, class Scheduler>
+void run_parallel(const bench_function& fn, const std::string& method, int seed, const settings& s, Sampler sampler,
+                  Scheduler scheduler) {
+  tunekit::tuner tuner{std::move(sampler), std::move(scheduler),
+                       tunekit::study_config{.name = "bohb-bench-" + std::to_string(seed)}};
+  const std::int64_t budget = s.full_trials * s.max_steps;
+  std::atomic<std::int64_t> spent{0}, trials{0}, full{0};
+  std::atomic<double> busy{0};
+  std::mutex m;
+  double best = 1e300;
+  std::ostringstream trace;
+  trace.precision(10);
+  const auto wall0 = std::chrono::steady_clock::now();
+  const std::vector<std::string> names = param_names(fn.bounds.size());
+  auto objective = [&](tunekit::trial& t) -> tunekit::result {
+    const auto in = std::chrono::steady_clock::now();
+    auto account = [&] {
+      busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - in).count();
+    };
+    ++trials;
+    std::vector<double> x(fn.bounds.size());
+    for (std::size_t j = 0; j < x.size(); ++j)
+      x[j] = t.suggest_float(names[j], fn.bounds[j].first, fn.bounds[j].second);
+    double value = 0;
+    for (std::int64_t step = 1; step <= s.max_steps; ++step) {
+      if (s.step_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(s.step_us));
+      ++spent;
+      value = fn.f(x, static_cast<double>(step) / static_cast<double>(s.max_steps));
+      t.report(step, value);
+      if (step < s.max_steps && t.should_prune()) {
+        account();
+        return tunekit::pruned;
+      }
+    }
+    {
+      std::lock_guard lock(m);
+      ++full;
+      if (value - fn.minimum < best) {
+        best = value - fn.minimum;
+        trace << (trace.tellp() > 0 ? "," : "") << "[" << spent.load() << "," << best << "]";
+      }
+    }
+    account();
+    return value;
+  };
+  auto stop = [&](const tunekit::study_view&, const tunekit::frozen_trial&) {
+    if (spent.load() >= budget) tuner.stop();
+  };
+  tuner.optimize(objective, {.n_jobs = s.jobs, .callbacks = {stop}});
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  std::printf(
+      "{\"system\": \"tunekit\", \"method\": \"%s_jobs%d\", \"function\": \"%s\", \"seed\": %d, \"budget\": %lld, "
+      "\"max_steps\": %lld, \"trials\": %lld, \"full_trials\": %lld, \"wall_s\": %.3f, \"idle_fraction\": %.4f, "
+      "\"steps_spent\": %lld, \"trace\": [%s]}\n",
+      method.c_str(), s.jobs, fn.name.c_str(), seed, static_cast<long long>(budget), static_cast<long long>(s.max_steps),
+      static_cast<long long>(trials.load()), static_cast<long long>(full.load()), wall,
+      1.0 - busy.load() / (wall * s.jobs), static_cast<long long>(spent.load()), trace.str().c_str());
+  std::fflush(stdout);
+}
+
+/// BOHB in `s.processes` forked worker processes sharing one journal file;
+/// each stops once the study's trials have trained `budget` steps in all.
+/// The trace is rebuilt afterwards from the journal, trials in the order
+/// they finished, each counted with its last reported step.
+void run_processes(const bench_function& fn, int seed, const settings& s, const tunekit::hyperband_scheduler_options& hb) {
+  const std::int64_t budget = s.full_trials * s.max_steps;
+  const std::string name = "bohb-bench-" + std::to_string(seed);
+  std::filesystem::remove(s.journal);
+  const auto wall0 = std::chrono::steady_clock::now();
+  std::vector<pid_t> children;
+  for (int w = 0; w < s.processes; ++w) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      tunekit::journal_storage storage(s.journal, {.durability = tunekit::durability::none});
+      tunekit::tuner tuner{storage, tunekit::study_config{.name = name},
+                           tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3,
+                                                  .seed = static_cast<std::uint64_t>(seed)}},
+                           tunekit::bohb_scheduler{hb}};
+      const std::vector<std::string> names = param_names(fn.bounds.size());
+      auto objective = [&](tunekit::trial& t) -> tunekit::result {
+        std::vector<double> x(fn.bounds.size());
+        for (std::size_t j = 0; j < x.size(); ++j)
+          x[j] = t.suggest_float(names[j], fn.bounds[j].first, fn.bounds[j].second);
+        double value = 0;
+        for (std::int64_t step = 1; step <= s.max_steps; ++step) {
+          if (s.step_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(s.step_us));
+          value = fn.f(x, static_cast<double>(step) / static_cast<double>(s.max_steps));
+          t.report(step, value);
+          if (step < s.max_steps && t.should_prune()) return tunekit::pruned;
+        }
+        return value;
+      };
+      auto stop = [&](const tunekit::study_view&, const tunekit::frozen_trial&) {
+        std::int64_t total = 0;
+        for (const auto& t : tuner.trials())
+          if (!t.intermediate_values.empty()) total += t.intermediate_values.rbegin()->first;
+        if (total >= budget) tuner.stop();
+      };
+      tuner.optimize(objective, {.callbacks = {stop}});
+      std::_Exit(0);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t c : children) waitpid(c, nullptr, 0);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  tunekit::journal_storage storage(s.journal, {.durability = tunekit::durability::none});
+  auto trials = storage.trials(*storage.find_study(name));
+  std::erase_if(trials, [](const tunekit::frozen_trial& t) { return !t.datetime_complete; });
+  std::stable_sort(trials.begin(), trials.end(),
+                   [](const auto& a, const auto& b) { return *a.datetime_complete < *b.datetime_complete; });
+  std::int64_t spent = 0, full = 0;
+  double best = 1e300;
+  std::ostringstream trace;
+  trace.precision(10);
+  for (const auto& t : trials) {
+    if (!t.intermediate_values.empty()) spent += t.intermediate_values.rbegin()->first;
+    if (t.state != tunekit::trial_state::complete) continue;
+    ++full;
+    if (t.value() - fn.minimum < best) {
+      best = t.value() - fn.minimum;
+      trace << (trace.tellp() > 0 ? "," : "") << "[" << spent << "," << best << "]";
+    }
+  }
+  std::printf(
+      "{\"system\": \"tunekit\", \"method\": \"bohb_processes%d\", \"function\": \"%s\", \"seed\": %d, "
+      "\"budget\": %lld, \"max_steps\": %lld, \"trials\": %zu, \"full_trials\": %lld, \"wall_s\": %.3f, "
+      "\"steps_spent\": %lld, \"trace\": [%s]}\n",
+      s.processes, fn.name.c_str(), seed, static_cast<long long>(budget), static_cast<long long>(s.max_steps),
+      trials.size(), static_cast<long long>(full), wall, static_cast<long long>(spent), trace.str().c_str());
+  std::fflush(stdout);
+}
+
+bool listed(const std::string& list, const std::string& name) {
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');)
+    if (item == name) return true;
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  settings s;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--seeds") s.seeds = std::atoi(v.c_str());
+    else if (k == "--first-seed") s.first_seed = std::atoi(v.c_str());
+    else if (k == "--max-steps") s.max_steps = std::atoll(v.c_str());
+    else if (k == "--full-trials") s.full_trials = std::atoll(v.c_str());
+    else if (k == "--functions") s.functions = v;
+    else if (k == "--methods") s.methods = v;
+    else if (k == "--jobs") s.jobs = std::atoi(v.c_str());
+    else if (k == "--step-us") s.step_us = std::atoi(v.c_str());
+    else if (k == "--processes") s.processes = std::atoi(v.c_str());
+    else if (k == "--journal") s.journal = v;
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      return 2;
+    }
+  }
+  const tunekit::hyperband_scheduler_options hb{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3};
+  const tunekit::successive_halving_scheduler_options asha{.min_resource = 1, .reduction_factor = 3};
+  for (const auto& fn : functions()) {
+    if (!listed(s.functions, fn.name)) continue;
+    for (int seed = s.first_seed; seed < s.first_seed + s.seeds; ++seed) {
+      const auto u = static_cast<std::uint64_t>(seed);
+      if (s.processes > 0) {
+        run_processes(fn, seed, s, hb);
+        continue;
+      }
+      if (s.jobs > 0) {
+        if (listed(s.methods, "asha_tpe"))
+          run_parallel(fn, "asha_tpe", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::asha_scheduler{asha});
+        if (listed(s.methods, "bohb"))
+          run_parallel(fn, "bohb", seed, s,
+                       tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+                       tunekit::bohb_scheduler{hb});
+        continue;
+      }
+      if (listed(s.methods, "tpe_full"))
+        run(fn, "tpe_full", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::nop_scheduler{}, false);
+      if (listed(s.methods, "asha_random"))
+        run(fn, "asha_random", seed, s, tunekit::random_sampler{{.seed = u}}, tunekit::asha_scheduler{asha}, true);
+      if (listed(s.methods, "asha_tpe"))
+        run(fn, "asha_tpe", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::asha_scheduler{asha}, true);
+      if (listed(s.methods, "hyperband_tpe"))
+        run(fn, "hyperband_tpe", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::hyperband_scheduler{hb}, true);
+      if (listed(s.methods, "bohb"))
+        run(fn, "bohb", seed, s,
+            tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+            tunekit::bohb_scheduler{hb}, true);
+      if (listed(s.methods, "asha_bohb"))
+        run(fn, "asha_bohb", seed, s,
+            tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+            tunekit::asha_scheduler{asha}, true);
+      if (listed(s.methods, "asha_budget_tpe"))
+        run(fn, "asha_budget_tpe", seed, s,
+            tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}},
+                                          {.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3}},
+            tunekit::asha_scheduler{asha}, true);
+      if (listed(s.methods, "bohb_tpe"))
+        run(fn, "bohb_tpe", seed, s,
+            tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}},
+                                          {.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3}},
+            tunekit::bohb_scheduler{hb}, true);
+    }
+  }
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""Optuna peer of benchmarks/bohb_bench.cpp (issue 19).
+
+Optuna 3.1's TPESampler (defaults) + HyperbandPruner(min_resource=1,
+max_resource=max_steps, reduction_factor=3) on the multi-fidelity Branin and
+Hartmann-6 of benchmarks/multi_fidelity.hpp: a trial reports f(x, step /
+max_steps) after each step, costs the steps it trains, and the run stops
+once it has spent full_trials * max_steps steps. One JSON line per (function,
+seed) in bohb_bench's format (method "tpe_hyperband").
+
+    /usr/bin/python3 benchmarks/peers/optuna_bohb_bench.py --seeds 0-9 \
+        > benchmarks/results/bohb_optuna.jsonl
+"""
+
+import argparse
+import json
+import logging
+import math
+import time
+
+import optuna
+
+
+def branin_mf(x, z):
+    b = 5.1 / (4.0 * math.pi**2) - 0.01 * (1.0 - z)
+    c = 5.0 / math.pi - 0.1 * (1.0 - z)
+    t = 1.0 / (8.0 * math.pi) + 0.005 * (1.0 - z)
+    u = x[1] - b * x[0] * x[0] + c * x[0] - 6.0
+    return u * u + 10.0 * (1.0 - t) * math.cos(x[0]) + 10.0
+
+
+_A6 = ((10.0, 3.0, 17.0, 3.5, 1.7, 8.0), (0.05, 10.0, 17.0, 0.1, 8.0, 14.0),
+       (3.0, 3.5, 1.7, 10.0, 17.0, 8.0), (17.0, 8.0, 0.05, 10.0, 0.1, 14.0))
+_P6 = ((0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886), (0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991),
+       (0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650), (0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381))
+_ALPHA = (1.0, 1.2, 3.0, 3.2)
+
+
+def hartmann6_mf(x, z):
+    total = 0.0
+    for i in range(4):
+        inner = sum(_A6[i][j] * (x[j] - _P6[i][j]) ** 2 for j in range(6))
+        total += (_ALPHA[i] - 0.1 * (1.0 - z)) * math.exp(-inner)
+    return -total
+
+
+def hartmann6(x):
+    return hartmann6_mf(x, 1.0)
+
+
+def hartmann6_slow(x, z):
+    # Not from the literature: crossing curves (see multi_fidelity.hpp).
+    tau = 0.05 + 0.6 * (1.0 - x[0])
+    return hartmann6(x) * (1.0 - math.exp(-z / tau)) / (1.0 - math.exp(-1.0 / tau))
+
+
+FUNCTIONS = {
+    "branin_mf": ([(-5.0, 10.0), (0.0, 15.0)], branin_mf, 0.3978873577297384),
+    "hartmann6_mf": ([(0.0, 1.0)] * 6, hartmann6_mf, -3.322368011415515),
+    "hartmann6_slow": ([(0.0, 1.0)] * 6, hartmann6_slow, -3.322368011415515),
+}
+
+
+def run(name, seed, max_steps, full_trials):
+    bounds, f, minimum = FUNCTIONS[name]
+    study = optuna.create_study(
+        study_name=f"bohb-bench-{seed}",
+        sampler=optuna.samplers.TPESampler(seed=seed),
+        pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_steps, reduction_factor=3),
+    )
+    budget = full_trials * max_steps
+    spent = trials = full = 0
+    best = math.inf
+    trace = []
+    cpu0 = time.process_time()
+    while spent < budget:
+        trial = study.ask()
+        trials += 1
+        x = [trial.suggest_float(f"x{j}", lo, hi) for j, (lo, hi) in enumerate(bounds)]
+        stopped = False
+        value = None
+        for step in range(1, max_steps + 1):
+            spent += 1
+            value = f(x, step / max_steps)
+            trial.report(value, step)
+            if step < max_steps and trial.should_prune():
+                stopped = True
+                break
+        if stopped:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            continue
+        study.tell(trial, value)
+        full += 1
+        if value - minimum < best:
+            best = value - minimum
+            trace.append([spent, best])
+    return {"system": "optuna-3.1", "method": "tpe_hyperband", "function": name, "seed": seed, "budget": budget,
+            "max_steps": max_steps, "trials": trials, "full_trials": full,
+            "cpu_s": round(time.process_time() - cpu0, 3), "trace": trace}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--seeds", default="0-9")
+    p.add_argument("--max-steps", type=int, default=81)
+    p.add_argument("--full-trials", type=int, default=100)
+    p.add_argument("--functions", default="branin_mf,hartmann6_mf,hartmann6_slow")
+    a = p.parse_args()
+    lo, _, hi = a.seeds.partition("-")
+    seeds = range(int(lo), int(hi or lo) + 1)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("optuna").setLevel(logging.WARNING)
+    for name in a.functions.split(","):
+        for seed in seeds:
+            print(json.dumps(run(name, seed, a.max_steps, a.full_trials)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

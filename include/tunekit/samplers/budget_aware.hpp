@@ -1,0 +1,150 @@
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../core/concepts.hpp"
+#include "../core/errors.hpp"
+#include "../detail/append_log.hpp"
+
+namespace tunekit {
+
+/// Options of `budget_aware_sampler`: the budgets are min_resource · η^k up
+/// to max_resource (and max_resource itself), as for `bohb_sampler`.
+struct budget_aware_sampler_options {
+  std::int64_t min_resource = 1;
+  /// The last step a trial trains to. Required.
+  std::optional<std::int64_t> max_resource = std::nullopt;
+  std::int64_t reduction_factor = 3;
+  /// A budget is modelled once this many trials have a value there (>= 1;
+  /// 10 is tpe_sampler's n_startup_trials, below which it draws at random).
+  std::int64_t min_observations = 10;
+};
+
+/// BOHB's budget rule (Falkner et al. 2018, Algorithm 2) around any
+/// relational sampler: the inner sampler sees the study as it stood at the
+/// largest budget with at least `min_observations` values, every trial that
+/// reached that budget COMPLETE with its value there. So TPE (or GP) learns
+/// from every trial a scheduler stopped at or past that rung, instead of
+/// from the few that trained to the end, and never mixes values measured at
+/// different budgets. While no budget qualifies, it sees the study as it is.
+///
+/// A trial's value at budget s is its report at the first step at or past s
+/// (the rule ASHA judges by), if finite; a COMPLETE trial that never
+/// reported counts at max_resource with its final value. The views are named
+/// "<study>/budget-<s>", so a sampler that caches per study keeps one cache
+/// per budget. Running trials are passed through as they are (TPE's constant
+/// liar). Use it with `bohb_scheduler` (or ASHA): with `hyperband_scheduler`
+/// the inner sampler would see one bracket only.
+///
+/// Cost: one copy of each finished trial per budget it reached, made once
+/// (O(new trials · budgets) per ask), plus the inner sampler's ask.
+template <class Inner>
+class budget_aware_sampler {
+ public:
+  explicit budget_aware_sampler(Inner inner, budget_aware_sampler_options options = {})
+      : inner_(std::move(inner)), options_(options) {
+    auto fail = [](const std::string& what) { throw invalid_argument("budget_aware_sampler: " + what); };
+    if (options.min_resource < 1) fail("min_resource = " + std::to_string(options.min_resource) + "; must be >= 1");
+    if (!options.max_resource) fail("max_resource is not set; give the last step a trial trains to");
+    if (*options.max_resource < options.min_resource)
+      fail("max_resource = " + std::to_string(*options.max_resource) + "; must be >= min_resource");
+    if (options.reduction_factor < 2)
+      fail("reduction_factor = " + std::to_string(options.reduction_factor) + "; must be >= 2");
+    if (options.min_observations < 1)
+      fail("min_observations = " + std::to_string(options.min_observations) + "; must be >= 1");
+    for (std::int64_t b = options.min_resource; b <= *options.max_resource; b *= options.reduction_factor) {
+      budgets_.push_back(b);
+      if (b > *options.max_resource / options.reduction_factor) break;
+    }
+    if (budgets_.back() != *options.max_resource) budgets_.push_back(*options.max_resource);
+  }
+
+  double sample_independent(const study_view& view, const frozen_trial& t, std::string_view name,
+                            const distribution& d) {
+    return inner_.sample_independent(budget_view(view), t, name, d);
+  }
+  search_space infer_relative_search_space(const study_view& view, const frozen_trial& t) {
+    return inner_.infer_relative_search_space(view, t);
+  }
+  param_map sample_relative(const study_view& view, const frozen_trial& t, const search_space& space) {
+    return inner_.sample_relative(budget_view(view), t, space);
+  }
+
+  /// The budgets (steps) values are kept at.
+  const std::vector<std::int64_t>& budgets() const noexcept { return budgets_; }
+  /// The budget of the last view handed to the inner sampler, if any qualified.
+  std::optional<std::int64_t> last_budget() const noexcept { return last_budget_; }
+  Inner& inner() noexcept { return inner_; }
+
+ private:
+  struct per_study {
+    std::vector<detail::append_log<frozen_trial>> logs;
+    std::vector<std::shared_ptr<const study_info>> infos;
+    std::size_t read = 0;
+  };
+
+  /// The view at the largest budget with enough values, or `view` itself.
+  study_view budget_view(const study_view& view) {
+    per_study& s = studies_[view.name()];
+    const auto& finished = view.finished();
+    if (s.logs.empty() || finished.size() < s.read) {
+      s.logs.assign(budgets_.size(), {});
+      s.infos.clear();
+      for (auto b : budgets_)
+        s.infos.push_back(std::make_shared<const study_info>(study_info{
+            view.name() + "/budget-" + std::to_string(b),
+            std::vector<direction>(view.directions().begin(), view.directions().end())}));
+      s.read = 0;
+    }
+    for (; s.read < finished.size(); ++s.read) {
+      const frozen_trial& t = finished[s.read];
+      if (t.values.size() > 1) continue;  // single-objective studies only
+      auto add = [&](std::size_t k, double v) {
+        auto copy = std::make_shared<frozen_trial>();
+        copy->number = t.number;
+        copy->id = t.id;
+        copy->state = trial_state::complete;
+        copy->values = {v};
+        copy->params = t.params;
+        copy->distributions = t.distributions;
+        copy->system_attrs = t.system_attrs;
+        s.logs[k].push_back(std::move(copy));
+      };
+      const auto& iv = t.intermediate_values;
+      if (iv.empty()) {
+        if (t.state == trial_state::complete && t.values.size() == 1 && !std::isnan(t.values[0]))
+          add(budgets_.size() - 1, t.values[0]);
+        continue;
+      }
+      for (std::size_t k = 0; k < budgets_.size(); ++k) {
+        auto at = iv.lower_bound(budgets_[k]);
+        if (at == iv.end()) break;
+        if (!std::isnan(at->second)) add(k, at->second);
+      }
+    }
+    last_budget_.reset();
+    for (std::size_t k = budgets_.size(); k-- > 0;)
+      if (static_cast<std::int64_t>(s.logs[k].size()) >= options_.min_observations) {
+        last_budget_ = budgets_[k];
+        auto running = [base = view] { return base.running(); };
+        return study_view(s.infos[k], s.logs[k].take_snapshot(), std::move(running), view.n_trials());
+      }
+    return view;
+  }
+
+  Inner inner_;
+  budget_aware_sampler_options options_;
+  std::vector<std::int64_t> budgets_;
+  std::map<std::string, per_study, std::less<>> studies_;
+  std::optional<std::int64_t> last_budget_;
+};
+
+}  // namespace tunekit
