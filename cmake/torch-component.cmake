@@ -1,0 +1,60 @@
+# The optional component tunekit::torch (include/tunekit/integrations/torch*):
+# tunekit::pruning's masks kept on a torch::nn::Module through training,
+# structured pruning made physical in smaller Linear/Conv2d layers, tunekit's
+# LR schedules driving torch::optim parameter groups, per-epoch reporting with
+# early stopping and checkpoints for PBT. Included from the top-level
+# CMakeLists.txt after the pruning component was looked for; the generic loop
+# there creates, verifies and installs the target (it defines TUNEKIT_HAS_TORCH).
+#
+#   TUNEKIT_WITH_TORCH   AUTO (default): built when LibTorch and tunekit::pruning's xtensor are found
+#                        ON: both are required (configuring fails without them)
+#                        OFF: not built, LibTorch not looked for
+#
+# LibTorch is found through its own package config (Debian 12: libtorch-dev
+# 1.13.1, /usr/lib/x86_64-linux-gnu/cmake/Torch), which works as shipped.
+
+set(TUNEKIT_WITH_TORCH AUTO CACHE STRING
+    "Build the tunekit::torch component: AUTO (when LibTorch is found), ON (require LibTorch) or OFF")
+set_property(CACHE TUNEKIT_WITH_TORCH PROPERTY STRINGS AUTO ON OFF)
+string(TOUPPER "${TUNEKIT_WITH_TORCH}" _tunekit_with_torch)
+if(NOT _tunekit_with_torch MATCHES "^(AUTO|ON|OFF)$")
+  message(FATAL_ERROR "TUNEKIT_WITH_TORCH = '${TUNEKIT_WITH_TORCH}' is not allowed; use AUTO, ON or OFF")
+endif()
+
+set(_tunekit_pattern_torch "^tunekit/integrations/torch")
+set(_tunekit_torch_headers ${_tunekit_all_headers})
+list(FILTER _tunekit_torch_headers INCLUDE REGEX "${_tunekit_pattern_torch}")
+
+# Our headers #error without TUNEKIT_HAS_TORCH: take them out of the core's
+# header set (as cmake/xgboost-component.cmake does for its own).
+get_target_property(_tunekit_core_set tunekit HEADER_SET)
+list(FILTER _tunekit_core_set EXCLUDE REGEX "/include/tunekit/integrations/torch")
+set_property(TARGET tunekit PROPERTY HEADER_SET ${_tunekit_core_set})
+unset(_tunekit_core_set)
+
+if(_tunekit_torch_headers AND NOT _tunekit_with_torch STREQUAL "OFF")
+  list(APPEND _tunekit_components torch)
+  if(NOT "pruning" IN_LIST TUNEKIT_AVAILABLE_COMPONENTS)
+    if(_tunekit_with_torch STREQUAL "ON")
+      message(FATAL_ERROR "TUNEKIT_WITH_TORCH = ON needs the tunekit::pruning component, which is "
+          "disabled (xtensor 0.24 not found; Debian: xtensor-dev)")
+    endif()
+  else()
+    if(NOT TARGET torch)
+      if(_tunekit_with_torch STREQUAL "ON")
+        find_package(Torch REQUIRED)
+      else()
+        find_package(Torch QUIET)
+      endif()
+    endif()
+    if(TARGET torch)
+      # TORCH_LIBRARIES: torch, torch_library and libc10 (the package config's list).
+      if(NOT TORCH_LIBRARIES)
+        set(TORCH_LIBRARIES torch)
+      endif()
+      set(_tunekit_torch_deps tunekit_pruning ${TORCH_LIBRARIES})
+      list(APPEND TUNEKIT_AVAILABLE_COMPONENTS torch)
+    endif()
+  endif()
+endif()
+unset(_tunekit_with_torch)
