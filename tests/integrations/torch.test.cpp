@@ -197,10 +197,11 @@ TEST_CASE("torch: a gradual schedule reaches its final sparsity on the update st
       updates += masks.prune_on_schedule(step, agp, names, {.global = global});
       const double s = masks.names().empty() ? 0.0 : masks.stats().sparsity();
       CHECK(s >= last);  // never regrows
-      if (agp.is_update_step(step)) CHECK(s == Approx(agp.target_sparsity(step)).margin(0.5 / 1600));
+      // Rounded once over 1600 entries (global), or per layer (1200 and 400 entries).
+      if (agp.is_update_step(step)) CHECK(s == Approx(agp.target_sparsity(step)).margin(global ? 0.5 / 1600 : 1.0 / 1600));
       last = s;
     }
-    CHECK(updates == 8);  // steps 2, 5, ..., 20
+    CHECK(updates == 7);  // steps 2, 5, ..., 20
     CHECK(masks.stats().sparsity() == Approx(0.85).margin(1e-3));
     if (!global) CHECK(masks.stats("1.weight").sparsity() == Approx(0.85).margin(1e-3));
   }

@@ -40,7 +40,7 @@ namespace detail {
 inline ::torch::Tensor kept_index(const pruning_mask* mask, std::int64_t n, const std::string& name,
                                   const ::torch::Tensor& weight) {
   std::vector<std::int64_t> kept;
-  if (mask == nullptr || mask->size() == 0) {
+  if (mask == nullptr || mask->size() == 0 || mask->dimension() == 0) {
     for (std::int64_t u = 0; u < n; ++u) kept.push_back(u);
   } else {
     const tensor_shape want = shape_of(weight), got(mask->shape().begin(), mask->shape().end());
@@ -158,8 +158,10 @@ inline std::vector<::torch::nn::Conv2d> materialize(std::span<const ::torch::nn:
   std::vector<::torch::nn::Conv2d> out;
   ::torch::NoGradGuard no_grad;
   for (std::size_t i = 0; i < chain.size(); ++i) {
-    ::torch::nn::Conv2dOptions o = chain[i]->options;
-    o.in_channels(s.weights[i].size(1)).out_channels(s.weights[i].size(0)).bias(s.biases[i].defined());
+    const auto& from = chain[i]->options;
+    ::torch::nn::Conv2dOptions o(s.weights[i].size(1), s.weights[i].size(0), from.kernel_size());
+    o.stride(from.stride()).padding(from.padding()).dilation(from.dilation()).padding_mode(from.padding_mode());
+    o.bias(s.biases[i].defined());
     ::torch::nn::Conv2d c(o);
     c->weight.copy_(s.weights[i]);
     if (o.bias()) c->bias.copy_(s.biases[i]);
