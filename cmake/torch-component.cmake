@@ -10,6 +10,12 @@
 #                        ON: both are required (configuring fails without them)
 #                        OFF: not built, LibTorch not looked for
 #
+#   TUNEKIT_VERIFY_TORCH_HEADERS  (default: TUNEKIT_VERIFY_HEADERS) whether the
+#                        header check compiles this component's headers too. Each
+#                        is a LibTorch translation unit of 10-17 s of CPU (6 of
+#                        them: ~80 s), so the `ci` preset turns it off; the tests'
+#                        translation unit includes every one of them anyway.
+#
 # LibTorch is found through its own package config (Debian 12: libtorch-dev
 # 1.13.1, /usr/lib/x86_64-linux-gnu/cmake/Torch), which works as shipped.
 
@@ -20,6 +26,9 @@ string(TOUPPER "${TUNEKIT_WITH_TORCH}" _tunekit_with_torch)
 if(NOT _tunekit_with_torch MATCHES "^(AUTO|ON|OFF)$")
   message(FATAL_ERROR "TUNEKIT_WITH_TORCH = '${TUNEKIT_WITH_TORCH}' is not allowed; use AUTO, ON or OFF")
 endif()
+
+option(TUNEKIT_VERIFY_TORCH_HEADERS "Also compile each header of tunekit::torch on its own (see TUNEKIT_VERIFY_HEADERS)"
+    ${TUNEKIT_VERIFY_HEADERS})
 
 set(_tunekit_pattern_torch "^tunekit/integrations/torch")
 set(_tunekit_torch_headers ${_tunekit_all_headers})

@@ -171,37 +171,44 @@ static int run(const examples::options& options, std::uint64_t seed) {
     tt::load_checkpoint(*best_state, *dense.net);
     const double dense_test = accuracy(dense.net, test);
 
-    network sparse(width, best.param<double>("dropout"));
-    tt::load_checkpoint(*best_state, *sparse.net);
-    torch::manual_seed(seed + 77);
-    const double fine_lr = best.param<double>("lr") * 0.3;
-    torch::optim::Adam opt(sparse.net->parameters(), torch::optim::AdamOptions(fine_lr));
-    tt::parameter_masks masks(*sparse.net);
-    const std::vector<std::string> weights = {"0.weight", "3.weight"};
+    // Fine-tuning from the best trial's weights: once with the gradual pruning,
+    // once without (the dense baseline gets the same extra epochs).
     const std::int64_t batches = (train.x.size(0) + 63) / 64;
     const int prune_epochs = options.small ? 4 : 30, tune_epochs = options.small ? 2 : 20;
     const std::int64_t end_step = batches * prune_epochs;
     // Gradual: the targets rise every 10 batches from 0 to the final sparsity over prune_epochs.
     const tunekit::polynomial_schedule units{.final_sparsity = 0.5, .begin_step = 0, .end_step = end_step, .frequency = 10};
     const tunekit::polynomial_schedule all{.final_sparsity = 0.85, .begin_step = 0, .end_step = end_step, .frequency = 10};
-    tt::optimizer_lr fine(opt, tunekit::scheduled_lr{fine_lr, tunekit::cosine_annealing_lr{{.t_max = prune_epochs + tune_epochs}}});
-    std::int64_t step = 0;
-    for (int epoch = 0; epoch < prune_epochs + tune_epochs; ++epoch) {
-        train_epoch(sparse.net, opt, train, [&](torch::optim::Optimizer& o) {
-            if (units.is_update_step(step)) {  // hidden units first (rows of the hidden layer), then single weights
-                const tunekit::sparsity_stats rows{static_cast<std::size_t>(width),
-                                                   masks.contains("0.weight")
-                                                       ? static_cast<std::size_t>(width) -
-                                                             tunekit::kept_channels(masks.mask("0.weight")).size()
-                                                       : 0};
-                masks.prune("0.weight", tunekit::ln_structured{.amount = tunekit::amount_to_reach(units.target_sparsity(step), rows)});
-                masks.prune_on_schedule(step, all, weights);
-            }
-            masks.step(o);  // masked gradients, the step, masked weights
-            ++step;
-        });
-        fine.step();
-    }
+    const std::vector<std::string> weights = {"0.weight", "3.weight"};
+    auto fine_tune = [&](network& m, bool prune) {
+        tt::load_checkpoint(*best_state, *m.net);
+        torch::manual_seed(seed + 77);
+        const double fine_lr = best.param<double>("lr") * 0.3;
+        torch::optim::Adam opt(m.net->parameters(), torch::optim::AdamOptions(fine_lr));
+        tt::parameter_masks masks(*m.net);
+        tt::optimizer_lr lr(opt, tunekit::scheduled_lr{fine_lr, tunekit::cosine_annealing_lr{{.t_max = prune_epochs + tune_epochs}}});
+        std::int64_t step = 0;
+        for (int epoch = 0; epoch < prune_epochs + tune_epochs; ++epoch) {
+            train_epoch(m.net, opt, train, [&](torch::optim::Optimizer& o) {
+                if (prune && units.is_update_step(step)) {  // hidden units (rows of the hidden layer), then single weights
+                    const std::size_t rows_pruned =
+                        masks.contains("0.weight") ? static_cast<std::size_t>(width) - tunekit::kept_channels(masks.mask("0.weight")).size() : 0;
+                    const auto amount = tunekit::amount_to_reach(units.target_sparsity(step), {static_cast<std::size_t>(width), rows_pruned});
+                    masks.prune("0.weight", tunekit::ln_structured{.amount = amount});
+                    masks.prune_on_schedule(step, all, weights);
+                }
+                masks.step(o);  // masked gradients, the step, masked weights (no masks: just the step)
+                ++step;
+            });
+            lr.step();
+        }
+        return masks;
+    };
+    network tuned_dense(width, best.param<double>("dropout"));
+    fine_tune(tuned_dense, false);
+    const double dense_tuned_test = accuracy(tuned_dense.net, test);
+    network sparse(width, best.param<double>("dropout"));
+    const tt::parameter_masks masks = fine_tune(sparse, true);
     const double sparse_test = accuracy(sparse.net, test);
     const tunekit::sparsity_stats s = masks.stats();
 
@@ -220,7 +227,8 @@ static int run(const examples::options& options, std::uint64_t seed) {
     const double t_dense = inference_seconds(dense.net, test.x, reps), t_compact = inference_seconds(compact, test.x, reps);
     std::printf("pruned: %.1f %% of the weights zero (%zu of %zu); hidden units %lld -> %lld\n", 100 * s.sparsity(),
                 s.pruned, s.size, static_cast<long long>(width), static_cast<long long>(small[0]->weight.size(0)));
-    std::printf("test accuracy: dense %.4f, 85%%-sparse %.4f, materialised %.4f\n", dense_test, sparse_test, compact_test);
+    std::printf("test accuracy: dense %.4f (fine-tuned as long: %.4f), 85%%-sparse %.4f, materialised %.4f\n", dense_test,
+                dense_tuned_test, sparse_test, compact_test);
     std::printf("size: dense %lld parameters, materialised %lld (%lld non-zero); CPU inference of the test split "
                 "(%lld rows): dense %.1f us, materialised %.1f us (ratio %.2f)\n",
                 static_cast<long long>(tt::parameter_count(*dense.net)), static_cast<long long>(tt::parameter_count(*compact)),
@@ -228,10 +236,10 @@ static int run(const examples::options& options, std::uint64_t seed) {
                 1e6 * t_compact / reps, t_compact / t_dense);
     std::printf("exported: %s (best configuration), %s (materialised network, torch::load)\n", exported.c_str(),
                 model_file.c_str());
-    std::printf("RESULT seed=%llu dense_test=%.4f sparse_test=%.4f materialised_test=%.4f sparsity=%.4f hidden=%lld "
+    std::printf("RESULT seed=%llu dense_test=%.4f dense_finetuned_test=%.4f sparse_test=%.4f materialised_test=%.4f sparsity=%.4f hidden=%lld "
                 "hidden_kept=%lld params_dense=%lld params_materialised=%lld nonzero_materialised=%lld "
                 "infer_us_dense=%.2f infer_us_materialised=%.2f\n",
-                static_cast<unsigned long long>(seed), dense_test, sparse_test, compact_test, s.sparsity(),
+                static_cast<unsigned long long>(seed), dense_test, dense_tuned_test, sparse_test, compact_test, s.sparsity(),
                 static_cast<long long>(width), static_cast<long long>(small[0]->weight.size(0)),
                 static_cast<long long>(tt::parameter_count(*dense.net)), static_cast<long long>(tt::parameter_count(*compact)),
                 static_cast<long long>(nonzero), 1e6 * t_dense / reps, 1e6 * t_compact / reps);

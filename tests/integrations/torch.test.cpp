@@ -5,10 +5,15 @@
 // per-epoch reporting and checkpoints. All on tiny modules: LibTorch's cost
 // here is its start-up and this file's compile time, not the arithmetic.
 #include <tunekit/integrations/torch.hpp>
-#include <tunekit/lr.hpp>
-#include <tunekit/pruning.hpp>
+#include <tunekit/lr/cosine_annealing.hpp>
+#include <tunekit/lr/one_cycle.hpp>
+#include <tunekit/lr/scheduled.hpp>
+#include <tunekit/pruning/schedule.hpp>
+#include <tunekit/pruning/structured.hpp>
+#include <tunekit/pruning/unstructured.hpp>
+#include <tunekit/samplers/random.hpp>
 #include <tunekit/schedulers/pbt.hpp>
-#include <tunekit/tunekit.hpp>
+#include <tunekit/tuner.hpp>
 
 #include "support/test_helpers.hpp"
 
