@@ -33,6 +33,7 @@
 #include "../../pruning/mask.hpp"
 #include "../../pruning/schedule.hpp"
 #include "../../pruning/unstructured.hpp"
+#include "detail/tensor.hpp"
 
 namespace tunekit::torch {
 
@@ -44,23 +45,6 @@ struct float_weights {
   ::torch::Tensor cpu;
   importance_view view;
 };
-
-inline std::string dtype_name(const ::torch::Tensor& t) { return std::string(c10::toString(t.scalar_type())); }
-
-/// Rejects what tunekit::pruning cannot rank: anything but float32.
-inline void require_float(const std::string& name, const ::torch::Tensor& p) {
-  if (p.scalar_type() != ::torch::kFloat)
-    throw invalid_argument("parameter '" + name + "' is a " + dtype_name(p) +
-                           " tensor; tunekit::torch prunes float32 parameters only "
-                           "(convert the module first: module->to(torch::kFloat))");
-  if (p.numel() == 0) throw invalid_argument("parameter '" + name + "' is empty: there is nothing to prune");
-}
-
-inline tensor_shape shape_of(const ::torch::Tensor& t) {
-  tensor_shape s;
-  for (const std::int64_t d : t.sizes()) s.push_back(static_cast<std::size_t>(d));
-  return s;
-}
 
 inline float_weights weights_of(const std::string& name, const ::torch::Tensor& p) {
   require_float(name, p);

@@ -21,6 +21,7 @@
 #include "../../core/errors.hpp"
 #include "../../pruning/mask.hpp"
 #include "../../pruning/structured.hpp"
+#include "detail/tensor.hpp"
 
 namespace tunekit::torch {
 
