@@ -11,10 +11,10 @@
 #                        OFF: not built, LibTorch not looked for
 #
 #   TUNEKIT_VERIFY_TORCH_HEADERS  (default: TUNEKIT_VERIFY_HEADERS) whether the
-#                        header check compiles this component's headers too. Each
-#                        is a LibTorch translation unit of 10-17 s of CPU (6 of
-#                        them: ~80 s), so the `ci` preset turns it off; the tests'
-#                        translation unit includes every one of them anyway.
+#                        header check compiles this component's headers too. Five
+#                        of them are LibTorch translation units of 14-17 s of CPU
+#                        (~80 s together), so the `ci` preset turns it off; the
+#                        tests' translation unit includes every one of them anyway.
 #
 # LibTorch is found through its own package config (Debian 12: libtorch-dev
 # 1.13.1, /usr/lib/x86_64-linux-gnu/cmake/Torch), which works as shipped.
