@@ -63,7 +63,7 @@ if(_tunekit_torch_headers AND NOT _tunekit_with_torch STREQUAL "OFF")
     # try-compile of ~10 s, cached) rather than fail later in our targets.
     if(TARGET torch AND CMAKE_CXX_COMPILER_ID MATCHES "Clang")
       include(CheckCXXSourceCompiles)
-      set(CMAKE_REQUIRED_INCLUDES ${TORCH_INCLUDE_DIRS})
+      get_target_property(CMAKE_REQUIRED_INCLUDES torch INTERFACE_INCLUDE_DIRECTORIES)  # also for a parent's own target
       set(_tunekit_saved_std "${CMAKE_CXX_STANDARD}")
       set(CMAKE_CXX_STANDARD 20)  # honoured by the try-compile (CMP0067); a -std flag would come before CMake's own
       set(CMAKE_REQUIRED_QUIET ON)
