@@ -1,5 +1,6 @@
 // The multi-objective quality suite of BENCHMARKS.md (issue 17), tunekit's
-// side: runs a sampler (nsga2, tpe, tpe-uv, random) on ZDT1-3, DTLZ2, C2-DTLZ2 and mlp_cost and prints one JSON
+// side: runs a sampler (nsga2, tpe, tpe-uv, random) on ZDT1-3, DTLZ2, WFG4, C2-DTLZ2
+// and mlp_cost and prints one JSON
 // line per (sampler, problem, seed) with the hypervolume of the feasible,
 // non-dominated trials after each budget:
 //
@@ -41,7 +42,25 @@ const std::vector<problem> problems = {
     {"dtlz2", 7, {1.1, 1.1, 1.1}, 1.331 - std::numbers::pi / 6, false},
     {"c2dtlz2", 7, {1.1, 1.1, 1.1}, 0.72964605901938151, true},
     {"mlp_cost", 5, {0.5, 1.1}, 0.4222953901879495, false},
+    {"wfg4", 8, {3, 5}, 15 - 2 * std::numbers::pi, false},
 };
+
+/// WFG4 (Huband, Hingston, Barone & While, IEEE TEC 10(5), 2006), M = 2,
+/// k = 4 position and l = 4 distance parameters, z_i in [0, 2(i+1)]:
+/// multi-modal shift s_multi(30, 10, 0.35), weighted-sum reduction, concave front.
+std::vector<double> wfg4(const std::vector<double>& z) {
+  const auto c01 = [](double v) { return v < 0 && v >= -1e-10 ? 0.0 : v > 1 && v <= 1 + 1e-10 ? 1.0 : v; };
+  const auto s_multi = [&](double y) {
+    const double a = 30, b = 10, c = 0.35;
+    const double t1 = std::abs(y - c) / (2 * (std::floor(c - y) + c));
+    const double t2 = (4 * a + 2) * std::numbers::pi * (0.5 - t1);
+    return c01((1 + std::cos(t2) + 4 * b * t1 * t1) / (b + 2));
+  };
+  double pos = 0, dist = 0;
+  for (std::size_t i = 0; i < z.size(); ++i) (i < 4 ? pos : dist) += s_multi(c01(z[i] / (2.0 * static_cast<double>(i + 1))));
+  const double x1 = c01(pos / 4), x2 = c01(dist / 4);  // A = 1: the shape's x_1 is t_1
+  return {x2 + 2 * std::sin(x1 * std::numbers::pi / 2), x2 + 4 * std::cos(x1 * std::numbers::pi / 2)};
+}
 
 /// mlp_cost of BENCHMARKS.md: validation error against model cost, mixed space.
 std::vector<double> mlp_cost(tunekit::trial& t) {
@@ -122,6 +141,11 @@ nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& bu
   for (int i = 0; i < p.n_params; ++i) names.push_back(std::string(1, 'x').append(std::to_string(i)));
   auto objective = [&](tunekit::trial& t) {
     if (p.name == "mlp_cost") return mlp_cost(t);
+    if (p.name == "wfg4") {
+      std::vector<double> z;
+      for (std::size_t i = 0; i < names.size(); ++i) z.push_back(t.suggest_float(names[i], 0, 2.0 * static_cast<double>(i + 1)));
+      return wfg4(z);
+    }
     std::vector<double> x;
     for (const auto& n : names) x.push_back(t.suggest_float(n, 0, 1));
     return evaluate(p.name, x);
@@ -143,7 +167,7 @@ nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& bu
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> samplers{"nsga2", "random"}, wanted{"zdt1", "zdt2", "zdt3", "dtlz2", "c2dtlz2", "mlp_cost"};
+  std::vector<std::string> samplers{"nsga2", "random"}, wanted{"zdt1", "zdt2", "zdt3", "dtlz2", "wfg4", "c2dtlz2", "mlp_cost"};
   std::vector<int> seeds = parse_list("0-9"), budgets = parse_list("50,100,250");
   std::int64_t population = 50;
   for (int i = 1; i + 1 < argc; i += 2) {
