@@ -7,7 +7,7 @@
 //   {"system": "tunekit", "sampler": "nsga2", "problem": "zdt1", "seed": 3,
 //    "hv_at": {"50": 9.1, "100": 9.6, "250": 10.4}, "hv_true": 11.7667}
 //
-// Usage: mo_suite [--samplers nsga2,random] [--problems zdt1,zdt2,...]
+// Usage: mo_suite [--samplers nsga2,random,tpe,tpe-uv,tpe:key=value/...] [--problems zdt1,zdt2,...]
 //                 [--seeds 0-9] [--budgets 50,100,250] [--population 50]
 // Peer: peers/optuna_mo_suite.py (same problems, same output); table:
 // mo_compare.py. Commands in RESULTS.md, "Multi-objective (issue 17)".
@@ -22,6 +22,7 @@
 #include <iostream>
 #include <numbers>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,37 @@ std::vector<std::string> parse_names(const std::string& s) {
   return out;
 }
 
+/// `tpe:key=value/key=value...`: a TPE variant for ablations (issue 17, MOTPE at 100
+/// trials). Keys: mv (0/1, multivariate), bw (scott/fixed), startup (n),
+/// gamma (fraction f: ceil(f n), capped by cap), cap (default 25), prior
+/// (prior weight), clip (magic-clip exponent), ei (candidates).
+tunekit::tpe_sampler_options tpe_variant(const std::string& spec, std::uint64_t seed) {
+  tunekit::tpe_sampler_options o{.seed = seed};
+  double frac = 0.1;
+  std::int64_t cap = 25;
+  bool custom_gamma = false;
+  std::stringstream in(spec.substr(spec.find(':') + 1));
+  std::string item;
+  while (std::getline(in, item, '/')) {
+    const auto eq = item.find('=');
+    const std::string k = item.substr(0, eq), v = item.substr(eq + 1);
+    if (k == "mv") o.multivariate = v == "1";
+    else if (k == "bw") o.bandwidth = v == "fixed" ? tunekit::tpe_bandwidth::fixed : tunekit::tpe_bandwidth::scott;
+    else if (k == "startup") o.n_startup_trials = std::stoll(v);
+    else if (k == "gamma") frac = std::stod(v), custom_gamma = true;
+    else if (k == "cap") cap = std::stoll(v), custom_gamma = true;
+    else if (k == "prior") o.prior_weight = std::stod(v);
+    else if (k == "clip") o.magic_clip_exponent = std::stod(v);
+    else if (k == "ei") o.n_ei_candidates = std::stoll(v);
+    else throw std::invalid_argument("unknown tpe variant key " + k);
+  }
+  if (custom_gamma)
+    o.gamma = [frac, cap](std::int64_t n) {
+      return std::min<std::int64_t>(static_cast<std::int64_t>(std::ceil(frac * static_cast<double>(n))), cap);
+    };
+  return o;
+}
+
 template <class Sampler>
 nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& budgets) {
   std::vector<tunekit::direction> dirs(p.reference.size(), tunekit::direction::minimize);
@@ -200,6 +232,8 @@ int main(int argc, char** argv) {
             hv_at = run(tunekit::tpe_sampler{{.seed = s}}, p, budgets);
           } else if (sampler == "tpe-uv") {  // univariate, Optuna's default
             hv_at = run(tunekit::tpe_sampler{{.multivariate = false, .seed = s}}, p, budgets);
+          } else if (sampler.rfind("tpe:", 0) == 0) {
+            hv_at = run(tunekit::tpe_sampler{tpe_variant(sampler, s)}, p, budgets);
           } else if (sampler == "random") {
             hv_at = run(tunekit::random_sampler{{.seed = s}}, p, budgets);
           } else {
