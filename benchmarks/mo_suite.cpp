@@ -44,6 +44,12 @@ const std::vector<problem> problems = {
     {"c2dtlz2", 7, {1.1, 1.1, 1.1}, 0.72964605901938151, true},
     {"mlp_cost", 5, {0.5, 1.1}, 0.4222953901879495, false},
     {"wfg4", 8, {3, 5}, 15 - 2 * std::numbers::pi, false},
+    // tunekit's own checks, not in BENCHMARKS.md (not run by default): DTLZ2
+    // with 4 objectives (k = 5; true HV 1.1^4 - pi^2/32, minus the unit
+    // sphere's positive orthant), and ZDT1 constrained to f1 >= 0.3 (true HV
+    // 0.7 * 10 + (2/3)(1 - 0.3^1.5) + 1.1, the front from f1 = 0.3 on).
+    {"dtlz2_4", 8, {1.1, 1.1, 1.1, 1.1}, 1.4641 - std::numbers::pi * std::numbers::pi / 32, false},
+    {"zdt1_c", 10, {1.1, 11}, 7 + 2.0 / 3 * (1 - std::pow(0.3, 1.5)) + 1.1, true},
 };
 
 /// WFG4 (Huband, Hingston, Barone & While, IEEE TEC 10(5), 2006), M = 2,
@@ -81,19 +87,37 @@ std::vector<double> mlp_cost(tunekit::trial& t) {
 }
 
 std::vector<double> evaluate(const std::string& name, const std::vector<double>& x) {
-  if (name.rfind("zdt", 0) == 0) {
+  if (name.rfind("zdt", 0) == 0) {  // zdt1_c: ZDT1's objectives
     double g = 0;
     for (std::size_t i = 1; i < x.size(); ++i) g += x[i];
     g = 1 + 9 * g / static_cast<double>(x.size() - 1);
     const double r = x[0] / g;
-    double h = name == "zdt1" ? 1 - std::sqrt(r) : name == "zdt2" ? 1 - r * r
+    double h = name == "zdt1" || name == "zdt1_c" ? 1 - std::sqrt(r) : name == "zdt2" ? 1 - r * r
                                                                   : 1 - std::sqrt(r) - r * std::sin(10 * std::numbers::pi * x[0]);
     return {x[0], g * h};
+  }
+  if (name == "dtlz2_4") {  // DTLZ2, M = 4: f_m = (1+g) prod_{i<M-m} cos(x_i pi/2) [sin(x_{M-m} pi/2)]
+    const std::size_t m = 4;
+    double g = 0;
+    for (std::size_t i = m - 1; i < x.size(); ++i) g += (x[i] - 0.5) * (x[i] - 0.5);
+    std::vector<double> f(m, 1 + g);
+    for (std::size_t k = 0; k < m; ++k) {
+      for (std::size_t i = 0; i + k + 1 < m; ++i) f[k] *= std::cos(x[i] * std::numbers::pi / 2);
+      if (k > 0) f[k] *= std::sin(x[m - k - 1] * std::numbers::pi / 2);
+    }
+    return f;
   }
   double g = 0;
   for (std::size_t i = 2; i < x.size(); ++i) g += (x[i] - 0.5) * (x[i] - 0.5);
   const double a = x[0] * std::numbers::pi / 2, b = x[1] * std::numbers::pi / 2;
   return {(1 + g) * std::cos(a) * std::cos(b), (1 + g) * std::cos(a) * std::sin(b), (1 + g) * std::sin(a)};
+}
+
+double c2dtlz2_constraint(const std::vector<double>& f);
+
+/// The constraint of a constrained problem (<= 0 feasible).
+double constraint_of(const std::string& name, const std::vector<double>& f) {
+  return name == "zdt1_c" ? 0.3 - f[0] : c2dtlz2_constraint(f);
 }
 
 /// C2-DTLZ2's constraint (Jain & Deb 2014) in Optuna's form, r = 0.4.
@@ -167,7 +191,7 @@ nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& bu
   std::vector<tunekit::direction> dirs(p.reference.size(), tunekit::direction::minimize);
   tunekit::study_config config{.directions = dirs};
   if (p.constrained)  // stored as each trial's `constraints` attribute, which the constrained samplers read
-    config.constraints = [](const tunekit::frozen_trial& t) { return std::vector<double>{c2dtlz2_constraint(t.values)}; };
+    config.constraints = [&p](const tunekit::frozen_trial& t) { return std::vector<double>{constraint_of(p.name, t.values)}; };
   tunekit::tuner tuner{std::move(sampler), config};
   std::vector<std::string> names;
   for (int i = 0; i < p.n_params; ++i) names.push_back(std::string(1, 'x').append(std::to_string(i)));
@@ -189,7 +213,7 @@ nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& bu
     done = budget;
     tunekit::point_set front;
     for (const auto& t : tuner.trials())
-      if (t.state == tunekit::trial_state::complete && (!p.constrained || c2dtlz2_constraint(t.values) <= 0))
+      if (t.state == tunekit::trial_state::complete && (!p.constrained || constraint_of(p.name, t.values) <= 0))
         front.push_back(t.values);
     hv_at[std::to_string(budget)] = tunekit::hypervolume(front, p.reference, tunekit::outside_reference::ignore);
   }
@@ -224,8 +248,8 @@ int main(int argc, char** argv) {
           if (sampler == "nsga2") {
             tunekit::nsga2_sampler_options o{.population_size = population, .seed = s};
             if (p.constrained)
-              o.constraints_func = [](const tunekit::frozen_trial& t) {
-                return std::vector<double>{c2dtlz2_constraint(t.values)};
+              o.constraints_func = [&p](const tunekit::frozen_trial& t) {
+                return std::vector<double>{constraint_of(p.name, t.values)};
               };
             hv_at = run(tunekit::nsga2_sampler{o}, p, budgets);
           } else if (sampler == "tpe") {
