@@ -1,12 +1,13 @@
 // The multi-objective quality suite of BENCHMARKS.md (issue 17), tunekit's
-// side: runs a sampler (nsga2, tpe, tpe-uv, random) on ZDT1-3, DTLZ2, C2-DTLZ2 and mlp_cost and prints one JSON
+// side: runs a sampler (nsga2, tpe, tpe-uv, random) on ZDT1-3, DTLZ2, WFG4, C2-DTLZ2
+// and mlp_cost and prints one JSON
 // line per (sampler, problem, seed) with the hypervolume of the feasible,
 // non-dominated trials after each budget:
 //
 //   {"system": "tunekit", "sampler": "nsga2", "problem": "zdt1", "seed": 3,
 //    "hv_at": {"50": 9.1, "100": 9.6, "250": 10.4}, "hv_true": 11.7667}
 //
-// Usage: mo_suite [--samplers nsga2,random] [--problems zdt1,zdt2,...]
+// Usage: mo_suite [--samplers nsga2,random,tpe,tpe-uv,tpe:key=value/...] [--problems zdt1,zdt2,...]
 //                 [--seeds 0-9] [--budgets 50,100,250] [--population 50]
 // Peer: peers/optuna_mo_suite.py (same problems, same output); table:
 // mo_compare.py. Commands in RESULTS.md, "Multi-objective (issue 17)".
@@ -21,6 +22,7 @@
 #include <iostream>
 #include <numbers>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -41,7 +43,31 @@ const std::vector<problem> problems = {
     {"dtlz2", 7, {1.1, 1.1, 1.1}, 1.331 - std::numbers::pi / 6, false},
     {"c2dtlz2", 7, {1.1, 1.1, 1.1}, 0.72964605901938151, true},
     {"mlp_cost", 5, {0.5, 1.1}, 0.4222953901879495, false},
+    {"wfg4", 8, {3, 5}, 15 - 2 * std::numbers::pi, false},
+    // tunekit's own checks, not in BENCHMARKS.md (not run by default): DTLZ2
+    // with 4 objectives (k = 5; true HV 1.1^4 - pi^2/32, minus the unit
+    // sphere's positive orthant), and ZDT1 constrained to f1 >= 0.3 (true HV
+    // 0.7 * 10 + (2/3)(1 - 0.3^1.5) + 1.1, the front from f1 = 0.3 on).
+    {"dtlz2_4", 8, {1.1, 1.1, 1.1, 1.1}, 1.4641 - std::numbers::pi * std::numbers::pi / 32, false},
+    {"zdt1_c", 10, {1.1, 11}, 7 + 2.0 / 3 * (1 - std::pow(0.3, 1.5)) + 1.1, true},
 };
+
+/// WFG4 (Huband, Hingston, Barone & While, IEEE TEC 10(5), 2006), M = 2,
+/// k = 4 position and l = 4 distance parameters, z_i in [0, 2(i+1)]:
+/// multi-modal shift s_multi(30, 10, 0.35), weighted-sum reduction, concave front.
+std::vector<double> wfg4(const std::vector<double>& z) {
+  const auto c01 = [](double v) { return v < 0 && v >= -1e-10 ? 0.0 : v > 1 && v <= 1 + 1e-10 ? 1.0 : v; };
+  const auto s_multi = [&](double y) {
+    const double a = 30, b = 10, c = 0.35;
+    const double t1 = std::abs(y - c) / (2 * (std::floor(c - y) + c));
+    const double t2 = (4 * a + 2) * std::numbers::pi * (0.5 - t1);
+    return c01((1 + std::cos(t2) + 4 * b * t1 * t1) / (b + 2));
+  };
+  double pos = 0, dist = 0;
+  for (std::size_t i = 0; i < z.size(); ++i) (i < 4 ? pos : dist) += s_multi(c01(z[i] / (2.0 * static_cast<double>(i + 1))));
+  const double x1 = c01(pos / 4), x2 = c01(dist / 4);  // A = 1: the shape's x_1 is t_1
+  return {x2 + 2 * std::sin(x1 * std::numbers::pi / 2), x2 + 4 * std::cos(x1 * std::numbers::pi / 2)};
+}
 
 /// mlp_cost of BENCHMARKS.md: validation error against model cost, mixed space.
 std::vector<double> mlp_cost(tunekit::trial& t) {
@@ -61,19 +87,37 @@ std::vector<double> mlp_cost(tunekit::trial& t) {
 }
 
 std::vector<double> evaluate(const std::string& name, const std::vector<double>& x) {
-  if (name.rfind("zdt", 0) == 0) {
+  if (name.rfind("zdt", 0) == 0) {  // zdt1_c: ZDT1's objectives
     double g = 0;
     for (std::size_t i = 1; i < x.size(); ++i) g += x[i];
     g = 1 + 9 * g / static_cast<double>(x.size() - 1);
     const double r = x[0] / g;
-    double h = name == "zdt1" ? 1 - std::sqrt(r) : name == "zdt2" ? 1 - r * r
+    double h = name == "zdt1" || name == "zdt1_c" ? 1 - std::sqrt(r) : name == "zdt2" ? 1 - r * r
                                                                   : 1 - std::sqrt(r) - r * std::sin(10 * std::numbers::pi * x[0]);
     return {x[0], g * h};
+  }
+  if (name == "dtlz2_4") {  // DTLZ2, M = 4: f_m = (1+g) prod_{i<M-m} cos(x_i pi/2) [sin(x_{M-m} pi/2)]
+    const std::size_t m = 4;
+    double g = 0;
+    for (std::size_t i = m - 1; i < x.size(); ++i) g += (x[i] - 0.5) * (x[i] - 0.5);
+    std::vector<double> f(m, 1 + g);
+    for (std::size_t k = 0; k < m; ++k) {
+      for (std::size_t i = 0; i + k + 1 < m; ++i) f[k] *= std::cos(x[i] * std::numbers::pi / 2);
+      if (k > 0) f[k] *= std::sin(x[m - k - 1] * std::numbers::pi / 2);
+    }
+    return f;
   }
   double g = 0;
   for (std::size_t i = 2; i < x.size(); ++i) g += (x[i] - 0.5) * (x[i] - 0.5);
   const double a = x[0] * std::numbers::pi / 2, b = x[1] * std::numbers::pi / 2;
   return {(1 + g) * std::cos(a) * std::cos(b), (1 + g) * std::cos(a) * std::sin(b), (1 + g) * std::sin(a)};
+}
+
+double c2dtlz2_constraint(const std::vector<double>& f);
+
+/// The constraint of a constrained problem (<= 0 feasible).
+double constraint_of(const std::string& name, const std::vector<double>& f) {
+  return name == "zdt1_c" ? 0.3 - f[0] : c2dtlz2_constraint(f);
 }
 
 /// C2-DTLZ2's constraint (Jain & Deb 2014) in Optuna's form, r = 0.4.
@@ -111,17 +155,53 @@ std::vector<std::string> parse_names(const std::string& s) {
   return out;
 }
 
+/// `tpe:key=value/key=value...`: a TPE variant for ablations (issue 17, MOTPE at 100
+/// trials). Keys: mv (0/1, multivariate), bw (scott/fixed), startup (n),
+/// gamma (fraction f: ceil(f n), capped by cap), cap (default 25), prior
+/// (prior weight), clip (magic-clip exponent), ei (candidates).
+tunekit::tpe_sampler_options tpe_variant(const std::string& spec, std::uint64_t seed) {
+  tunekit::tpe_sampler_options o{.seed = seed};
+  double frac = 0.1;
+  std::int64_t cap = 25;
+  bool custom_gamma = false;
+  std::stringstream in(spec.substr(spec.find(':') + 1));
+  std::string item;
+  while (std::getline(in, item, '/')) {
+    const auto eq = item.find('=');
+    const std::string k = item.substr(0, eq), v = item.substr(eq + 1);
+    if (k == "mv") o.multivariate = v == "1";
+    else if (k == "bw") o.bandwidth = v == "fixed" ? tunekit::tpe_bandwidth::fixed : tunekit::tpe_bandwidth::scott;
+    else if (k == "startup") o.n_startup_trials = std::stoll(v);
+    else if (k == "gamma") frac = std::stod(v), custom_gamma = true;
+    else if (k == "cap") cap = std::stoll(v), custom_gamma = true;
+    else if (k == "prior") o.prior_weight = std::stod(v);
+    else if (k == "clip") o.magic_clip_exponent = std::stod(v);
+    else if (k == "ei") o.n_ei_candidates = std::stoll(v);
+    else throw std::invalid_argument("unknown tpe variant key " + k);
+  }
+  if (custom_gamma)
+    o.gamma = [frac, cap](std::int64_t n) {
+      return std::min<std::int64_t>(static_cast<std::int64_t>(std::ceil(frac * static_cast<double>(n))), cap);
+    };
+  return o;
+}
+
 template <class Sampler>
 nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& budgets) {
   std::vector<tunekit::direction> dirs(p.reference.size(), tunekit::direction::minimize);
   tunekit::study_config config{.directions = dirs};
   if (p.constrained)  // stored as each trial's `constraints` attribute, which the constrained samplers read
-    config.constraints = [](const tunekit::frozen_trial& t) { return std::vector<double>{c2dtlz2_constraint(t.values)}; };
+    config.constraints = [&p](const tunekit::frozen_trial& t) { return std::vector<double>{constraint_of(p.name, t.values)}; };
   tunekit::tuner tuner{std::move(sampler), config};
   std::vector<std::string> names;
   for (int i = 0; i < p.n_params; ++i) names.push_back(std::string(1, 'x').append(std::to_string(i)));
   auto objective = [&](tunekit::trial& t) {
     if (p.name == "mlp_cost") return mlp_cost(t);
+    if (p.name == "wfg4") {
+      std::vector<double> z;
+      for (std::size_t i = 0; i < names.size(); ++i) z.push_back(t.suggest_float(names[i], 0, 2.0 * static_cast<double>(i + 1)));
+      return wfg4(z);
+    }
     std::vector<double> x;
     for (const auto& n : names) x.push_back(t.suggest_float(n, 0, 1));
     return evaluate(p.name, x);
@@ -133,7 +213,7 @@ nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& bu
     done = budget;
     tunekit::point_set front;
     for (const auto& t : tuner.trials())
-      if (t.state == tunekit::trial_state::complete && (!p.constrained || c2dtlz2_constraint(t.values) <= 0))
+      if (t.state == tunekit::trial_state::complete && (!p.constrained || constraint_of(p.name, t.values) <= 0))
         front.push_back(t.values);
     hv_at[std::to_string(budget)] = tunekit::hypervolume(front, p.reference, tunekit::outside_reference::ignore);
   }
@@ -143,7 +223,7 @@ nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& bu
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> samplers{"nsga2", "random"}, wanted{"zdt1", "zdt2", "zdt3", "dtlz2", "c2dtlz2", "mlp_cost"};
+  std::vector<std::string> samplers{"nsga2", "random"}, wanted{"zdt1", "zdt2", "zdt3", "dtlz2", "wfg4", "c2dtlz2", "mlp_cost"};
   std::vector<int> seeds = parse_list("0-9"), budgets = parse_list("50,100,250");
   std::int64_t population = 50;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -168,14 +248,16 @@ int main(int argc, char** argv) {
           if (sampler == "nsga2") {
             tunekit::nsga2_sampler_options o{.population_size = population, .seed = s};
             if (p.constrained)
-              o.constraints_func = [](const tunekit::frozen_trial& t) {
-                return std::vector<double>{c2dtlz2_constraint(t.values)};
+              o.constraints_func = [&p](const tunekit::frozen_trial& t) {
+                return std::vector<double>{constraint_of(p.name, t.values)};
               };
             hv_at = run(tunekit::nsga2_sampler{o}, p, budgets);
           } else if (sampler == "tpe") {
             hv_at = run(tunekit::tpe_sampler{{.seed = s}}, p, budgets);
           } else if (sampler == "tpe-uv") {  // univariate, Optuna's default
             hv_at = run(tunekit::tpe_sampler{{.multivariate = false, .seed = s}}, p, budgets);
+          } else if (sampler.rfind("tpe:", 0) == 0) {
+            hv_at = run(tunekit::tpe_sampler{tpe_variant(sampler, s)}, p, budgets);
           } else if (sampler == "random") {
             hv_at = run(tunekit::random_sampler{{.seed = s}}, p, budgets);
           } else {

@@ -182,12 +182,18 @@ int main(int argc, char** argv) try {
     std::printf("hypervolume (error, weights kept): %.4f; with time: %.4f\n", hv2, hv3);
 
     // Deployment: the most accurate network of the front within a latency
-    // budget (here the front's median time; in practice the serving SLO).
+    // budget (here the front's median time; in practice the serving SLO),
+    // chosen as `tunekit deploy export --pick-best error --budget latency_us=B`
+    // would (docs/kubernetes.md); best_config_json(..., {.choice = choice})
+    // writes it, with the rule, into the file a server loads.
     std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(times.size() / 2), times.end());
     const double budget = times[times.size() / 2];
-    const tunekit::frozen_trial* chosen = nullptr;
-    for (const auto& t : front)
-        if (t.values[2] <= budget && (!chosen || t.values[0] < chosen->values[0])) chosen = &t;
+    const tunekit::deploy::front_choice choice{.best = "error",
+                                               .budgets = {{.objective = "latency_us", .limit = budget}},
+                                               .objective_names = {"error", "weights", "latency_us"}};
+    const auto all = tuner.trials();
+    const auto pick = tunekit::deploy::choose_from_front("pareto-prune", minimise_all, all, choice);
+    const tunekit::frozen_trial* chosen = &pick.trial;
     std::printf("deploy: trial %lld (error %.4f, %.0f non-zero weights, %.1f us <= budget %.1f us): hidden=%lld "
                 "prune_fraction=%.3f learning_rate=%.2e\n",
                 static_cast<long long>(chosen->number), chosen->values[0], chosen->values[1], chosen->values[2], budget,

@@ -3,7 +3,7 @@
 // manifests sized from a study's measured trials. Kept apart from
 // tunekit.cpp, which only dispatches here.
 //
-//   tunekit deploy export <url> <study> [-o best.json]
+//   tunekit deploy export <url> <study> [-o best.json] [--pick-best OBJ [--budget OBJ=LIMIT]...]
 //   tunekit deploy job    <url> <study> --image IMG --secret NAME[:KEY] [--workers N] ... [-o job.json]
 //   tunekit deploy serve  <url> <study> --image IMG [--replicas N] ... [-o serve.json]
 //   tunekit deploy serve  <url> <study> --image IMG --serving-benchmark B.json --target-rate R --p99-ms L ...
@@ -19,6 +19,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tunekit_cli {
@@ -30,8 +31,9 @@ struct deploy_usage_error : std::runtime_error {
 
 inline constexpr const char* deploy_help = R"(usage: tunekit deploy <export|job|serve> <url> <study> [options]
 
-  export <url> <study> [-o FILE]
-      The best trial (Pareto front when multi-objective) as a JSON document
+  export <url> <study> [-o FILE] [choice]
+      The best feasible trial (the feasible Pareto front when multi-objective,
+      or with a choice the one trial it picks) as a JSON document
       (format_version 2; docs/export.md): study, storage, tunekit version,
       time, and per trial its values, resources and parameters, which are in
       one place, best_trials[i].params (edit them there). Programs read it
@@ -72,6 +74,14 @@ inline constexpr const char* deploy_help = R"(usage: tunekit deploy <export|job|
       --scale-down-window S (300)  HPA scale-down stabilisation, seconds
       --max-unavailable N (1)   PodDisruptionBudget
       --memory-headroom F (1.25)  memory request = peak RSS * F
+
+  choice of one point of a Pareto front (export and serve; docs/kubernetes.md):
+      --pick-best OBJ          the best trial on objective OBJ (a name or an index)
+                               among the feasible front trials meeting every budget
+      --budget OBJ=LIMIT       (repeatable) OBJ must be at least as good as LIMIT:
+                               <= LIMIT when minimised, >= LIMIT when maximised
+      --objective-names A,B,.. names of the study's objectives, in order
+    A multi-objective study is served only with a choice (a server loads one trial).
 
   common to job and serve:
       --name NAME              object name (default tune-<study> / serve-<study>)
@@ -134,7 +144,7 @@ inline void check_deploy_options(const deploy_args& a, std::initializer_list<std
   for (const auto& [k, v] : a.options) {
     if (std::find(known.begin(), known.end(), k) == known.end())
       throw deploy_usage_error("unknown option --" + k + " for 'deploy " + a.sub + "'\n\n" + deploy_help);
-    const bool repeatable = k == "arg" || k == "command" || k == "label";
+    const bool repeatable = k == "arg" || k == "command" || k == "label" || k == "budget";
     if (!repeatable && v.size() > 1) throw deploy_usage_error("option --" + k + " given " + std::to_string(v.size()) + " times");
   }
 }
@@ -227,8 +237,33 @@ inline loaded_study load(const deploy_args& a) {
   return {a.positional[0], a.positional[1], s.study_directions(id), s.trials(id)};
 }
 
-inline nlohmann::json export_doc(const loaded_study& st) {
-  return tunekit::deploy::best_config_json(st.name, st.directions, st.trials, {.storage_url = st.url});
+/// The front choice of --pick-best, --budget and --objective-names, if any.
+inline std::optional<tunekit::deploy::front_choice> choice_from(const deploy_args& a) {
+  const auto best = opt(a, "pick-best");
+  if (!best) {
+    for (const char* k : {"budget", "objective-names"})
+      if (opt(a, k)) throw deploy_usage_error(std::string("--") + k + " needs --pick-best OBJECTIVE (see --help)");
+    return std::nullopt;
+  }
+  tunekit::deploy::front_choice c{.best = *best};
+  if (auto names = opt(a, "objective-names")) {
+    std::string item;
+    for (std::size_t i = 0; i <= names->size(); ++i) {
+      if (i == names->size() || (*names)[i] == ',') c.objective_names.push_back(std::exchange(item, {}));
+      else item += (*names)[i];
+    }
+  }
+  for (const auto& b : opts(a, "budget")) {
+    const auto eq = b.rfind('=');
+    if (eq == std::string::npos || eq == 0)
+      throw deploy_usage_error("--budget " + b + " is not OBJECTIVE=LIMIT (e.g. --budget latency_ms=20)");
+    c.budgets.push_back({.objective = b.substr(0, eq), .limit = number("budget", b.substr(eq + 1))});
+  }
+  return c;
+}
+
+inline nlohmann::json export_doc(const loaded_study& st, const deploy_args& a) {
+  return tunekit::deploy::best_config_json(st.name, st.directions, st.trials, {.storage_url = st.url, .choice = choice_from(a)});
 }
 
 inline std::string default_name(std::string_view prefix, const std::string& study) {
@@ -237,8 +272,8 @@ inline std::string default_name(std::string_view prefix, const std::string& stud
 }
 
 inline int deploy_export(const deploy_args& a) {
-  check_deploy_options(a, {"output"});
-  emit(a, export_doc(load(a)));
+  check_deploy_options(a, {"output", "pick-best", "budget", "objective-names"});
+  emit(a, export_doc(load(a), a));
   return 0;
 }
 
@@ -316,7 +351,8 @@ inline int deploy_serve(const deploy_args& a) {
                            "cpu-percentile", "memory-percentile", "headroom", "base-memory", "no-cpu-limit",
                            "include-pruned", "serving-benchmark", "target-rate", "p99-ms", "cpu-target",
                            "capacity-fraction", "peak-factor", "min-rate-fraction", "min-replicas",
-                           "scale-down-window", "max-unavailable", "memory-headroom"});
+                           "scale-down-window", "max-unavailable", "memory-headroom", "pick-best", "budget",
+                           "objective-names"});
   const auto st = load(a);
   namespace dp = tunekit::deploy;
   dp::serve_options o;
@@ -336,11 +372,11 @@ inline int deploy_serve(const deploy_args& a) {
   if (benchmark) {
     const auto objective = objective_from(a);
     const auto plan = dp::plan_serving(dp::load_serving_measurement(*benchmark), objective);
-    emit(a, dp::autoscaled_serving(export_doc(st), o, plan, objective));
+    emit(a, dp::autoscaled_serving(export_doc(st, a), o, plan, objective));
     return 0;
   }
   o.resources = dp::size_resources(std::span<const tunekit::frozen_trial>(st.trials), sizing_from(a));
-  emit(a, dp::serving(export_doc(st), o));
+  emit(a, dp::serving(export_doc(st, a), o));
   return 0;
 }
 

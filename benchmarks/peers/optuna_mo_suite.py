@@ -2,7 +2,7 @@
 """Optuna peer of tunekit's multi-objective suite (benchmarks/mo_suite.cpp).
 
 Runs Optuna 3.1's NSGAIISampler (defaults; `constraints_func` on c2dtlz2) and
-RandomSampler on ZDT1-3, DTLZ2, C2-DTLZ2 and mlp_cost as BENCHMARKS.md defines them and
+RandomSampler (and TPESampler, multi-objective) on ZDT1-3, DTLZ2, WFG4, C2-DTLZ2 and mlp_cost as BENCHMARKS.md defines them and
 prints one JSON line per (sampler, problem, seed), in mo_suite's format:
 
     {"system": "optuna-3.1", "sampler": "nsga2", "problem": "zdt1", "seed": 3,
@@ -30,7 +30,23 @@ PROBLEMS = {
     "dtlz2": (7, [1.1, 1.1, 1.1], 1.331 - math.pi / 6, False),
     "c2dtlz2": (7, [1.1, 1.1, 1.1], 0.72964605901938151, True),
     "mlp_cost": (5, [0.5, 1.1], 0.4222953901879495, False),
+    "wfg4": (8, [3.0, 5.0], 15 - 2 * math.pi, False),
 }
+
+
+def wfg4(z):
+    """WFG4 (Huband et al. 2006), M = 2, k = 4, l = 4; z_i in [0, 2(i+1)]."""
+    def c01(v):  # correct_to_01, epsilon 1e-10
+        return 0.0 if v < 0 and v >= -1e-10 else 1.0 if v > 1 and v <= 1 + 1e-10 else v
+    def s_multi(y, a=30.0, b=10.0, c=0.35):
+        tmp1 = abs(y - c) / (2 * (math.floor(c - y) + c))
+        tmp2 = (4 * a + 2) * math.pi * (0.5 - tmp1)
+        return c01((1 + math.cos(tmp2) + 4 * b * tmp1 * tmp1) / (b + 2))
+    y = [c01(zi / (2 * (i + 1))) for i, zi in enumerate(z)]
+    y = [s_multi(v) for v in y]
+    t = [c01(sum(y[:4]) / 4), c01(sum(y[4:]) / 4)]
+    x1, x2 = t[0], t[1]  # A = 1: x_1 = max(t_2, 1)(t_1 - 0.5) + 0.5 = t_1
+    return [x2 + 2 * math.sin(x1 * math.pi / 2), x2 + 4 * math.cos(x1 * math.pi / 2)]
 
 
 def mlp_cost(trial):
@@ -95,7 +111,7 @@ def parse_list(s):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--samplers", default="nsga2,random")
-    p.add_argument("--problems", default="zdt1,zdt2,zdt3,dtlz2,c2dtlz2,mlp_cost")
+    p.add_argument("--problems", default="zdt1,zdt2,zdt3,dtlz2,wfg4,c2dtlz2,mlp_cost")
     p.add_argument("--seeds", default="0-9")
     p.add_argument("--budgets", default="50,100,250")
     args = p.parse_args()
@@ -122,6 +138,8 @@ def main():
                 def objective(trial):
                     if name == "mlp_cost":
                         return mlp_cost(trial)
+                    if name == "wfg4":
+                        return wfg4([trial.suggest_float(f"x{i}", 0, 2 * (i + 1)) for i in range(n)])
                     x = [trial.suggest_float(f"x{i}", 0, 1) for i in range(n)]
                     return evaluate(name, x)
 

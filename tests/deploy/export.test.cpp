@@ -7,12 +7,14 @@
 #include "support/require_invalid.hpp"
 #include "support/temp_dir.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -221,13 +223,13 @@ TEST_CASE("export: read-back errors name the parameter by its JSON path", "[depl
   doc.erase("format");
   REQUIRE_INVALID(dp::read_config(sp, doc), Contains("not a tunekit best-config document"));
   REQUIRE_INVALID(dp::read_config(sp, nlohmann::json::array()), Contains("not a tunekit best-config document"));
-  for (const auto& v : {nlohmann::json(99), nlohmann::json(0), nlohmann::json(-1), nlohmann::json("2"),
+  for (const auto& v : {nlohmann::json(99), nlohmann::json(4), nlohmann::json(0), nlohmann::json(-1), nlohmann::json("2"),
                                  nlohmann::json(2.0)}) {
     doc = good;
     doc["format_version"] = v;
     INFO(v.dump());
     REQUIRE_INVALID(dp::read_config(sp, doc),
-                    Contains("format_version " + v.dump()) && Contains("this tunekit reads versions 1 to 2"));
+                    Contains("format_version " + v.dump()) && Contains("this tunekit reads versions 1 to 3"));
   }
   doc = good;
   doc.erase("format_version");
@@ -546,7 +548,7 @@ TEST_CASE("export: random studies round-trip exactly through the file text, at e
     const auto back = nlohmann::json::parse(text);
     INFO("seed " << seed << "\n" << text);
     REQUIRE(back == doc);
-    REQUIRE(dp::check_best_config(back) == dp::best_config_format_version);
+    REQUIRE(dp::check_best_config(back) == 2);  // written without a front choice: version 2
     const auto trials = store.trials(sid);
     for (std::size_t i = 0; i < back["best_trials"].size(); ++i) {
       const auto number = back["best_trials"][i]["number"].get<std::size_t>();
@@ -618,4 +620,222 @@ TEST_CASE("export: unreadable, malformed and unwritable files name the path", "[
   REQUIRE_INVALID(dp::load_config(config_space(), bad), Contains("bad.json") && Contains("is not JSON"));
   // A directory where the file should go.
   REQUIRE_THROWS_AS(dp::write_json_file(doc, dir.path()), tk::storage_error);
+}
+
+namespace {
+
+/// A random constrained multi-objective study for the front-choice checks:
+/// `n` trials with values 0..5 per objective (ties are common), about one in
+/// four infeasible, directions as given.
+std::vector<fixture_trial> choice_trials(std::mt19937& rng, std::size_t m, int n) {
+  std::vector<fixture_trial> trials;
+  for (int k = 0; k < n; ++k) {
+    fixture_trial t{.values = {}, .lr = 1e-3 * (1 + k), .layers = 1 + k % 8};
+    for (std::size_t j = 0; j < m; ++j) t.values.push_back(static_cast<double>(rng() % 6));
+    t.constraints = {rng() % 4 == 0 ? 0.5 : -1.0};
+    trials.push_back(t);
+  }
+  return trials;
+}
+
+bool choice_dominates(const std::vector<double>& a, const std::vector<double>& b, const std::vector<tk::direction>& dirs) {
+  bool strictly = false;
+  for (std::size_t k = 0; k < dirs.size(); ++k) {
+    if (tk::better(dirs[k], b[k], a[k])) return false;
+    strictly = strictly || tk::better(dirs[k], a[k], b[k]);
+  }
+  return strictly;
+}
+
+}  // namespace
+
+TEST_CASE("export: the front holds feasible trials only, exactly the feasible non-dominated set", "[deploy][export][choice]") {
+  for (std::uint32_t seed = 0; seed < 40; ++seed) {
+    std::mt19937 rng(seed);
+    const std::vector<tk::direction> dirs{tk::direction::minimize, tk::direction::maximize};
+    const auto trials = choice_trials(rng, 2, 20);
+    const auto s = tk::testing::make_study("c", dirs, trials);
+    std::vector<bool> expected(trials.size(), false);
+    for (std::size_t a = 0; a < trials.size(); ++a)
+      expected[a] = trials[a].constraints[0] <= 0 && std::none_of(trials.begin(), trials.end(), [&](const auto& b) {
+                      return b.constraints[0] <= 0 && choice_dominates(b.values, trials[a].values, dirs);
+                    });
+    if (std::none_of(expected.begin(), expected.end(), [](bool b) { return b; })) continue;
+    std::vector<bool> got(trials.size(), false);
+    const auto doc = dp::best_config_json(s, "c");
+    for (const auto& t : doc["best_trials"]) got.at(t["number"].get<std::size_t>()) = true;
+    INFO("seed " << seed);
+    CHECK(got == expected);
+  }
+  // One objective: the best feasible trial, even when an infeasible one is better.
+  const auto one = tk::testing::make_study("one", {tk::direction::minimize},
+                                           {{.values = {0.1}, .constraints = {2.0}}, {.values = {0.5}, .constraints = {0.0}},
+                                            {.values = {0.3}, .constraints = {std::nan("")}}, {.values = {0.7}}});
+  CHECK(dp::best_config_json(one, "one")["best_trials"][0]["number"] == 1);
+  // Every COMPLETE trial infeasible: an error that says so.
+  const auto none = tk::testing::make_study("none", {tk::direction::minimize, tk::direction::minimize},
+                                            {{.values = {1, 2}, .constraints = {0.5}}, {.values = {2, 1}, .constraints = {1.0}}});
+  REQUIRE_THROWS_AS(dp::best_config_json(none, "none"), tk::state_error);
+  REQUIRE_THROWS_WITH(dp::best_config_json(none, "none"), Contains("'none'") && Contains("none of its 2 COMPLETE trials is feasible"));
+}
+
+TEST_CASE("export: a front choice is the best feasible trial meeting every budget, as brute force finds it", "[deploy][export][choice]") {
+  std::size_t chosen_cases = 0, refused_cases = 0;
+  for (std::uint32_t seed = 0; seed < 150; ++seed) {
+    std::mt19937 rng(1000 + seed);
+    const std::size_t m = 2 + seed % 2;
+    std::vector<tk::direction> dirs;
+    for (std::size_t k = 0; k < m; ++k) dirs.push_back(rng() % 2 ? tk::direction::maximize : tk::direction::minimize);
+    const auto trials = choice_trials(rng, m, 4 + static_cast<int>(rng() % 20));
+    const auto s = tk::testing::make_study("c", dirs, trials);
+    const std::size_t best = rng() % m;
+    dp::front_choice choice{.best = std::to_string(best), .objective_names = {}};
+    if (seed % 3 == 0) choice.objective_names = m == 2 ? std::vector<std::string>{"error", "latency"}
+                                                       : std::vector<std::string>{"error", "latency", "size"};
+    const std::size_t n_budgets = rng() % 3;
+    for (std::size_t b = 0; b < n_budgets; ++b) {
+      const std::size_t k = rng() % m;
+      choice.budgets.push_back({.objective = choice.objective_names.empty() ? std::to_string(k) : choice.objective_names[k],
+                                .limit = static_cast<double>(rng() % 6)});
+    }
+    if (!choice.objective_names.empty()) choice.best = choice.objective_names[best];
+    // Brute force over all feasible COMPLETE trials (not only the front).
+    auto index_of = [&](const std::string& spec) {
+      for (std::size_t k = 0; k < choice.objective_names.size(); ++k)
+        if (choice.objective_names[k] == spec) return k;
+      return static_cast<std::size_t>(std::stoul(spec));
+    };
+    std::optional<double> best_value;
+    for (const auto& t : trials) {
+      bool ok = t.constraints[0] <= 0;
+      for (const auto& b : choice.budgets) {
+        const std::size_t k = index_of(b.objective);
+        ok = ok && (dirs[k] == tk::direction::minimize ? t.values[k] <= b.limit : t.values[k] >= b.limit);
+      }
+      if (ok && (!best_value || tk::better(dirs[best], t.values[best], *best_value))) best_value = t.values[best];
+    }
+    INFO("seed " << seed);
+    bool any_feasible = std::any_of(trials.begin(), trials.end(), [](const auto& t) { return t.constraints[0] <= 0; });
+    if (!best_value) {
+      REQUIRE_THROWS_AS(dp::best_config_json(s, "c", {.choice = choice}), tk::state_error);
+      REQUIRE_THROWS_WITH(dp::best_config_json(s, "c", {.choice = choice}),
+                          Contains(any_feasible ? "meets every budget; budgets[0]" : "is feasible"));
+      ++refused_cases;
+      continue;
+    }
+    const auto doc = dp::best_config_json(s, "c", {.choice = choice});
+    REQUIRE(doc["best_trials"].size() == 1);
+    CHECK(doc["format_version"] == 3);
+    const auto& t = trials[doc["best_trials"][0]["number"].get<std::size_t>()];
+    CHECK(t.values[best] == *best_value);
+    CHECK(t.constraints[0] <= 0);
+    for (const auto& other : trials)  // on the feasible front
+      CHECK_FALSE((other.constraints[0] <= 0 && choice_dominates(other.values, t.values, dirs)));
+    CHECK(doc["selection"]["objective"]["index"] == best);
+    CHECK(doc["selection"]["budgets"].size() == choice.budgets.size());
+    CHECK(dp::check_best_config(doc) == 3);
+    ++chosen_cases;
+  }
+  CHECK(chosen_cases > 50);
+  CHECK(refused_cases > 5);
+}
+
+TEST_CASE("export: a chosen configuration is read back and carried into the serving manifests", "[deploy][export][choice]") {
+  const std::vector<tk::direction> dirs{tk::direction::minimize, tk::direction::minimize};
+  // error, latency_ms: trial 2 is the most accurate within 20 ms; trial 0 is infeasible.
+  const auto s = tk::testing::make_study("pick", dirs,
+                                         {{.values = {0.01, 5}, .lr = 0.5, .constraints = {1.0}},
+                                          {.values = {0.05, 8}, .lr = 0.1, .layers = 1},
+                                          {.values = {0.03, 19}, .lr = 0.01, .layers = 4, .act = "tanh"},
+                                          {.values = {0.02, 40}, .lr = 0.001, .layers = 8}});
+  const dp::front_choice choice{.best = "error", .budgets = {{.objective = "latency_ms", .limit = 20}},
+                                .objective_names = {"error", "latency_ms"}};
+  const auto doc = dp::best_config_json(s, "pick", {.exported_at = fixed_time, .choice = choice});
+  CHECK(doc["best_trials"][0]["number"] == 2);
+  CHECK(doc["selection"] == nlohmann::json::parse(R"({"objective": {"index": 0, "name": "error"},
+      "budgets": [{"objective": 1, "name": "latency_ms", "relation": "<=", "limit": 20.0}],
+      "front_size": 3, "candidates": 2})"));
+  const config c = dp::read_config(config_space(), doc);
+  CHECK(c.lr == Approx(0.01));
+  CHECK(c.layers == 4);
+  CHECK(c.act == "tanh");
+  // A maximised objective's budget is a floor.
+  const auto acc = tk::testing::make_study("acc", {tk::direction::maximize, tk::direction::minimize},
+                                           {{.values = {0.9, 30}}, {.values = {0.8, 10}}, {.values = {0.95, 50}}});
+  const auto fast = dp::best_config_json(acc, "acc", {.choice = dp::front_choice{.best = "1", .budgets = {{"0", 0.85}}}});
+  CHECK(fast["best_trials"][0]["number"] == 0);
+  CHECK(fast["selection"]["budgets"][0]["relation"] == ">=");
+
+  dp::serve_options so;
+  so.name = "serve-pick";
+  so.image = "registry.example.com/s:1";
+  const std::vector<tk::resource_usage> measured{{.wall_seconds = 2, .cpu_seconds = 1, .peak_memory_growth_bytes = 1 << 20}};
+  so.resources = dp::size_resources(std::span<const tk::resource_usage>(measured), {});
+  const auto list = dp::serving(doc, so);
+  const auto& ann = list["items"][1]["spec"]["template"]["metadata"]["annotations"];
+  CHECK(ann["tunekit.io/trial"] == "2");
+  CHECK(ann["tunekit.io/selection"] == "best on error (minimize) among 2 of 3 feasible front trials with latency_ms <= 20");
+  CHECK(nlohmann::json::parse(list["items"][0]["data"]["best.json"].get<std::string>()) == doc);
+  // The whole front is not served: a server would load an arbitrary point of it.
+  REQUIRE_INVALID(dp::serving(dp::best_config_json(s, "pick"), so),
+                  Contains("Pareto front of 3 trials") && Contains("--pick-best"));
+
+  // The selection is checked on read, by path.
+  auto tampered = doc;
+  tampered["selection"]["budgets"][0]["limit"] = 10;
+  REQUIRE_INVALID(dp::read_config(config_space(), tampered),
+                  Contains("field selection.budgets[0] is not met by best_trials[0].values[1] = 19 (limit <= 10)"));
+  tampered = doc;
+  tampered["selection"]["budgets"][0]["relation"] = ">=";
+  REQUIRE_INVALID(dp::check_best_config(tampered), Contains("field selection.budgets[0].relation") && Contains("expected \"<=\""));
+  tampered = doc;
+  tampered["selection"]["objective"]["index"] = 2;
+  REQUIRE_INVALID(dp::check_best_config(tampered), Contains("field selection.objective.index must be an objective's index, below 2"));
+  tampered = doc;
+  tampered["selection"]["why"] = "because";
+  REQUIRE_INVALID(dp::check_best_config(tampered), Contains("field selection.why is unknown"));
+  tampered = doc;
+  tampered["best_trials"].push_back(tampered["best_trials"][0]);
+  tampered["best_trials"][1]["number"] = 3;
+  REQUIRE_INVALID(dp::check_best_config(tampered), Contains("a document with a selection holds the chosen one"));
+  tampered = doc;
+  tampered.erase("selection");
+  REQUIRE_INVALID(dp::check_best_config(tampered), Contains("field selection is missing"));
+  tampered = doc;
+  tampered["format_version"] = 2;
+  REQUIRE_INVALID(dp::check_best_config(tampered), Contains("field selection is unknown"));
+}
+
+TEST_CASE("export: bad front choices name the field, the value and the fix", "[deploy][export][choice]") {
+  const std::vector<tk::direction> dirs{tk::direction::minimize, tk::direction::maximize};
+  const auto s = tk::testing::make_study("bad", dirs, {{.values = {0.1, 3}}, {.values = {0.2, 5}}, {.values = {0.4, 4}}});
+  auto with = [&](dp::front_choice c) { return dp::best_config_json(s, "bad", {.choice = std::move(c)}); };
+  REQUIRE_INVALID(with({.best = "latency"}),
+                  Contains("front_choice::best = 'latency' is not an objective") && Contains("0 (minimize), 1 (maximize)"));
+  REQUIRE_INVALID(with({.best = "2"}), Contains("front_choice::best = '2' is not an objective"));
+  REQUIRE_INVALID(with({.best = ""}), Contains("front_choice::best = '' is not an objective"));
+  REQUIRE_INVALID(with({.best = "0", .budgets = {{.objective = "size", .limit = 3}}, .objective_names = {"error", "acc"}}),
+                  Contains("front_choice::budgets[0].objective = 'size'") && Contains("0 = error (minimize), 1 = acc (maximize)"));
+  REQUIRE_INVALID(with({.best = "0", .budgets = {{.objective = "1", .limit = std::nan("")}}}),
+                  Contains("front_choice::budgets[0].limit is NaN"));
+  REQUIRE_INVALID(with({.best = "error", .objective_names = {"error"}}),
+                  Contains("objective_names has 1 names but study 'bad' has 2 objectives"));
+  REQUIRE_INVALID(with({.best = "e", .objective_names = {"e", "e"}}), Contains("objective_names[1] = 'e' is given twice"));
+  REQUIRE_INVALID(with({.best = "0", .objective_names = {"error", "1"}}), Contains("objective_names[1] = '1'") && Contains("not a number"));
+  // Names and indices both work.
+  CHECK(with({.best = "acc", .objective_names = {"error", "acc"}})["best_trials"][0]["number"] == 1);
+  CHECK(with({.best = "1"})["best_trials"][0]["number"] == 1);
+  // No trial meets the budget: the error says how close the front comes.
+  REQUIRE_THROWS_AS(with({.best = "0", .budgets = {{.objective = "1", .limit = 6}}}), tk::state_error);
+  REQUIRE_THROWS_WITH(with({.best = "0", .budgets = {{.objective = "acc", .limit = 6}}, .objective_names = {"error", "acc"}}),
+                      Contains("none of the 2 trials on its feasible Pareto front meets every budget") &&
+                          Contains("budgets[0]: acc >= 6 is met by 0 of them (the best acc on the front is 5, trial 1)"));
+  // A single-objective study has no front to choose from.
+  const auto single = tk::testing::make_study("single", {tk::direction::minimize}, {{.values = {0.1}}});
+  REQUIRE_INVALID(dp::best_config_json(single, "single", {.choice = dp::front_choice{.best = "0"}}),
+                  Contains("study 'single' has one objective") && Contains("without a choice"));
+  // No trial at all.
+  const auto empty = tk::testing::make_study("empty", dirs, {});
+  REQUIRE_THROWS_WITH(dp::best_config_json(empty, "empty", {.choice = dp::front_choice{.best = "0"}}),
+                      Contains("no trial has completed"));
 }

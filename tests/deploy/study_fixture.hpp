@@ -1,5 +1,6 @@
 #pragma once
 
+#include <tunekit/mo/constraints.hpp>
 #include <tunekit/storage/memory.hpp>
 
 #include <array>
@@ -18,6 +19,8 @@ struct fixture_trial {
   std::int64_t layers = 2;
   std::string act = "relu";
   resource_usage resources = {};
+  /// Constraint values (<= 0 satisfied; mo/constraints.hpp); none: unconstrained.
+  std::vector<double> constraints = {};
 };
 
 inline const distribution& lr_dist() {
@@ -45,6 +48,8 @@ inline memory_storage make_study(const std::string& name, std::vector<direction>
     s.set_param(created.id, "lr", t.lr, lr_dist());
     s.set_param(created.id, "layers", static_cast<double>(t.layers), layers_dist());
     s.set_param(created.id, "act", t.act == "relu" ? 0.0 : 1.0, act_dist());
+    if (!t.constraints.empty())
+      for (const auto& [key, value] : constraint_attributes(t.constraints)) s.set_system_attr(created.id, key, value);
     if (t.state != trial_state::running)
       s.finish_trial(created.id, t.state, t.state == trial_state::complete ? t.values : std::vector<double>{},
                      t.resources, t.state == trial_state::fail ? "boom" : "");

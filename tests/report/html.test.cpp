@@ -6,10 +6,13 @@
 #include "support/require_invalid.hpp"
 #include "support/temp_dir.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 namespace tk = tunekit;
 using tk::report::detail::escape;
@@ -148,4 +151,118 @@ TEST_CASE("write_html writes the file, and names a path it cannot write", "[repo
   REQUIRE_THROWS_AS(tk::report::write_html(s, id, bad), tk::storage_error);
   REQUIRE_THROWS_WITH(tk::report::write_html(s, id, bad), Catch::Contains(bad.string()) && Catch::Contains("No such file"));
   REQUIRE_INVALID(tk::report::write_html(s, "nope", dir.path() / "x.html"), Catch::Contains("no study named 'nope'"));
+}
+
+namespace {
+
+/// The <svg> element with this id in `html` ("" if none).
+std::string report_svg_of(const std::string& html, const std::string& id) {
+  const auto at = html.find("id=\"" + id + "\"");
+  if (at == std::string::npos) return {};
+  const auto open = html.rfind("<svg", at);
+  return html.substr(open, html.find("</svg>", at) - open);
+}
+
+/// Brute force: is trial `a` dominated by `b` in the study's directions?
+bool report_dominated_by(const tk::frozen_trial& a, const tk::frozen_trial& b, const std::vector<tk::direction>& dirs) {
+  bool strictly = false;
+  for (std::size_t k = 0; k < dirs.size(); ++k) {
+    if (tk::better(dirs[k], a.values[k], b.values[k])) return false;
+    strictly = strictly || tk::better(dirs[k], b.values[k], a.values[k]);
+  }
+  return strictly;
+}
+
+}  // namespace
+
+TEST_CASE("the Pareto view marks front, dominated and infeasible trials as brute force finds them", "[report][html][pareto]") {
+  tk::random_engine pick(5);
+  for (int c = 0; c < 24; ++c) {
+    const std::size_t m = 2 + c % 3;  // 2, 3, 4 objectives
+    std::vector<tk::direction> dirs;
+    for (std::size_t k = 0; k < m; ++k) dirs.push_back(pick.below(2) ? tk::direction::maximize : tk::direction::minimize);
+    tk::memory_storage s;
+    const int n = 5 + static_cast<int>(pick.below(40));
+    const int every = static_cast<int>(pick.below(5));  // 0: unconstrained
+    const auto id = tk::testing::random_mo_study(s, "mo", dirs, n, 100 + static_cast<std::uint64_t>(c), every);
+    const auto trials = s.trials(id);
+    std::size_t front = 0, dominated = 0, infeasible = 0;
+    for (const auto& a : trials) {
+      if (a.state != tk::trial_state::complete) continue;
+      if (!tk::is_feasible(a)) {
+        ++infeasible;
+        continue;
+      }
+      const bool beaten = std::any_of(trials.begin(), trials.end(), [&](const auto& b) {
+        return b.state == tk::trial_state::complete && tk::is_feasible(b) && report_dominated_by(a, b, dirs);
+      });
+      ++(beaten ? dominated : front);
+    }
+    const std::string html = tk::report::render_html("mo", dirs, trials);
+    const std::string plot = report_svg_of(html, "plot-pareto");
+    REQUIRE_FALSE(plot.empty());
+    const std::size_t panels = m * (m - 1) / 2;  // one for two objectives; the scatter matrix's lower triangle
+    INFO("case " << c << ", " << m << " objectives, " << n << " trials");
+    CHECK(count(plot, "class=\"front-point\"") == panels * front + 1);  // + the legend's
+    CHECK(count(plot, "class=\"dominated-point\"") == panels * dominated + 1);
+    CHECK(count(plot, "class=\"infeasible-mark\"") == panels * infeasible + 1);
+    CHECK(count(plot, "class=\"front-line\"") == (m == 2 && front > 1 ? 1u : 0u));
+    CHECK(html.find("Pareto front<b>" + std::to_string(front) + "</b>feasible trials") != std::string::npos);
+    CHECK(report_svg_of(html, "plot-hypervolume").empty() == (front == 0));
+  }
+}
+
+TEST_CASE("the hypervolume history is that of each prefix's feasible trials", "[report][html][pareto]") {
+  namespace rd = tk::report::detail;
+  for (int c = 0; c < 20; ++c) {
+    const std::size_t m = 2 + c % 2;
+    const std::vector<tk::direction> dirs = m == 2 ? std::vector{tk::direction::minimize, tk::direction::maximize}
+                                                   : std::vector<tk::direction>(3, tk::direction::minimize);
+    tk::memory_storage s;
+    const auto trials = s.trials(tk::testing::random_mo_study(s, "hv", dirs, 30, 300 + static_cast<std::uint64_t>(c), 3));
+    const auto entries = rd::pareto_entries(trials, dirs);
+    REQUIRE(entries.size() == 30);
+    // In the objectives' units (maximised ones negated by the reference too).
+    std::vector<double> ref(m, 8.0), ref_min(m, 8.0);
+    if (m == 2) ref[1] = 2.0, ref_min[1] = -2.0;
+    const auto normalised = rd::hypervolume_history(entries, dirs, {});
+    const auto given = rd::hypervolume_history(entries, dirs, ref);
+    std::vector<double> lo(m, INFINITY), hi(m, -INFINITY);
+    for (const auto& e : entries)
+      if (e.violation <= 0)
+        for (std::size_t k = 0; k < m; ++k) lo[k] = std::min(lo[k], e.minimised[k]), hi[k] = std::max(hi[k], e.minimised[k]);
+    tk::point_set prefix, prefix_normalised;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (entries[i].violation <= 0) {
+        prefix.push_back(entries[i].minimised);
+        std::vector<double> q(m);
+        for (std::size_t k = 0; k < m; ++k) q[k] = hi[k] > lo[k] ? (entries[i].minimised[k] - lo[k]) / (hi[k] - lo[k]) : 0.0;
+        prefix_normalised.push_back(q);
+      }
+      const std::vector<double> unit(m, 1.1);
+      CHECK(normalised[i] == Approx(tk::hypervolume(prefix_normalised, unit, tk::outside_reference::ignore)).margin(1e-12));
+      CHECK(given[i] == Approx(tk::hypervolume(prefix, ref_min, tk::outside_reference::ignore)).margin(1e-12));
+      if (i > 0) CHECK(normalised[i] >= normalised[i - 1]);
+    }
+  }
+}
+
+TEST_CASE("a Pareto view with no feasible trial says so; bad hypervolume references are refused", "[report][html][pareto]") {
+  const std::vector<tk::direction> dirs{tk::direction::minimize, tk::direction::minimize};
+  tk::memory_storage s;
+  const auto id = tk::testing::random_mo_study(s, "none feasible", dirs, 12, 7, 1);  // every trial infeasible
+  const auto trials = s.trials(id);
+  const std::string html = tk::report::render_html("x", dirs, trials);
+  CHECK(html.find("id=\"no-feasible\"") != std::string::npos);
+  CHECK(count(report_svg_of(html, "plot-pareto"), "class=\"infeasible-mark\"") == 13);
+  CHECK(report_svg_of(html, "plot-hypervolume").empty());
+  CHECK(html.find("No feasible COMPLETE trial yet") != std::string::npos);
+
+  REQUIRE_INVALID(tk::report::render_html("x", dirs, trials, {.hypervolume_reference = {1.0, 2.0, 3.0}}),
+                  Catch::Contains("hypervolume_reference has 3 values but the study has 2 objective(s)"));
+  REQUIRE_INVALID(tk::report::render_html("x", dirs, trials, {.hypervolume_reference = {1.0, std::nan("")}}),
+                  Catch::Contains("hypervolume_reference[1] = NaN"));
+  const std::vector<tk::direction> one{tk::direction::minimize};
+  REQUIRE_INVALID(tk::report::render_html("single", one, {}, {.hypervolume_reference = {1.0}}),
+                  Catch::Contains("for multi-objective studies") && Catch::Contains("'single'"));
 }

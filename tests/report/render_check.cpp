@@ -4,7 +4,8 @@
 //   report_render_check --write-journal <file>   (the tuned study, for the CLI test)
 //
 // Writes tuned.html (a real tuning run), hostile.html (every user string an
-// injection attempt), multi.html and empty.html into <output-dir>, loads each
+// injection attempt), multi.html, pareto3.html (three objectives,
+// constrained) and empty.html into <output-dir>, loads each
 // with `chromium --headless --dump-dom`, and checks: every plot's <svg> is
 // there and has drawn marks; no hostile payload ran (none left its "pwned"
 // trace) while its text is shown escaped; a screenshot of the tuned report
@@ -150,6 +151,9 @@ int main(int argc, char** argv) {
   }
   const auto multi = tk::testing::multi_objective_study(storage);
   tk::report::write_html(storage, multi, dir / "multi.html");
+  const std::vector<tk::direction> three{tk::direction::minimize, tk::direction::maximize, tk::direction::minimize};
+  const auto pareto3 = tk::testing::random_mo_study(storage, "three objectives, constrained", three, 40, 17, 4);
+  tk::report::write_html(storage, pareto3, dir / "pareto3.html");
   const auto empty = storage.create_study("empty", std::vector<tk::direction>{tk::direction::minimize});
   tk::report::write_html(storage, empty, dir / "empty.html");
 
@@ -224,6 +228,16 @@ int main(int argc, char** argv) {
   check(marks(svg_by_id(mdom, "plot-history-0")) > 10 && marks(svg_by_id(mdom, "plot-history-1")) > 10,
         "multi: one history plot per objective");
   check(count(mdom, "<tr class=\"state-RUNNING\"") == 1, "multi: the running trial is listed");
+  check(count(svg_by_id(mdom, "plot-pareto"), "class=\"front-point\"") > 1 &&
+            count(svg_by_id(mdom, "plot-pareto"), "class=\"dominated-point\"") > 10,
+        "multi: the Pareto scatter shows front and dominated trials");
+  check(marks(svg_by_id(mdom, "plot-hypervolume")) > 2, "multi: the hypervolume history is drawn");
+  const std::string pdom = dump_dom(chromium, dir, dir / "pareto3.html");
+  const std::string matrix = svg_by_id(pdom, "plot-pareto");
+  check(count(matrix, "class=\"frame\"") == 3, "pareto3: a scatter matrix of 3 panels");
+  check(count(matrix, "class=\"infeasible-mark\"") == 3 * 10 + 1, "pareto3: 10 infeasible trials crossed in each panel");
+  check(count(matrix, "class=\"front-point\"") > 3, "pareto3: front trials marked");
+  check(marks(svg_by_id(pdom, "plot-hypervolume")) > 2, "pareto3: the hypervolume history is drawn");
   const std::string edom = dump_dom(chromium, dir, dir / "empty.html");
   check(edom.find("id=\"no-trials\"") != std::string::npos && count(edom, "<svg") == 0, "empty: a page saying there are no trials");
 

@@ -4,6 +4,7 @@
 // scheduler that prunes, an objective that sometimes throws), a hostile one
 // whose every user string is an injection attempt, and a multi-objective one.
 
+#include <tunekit/mo/constraints.hpp>
 #include <tunekit/tunekit.hpp>
 
 #include <cmath>
@@ -92,6 +93,34 @@ inline study_id multi_objective_study(memory_storage& s) {
     const std::vector<double> v{x * x + 0.01 * y, std::log(y) - x};
     s.finish_trial(t.id, trial_state::complete, v, {}, "");
   }
+  return sid;
+}
+
+/// `n` COMPLETE trials of random values for `dirs`, every `infeasible_every`-th
+/// one (when > 0) with a violated constraint, the others satisfying it; a
+/// few duplicates of earlier values, and a FAIL and a RUNNING trial.
+inline study_id random_mo_study(memory_storage& s, const std::string& name, const std::vector<direction>& dirs, int n,
+                                std::uint64_t seed, int infeasible_every) {
+  const auto sid = s.create_study(name, dirs);
+  const distribution dx = float_distribution(0, 1);
+  random_engine rng(seed);
+  std::vector<std::vector<double>> seen;
+  for (int i = 0; i < n; ++i) {
+    const auto t = s.create_trial(sid, {});
+    s.set_param(t.id, "x", rng.uniform(), dx);
+    std::vector<double> v;
+    if (!seen.empty() && rng.below(8) == 0) v = seen[rng.below(seen.size())];  // a tie
+    else
+      for (std::size_t k = 0; k < dirs.size(); ++k) v.push_back(std::round(100 * rng.uniform()) / 10);  // ties per axis too
+    seen.push_back(v);
+    if (infeasible_every > 0) {
+      const std::vector<double> c{(i % infeasible_every == infeasible_every - 1) ? 0.5 + rng.uniform() : -rng.uniform()};
+      for (const auto& [key, value] : constraint_attributes(c)) s.set_system_attr(t.id, key, value);
+    }
+    s.finish_trial(t.id, trial_state::complete, v, {}, "");
+  }
+  s.finish_trial(s.create_trial(sid, {}).id, trial_state::fail, {}, {}, "diverged");
+  s.create_trial(sid, {});  // RUNNING
   return sid;
 }
 

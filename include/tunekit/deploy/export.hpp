@@ -32,6 +32,7 @@
 #include "../detail/format.hpp"
 #include "../detail/journal_format.hpp"
 #include "../version.hpp"
+#include "choose.hpp"
 
 namespace tunekit::detail {
 
@@ -75,32 +76,13 @@ std::string storage_kind(std::string_view url) {
   return colon == std::string_view::npos ? std::string() : std::string(url.substr(0, colon));
 }
 
-/// The COMPLETE trials that no other COMPLETE trial dominates, by number;
-/// for one objective, the first of the best (as Optuna's best_trial).
+/// The feasible COMPLETE trials that no other feasible COMPLETE trial
+/// dominates, by number; for one objective, the first of the best feasible
+/// trials (as Optuna's best_trial). Infeasible trials (a constraint > 0 or
+/// NaN, mo/constraints.hpp) are never exported.
 template <class = void>
 std::vector<frozen_trial> export_best_front(std::span<const direction> dirs, std::span<const frozen_trial> trials) {
-  std::vector<const frozen_trial*> complete;
-  for (const auto& t : trials)
-    if (t.state == trial_state::complete && t.values.size() == dirs.size()) complete.push_back(&t);
-  auto dominates = [&](const frozen_trial& a, const frozen_trial& b) {
-    bool strictly = false;
-    for (std::size_t k = 0; k < dirs.size(); ++k) {
-      if (better(dirs[k], b.values[k], a.values[k])) return false;
-      strictly = strictly || better(dirs[k], a.values[k], b.values[k]);
-    }
-    return strictly;
-  };
-  std::vector<frozen_trial> front;
-  for (const auto* a : complete) {
-    bool dominated = false;
-    for (const auto* b : complete)
-      if (dominates(*b, *a)) {
-        dominated = true;
-        break;
-      }
-    if (!dominated) front.push_back(*a);
-  }
-  std::sort(front.begin(), front.end(), [](const auto& a, const auto& b) { return a.number < b.number; });
+  auto front = choice_feasible_front(dirs, trials);
   if (dirs.size() == 1 && !front.empty()) front.resize(1);
   return front;
 }
@@ -296,6 +278,9 @@ class export_checker {
     const int version = fv.get<int>();
     if (version == 1) {
       exact_members(doc, "", {"format", "format_version", "tunekit_version", "exported_at", "study", "best_trials", "params"});
+    } else if (version == 3) {
+      if (doc.contains("params")) fail("params", "is unknown; the parameters live in best_trials[0].params only");
+      exact_members(doc, "", {"format", "format_version", "tunekit_version", "exported_at", "study", "best_trials", "selection"});
     } else {
       if (doc.contains("params"))
         fail("params", "is unknown; the parameters live in best_trials[i].params only (a top-level copy was "
@@ -319,6 +304,7 @@ class export_checker {
                  "].number = " + best[i - 1]["number"].dump() + "; a Pareto front is listed by increasing trial number");
     }
     if (version == 1) agree(doc["params"], best[0]["params"]);
+    if (version == 3) choice_check_selection(doc, [this](const std::string& path, const std::string& what) { fail(path, what); });
     if (records) orphan_records(doc);
     return version;
   }
@@ -443,11 +429,15 @@ namespace tunekit::deploy {
 
 /// The value of the document's "format" member; read-back refuses others.
 inline constexpr std::string_view best_config_format = "tunekit.best_config";
-/// Bumped when the document changes incompatibly. 2: the parameters are held
-/// once, in `best_trials[i].params` (version 1 also had a top-level `params`
-/// copy, which a hand edit could change without effect; version-1 files are
-/// still read when both copies agree).
-inline constexpr int best_config_format_version = 2;
+/// The newest format this tunekit reads and writes; bumped when the document
+/// changes incompatibly. 2: the parameters are held once, in
+/// `best_trials[i].params` (version 1 also had a top-level `params` copy,
+/// which a hand edit could change without effect; version-1 files are still
+/// read when both copies agree). 3: version 2 plus `selection`, the rule
+/// that chose the one trial in `best_trials` from a Pareto front
+/// (`export_options::choice`); documents without a choice are still written
+/// as version 2, which older readers accept.
+inline constexpr int best_config_format_version = 3;
 
 /// What the document records about where the study came from.
 struct export_options {
@@ -456,6 +446,10 @@ struct export_options {
   std::string storage_url = {};
   /// Time stamp of the export; now when empty (fixed in tests).
   std::optional<std::chrono::system_clock::time_point> exported_at = std::nullopt;
+  /// Multi-objective studies: export the one trial of the feasible front
+  /// this rule picks (choose.hpp), with the rule as `selection`
+  /// (format_version 3), instead of the whole front.
+  std::optional<front_choice> choice = std::nullopt;
 };
 
 
@@ -470,16 +464,22 @@ struct export_options {
 ///                       "distributions": {...}, "resources": {...}}]}
 ///
 /// The parameters are in one place, `best_trials[i].params`. One objective:
-/// `best_trials` holds the best trial. Several: the Pareto front, ordered by
-/// trial number. Throws `state_error` naming the study when no trial has
-/// completed.
+/// `best_trials` holds the best feasible trial. Several: the feasible Pareto
+/// front, ordered by trial number, or with `options.choice` the one trial it
+/// picks (`choose_from_front`; errors as there). Throws `state_error` naming
+/// the study when no trial has completed, or none is feasible.
 template <class = void>
 nlohmann::json best_config_json(std::string_view study_name, std::span<const direction> directions,
                                        std::span<const frozen_trial> trials, const export_options& options = {}) {
-  const auto front = detail::export_best_front(directions, trials);
+  std::optional<front_pick> pick;
+  if (options.choice) pick = choose_from_front(study_name, directions, trials, *options.choice);
+  const auto front = pick ? std::vector<frozen_trial>{pick->trial} : detail::export_best_front(directions, trials);
   if (front.empty()) {
-    std::size_t finished = 0;
-    for (const auto& t : trials) finished += is_finished(t.state) ? 1 : 0;
+    std::size_t finished = 0, complete = 0;
+    for (const auto& t : trials) finished += is_finished(t.state) ? 1 : 0, complete += t.state == trial_state::complete;
+    if (complete > 0)
+      throw state_error("cannot export study " + detail::quoted(study_name) + ": none of its " + std::to_string(complete) +
+                        " COMPLETE trials is feasible (each violates a constraint); relax the constraints or run more trials");
     throw state_error("cannot export study " + detail::quoted(study_name) + ": no trial has completed (" +
                       std::to_string(trials.size()) + " trials, " + std::to_string(finished) +
                       " finished as PRUNED or FAIL); run the study first");
@@ -496,7 +496,7 @@ nlohmann::json best_config_json(std::string_view study_name, std::span<const dir
   for (const auto& t : front) best.push_back(detail::export_trial_entry(t));
   nlohmann::json doc;
   doc["format"] = best_config_format;
-  doc["format_version"] = best_config_format_version;
+  doc["format_version"] = pick ? 3 : 2;
   doc["tunekit_version"] = version;
   doc["exported_at"] = detail::iso8601_utc(options.exported_at.value_or(std::chrono::system_clock::now()));
   doc["study"] = {{"name", study_name},
@@ -505,6 +505,7 @@ nlohmann::json best_config_json(std::string_view study_name, std::span<const dir
                   {"n_trials", trials.size()},
                   {"n_complete", n_complete}};
   doc["best_trials"] = best;
+  if (pick) doc["selection"] = detail::choice_selection_json(directions, *options.choice, *pick);
   return doc;
 }
 

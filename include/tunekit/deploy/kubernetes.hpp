@@ -18,6 +18,8 @@
 #include "../core/errors.hpp"
 #include "../detail/format.hpp"
 #include "../version.hpp"
+#include "choose.hpp"
+#include "export.hpp"
 #include "sizing.hpp"
 
 namespace tunekit::deploy {
@@ -386,8 +388,12 @@ nlohmann::json serving(const nlohmann::json& best_config, const serve_options& o
       o.config_file.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") != std::string::npos)
     throw invalid_argument("config_file = " + detail::quoted(o.config_file) +
                            "; a ConfigMap key consists of alphanumeric characters, '-', '_' or '.'");
-  if (!best_config.is_object() || !best_config.contains("best_trials"))
+  if (!best_config.is_object() || !best_config.contains("best_trials") || !best_config["best_trials"].is_array())
     throw invalid_argument("serving: best_config is not an export document (see deploy::best_config_json)");
+  if (best_config["best_trials"].size() > 1)
+    throw invalid_argument("serving: best_config holds a Pareto front of " + std::to_string(best_config["best_trials"].size()) +
+                           " trials, and a server loads best_trials[0], an arbitrary point of it; choose one with "
+                           "export_options::choice (CLI: --pick-best OBJECTIVE [--budget OBJECTIVE=LIMIT]; docs/kubernetes.md)");
   const std::string study = best_config.contains("study") && best_config["study"].is_object() &&
                                     best_config["study"].contains("name") && best_config["study"]["name"].is_string()
                                 ? best_config["study"]["name"].get<std::string>()
@@ -416,6 +422,14 @@ nlohmann::json serving(const nlohmann::json& best_config, const serve_options& o
   if (o.liveness) container["livenessProbe"] = detail::k8s_probe(*o.liveness, o.port);
 
   nlohmann::json pod_meta = {{"labels", labels}, {"annotations", {{"tunekit.io/config-hash", detail::fnv1a_hex(text)}}}};
+  // The served trial, and for a choice from a Pareto front the rule that chose it.
+  if (best_config["best_trials"].size() == 1 && best_config["best_trials"][0].is_object() &&
+      best_config["best_trials"][0].contains("number"))
+    pod_meta["annotations"]["tunekit.io/trial"] = best_config["best_trials"][0]["number"].dump();
+  if (best_config.contains("selection")) {
+    check_best_config(best_config, "given to serving");
+    pod_meta["annotations"]["tunekit.io/selection"] = detail::choice_summary(best_config);
+  }
   nlohmann::json deployment = {
       {"apiVersion", "apps/v1"},
       {"kind", "Deployment"},

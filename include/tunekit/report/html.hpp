@@ -24,6 +24,7 @@
 #include "../core/frozen_trial.hpp"
 #include "../version.hpp"
 #include "detail/escape.hpp"
+#include "detail/pareto_plot.hpp"
 #include "detail/svg.hpp"
 #include "importance.hpp"
 
@@ -38,6 +39,11 @@ struct html_options {
   /// At most this many trials get a line in the intermediate-values plot
   /// (the most recent ones); more would be an unreadable tangle.
   std::size_t max_curves = 300;
+  /// Multi-objective studies: the reference point of the hypervolume
+  /// history, one value per objective in its own units. Empty: objectives
+  /// normalised to [0, 1] between the best and worst feasible values, and
+  /// 1.1 in each.
+  std::vector<double> hypervolume_reference = {};
 };
 
 namespace detail {
@@ -348,6 +354,8 @@ svg.plot{background:#fff;border:1px solid #eee;margin:4px 4px 4px 0;overflow:vis
 .best-line{fill:none;stroke:#d6402b;stroke-width:2}
 .pc-line{fill:none;stroke-width:1.2;stroke-opacity:.7}.pc-axis{stroke:#333;stroke-width:1.2}
 .bar{fill:#2a62c9}
+.front-point{fill:#d6402b;stroke:#fff;stroke-width:.5}.dominated-point{fill:#8a94a6;fill-opacity:.6}
+.infeasible-mark{stroke:#7b1fa2;stroke-width:1.5;fill:none}.front-line{fill:none;stroke:#d6402b;stroke-width:1.2;stroke-opacity:.6}
 .curve{fill:none;stroke-width:1.1;stroke-opacity:.8}.state-COMPLETE.curve{stroke:#2a62c9}
 .state-PRUNED.curve{stroke:#e08a1e;stroke-dasharray:4 2}.state-FAIL.curve{stroke:#c62828}.state-RUNNING.curve,.state-WAITING.curve{stroke:#2e9b4f}
 .pruned-mark{stroke:#b35c00;stroke-width:2;fill:none}
@@ -359,7 +367,9 @@ tr.state-RUNNING td{color:#2e7d32}
 
 }  // namespace detail
 
-/// The report of one study as an HTML document: a summary, the optimization
+/// The report of one study as an HTML document: a summary, for several
+/// objectives the Pareto front (scatter, or pairwise scatter matrix; dominated
+/// and infeasible trials marked) and the hypervolume history, the optimization
 /// history with the best value so far (per objective), parallel coordinates,
 /// a slice plot per parameter, parameter importances (PED-ANOVA), the
 /// intermediate values of every trial with pruned trials marked, and a
@@ -370,6 +380,10 @@ inline std::string render_html(std::string_view study_name, std::span<const dire
                                std::span<const frozen_trial> trials, const html_options& options = {}) {
   using namespace detail;
   if (dirs.empty()) throw invalid_argument("render_html: study " + tunekit::detail::quoted(study_name) + " has no directions");
+  if (dirs.size() > 1) check_hypervolume_reference(dirs, options.hypervolume_reference);
+  else if (!options.hypervolume_reference.empty())
+    throw invalid_argument("html_options::hypervolume_reference is for multi-objective studies; study " +
+                           tunekit::detail::quoted(study_name) + " has one objective: leave it empty");
   const std::string title = options.title.empty() ? "tunekit report: " + std::string(study_name) : options.title;
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                   "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -396,19 +410,8 @@ inline std::string render_html(std::string_view study_name, std::span<const dire
     h += "<div class=\"card\">best value<b>" + num(b->values[0]) + "</b>trial " + std::to_string(b->number) + "</div>";
   } else if (!done.empty()) {
     std::size_t front = 0;
-    for (const auto* a : done) {
-      bool dominated = false;
-      for (const auto* c : done) {
-        bool all = true, strict = false;
-        for (std::size_t k = 0; k < dirs.size(); ++k) {
-          if (better(dirs[k], a->values[k], c->values[k])) all = false;
-          if (better(dirs[k], c->values[k], a->values[k])) strict = true;
-        }
-        if (all && strict) { dominated = true; break; }
-      }
-      front += !dominated;
-    }
-    h += "<div class=\"card\">Pareto front<b>" + std::to_string(front) + "</b>trials</div>";
+    for (const auto& e : pareto_entries(trials, dirs)) front += e.role == pareto_role::front;
+    h += "<div class=\"card\">Pareto front<b>" + std::to_string(front) + "</b>feasible trials</div>";
   }
   h += "</div>\n";
 
@@ -418,6 +421,18 @@ inline std::string render_html(std::string_view study_name, std::span<const dire
   }
   const auto params = collect_params(trials);
   const bool multi = dirs.size() > 1;
+
+  if (multi) {
+    h += "<h2>Pareto front</h2>\n<p class=\"note\">COMPLETE trials: the feasible Pareto front (no feasible trial is at "
+         "least as good in every objective and better in one) as large dots, dominated trials small, infeasible trials "
+         "(a constraint &gt; 0) as crosses.</p>\n";
+    h += pareto_plot(trials, dirs) + "\n";
+    h += "<h2>Hypervolume</h2>\n<p class=\"note\">The hypervolume of the feasible front after each trial, by trial number";
+    h += options.hypervolume_reference.empty()
+             ? " (objectives normalised to [0, 1] between the best and worst feasible values; reference point 1.1 in each).</p>\n"
+             : " (reference point as given in html_options::hypervolume_reference).</p>\n";
+    h += hypervolume_plot(trials, dirs, options.hypervolume_reference) + "\n";
+  }
 
   h += "<h2>Optimization history</h2>\n";
   if (multi) h += "<p class=\"note\">One plot per objective; the best-so-far line of each ignores the other objectives.</p>";

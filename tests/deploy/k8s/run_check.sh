@@ -52,6 +52,10 @@ expect_failure "holds a password" "$cli" deploy job "$url" "$study" --image i --
 expect_failure "DNS-1035 label" "$cli" deploy serve "$url" "$study" --image i --name "Bad Name"
 expect_failure "is not a PostgreSQL URL" "$cli" deploy job "$url" "$study" --image i --secret s
 expect_failure "cannot write" "$cli" deploy export "$url" "$study" -o "$workdir/no/such/dir/best.json"
+# A front choice needs a multi-objective study, and --budget needs --pick-best.
+expect_failure "has one objective, so there is no front" "$cli" deploy export "$url" "$study" --pick-best 0
+expect_failure "needs --pick-best" "$cli" deploy serve "$url" "$study" --image i --budget 0=1
+expect_failure "is not OBJECTIVE=LIMIT" "$cli" deploy export "$url" "$study" --pick-best 0 --budget 12
 
 # Bad serving benchmarks and objectives: refused, naming the field.
 node -e '

@@ -77,8 +77,8 @@ inline std::vector<std::size_t> greedy_hssp(const point_set& p, std::size_t k) {
 /// them: by constrained order first when `violations` is given (feasible
 /// first, then by total violation), else by non-domination rank, the last
 /// rank cut by greedy HSSP. Weights: each good feasible trial's
-/// hypervolume contribution within the good set, + EPS, over the largest;
-/// EPS for infeasible ones. `below` gets positions in increasing order.
+/// hypervolume contribution within the good set, + EPS, scaled to mean 1
+/// (Optuna 3.1 scales the largest to 1; see below); EPS for infeasible ones. `below` gets positions in increasing order.
 inline void split(const point_set& losses, std::span<const double> violations, std::size_t n_below,
                   std::vector<std::size_t>& below, std::vector<double>& weights) {
   const std::size_t n = losses.size();
@@ -123,9 +123,12 @@ inline void split(const point_set& losses, std::span<const double> violations, s
   if (good.size() == 1) contributions = {1.0};
   else if (good.size() > 1) {
     contributions = hypervolume_contributions(good, reference_of(good));
-    double top = 0;
-    for (double& c : contributions) c += eps, top = std::max(top, c);
-    for (double& c : contributions) c = std::clamp(c / top, 0.0, 1.0);
+    double sum = 0;
+    for (double& c : contributions) c += eps, sum += c;
+    // Mean 1 (Optuna 3.1: largest 1): the prior kernel then has the share of
+    // l(x) it has in single-objective TPE, 1 / (n_good + 1), rather than
+    // outweighing good kernels whose contributions are mostly small.
+    for (double& c : contributions) c = c * static_cast<double>(contributions.size()) / sum;
   }
   std::size_t g = 0;
   for (std::size_t i : below) weights.push_back(violations.empty() || violations[i] <= 0 ? contributions[g++] : eps);
