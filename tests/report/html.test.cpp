@@ -6,6 +6,7 @@
 #include "support/require_invalid.hpp"
 #include "support/temp_dir.hpp"
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -148,4 +149,28 @@ TEST_CASE("write_html writes the file, and names a path it cannot write", "[repo
   REQUIRE_THROWS_AS(tk::report::write_html(s, id, bad), tk::storage_error);
   REQUIRE_THROWS_WITH(tk::report::write_html(s, id, bad), Catch::Contains(bad.string()) && Catch::Contains("No such file"));
   REQUIRE_INVALID(tk::report::write_html(s, "nope", dir.path() / "x.html"), Catch::Contains("no study named 'nope'"));
+}
+
+TEST_CASE("trials an auto_sampler proposed show which sampler proposed them", "[report][html]") {
+  tk::memory_storage s;
+  const std::array<tk::direction, 1> minimize{tk::direction::minimize};
+  const auto id = s.create_study("auto-report", minimize);
+  const tk::distribution unit = tk::float_distribution(0.0, 1.0);
+  for (int i = 0; i < 6; ++i) {
+    const auto t = s.create_trial(id, tk::frozen_trial{});
+    if (i > 0) s.set_system_attr(t.id, "auto:sampler", i < 4 ? "gp" : "cmaes<&>");
+    s.set_param(t.id, "x", 0.1 * i, unit);
+    const std::array<double, 1> v{0.1 * i};
+    s.finish_trial(t.id, tk::trial_state::complete, v, {}, "");
+  }
+  const std::string html = render(s, id);
+  CHECK(html.find(">sampler</th>") != std::string::npos);
+  CHECK(count(html, "<td>gp</td>") == 3);
+  CHECK(count(html, "<td>cmaes&lt;&amp;&gt;</td>") == 2);  // escaped
+  CHECK(html.find("Proposed by (auto_sampler): gp 1&ndash;3, cmaes&lt;&amp;&gt; 4&ndash;5") != std::string::npos);
+  // Without the attribute, no column and no line.
+  tk::memory_storage plain;
+  const std::string without = render(plain, tk::testing::tuned_study(plain));
+  CHECK(without.find(">sampler</th>") == std::string::npos);
+  CHECK(without.find("proposed-by") == std::string::npos);
 }
