@@ -62,10 +62,11 @@ class gp_sampler_impl {
     for (; union_scanned_ < finished.size(); ++union_scanned_) {
       const frozen_trial& t = finished[union_scanned_];
       if (t.state != trial_state::complete && t.state != trial_state::pruned) continue;
-      for (const auto& [name, d] : t.distributions) {
+      for (const auto& entry : t.distributions) {  // no structured binding: clang 14 cannot capture one
+        const std::string& name = entry.first;
         const auto it = std::find_if(union_.begin(), union_.end(), [&](const auto& e) { return e.name == name; });
-        if (it == union_.end()) union_.push_back({name, d, false});
-        else if (!(it->dist == d)) it->conflict = true;
+        if (it == union_.end()) union_.push_back({name, entry.second, false});
+        else if (!(it->dist == entry.second)) it->conflict = true;
       }
     }
     search_space out;
