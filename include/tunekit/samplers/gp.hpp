@@ -102,8 +102,9 @@ class gp_sampler_impl;  // detail/gp_impl.hpp
 /// Gaussian-process Bayesian optimization (see the file comment for the
 /// references and the cost).
 ///
-/// The relational space (a typed space, or the parameters every finished
-/// trial shares) is modelled on the unit cube: log-scaled parameters
+/// The relational space (a typed space, or the union of the parameters
+/// finished trials have; a parameter a trial lacks is "absent", a coordinate
+/// of its own) is modelled on the unit cube: log-scaled parameters
 /// transformed first, integers and stepped floats at the centre of their
 /// cell, categoricals by a Hamming distance. Outputs are standardised.
 /// Kernel hyperparameters are refitted by MAP every ask, warm-started from
