@@ -150,6 +150,28 @@ constexpr sampler_entry samplers[] = {
     {"gp", [](const tt::test_function& f, std::uint64_t seed, int n) {
        return run_study(f, n, tunekit::gp_sampler{{.seed = seed}});
      }},
+    // GP ablations without recompiling: TUNEKIT_SUITE_GP="noise=1e-10,warp=0".
+    {"gp-env", [](const tt::test_function& f, std::uint64_t seed, int n) {
+       tunekit::gp_sampler_options o{.seed = seed};
+       if (const char* env = std::getenv("TUNEKIT_SUITE_GP")) {
+         std::string text = env;
+         for (std::size_t at = 0; at < text.size();) {
+           const std::size_t end = std::min(text.find(',', at), text.size());
+           const std::string item = text.substr(at, end - at);
+           const std::size_t eq = item.find('=');
+           const std::string key = item.substr(0, eq);
+           const double v = std::stod(item.substr(eq + 1));
+           if (key == "noise") o.min_noise = v;
+           else if (key == "warp") o.warp_outputs = v != 0;
+           else if (key == "candidates") o.n_candidates = static_cast<std::int64_t>(v);
+           else if (key == "refine") o.n_refine = static_cast<std::int64_t>(v);
+           else if (key == "restarts") o.n_restarts = static_cast<std::int64_t>(v);
+           else throw std::invalid_argument("TUNEKIT_SUITE_GP: unknown key " + key);
+           at = end + 1;
+         }
+       }
+       return run_study(f, n, tunekit::gp_sampler{std::move(o)});
+     }},
     // Optuna's CmaEsSampler defaults (no restarts; its margin is off, ours
     // only acts on integers); the categorical of mixed_hpo falls back silently.
     {"cmaes", [](const tt::test_function& f, std::uint64_t seed, int n) {

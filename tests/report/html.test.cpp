@@ -7,6 +7,7 @@
 #include "support/temp_dir.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -265,4 +266,28 @@ TEST_CASE("a Pareto view with no feasible trial says so; bad hypervolume referen
   const std::vector<tk::direction> one{tk::direction::minimize};
   REQUIRE_INVALID(tk::report::render_html("single", one, {}, {.hypervolume_reference = {1.0}}),
                   Catch::Contains("for multi-objective studies") && Catch::Contains("'single'"));
+}
+
+TEST_CASE("trials an auto_sampler proposed show which sampler proposed them", "[report][html]") {
+  tk::memory_storage s;
+  const std::array<tk::direction, 1> minimize{tk::direction::minimize};
+  const auto id = s.create_study("auto-report", minimize);
+  const tk::distribution unit = tk::float_distribution(0.0, 1.0);
+  for (int i = 0; i < 6; ++i) {
+    const auto t = s.create_trial(id, tk::frozen_trial{});
+    if (i > 0) s.set_system_attr(t.id, "auto:sampler", i < 4 ? "gp" : "cmaes<&>");
+    s.set_param(t.id, "x", 0.1 * i, unit);
+    const std::array<double, 1> v{0.1 * i};
+    s.finish_trial(t.id, tk::trial_state::complete, v, {}, "");
+  }
+  const std::string html = render(s, id);
+  CHECK(html.find(">sampler</th>") != std::string::npos);
+  CHECK(count(html, "<td>gp</td>") == 3);
+  CHECK(count(html, "<td>cmaes&lt;&amp;&gt;</td>") == 2);  // escaped
+  CHECK(html.find("Proposed by (auto_sampler): gp 1&ndash;3, cmaes&lt;&amp;&gt; 4&ndash;5") != std::string::npos);
+  // Without the attribute, no column and no line.
+  tk::memory_storage plain;
+  const std::string without = render(plain, tk::testing::tuned_study(plain));
+  CHECK(without.find(">sampler</th>") == std::string::npos);
+  CHECK(without.find("proposed-by") == std::string::npos);
 }

@@ -312,9 +312,25 @@ inline std::string intermediate_plot(std::span<const frozen_trial> trials, std::
   return s.str();
 }
 
+/// The system attribute in which `auto_sampler` records which sampler
+/// proposed a trial (`tunekit::auto_sampler_key`, samplers/auto.hpp; spelt
+/// out here so that a report does not compile the samplers).
+inline constexpr std::string_view proposed_by_key = "auto:sampler";
+
+/// The sampler that proposed the trial, or empty.
+inline std::string proposed_by(const frozen_trial& t) {
+  const auto it = t.system_attrs.find(std::string(proposed_by_key));
+  if (it == t.system_attrs.end()) return {};
+  return it->second.is_string() ? it->second.get<std::string>()
+                                : it->second.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 inline std::string trial_table(std::span<const frozen_trial> trials, std::span<const direction> dirs,
                                const std::vector<param_axis>& params) {
+  // A "sampler" column when an auto_sampler chose the sampler of some trial.
+  const bool by_sampler = std::any_of(trials.begin(), trials.end(), [](const frozen_trial& t) { return !proposed_by(t).empty(); });
   std::string h = "<div class=\"table-wrap\"><table id=\"trials\"><thead><tr><th>#</th><th>state</th>";
+  if (by_sampler) h += "<th title=\"the sampler auto_sampler chose for the trial\">sampler</th>";
   for (std::size_t k = 0; k < dirs.size(); ++k) h += "<th>" + escape(dirs.size() == 1 ? "value" : "value " + std::to_string(k)) + "</th>";
   h += "<th>duration (s)</th>";
   for (const auto& p : params) h += "<th title=\"" + escape(p.describe()) + "\">" + escape(p.name) + "</th>";
@@ -322,6 +338,7 @@ inline std::string trial_table(std::span<const frozen_trial> trials, std::span<c
   for (const auto& t : trials) {
     const std::string state(to_string(t.state));
     h += "<tr class=\"state-" + state + "\"><td>" + std::to_string(t.number) + "</td><td>" + state + "</td>";
+    if (by_sampler) h += "<td>" + escape(proposed_by(t)) + "</td>";
     for (std::size_t k = 0; k < dirs.size(); ++k)
       h += "<td class=\"num\">" + (k < t.values.size() ? num(t.values[k]) : std::string()) + "</td>";
     const auto d = t.duration_seconds();
@@ -470,7 +487,27 @@ inline std::string render_html(std::string_view study_name, std::span<const dire
        "pruned trials dashed, with a cross where they were stopped.</p>\n";
   h += intermediate_plot(trials, options.max_curves) + "\n";
 
-  h += "<h2>Trials</h2>\n" + trial_table(trials, dirs, params) + "\n</body></html>\n";
+  h += "<h2>Trials</h2>\n";
+  {
+    // Which sampler auto_sampler chose, trial ranges in order: "gp 0-149, cmaes 150-499".
+    std::string runs;
+    std::string current;
+    std::int64_t first = 0, last = 0;
+    auto flush = [&] {
+      if (current.empty()) return;
+      runs += (runs.empty() ? "" : ", ") + escape(current) + " " + std::to_string(first) +
+              (last > first ? "&ndash;" + std::to_string(last) : std::string());
+    };
+    for (const auto& t : trials) {
+      const std::string by = proposed_by(t);
+      if (by.empty()) continue;
+      if (by != current) flush(), current = by, first = t.number;
+      last = t.number;
+    }
+    flush();
+    if (!runs.empty()) h += "<p class=\"meta\" id=\"proposed-by\">Proposed by (auto_sampler): " + runs + "</p>\n";
+  }
+  h += trial_table(trials, dirs, params) + "\n</body></html>\n";
   return h;
 }
 

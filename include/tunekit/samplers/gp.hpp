@@ -74,7 +74,11 @@ struct gp_sampler_options {
   /// flattening the region of good values. Off: plain standardisation.
   bool warp_outputs = true;
   /// Smallest noise variance, relative to the standardised outputs' variance.
-  double min_noise = 1e-6;
+  /// Low, because the noise term is fitted (MAP) and a floor above what the
+  /// data say blurs the last digits a converging search needs: at 1e-6 the
+  /// GP stalled at regret ~1e-5 on branin and hartmann3 (benchmarks/RESULTS.md,
+  /// "GP: noise floor"); the jitter keeps K positive definite.
+  double min_noise = 1e-10;
   /// Seed of every draw; unset means a fresh seed from the operating system.
   std::optional<std::uint64_t> seed = std::nullopt;
 };
@@ -98,8 +102,9 @@ class gp_sampler_impl;  // detail/gp_impl.hpp
 /// Gaussian-process Bayesian optimization (see the file comment for the
 /// references and the cost).
 ///
-/// The relational space (a typed space, or the parameters every finished
-/// trial shares) is modelled on the unit cube: log-scaled parameters
+/// The relational space (a typed space, or the union of the parameters
+/// finished trials have; a parameter a trial lacks is "absent", a coordinate
+/// of its own) is modelled on the unit cube: log-scaled parameters
 /// transformed first, integers and stepped floats at the centre of their
 /// cell, categoricals by a Hamming distance. Outputs are standardised.
 /// Kernel hyperparameters are refitted by MAP every ask, warm-started from

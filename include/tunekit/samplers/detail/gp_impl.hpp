@@ -32,7 +32,6 @@
 #include "acquisition.hpp"
 #include "box_lbfgs.hpp"
 #include "gp_model.hpp"
-#include "intersection.hpp"
 #include "sobol.hpp"
 
 namespace tunekit::detail {
@@ -51,10 +50,28 @@ class gp_sampler_impl {
   std::uint64_t seed() const noexcept { return seed_; }
   const gp_diagnostics& diagnostics() const noexcept { return diag_; }
 
+  /// The union of the parameters finished trials have (each under one
+  /// distribution; a name seen under two is left to the independent
+  /// sampler). A trial that lacks a parameter (it lives on another branch of
+  /// a conditional space) has it "absent" in the model: a coordinate of its
+  /// own, away from every present value (see `absent`). Without conditional
+  /// parameters this is the intersection.
   search_space infer_relative_search_space(const study_view& view, const frozen_trial&) {
+    const auto& finished = view.finished();
+    if (finished.size() < union_scanned_) union_.clear(), union_scanned_ = 0;
+    for (; union_scanned_ < finished.size(); ++union_scanned_) {
+      const frozen_trial& t = finished[union_scanned_];
+      if (t.state != trial_state::complete && t.state != trial_state::pruned) continue;
+      for (const auto& entry : t.distributions) {  // no structured binding: clang 14 cannot capture one
+        const std::string& name = entry.first;
+        const auto it = std::find_if(union_.begin(), union_.end(), [&](const auto& e) { return e.name == name; });
+        if (it == union_.end()) union_.push_back({name, entry.second, false});
+        else if (!(it->dist == entry.second)) it->conflict = true;
+      }
+    }
     search_space out;
-    for (const auto& [name, d] : intersection_.update(view))
-      if (!single(d)) out.add(name, d);
+    for (const auto& e : union_)
+      if (!e.conflict && !single(e.dist)) out.add(e.name, e.dist);
     return out;
   }
 
@@ -88,6 +105,17 @@ class gp_sampler_impl {
 
  private:
   enum class kind : std::uint8_t { continuous, discrete, categorical };
+  struct union_entry {
+    std::string name;
+    distribution dist;
+    bool conflict;
+  };
+  /// The coordinate of a parameter a trial does not have (any kind): outside
+  /// [0, 1] and no category index, so an absent value is at squared distance
+  /// 1 to 4 from every present one on a numeric dimension (a point of the
+  /// line, so the kernel stays positive definite) and a category of its own
+  /// on a categorical one; two absent values are equal.
+  static constexpr double absent = -1.0;
   struct dim {
     std::string name;
     distribution dist;
@@ -135,6 +163,7 @@ class gp_sampler_impl {
     values_.clear();
     rows_.resize(0, static_cast<Eigen::Index>(dims_.size()));
     scanned_ = 0;
+    conditional_ = false;
     warm_.reset();
   }
 
@@ -145,21 +174,25 @@ class gp_sampler_impl {
     return true;
   }
 
-  /// The coordinate of a trial's parameter, or NaN if it lacks it (or holds it under another distribution).
+  /// The coordinate of a trial's parameter, `absent` if it lacks it, NaN if
+  /// it holds it under another distribution.
   double coordinate(const dim& d, const frozen_trial& t) const {
     const auto p = t.params.find(d.name);
     const auto pd = t.distributions.find(d.name);
-    if (p == t.params.end() || pd == t.distributions.end() || !(pd->second == d.dist))
-      return std::numeric_limits<double>::quiet_NaN();
+    if (p == t.params.end() || pd == t.distributions.end()) return absent;
+    if (!(pd->second == d.dist)) return std::numeric_limits<double>::quiet_NaN();
     if (d.k == kind::categorical) return p->second;
     return to_unit(d.dist, p->second);
   }
 
-  bool row_of(const frozen_trial& t, Eigen::RowVectorXd& row) const {
+  /// A trial's row; false if a parameter has another distribution, or (for
+  /// a running trial, `allow_absent` false) has not been suggested yet.
+  bool row_of(const frozen_trial& t, Eigen::RowVectorXd& row, bool allow_absent = true) const {
     row.resize(static_cast<Eigen::Index>(dims_.size()));
     for (std::size_t i = 0; i < dims_.size(); ++i) {
-      row[static_cast<Eigen::Index>(i)] = coordinate(dims_[i], t);
-      if (!std::isfinite(row[static_cast<Eigen::Index>(i)])) return false;
+      const double c = coordinate(dims_[i], t);
+      if (!std::isfinite(c) || (!allow_absent && c == absent)) return false;
+      row[static_cast<Eigen::Index>(i)] = c;
     }
     return true;
   }
@@ -177,6 +210,7 @@ class gp_sampler_impl {
       const frozen_trial& t = finished[scanned_];
       if (t.state != trial_state::complete || t.values.size() != 1 || !std::isfinite(t.values[0])) continue;
       if (!row_of(t, row)) continue;
+      if ((row.array() == absent).any()) conditional_ = true;
       fresh.push_back(row);
       values_.push_back(sign_ * t.values[0]);
     }
@@ -291,6 +325,7 @@ class gp_sampler_impl {
   void snap(Eigen::Ref<Eigen::RowVectorXd, 0, Eigen::InnerStride<>> x) const {
     for (std::size_t i = 0; i < dims_.size(); ++i) {
       const auto d = static_cast<Eigen::Index>(i);
+      if (x[d] == absent) continue;
       if (dims_[i].k == kind::continuous) x[d] = std::clamp(x[d], 0.0, 1.0);
       else if (dims_[i].k == kind::discrete) x[d] = to_unit(dims_[i].dist, from_unit(dims_[i].dist, x[d]));
       else x[d] = std::clamp(std::round(x[d]), 0.0, static_cast<double>(dims_[i].size - 1));
@@ -333,6 +368,18 @@ class gp_sampler_impl {
                       ? std::floor(u * static_cast<double>(dims_[static_cast<std::size_t>(d)].size))
                       : u;
       }
+    // In a conditional space a Sobol point takes its branch from a random
+    // finished trial (a "donor"): the donor's absent parameters stay absent
+    // and its categorical choices are kept, so that every candidate is a
+    // point of a branch that exists.
+    if (conditional_)
+      for (Eigen::Index j = 0; j < n_sobol; ++j) {
+        const auto donor = static_cast<Eigen::Index>(rng.below(static_cast<std::uint64_t>(data_.size())));
+        for (Eigen::Index d = 0; d < D; ++d) {
+          const double v = data_.X()(donor, d);
+          if (v == absent || dims_[static_cast<std::size_t>(d)].k == kind::categorical) C(j, d) = v;
+        }
+      }
     // Local: Gaussian steps of three widths around the best observations.
     std::vector<Eigen::Index> order(values_.size());
     std::iota(order.begin(), order.end(), Eigen::Index{0});
@@ -347,7 +394,8 @@ class gp_sampler_impl {
       for (Eigen::Index d = 0; d < D; ++d) {
         const auto& dm = dims_[static_cast<std::size_t>(d)];
         const double x = data_.X()(centre, d);
-        if (dm.k == kind::categorical)
+        if (x == absent || (conditional_ && dm.k == kind::categorical)) C(n_sobol + j, d) = x;
+        else if (dm.k == kind::categorical)
           C(n_sobol + j, d) = rng.uniform() < p_flip ? static_cast<double>(rng.below(static_cast<std::uint64_t>(dm.size))) : x;
         else C(n_sobol + j, d) = std::clamp(x + w * rng.normal(), 0.0, 1.0);
       }
@@ -361,7 +409,7 @@ class gp_sampler_impl {
     const auto D = static_cast<Eigen::Index>(dims_.size());
     Eigen::VectorXd lo(D), hi(D);
     for (Eigen::Index d = 0; d < D; ++d) {
-      const bool free = dims_[static_cast<std::size_t>(d)].k == kind::continuous;
+      const bool free = dims_[static_cast<std::size_t>(d)].k == kind::continuous && x[d] != absent;
       lo[d] = free ? 0.0 : x[d];
       hi[d] = free ? 1.0 : x[d];
     }
@@ -385,8 +433,10 @@ class gp_sampler_impl {
       bool moved = false;
       for (std::size_t i = 0; i < dims_.size(); ++i) {
         const auto& dm = dims_[i];
-        if (dm.k == kind::continuous) continue;
         const auto d = static_cast<Eigen::Index>(i);
+        // In a conditional space a categorical may choose the branch: moving
+        // it would score a point whose absent parameters are those of another branch.
+        if (dm.k == kind::continuous || x[d] == absent || (conditional_ && dm.k == kind::categorical)) continue;
         std::vector<double> options;
         if (dm.k == kind::categorical) {
           for (std::int64_t c = 0; c < dm.size; ++c)
@@ -415,8 +465,11 @@ class gp_sampler_impl {
     return value;
   }
 
-  /// Whether x is within 1e-3 (unit-cube distance over the numeric
-  /// coordinates, categorical ones equal) of a finished trial.
+  /// Whether x repeats a finished trial: numeric coordinates within 1e-7 of
+  /// it on the unit cube (a distance no objective can resolve), categorical
+  /// ones equal. Not wider: a guard of 1e-3 rejected every proposal next to
+  /// the incumbent, so a GP converging on a smooth minimum was sent to
+  /// random points instead and stalled (branin at regret 3e-5; benchmarks/RESULTS.md).
   bool near_observation(const Eigen::RowVectorXd& x) const {
     const Eigen::MatrixXd& X = data_.X();
     for (Eigen::Index a = 0; a < X.rows(); ++a) {
@@ -426,7 +479,7 @@ class gp_sampler_impl {
         const double delta = X(a, d) - x[d];
         d2 += dims_[i].k == kind::categorical ? (delta != 0 ? 1.0 : 0.0) : delta * delta;
       }
-      if (d2 < 1e-6) return true;
+      if (d2 < 1e-14) return true;
     }
     return false;
   }
@@ -444,7 +497,7 @@ class gp_sampler_impl {
       std::vector<Eigen::RowVectorXd> running;
       Eigen::RowVectorXd row;
       for (const auto& r : view.running())
-        if (r.number != t.number && row_of(r, row)) running.push_back(row);
+        if (r.number != t.number && row_of(r, row, false)) running.push_back(row);
       if (!running.empty()) {
         Eigen::MatrixXd R(static_cast<Eigen::Index>(running.size()), D);
         for (std::size_t i = 0; i < running.size(); ++i) R.row(static_cast<Eigen::Index>(i)) = running[i];
@@ -459,24 +512,41 @@ class gp_sampler_impl {
     const Eigen::VectorXd s = score(C, best);
     std::vector<Eigen::Index> order(static_cast<std::size_t>(C.rows()));
     std::iota(order.begin(), order.end(), Eigen::Index{0});
-    const auto k = static_cast<std::size_t>(std::max<std::int64_t>(options_.n_refine, 1));
+    // The refined candidates plus a few more scored ones to fall back on.
+    const auto k = static_cast<std::size_t>(std::min<std::int64_t>(C.rows(), std::max<std::int64_t>(options_.n_refine, 1) + 8));
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
                       [&](Eigen::Index a, Eigen::Index b) { return s[a] > s[b]; });
-    Eigen::RowVectorXd best_x = C.row(order[0]);
-    double best_value = s[order[0]];
+    // The refined candidates and the discrete search's result, best first;
+    // the proposal is the best one that does not repeat a finished trial.
+    std::vector<std::pair<double, Eigen::RowVectorXd>> ranked;
     const bool any_continuous =
         std::any_of(dims_.begin(), dims_.end(), [](const dim& d) { return d.k == kind::continuous; });
-    if (any_continuous)
-      for (std::size_t i = 0; i < static_cast<std::size_t>(options_.n_refine); ++i) {
-        Eigen::RowVectorXd x = C.row(order[i]);
-        const double v = refine(x, best);
-        if (v > best_value) best_value = v, best_x = x;
+    for (std::size_t i = 0; i < k; ++i) {
+      Eigen::RowVectorXd x = C.row(order[i]);
+      double v = s[order[i]];
+      if (any_continuous && i < static_cast<std::size_t>(options_.n_refine)) {
+        Eigen::RowVectorXd r = x;
+        if (const double rv = refine(r, best); rv > v) v = rv, x = std::move(r);
       }
-    best_value = discrete_search(best_x, best_value, best);
-    if (!best_x.allFinite()) return startup(view, t, space, "model failed: non-finite proposal");
-    // An over-confident model can keep proposing a point it has already
-    // seen (its EI elsewhere underflows): a wasted trial. Explore instead.
-    if (near_observation(best_x)) return startup(view, t, space, "duplicate: the acquisition's maximum is an observed point");
+      ranked.emplace_back(v, std::move(x));
+    }
+    std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    {
+      Eigen::RowVectorXd x = ranked.front().second;
+      const double v = discrete_search(x, ranked.front().first, best);
+      ranked.insert(ranked.begin(), {v, std::move(x)});
+    }
+    const auto pick = std::find_if(ranked.begin(), ranked.end(), [&](const auto& c) {
+      return c.second.allFinite() && std::isfinite(c.first) && !near_observation(c.second);
+    });
+    if (pick == ranked.end()) {
+      if (!ranked.front().second.allFinite()) return startup(view, t, space, "model failed: non-finite proposal");
+      // Every refined maximum repeats a trial (an over-confident model, or a
+      // small discrete space): a wasted trial. Explore instead.
+      return startup(view, t, space, "duplicate: the acquisition's maximum is an observed point");
+    }
+    const Eigen::RowVectorXd best_x = pick->second;
+    const double best_value = pick->first;
 
     const auto& h = post_.hyperparameters();
     diag_.lengthscales.resize(static_cast<std::size_t>(D));
@@ -490,6 +560,7 @@ class gp_sampler_impl {
     for (std::size_t i = 0; i < dims_.size(); ++i) {
       const auto& dm = dims_[i];
       const double c = best_x[static_cast<Eigen::Index>(i)];
+      if (c == absent) continue;  // not on this branch: drawn independently if the trial asks for it
       out.emplace(dm.name, dm.k == kind::categorical ? c : from_unit(dm.dist, c));
     }
     return out;
@@ -499,7 +570,9 @@ class gp_sampler_impl {
   std::uint64_t seed_;
   qmc_sampler startup_;
   random_sampler fallback_;
-  detail::intersection_search_space intersection_;
+  std::vector<union_entry> union_;
+  std::size_t union_scanned_ = 0;
+  bool conditional_ = false;  ///< some modelled trial lacks a parameter
 
   std::string study_name_;
   double sign_ = 1.0;
