@@ -36,6 +36,7 @@
 #include "../../detail/journal_format.hpp"
 #include "../../detail/json_line.hpp"
 #include "heartbeat.hpp"
+#include "rdb_pending.hpp"
 #include "rdb_schema.hpp"
 #include "sql.hpp"
 
@@ -50,6 +51,17 @@ struct rdb_options {
   /// Attempts of one transaction that the database asked to retry
   /// (`sql_retry`) before giving up with `storage_error`.
   int max_attempts = 200;
+  /// Coalesce a running trial's parameters, reports and user attributes
+  /// into few transactions (rdb_pending.hpp states when they are written);
+  /// false: one transaction per write.
+  bool coalesce = false;
+  /// The oldest unwritten value of a trial is written at the next write
+  /// once it is older than this.
+  std::chrono::duration<double> coalesce_window{1.0};
+  /// Order trial creation with a per-study advisory lock instead of the
+  /// study row's lock (PostgreSQL; safe only without Optuna workers, see
+  /// postgres_storage_options::creation_lock).
+  bool advisory_lock = false;
 };
 
 namespace rdb {
@@ -183,6 +195,8 @@ class rdb_storage {
     std::map<study_id, study_cache> studies;
     std::unordered_map<std::string, distribution> dist_cache;
     std::set<std::int64_t> owned;  // running trials this handle runs (heartbeats)
+    std::map<std::int64_t, study_id> live;  // running trials this handle started, and their study
+    std::map<std::int64_t, rdb::pending_trial> unwritten;  // their coalesced writes (rdb_pending.hpp)
     std::condition_variable_any wake;
     std::jthread heartbeat;  // last: stopped and joined before the rest goes
     ~state() {
@@ -283,6 +297,7 @@ class rdb_storage {
       // study row lock) and lock its trials, so no child row is added
       // between the deletes below (PostgreSQL; SQLite's write lock already
       // excludes them).
+      if (dialect == sql_dialect::postgres && st.options.advisory_lock) q(st, rdb::advisory_lock_study_sql(), {sid, sid});
       if (q(st, rdb::lock_study_sql(dialect), {sid}).empty())
         throw invalid_argument("unknown study id " + std::to_string(sid) + " in " + st.where);
       q(st, "SELECT trial_id FROM trials WHERE study_id = ?" + std::string(rdb::for_update(dialect)), {sid});
@@ -296,6 +311,11 @@ class rdb_storage {
     });
     std::lock_guard lock(state_->mutex);
     state_->studies.erase(sid);
+    std::erase_if(state_->live, [&](const auto& kv) {
+      if (kv.second != sid) return false;
+      state_->unwritten.erase(kv.first);
+      return true;
+    });
   }
 
   void set_study_user_attr(study_id sid, std::string_view key, const nlohmann::json& value) {
@@ -361,12 +381,19 @@ class rdb_storage {
     if (!id) return std::nullopt;
     std::lock_guard lock(state_->mutex);
     own(*state_, *id);
+    state_->live[*id] = sid;
     return load_trial(*state_, *id).first;
   }
 
   void set_param(std::int64_t id, std::string_view name, double internal, const distribution& d) {
     rdb::check_text("parameter name " + json_quoted(name), name);
     const std::string dist = journal::distribution_to_json(d);
+    if (coalesced(id, [&](state& st, study_id sid, rdb::pending_trial& p) {
+          check_distribution(st, sid, name, d);
+          p.params.insert_or_assign(std::string(name), rdb::pending_trial::param{internal, d, dist});
+          return false;
+        }))
+      return;
     transact([&](state& st) {
       const study_id sid = running_study(st, id, "set_param");
       check_distribution(st, sid, name, d);
@@ -380,6 +407,13 @@ class rdb_storage {
   }
 
   void set_intermediate_value(std::int64_t id, std::int64_t step, double value) {
+    // Coalesced: the first report also writes the parameters (rdb_pending.hpp).
+    if (coalesced(id, [&](state&, study_id, rdb::pending_trial& p) {
+          const bool first = !p.params.empty();
+          p.reports.insert_or_assign(step, value);
+          return first;
+        }))
+      return;
     const auto [v, type] = rdb::encode_value(value);
     transact([&, v = v, type = type](state& st) {
       running_study(st, id, "set_intermediate_value");
@@ -395,11 +429,25 @@ class rdb_storage {
   void set_user_attr(std::int64_t id, std::string_view key, const nlohmann::json& value) {
     rdb::check_text("attribute key " + json_quoted(key), key);
     const std::string text = to_json_text(value);
+    if (coalesced(id, [&](state&, study_id, rdb::pending_trial& p) {
+          p.user_attrs.insert_or_assign(std::string(key), text);
+          return false;
+        }))
+      return;
     transact([&](state& st) {
       running_study(st, id, "set_user_attr");
       upsert_attr(st, "trial_user_attributes", "trial_id", id, key, text);
       return 0;
     }, true);
+  }
+
+  /// Writes now what the coalescing holds back for trial `id` (nothing to
+  /// do without `coalesce`, or when all is written).
+  void flush(std::int64_t id) {
+    std::unique_lock lock(state_->mutex);
+    flush_locked(*state_, id);
+    lock.unlock();
+    state_->conn.flush_commits(true);
   }
 
   /// A system attribute of a running trial (Optuna's `set_trial_system_attr`).
@@ -426,8 +474,10 @@ class rdb_storage {
     // no NaN tag, so such a trial is stored without values.
     if (has_nan) values = {};
     if (!reason.empty() && !valid_utf8(reason)) throw invalid_argument("finish_trial: the reason is not valid UTF-8");
+    try {
     transact([&](state& st) {
       running_study(st, id, "finish_trial");
+      if (auto p = st.unwritten.find(id); p != st.unwritten.end()) write_unwritten(st, id, p->second);
       if (usage != resource_usage{})
         upsert_attr(st, "trial_system_attributes", "trial_id", id, journal::resources_key,
                     to_json_text({{"wall_seconds", usage.wall_seconds},
@@ -442,8 +492,16 @@ class rdb_storage {
         {rdb::format_time(frozen_trial::clock::now()), id});
       return 0;
     });
+    } catch (const state_error&) {
+      std::lock_guard lock(state_->mutex);
+      state_->live.erase(id);
+      state_->unwritten.erase(id);
+      throw;
+    }
     std::lock_guard lock(state_->mutex);
     state_->owned.erase(id);
+    state_->live.erase(id);
+    state_->unwritten.erase(id);
     return load_trial(*state_, id).first;
   }
 
@@ -511,6 +569,60 @@ class rdb_storage {
   }
   static std::int64_t x(state& st, std::string_view sql, std::initializer_list<sql_value> params) {
     return st.conn.execute(sql, std::span<const sql_value>(params.begin(), params.size()));
+  }
+  static std::vector<sql_row> q(state& st, std::string_view sql, const std::vector<sql_value>& params) {
+    return st.conn.query(sql, std::span<const sql_value>(params));
+  }
+  static std::int64_t x(state& st, std::string_view sql, const std::vector<sql_value>& params) {
+    return st.conn.execute(sql, std::span<const sql_value>(params));
+  }
+
+  // --- coalesced writes of running trials (rdb_pending.hpp) ------------------
+
+  /// With `coalesce`, hands trial `id`'s unwritten values to `add` (under
+  /// the mutex) and writes them when `add` returns true or the oldest is
+  /// older than the window. False when the write must go through at once:
+  /// no coalescing, or a trial this handle did not start.
+  template <class Add>
+  bool coalesced(std::int64_t id, Add&& add) {
+    state& st = *state_;
+    if (!st.options.coalesce) return false;
+    std::unique_lock lock(st.mutex);
+    auto live = st.live.find(id);
+    if (live == st.live.end()) return false;
+    rdb::pending_trial& p = st.unwritten[id];
+    p.touch();
+    const bool now = add(st, live->second, p);
+    if (!now && std::chrono::steady_clock::now() - p.oldest < st.options.coalesce_window) return true;
+    flush_locked(st, id);
+    lock.unlock();
+    st.conn.flush_commits(true);
+    return true;
+  }
+
+  /// Writes trial `id`'s unwritten values in one transaction.
+  static void flush_locked(state& st, std::int64_t id) {
+    auto it = st.unwritten.find(id);
+    if (it == st.unwritten.end() || it->second.empty()) return;
+    auto body = [&](state& s) {
+      running_study(s, id, "writing a trial's coalesced values");
+      write_unwritten(s, id, it->second);
+      return 0;
+    };
+    try {
+      transact_locked(st, body);
+    } catch (const state_error&) {
+      // The trial is no longer RUNNING (failed by an expired heartbeat, its
+      // study deleted): what it held back cannot be written any more.
+      st.unwritten.erase(id);
+      st.live.erase(id);
+      throw;
+    }
+    it->second = {};
+  }
+
+  static void write_unwritten(state& st, std::int64_t id, const rdb::pending_trial& p) {
+    for (const auto& [sql, values] : rdb::pending_statements(dialect, id, p)) x(st, sql, values);
   }
 
   static std::string json_quoted(std::string_view s) {
@@ -627,6 +739,10 @@ class rdb_storage {
   /// Locks the study's row (see rdb::lock_study_sql: the lock order shared
   /// with Optuna) and checks that the study exists.
   static void lock_study(state& st, study_id sid) {
+    if (dialect == sql_dialect::postgres && st.options.advisory_lock) {
+      if (q(st, rdb::advisory_lock_study_sql(), {sid, sid}).empty()) study_gone(st, sid);
+      return;
+    }
     if (q(st, rdb::lock_study_sql(dialect), {sid}).empty()) study_gone(st, sid);
   }
 
@@ -882,7 +998,10 @@ class rdb_storage {
       return insert_locked(st, sid, rec, start_now);
     });
     std::lock_guard lock(state_->mutex);
-    if (start_now && rec.state == trial_state::running) own(*state_, id);
+    if (start_now && rec.state == trial_state::running) {
+      own(*state_, id);
+      state_->live[id] = sid;
+    }
     return load_trial(*state_, id).first;
   }
 
@@ -923,6 +1042,7 @@ class rdb_storage {
       }
       t.system_attrs[key] = std::move(v);
     }
+    if (auto p = st.unwritten.find(id); p != st.unwritten.end()) p->second.overlay(t);
     return {std::move(t), sid};
   }
 
@@ -999,6 +1119,17 @@ class rdb_storage {
           return 0;
         };
         transact_locked(st, body);
+        // Coalesced values reach the database at least once an interval.
+        std::vector<std::int64_t> due;
+        for (const auto& [id, p] : st.unwritten)
+          if (!p.empty()) due.push_back(id);
+        for (auto id : due) {
+          try {
+            flush_locked(st, id);
+          } catch (const std::exception&) {
+            // Reported by the trial's next write or its finish.
+          }
+        }
       } catch (const std::exception&) {
         // A failed beat is retried next interval; the trial's own writes report errors.
       }
