@@ -4,6 +4,7 @@
 // studies and trials in Optuna 3.1's RDB schema (rdb_schema.hpp) over any
 // `sql_connection`. Core: no database client is included here.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -197,6 +198,9 @@ class rdb_storage {
     std::set<std::int64_t> owned;  // running trials this handle runs (heartbeats)
     std::map<std::int64_t, study_id> live;  // running trials this handle started, and their study
     std::map<std::int64_t, rdb::pending_trial> unwritten;  // their coalesced writes (rdb_pending.hpp)
+    // Trials this handle finished, as read back after the finish, until the
+    // next sync of their study takes them instead of reading them again.
+    std::map<std::int64_t, frozen_trial> finished_here;
     std::condition_variable_any wake;
     std::jthread heartbeat;  // last: stopped and joined before the rest goes
     ~state() {
@@ -353,10 +357,14 @@ class rdb_storage {
     {
       // Most asks find nothing waiting: look before taking the write lock.
       std::lock_guard lock(state_->mutex);
-      if (!state_->options.heartbeat_interval &&
-          q(*state_, "SELECT 1 FROM trials WHERE study_id = ? AND state = 'WAITING' LIMIT 1", {sid}).empty()) {
-        require_study(*state_, sid);
-        return std::nullopt;
+      if (!state_->options.heartbeat_interval) {
+        // One round trip: does the study exist, does it have a waiting trial?
+        const auto rows = q(*state_,
+                            "SELECT (SELECT 1 FROM studies WHERE study_id = ?), (SELECT 1 FROM trials WHERE study_id = ? AND "
+                            "state = 'WAITING' LIMIT 1)",
+                            {sid, sid});
+        if (rows.empty() || rdb::is_null(rows[0][0])) study_gone(*state_, sid);
+        if (rdb::is_null(rows[0][1])) return std::nullopt;
       }
     }
     auto id = transact([&](state& st) -> std::optional<std::int64_t> {
@@ -502,7 +510,10 @@ class rdb_storage {
     state_->owned.erase(id);
     state_->live.erase(id);
     state_->unwritten.erase(id);
-    return load_trial(*state_, id).first;
+    frozen_trial done = load_trial(*state_, id).first;
+    if (state_->finished_here.size() >= 1024) state_->finished_here.clear();
+    state_->finished_here.insert_or_assign(id, done);
+    return done;
   }
 
   study_view view(study_id sid) const {
@@ -779,32 +790,67 @@ class rdb_storage {
   /// (trial_id above the highest seen, found through the primary key) and
   /// the pending ones that finished. O(changed trials), not O(all trials).
   static study_cache& sync(state& st, study_id sid) {
-    study_cache& c = cache_of(st, sid);
+    const auto cached = st.studies.find(sid);
+    const bool known = cached != st.studies.end();
+    study_cache& c = known ? cached->second : cache_of(st, sid);
+    // One statement finds the new trials and the states of the pending ones,
+    // and checks that the study still exists (no row: it is gone).
     // PostgreSQL's sequences hand out ids before commit, so a trial may
     // become visible after one with a higher id: look back a little.
     const std::int64_t from = dialect == sql_dialect::sqlite ? c.max_seen : std::max<std::int64_t>(0, c.max_seen - 64);
-    for (const auto& r : q(st, "SELECT trial_id, state FROM trials WHERE trial_id > ? AND study_id = ? ORDER BY trial_id",
-                           {from, sid})) {
-      const auto id = rdb::as_int(r[0]);
-      if (!c.seen.insert(id).second) continue;
-      c.max_seen = std::max(c.max_seen, id);
-      c.pending.insert(id);
+    std::vector<std::int64_t> asked;
+    for (auto id : c.pending)
+      if (id <= from && asked.size() < 500) asked.push_back(id);
+    const auto rows = q(st,
+                        "SELECT s.study_name, t.trial_id, t.state FROM studies s LEFT JOIN trials t ON t.study_id = s.study_id AND "
+                        "(t.trial_id > ?" + (asked.empty() ? std::string() : " OR t.trial_id IN " + rdb::placeholders(asked.size())) +
+                            ") WHERE s.study_id = ? ORDER BY t.trial_id",
+                        [&] {
+                          // Parameters in text order: from, the pending ids, then the study.
+                          std::vector<sql_value> v{from};
+                          v.insert(v.end(), asked.begin(), asked.end());
+                          v.push_back(sid);
+                          return v;
+                        }());
+    if (rows.empty() || (known && rdb::as_text(rows[0][0]) != c.info->name)) {
+      st.studies.erase(sid);
+      throw invalid_argument("study id " + std::to_string(sid) + " does not exist in " + st.where +
+                             " (it was deleted, or never existed)");
     }
+    std::set<std::int64_t> present;
     std::vector<std::int64_t> done;
-    for (auto id : c.pending) {
-      const auto rows = q(st, "SELECT state FROM trials WHERE trial_id = ?", {id});
-      if (rows.empty()) {
-        done.push_back(id);
-        continue;
+    for (const auto& r : rows) {
+      if (rdb::is_null(r[1])) continue;
+      const auto id = rdb::as_int(r[1]);
+      present.insert(id);
+      if (c.seen.insert(id).second) {
+        c.max_seen = std::max(c.max_seen, id);
+        c.pending.insert(id);
       }
-      const auto s = rdb::state_from_name(rdb::as_text(rows[0][0]));
-      if (s && is_finished(*s)) done.push_back(id);
+      const auto s = rdb::state_from_name(rdb::as_text(r[2]));
+      if (c.pending.count(id) && s && is_finished(*s)) done.push_back(id);
     }
+    // Pending trials asked for but gone (deleted): forget them.
+    for (auto id : asked)
+      if (!present.count(id)) c.pending.erase(id);
+    std::sort(done.begin(), done.end());
+    std::vector<std::int64_t> to_load;
+    std::map<std::int64_t, std::pair<frozen_trial, study_id>> loaded;
     for (auto id : done) {
+      if (auto h = st.finished_here.find(id); h != st.finished_here.end()) {
+        loaded.emplace(id, std::pair{std::move(h->second), sid});
+        st.finished_here.erase(h);
+      } else {
+        to_load.push_back(id);
+      }
+    }
+    loaded.merge(load_trials(st, to_load));
+    for (auto id : done) {
+      auto it = loaded.find(id);
+      if (it != loaded.end() && !is_finished(it->second.first.state)) continue;
       c.pending.erase(id);
-      auto [t, owner] = load_trial_opt(st, id);
-      if (!t) continue;
-      auto p = std::make_shared<const frozen_trial>(std::move(*t));
+      if (it == loaded.end()) continue;  // deleted in between
+      auto p = std::make_shared<const frozen_trial>(std::move(it->second.first));
       c.finished_by_id.emplace(id, p);
       c.finished.push_back(std::move(p));
     }
@@ -941,7 +987,8 @@ class rdb_storage {
   }
 
   /// Inserts a whole trial; under the study lock. Returns its id.
-  static std::int64_t insert_locked(state& st, study_id sid, const frozen_trial& rec, bool start_now) {
+  static std::int64_t insert_locked(state& st, study_id sid, const frozen_trial& rec, bool start_now,
+                                    frozen_trial* created = nullptr) {
     const std::int64_t number = next_number(st, sid);
     std::optional<std::string> start, complete;
     if (start_now) {
@@ -960,6 +1007,11 @@ class rdb_storage {
                             rdb::state_literal(rec.state) + ", " + ts + ", " + ts + ") RETURNING trial_id",
                         {number, sid, opt(start), opt(complete)});
     const std::int64_t id = rdb::as_int(rows.at(0).at(0));
+    if (created) {
+      created->id = id;
+      created->number = number;
+      created->datetime_start = start ? rdb::parse_time(*start) : std::nullopt;
+    }
     for (const auto& [name, v] : rec.params) {
       auto d = rec.distributions.find(name);
       if (d == rec.distributions.end())
@@ -992,57 +1044,90 @@ class rdb_storage {
     for (const auto& [k, v] : rec.params) rdb::check_text("parameter name " + json_quoted(k), k);
     for (const auto& [k, v] : rec.user_attrs) rdb::check_text("attribute key " + json_quoted(k), k);
     for (const auto& [k, v] : rec.system_attrs) rdb::check_text("attribute key " + json_quoted(k), k);
+    // A fresh trial with nothing but system attributes (what a tuner's ask
+    // creates) is returned as written, without reading it back.
+    const bool as_written = start_now && rec.params.empty() && rec.distributions.empty() &&
+                            rec.intermediate_values.empty() && rec.user_attrs.empty() && rec.fail_reason.empty();
+    frozen_trial created;
     const std::int64_t id = transact([&](state& st) {
       lock_study(st, sid);
       if (start_now) fail_stale_locked(st, sid);
-      return insert_locked(st, sid, rec, start_now);
+      return insert_locked(st, sid, rec, start_now, &created);
     });
     std::lock_guard lock(state_->mutex);
     if (start_now && rec.state == trial_state::running) {
       own(*state_, id);
       state_->live[id] = sid;
     }
-    return load_trial(*state_, id).first;
+    if (!as_written) return load_trial(*state_, id).first;
+    created.state = rec.state;
+    for (const auto& [k, v] : rec.system_attrs) created.system_attrs[k] = parse_attr(*state_, to_json_text(v));
+    return created;
+  }
+
+  /// Loads trials by id, six statements for up to 100 trials (one per
+  /// table); ids that do not exist are left out.
+  static std::map<std::int64_t, std::pair<frozen_trial, study_id>> load_trials(state& st, std::span<const std::int64_t> ids) {
+    std::map<std::int64_t, std::pair<frozen_trial, study_id>> out;
+    for (std::size_t from = 0; from < ids.size(); from += 100) {
+      const auto chunk = ids.subspan(from, std::min<std::size_t>(100, ids.size() - from));
+      const std::vector<sql_value> bound(chunk.begin(), chunk.end());
+      const std::string in = " WHERE trial_id IN " + rdb::placeholders(chunk.size());
+      for (const auto& r : q(st, "SELECT trial_id, number, study_id, state, datetime_start, datetime_complete FROM trials" + in,
+                             bound)) {
+        const std::int64_t id = rdb::as_int(r[0]);
+        frozen_trial t;
+        t.id = id;
+        t.number = rdb::is_null(r[1]) ? -1 : rdb::as_int(r[1]);
+        const auto s = rdb::state_from_name(rdb::as_text(r[3]));
+        if (!s)
+          throw storage_error(st.where + ": trial id " + std::to_string(id) + " has unknown state " +
+                              detail::quoted(rdb::as_text(r[3])));
+        t.state = *s;
+        t.datetime_start = rdb::parse_time(r[4]);
+        t.datetime_complete = rdb::parse_time(r[5]);
+        out.emplace(id, std::pair{std::move(t), rdb::as_int(r[2])});
+      }
+      auto of = [&](const sql_value& v) -> frozen_trial* {
+        auto it = out.find(rdb::as_int(v));
+        return it == out.end() ? nullptr : &it->second.first;
+      };
+      for (const auto& r : q(st, "SELECT trial_id, param_name, param_value, distribution_json FROM trial_params" + in, bound))
+        if (frozen_trial* t = of(r[0])) {
+          const std::string& name = rdb::as_text(r[1]);
+          t->distributions.insert_or_assign(name, dist_of(st, rdb::as_text(r[3]), name));
+          t->params[name] = rdb::as_double(r[2]);
+        }
+      for (const auto& r : q(st, "SELECT trial_id, objective, value, value_type FROM trial_values" + in + " ORDER BY trial_id, objective",
+                             bound))
+        if (frozen_trial* t = of(r[0])) t->values.push_back(rdb::decode_value(r[2], rdb::as_text(r[3])));
+      for (const auto& r : q(st, "SELECT trial_id, step, intermediate_value, intermediate_value_type FROM trial_intermediate_values" + in,
+                             bound))
+        if (frozen_trial* t = of(r[0])) t->intermediate_values[rdb::as_int(r[1])] = rdb::decode_value(r[2], rdb::as_text(r[3]));
+      for (const auto& r : q(st, "SELECT trial_id, \"key\", value_json FROM trial_user_attributes" + in, bound))
+        if (frozen_trial* t = of(r[0])) t->user_attrs[rdb::as_text(r[1])] = parse_attr(st, rdb::as_text(r[2]));
+      for (const auto& r : q(st, "SELECT trial_id, \"key\", value_json FROM trial_system_attributes" + in, bound))
+        if (frozen_trial* t = of(r[0])) {
+          const std::string& key = rdb::as_text(r[1]);
+          nlohmann::json v = parse_attr(st, rdb::as_text(r[2]));
+          if (key == journal::fail_reason_key && v.is_string()) t->fail_reason = v.get<std::string>();
+          if (key == journal::resources_key && v.is_object()) {
+            t->resources.wall_seconds = v.value("wall_seconds", 0.0);
+            t->resources.cpu_seconds = v.value("cpu_seconds", 0.0);
+            t->resources.peak_memory_growth_bytes = v.value("peak_memory_growth_bytes", std::int64_t{0});
+          }
+          t->system_attrs[key] = std::move(v);
+        }
+    }
+    for (auto& [id, entry] : out)
+      if (auto p = st.unwritten.find(id); p != st.unwritten.end()) p->second.overlay(entry.first);
+    return out;
   }
 
   static std::pair<std::optional<frozen_trial>, study_id> load_trial_opt(state& st, std::int64_t id) {
-    const auto head = q(st, "SELECT number, study_id, state, datetime_start, datetime_complete FROM trials WHERE trial_id = ?",
-                        {id});
-    if (head.empty()) return {std::nullopt, -1};
-    frozen_trial t;
-    t.id = id;
-    t.number = rdb::is_null(head[0][0]) ? -1 : rdb::as_int(head[0][0]);
-    const study_id sid = rdb::as_int(head[0][1]);
-    const auto s = rdb::state_from_name(rdb::as_text(head[0][2]));
-    if (!s) throw storage_error(st.where + ": trial id " + std::to_string(id) + " has unknown state " + detail::quoted(rdb::as_text(head[0][2])));
-    t.state = *s;
-    t.datetime_start = rdb::parse_time(head[0][3]);
-    t.datetime_complete = rdb::parse_time(head[0][4]);
-    for (const auto& r : q(st, "SELECT param_name, param_value, distribution_json FROM trial_params WHERE trial_id = ?", {id})) {
-      const std::string& name = rdb::as_text(r[0]);
-      t.distributions.insert_or_assign(name, dist_of(st, rdb::as_text(r[2]), name));
-      t.params[name] = rdb::as_double(r[1]);
-    }
-    for (const auto& r : q(st, "SELECT objective, value, value_type FROM trial_values WHERE trial_id = ? ORDER BY objective", {id}))
-      t.values.push_back(rdb::decode_value(r[1], rdb::as_text(r[2])));
-    for (const auto& r : q(st, "SELECT step, intermediate_value, intermediate_value_type FROM trial_intermediate_values WHERE "
-                               "trial_id = ?",
-                           {id}))
-      t.intermediate_values[rdb::as_int(r[0])] = rdb::decode_value(r[1], rdb::as_text(r[2]));
-    for (const auto& r : q(st, "SELECT \"key\", value_json FROM trial_user_attributes WHERE trial_id = ?", {id}))
-      t.user_attrs[rdb::as_text(r[0])] = parse_attr(st, rdb::as_text(r[1]));
-    for (const auto& r : q(st, "SELECT \"key\", value_json FROM trial_system_attributes WHERE trial_id = ?", {id})) {
-      const std::string& key = rdb::as_text(r[0]);
-      nlohmann::json v = parse_attr(st, rdb::as_text(r[1]));
-      if (key == journal::fail_reason_key && v.is_string()) t.fail_reason = v.get<std::string>();
-      if (key == journal::resources_key && v.is_object()) {
-        t.resources.wall_seconds = v.value("wall_seconds", 0.0);
-        t.resources.cpu_seconds = v.value("cpu_seconds", 0.0);
-        t.resources.peak_memory_growth_bytes = v.value("peak_memory_growth_bytes", std::int64_t{0});
-      }
-      t.system_attrs[key] = std::move(v);
-    }
-    if (auto p = st.unwritten.find(id); p != st.unwritten.end()) p->second.overlay(t);
+    auto found = load_trials(st, std::span<const std::int64_t>(&id, 1));
+    if (found.empty()) return {std::nullopt, -1};
+    auto& [t, sid] = found.begin()->second;
     return {std::move(t), sid};
   }
 
