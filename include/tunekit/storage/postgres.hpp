@@ -30,6 +30,11 @@ struct postgres_storage_options {
   int max_attempts = 200;
   /// Seconds to wait for a connection (the URL's `connect_timeout` wins).
   int connect_timeout_s = 10;
+  /// Attempts of the first connection while the server refuses or does not
+  /// answer (e.g. still starting), the waits doubling from
+  /// `reconnect_initial` to `reconnect_max` (about 6 s in all by default);
+  /// a refused login or an unknown database fails at once.
+  int connect_attempts = 8;
   /// After a lost connection: reconnection attempts, the waits between them
   /// doubling from `reconnect_initial` to `reconnect_max` (the defaults ride
   /// out a server restart of about 30 s), then `storage_error`.
@@ -143,6 +148,7 @@ class postgres_storage : public detail::rdb_storage<detail::postgres_connection>
       throw invalid_argument("postgres_storage_options::max_attempts = " + std::to_string(o.max_attempts) +
                              " must be >= 1");
     detail::postgres_connection conn(std::move(url), {.connect_timeout_s = o.connect_timeout_s,
+                                                      .connect_attempts = o.connect_attempts,
                                                       .reconnect_attempts = o.reconnect_attempts,
                                                       .reconnect_initial = o.reconnect_initial,
                                                       .reconnect_max = o.reconnect_max});

@@ -89,7 +89,13 @@ inline std::optional<trial_state> state_from_name(std::string_view s) {
 
 /// A state as an SQL literal: states come from a fixed set, never from
 /// users, and a literal needs no cast to PostgreSQL's enum type.
-inline std::string state_literal(trial_state s) { return "'" + std::string(state_name(s)) + "'"; }
+inline std::string state_literal(trial_state s) {
+  // Appended piecewise: GCC 12 sees a false -Wstringop-overflow in `"'" + std::string(...) + "'"` once inlined.
+  std::string out(1, '\'');
+  out.append(state_name(s));
+  out.push_back('\'');
+  return out;
+}
 
 /// Optuna's naive local timestamps, "YYYY-MM-DD HH:MM:SS.ffffff".
 inline std::string format_time(frozen_trial::clock::time_point t) {
@@ -208,6 +214,16 @@ class rdb_storage {
         heartbeat.request_stop();
         wake.notify_all();
         heartbeat.join();
+      }
+      // The last handle goes: what it held back is written (best effort).
+      std::vector<std::int64_t> due;
+      for (const auto& [id, p] : unwritten)
+        if (!p.empty()) due.push_back(id);
+      for (auto id : due) {
+        try {
+          flush_locked(*this, id);
+        } catch (...) {
+        }
       }
     }
   };
@@ -396,7 +412,10 @@ class rdb_storage {
   void set_param(std::int64_t id, std::string_view name, double internal, const distribution& d) {
     rdb::check_text("parameter name " + json_quoted(name), name);
     const std::string dist = journal::distribution_to_json(d);
-    if (coalesced(id, [&](state& st, study_id sid, rdb::pending_trial& p) {
+    // With retries, a trial failed by its heartbeat is re-run with its
+    // parameters, so they must be in the database before the worker can
+    // die: written at once.
+    if (state_->options.max_retries == 0 && coalesced(id, [&](state& st, study_id sid, rdb::pending_trial& p) {
           check_distribution(st, sid, name, d);
           p.params.insert_or_assign(std::string(name), rdb::pending_trial::param{internal, d, dist});
           return false;
@@ -871,7 +890,10 @@ class rdb_storage {
     std::lock_guard lock(state_->mutex);
     cache_of(*state_, sid);
     attributes out;
-    for (const auto& r : q(*state_, "SELECT \"key\", value_json FROM " + std::string(table) + " WHERE study_id = ?", {sid}))
+    // Appended piecewise: GCC 12 sees a false -Warray-bounds in the one-expression concatenation.
+    std::string sql = "SELECT \"key\", value_json FROM ";
+    sql.append(table).append(" WHERE study_id = ?");
+    for (const auto& r : q(*state_, sql, {sid}))
       out[rdb::as_text(r[0])] = parse_attr(*state_, rdb::as_text(r[1]));
     return out;
   }
