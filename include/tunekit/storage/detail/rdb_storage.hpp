@@ -503,7 +503,15 @@ class rdb_storage {
     if (!reason.empty() && !valid_utf8(reason)) throw invalid_argument("finish_trial: the reason is not valid UTF-8");
     try {
     transact([&](state& st) {
-      running_study(st, id, "finish_trial");
+      // The state change first: it locks the trial's row and, changing no
+      // row, says the trial is not RUNNING (running_study names why).
+      if (x(st,
+            "UPDATE trials SET state = " + rdb::state_literal(final_state) +
+                ", datetime_complete = " + std::string(rdb::ts_param(dialect)) + " WHERE trial_id = ? AND state = 'RUNNING'",
+            {rdb::format_time(frozen_trial::clock::now()), id}) != 1) {
+        running_study(st, id, "finish_trial");
+        throw state_error("finish_trial: trial id " + std::to_string(id) + " is not RUNNING");
+      }
       if (auto p = st.unwritten.find(id); p != st.unwritten.end()) write_unwritten(st, id, p->second);
       if (usage != resource_usage{})
         upsert_attr(st, "trial_system_attributes", "trial_id", id, journal::resources_key,
@@ -513,10 +521,6 @@ class rdb_storage {
       if (!reason.empty())
         upsert_attr(st, "trial_system_attributes", "trial_id", id, journal::fail_reason_key, to_json_text(reason));
       insert_values(st, id, values);
-      x(st,
-        "UPDATE trials SET state = " + rdb::state_literal(final_state) +
-            ", datetime_complete = " + std::string(rdb::ts_param(dialect)) + " WHERE trial_id = ? AND state = 'RUNNING'",
-        {rdb::format_time(frozen_trial::clock::now()), id});
       return 0;
     });
     } catch (const state_error&) {
@@ -996,22 +1000,9 @@ class rdb_storage {
     }
   }
 
-  /// The next trial number of a study, under the study lock: one
-  /// more than that of its newest trial (equal to Optuna's count of earlier
-  /// trials when numbers are dense), read backwards along the primary key.
-  static std::int64_t next_number(state& st, study_id sid) {
-    const auto rows = q(st, "SELECT number FROM trials WHERE study_id = ? ORDER BY trial_id DESC LIMIT 1", {sid});
-    if (rows.empty() || rdb::is_null(rows[0][0])) {
-      if (rows.empty()) return 0;
-      return rdb::as_int(q(st, "SELECT COUNT(*) FROM trials WHERE study_id = ?", {sid}).at(0).at(0));
-    }
-    return rdb::as_int(rows[0][0]) + 1;
-  }
-
   /// Inserts a whole trial; under the study lock. Returns its id.
   static std::int64_t insert_locked(state& st, study_id sid, const frozen_trial& rec, bool start_now,
                                     frozen_trial* created = nullptr) {
-    const std::int64_t number = next_number(st, sid);
     std::optional<std::string> start, complete;
     if (start_now) {
       if (rec.state == trial_state::running) start = rdb::format_time(frozen_trial::clock::now());
@@ -1024,11 +1015,17 @@ class rdb_storage {
       return std::monostate{};
     };
     const std::string ts(rdb::ts_param(dialect));
+    // The number is computed in the INSERT itself (one round trip less):
+    // this statement starts after the study lock was granted, so under READ
+    // COMMITTED its snapshot holds the previous creator's trial
+    // (rdb::next_number_sql says how the number is derived).
     const auto rows = q(st,
-                        "INSERT INTO trials (number, study_id, state, datetime_start, datetime_complete) VALUES (?, ?, " +
-                            rdb::state_literal(rec.state) + ", " + ts + ", " + ts + ") RETURNING trial_id",
-                        {number, sid, opt(start), opt(complete)});
+                        "INSERT INTO trials (number, study_id, state, datetime_start, datetime_complete) VALUES (" +
+                            std::string(rdb::next_number_sql()) + ", ?, " + rdb::state_literal(rec.state) + ", " + ts + ", " + ts +
+                            ") RETURNING trial_id, number",
+                        {sid, sid, sid, opt(start), opt(complete)});
     const std::int64_t id = rdb::as_int(rows.at(0).at(0));
+    const std::int64_t number = rdb::as_int(rows.at(0).at(1));
     if (created) {
       created->id = id;
       created->number = number;
@@ -1087,16 +1084,66 @@ class rdb_storage {
     return created;
   }
 
-  /// Loads trials by id, six statements for up to 100 trials (one per
-  /// table); ids that do not exist are left out.
+  /// Loads trials by id, up to 100 per round trip (PostgreSQL: one
+  /// statement that aggregates each child table as JSON; SQLite, whose JSON
+  /// prints reals with 15 digits only: one statement per table); ids that
+  /// do not exist are left out.
   static std::map<std::int64_t, std::pair<frozen_trial, study_id>> load_trials(state& st, std::span<const std::int64_t> ids) {
     std::map<std::int64_t, std::pair<frozen_trial, study_id>> out;
     for (std::size_t from = 0; from < ids.size(); from += 100) {
       const auto chunk = ids.subspan(from, std::min<std::size_t>(100, ids.size() - from));
       const std::vector<sql_value> bound(chunk.begin(), chunk.end());
       const std::string in = " WHERE trial_id IN " + rdb::placeholders(chunk.size());
-      for (const auto& r : q(st, "SELECT trial_id, number, study_id, state, datetime_start, datetime_complete FROM trials" + in,
-                             bound)) {
+      // Child rows, each (trial_id, ...) as the per-table statements return them.
+      std::vector<sql_row> params, values, steps, user, system;
+      std::vector<sql_row> heads;
+      if constexpr (dialect == sql_dialect::postgres) {
+        auto agg = [](const char* cols, const char* table, const char* order) {
+          return std::string("(SELECT json_agg(json_build_array(") + cols + ")" + order + ") FROM " + table +
+                 " c WHERE c.trial_id = t.trial_id)";
+        };
+        heads = q(st,
+                  "SELECT t.trial_id, t.number, t.study_id, t.state, t.datetime_start, t.datetime_complete, " +
+                      agg("param_name, param_value, distribution_json", "trial_params", "") + ", " +
+                      agg("objective, value, value_type", "trial_values", " ORDER BY objective") + ", " +
+                      agg("step, intermediate_value, intermediate_value_type", "trial_intermediate_values", "") + ", " +
+                      agg("\"key\", value_json", "trial_user_attributes", "") + ", " +
+                      agg("\"key\", value_json", "trial_system_attributes", "") + " FROM trials t" +
+                      " WHERE t.trial_id IN " + rdb::placeholders(chunk.size()),
+                  bound);
+        auto unpack = [&](const sql_value& id, const sql_value& text, std::vector<sql_row>& into) {
+          if (rdb::is_null(text)) return;
+          const nlohmann::json all = parse_attr(st, rdb::as_text(text));
+          for (const nlohmann::json& item : all) {
+            sql_row r{id};
+            for (const nlohmann::json& v : item) {
+              if (v.is_null()) r.emplace_back(std::monostate{});
+              else if (v.is_number_integer()) r.emplace_back(v.get<std::int64_t>());
+              else if (v.is_number()) r.emplace_back(v.get<double>());
+              else if (v.is_string()) r.emplace_back(v.get<std::string>());  // text, or "NaN"/"Infinity"
+              else r.emplace_back(v.dump());
+            }
+            into.push_back(std::move(r));
+          }
+        };
+        for (const auto& h : heads) {
+          unpack(h[0], h[6], params);
+          unpack(h[0], h[7], values);
+          unpack(h[0], h[8], steps);
+          unpack(h[0], h[9], user);
+          unpack(h[0], h[10], system);
+        }
+      } else {
+        heads = q(st, "SELECT trial_id, number, study_id, state, datetime_start, datetime_complete FROM trials" + in, bound);
+        params = q(st, "SELECT trial_id, param_name, param_value, distribution_json FROM trial_params" + in, bound);
+        values = q(st, "SELECT trial_id, objective, value, value_type FROM trial_values" + in + " ORDER BY trial_id, objective",
+                   bound);
+        steps = q(st, "SELECT trial_id, step, intermediate_value, intermediate_value_type FROM trial_intermediate_values" + in,
+                  bound);
+        user = q(st, "SELECT trial_id, \"key\", value_json FROM trial_user_attributes" + in, bound);
+        system = q(st, "SELECT trial_id, \"key\", value_json FROM trial_system_attributes" + in, bound);
+      }
+      for (const auto& r : heads) {
         const std::int64_t id = rdb::as_int(r[0]);
         frozen_trial t;
         t.id = id;
@@ -1114,21 +1161,19 @@ class rdb_storage {
         auto it = out.find(rdb::as_int(v));
         return it == out.end() ? nullptr : &it->second.first;
       };
-      for (const auto& r : q(st, "SELECT trial_id, param_name, param_value, distribution_json FROM trial_params" + in, bound))
+      for (const auto& r : params)
         if (frozen_trial* t = of(r[0])) {
           const std::string& name = rdb::as_text(r[1]);
           t->distributions.insert_or_assign(name, dist_of(st, rdb::as_text(r[3]), name));
           t->params[name] = rdb::as_double(r[2]);
         }
-      for (const auto& r : q(st, "SELECT trial_id, objective, value, value_type FROM trial_values" + in + " ORDER BY trial_id, objective",
-                             bound))
+      for (const auto& r : values)
         if (frozen_trial* t = of(r[0])) t->values.push_back(rdb::decode_value(r[2], rdb::as_text(r[3])));
-      for (const auto& r : q(st, "SELECT trial_id, step, intermediate_value, intermediate_value_type FROM trial_intermediate_values" + in,
-                             bound))
+      for (const auto& r : steps)
         if (frozen_trial* t = of(r[0])) t->intermediate_values[rdb::as_int(r[1])] = rdb::decode_value(r[2], rdb::as_text(r[3]));
-      for (const auto& r : q(st, "SELECT trial_id, \"key\", value_json FROM trial_user_attributes" + in, bound))
+      for (const auto& r : user)
         if (frozen_trial* t = of(r[0])) t->user_attrs[rdb::as_text(r[1])] = parse_attr(st, rdb::as_text(r[2]));
-      for (const auto& r : q(st, "SELECT trial_id, \"key\", value_json FROM trial_system_attributes" + in, bound))
+      for (const auto& r : system)
         if (frozen_trial* t = of(r[0])) {
           const std::string& key = rdb::as_text(r[1]);
           nlohmann::json v = parse_attr(st, rdb::as_text(r[2]));

@@ -1,0 +1,99 @@
+// fleet_worker: one worker of the fleet benchmark (benchmarks/fleet/fleet.py)
+// and of the fault-injection loop (benchmarks/fleet/faults.py).
+//
+//   fleet_worker --url URL --study NAME (--trials N | --until-complete T)
+//                [--sleep-ms MS] [--seed S] [--ack FILE]
+//
+// Joins the study (random sampler) and runs a tiny objective: two float
+// parameters, two intermediate reports, optionally a sleep. `--trials N`
+// runs exactly N trials; `--until-complete T` runs until the study holds T
+// COMPLETE trials (workers killed by the fault loop leave their share to the
+// others). After each tell returns, `--ack` gets the line "number value"
+// (flushed to the kernel, so a SIGKILL after the tell loses nothing): the
+// trials this worker saw acknowledged. Prints one JSON line with the ask and
+// tell latencies in microseconds.
+
+#include <tunekit/samplers/random.hpp>
+#include <tunekit/storage/postgres.hpp>
+#include <tunekit/tuner.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tk = tunekit;
+using fleet_clock = std::chrono::steady_clock;
+
+int main(int argc, char** argv) {
+  std::string url, study, ack;
+  long trials = -1, until_complete = -1;
+  int sleep_ms = 0;
+  std::uint64_t seed = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--url") url = next();
+    else if (a == "--study") study = next();
+    else if (a == "--trials") trials = std::atol(next().c_str());
+    else if (a == "--until-complete") until_complete = std::atol(next().c_str());
+    else if (a == "--sleep-ms") sleep_ms = std::atoi(next().c_str());
+    else if (a == "--seed") seed = std::strtoull(next().c_str(), nullptr, 10);
+    else if (a == "--ack") ack = next();
+    else {
+      std::cerr << "fleet_worker: unknown argument " << a << "\n";
+      return 2;
+    }
+  }
+  if (url.empty() || study.empty() || (trials < 0 && until_complete < 0)) {
+    std::cerr << "usage: fleet_worker --url URL --study NAME (--trials N | --until-complete T) [--sleep-ms MS] "
+                 "[--seed S] [--ack FILE]\n";
+    return 2;
+  }
+  std::FILE* acks = ack.empty() ? nullptr : std::fopen(ack.c_str(), "a");
+  std::vector<double> ask_us, tell_us;
+  try {
+    tk::tuner tuner{tk::random_sampler{{.seed = seed}}, tk::postgres_storage(url), tk::study_config{.name = study}};
+    auto complete = [&] {
+      long n = 0;
+      for (const auto& t : tuner.view().finished()) n += t.state == tk::trial_state::complete;
+      return n;
+    };
+    for (long done = 0; trials >= 0 ? done < trials : complete() < until_complete; ++done) {
+      const auto t0 = fleet_clock::now();
+      tk::trial t = tuner.ask();
+      const auto t1 = fleet_clock::now();
+      const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", 0, 1);
+      const double value = (x - 0.3) * (x - 0.3) + (y - 0.7) * (y - 0.7);
+      t.report(0, 2 * value);
+      if (sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
+      t.report(1, value);
+      const auto t2 = fleet_clock::now();
+      const auto record = tuner.tell(t, value);
+      const auto t3 = fleet_clock::now();
+      if (acks) {
+        std::fprintf(acks, "%lld %.17g\n", static_cast<long long>(record.number), value);
+        std::fflush(acks);
+      }
+      ask_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+      tell_us.push_back(std::chrono::duration<double, std::micro>(t3 - t2).count());
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "fleet_worker: " << e.what() << "\n";
+    return 1;
+  }
+  auto list = [](const std::vector<double>& v) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) s.push_back(',');
+      s.append(std::to_string(static_cast<long>(v[i])));
+    }
+    return s + "]";
+  };
+  std::cout << "{\"ask_us\": " << list(ask_us) << ", \"tell_us\": " << list(tell_us) << "}" << std::endl;
+  return 0;
+}
