@@ -2,7 +2,7 @@
 // and of the fault-injection loop (benchmarks/fleet/faults.py).
 //
 //   fleet_worker --url URL --study NAME (--trials N | --until-complete T)
-//                [--sleep-ms MS] [--seed S] [--ack FILE]
+//                [--sleep-ms MS] [--seed S] [--ack FILE] [--stop-file PATH]
 //
 // Joins the study (random sampler) and runs a tiny objective: two float
 // parameters, two intermediate reports, optionally a sleep. `--trials N`
@@ -11,7 +11,8 @@
 // others). After each tell returns, `--ack` gets the line "number value"
 // (flushed to the kernel, so a SIGKILL after the tell loses nothing): the
 // trials this worker saw acknowledged. Prints one JSON line with the ask and
-// tell latencies in microseconds.
+// tell latencies in microseconds. `--stop-file`: stop (after the trial
+// running) once PATH exists.
 
 #include <tunekit/samplers/random.hpp>
 #include <tunekit/storage/postgres.hpp>
@@ -21,6 +22,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -30,7 +32,7 @@ namespace tk = tunekit;
 using fleet_clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
-  std::string url, study, ack;
+  std::string url, study, ack, stop_file;
   long trials = -1, until_complete = -1;
   int sleep_ms = 0;
   std::uint64_t seed = 0;
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
     else if (a == "--sleep-ms") sleep_ms = std::atoi(next().c_str());
     else if (a == "--seed") seed = std::strtoull(next().c_str(), nullptr, 10);
     else if (a == "--ack") ack = next();
+    else if (a == "--stop-file") stop_file = next();
     else {
       std::cerr << "fleet_worker: unknown argument " << a << "\n";
       return 2;
@@ -63,7 +66,8 @@ int main(int argc, char** argv) {
       for (const auto& t : tuner.view().finished()) n += t.state == tk::trial_state::complete;
       return n;
     };
-    for (long done = 0; trials >= 0 ? done < trials : complete() < until_complete; ++done) {
+    auto stopped = [&] { return !stop_file.empty() && std::filesystem::exists(stop_file); };
+    for (long done = 0; (trials >= 0 ? done < trials : complete() < until_complete) && !stopped(); ++done) {
       const auto t0 = fleet_clock::now();
       tk::trial t = tuner.ask();
       const auto t1 = fleet_clock::now();
