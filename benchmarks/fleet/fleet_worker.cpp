@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
     for (long done = 0; (trials >= 0 ? done < trials : complete() < until_complete) && !stopped(); ++done) {
       const auto t0 = fleet_clock::now();
       tk::trial t = tuner.ask();
+      try {
       const auto t1 = fleet_clock::now();
       const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", 0, 1);
       const double value = (x - 0.3) * (x - 0.3) + (y - 0.7) * (y - 0.7);
@@ -85,6 +86,12 @@ int main(int argc, char** argv) {
       }
       ask_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
       tell_us.push_back(std::chrono::duration<double, std::micro>(t3 - t2).count());
+      } catch (const tk::state_error& e) {
+        // Another worker failed this trial (its heartbeat could not be
+        // written for longer than the grace period, e.g. while the pooler was
+        // down): it was never acknowledged; go on with the next one.
+        std::cerr << "fleet_worker: trial given up: " << e.what() << "\n";
+      }
     }
   } catch (const std::exception& e) {
     std::cerr << "fleet_worker: " << e.what() << "\n";
