@@ -2,7 +2,7 @@
 // and of the fault-injection loop (benchmarks/fleet/faults.py).
 //
 //   fleet_worker --url URL --study NAME (--trials N | --until-complete T)
-//                [--sleep-ms MS] [--seed S] [--ack FILE] [--stop-file PATH]
+//                [--sleep-ms MS] [--seed S] [--ack FILE] [--stop-file PATH] [--rss-every K]
 //
 // Joins the study (random sampler) and runs a tiny objective: two float
 // parameters, two intermediate reports, optionally a sleep. `--trials N`
@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -31,10 +32,22 @@
 namespace tk = tunekit;
 using fleet_clock = std::chrono::steady_clock;
 
+namespace {
+
+long resident_kb() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * 4;  // 4 KiB pages
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::string url, study, ack, stop_file;
   long trials = -1, until_complete = -1;
   int sleep_ms = 0;
+  long rss_every = 0;
   std::uint64_t seed = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -47,6 +60,7 @@ int main(int argc, char** argv) {
     else if (a == "--seed") seed = std::strtoull(next().c_str(), nullptr, 10);
     else if (a == "--ack") ack = next();
     else if (a == "--stop-file") stop_file = next();
+    else if (a == "--rss-every") rss_every = std::atol(next().c_str());
     else {
       std::cerr << "fleet_worker: unknown argument " << a << "\n";
       return 2;
@@ -86,12 +100,21 @@ int main(int argc, char** argv) {
       }
       ask_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
       tell_us.push_back(std::chrono::duration<double, std::micro>(t3 - t2).count());
+      if (rss_every > 0 && (done + 1) % rss_every == 0)
+        std::cout << "{\"trials\": " << done + 1 << ", \"rss_kb\": " << resident_kb() << "}" << std::endl;
       } catch (const tk::state_error& e) {
         // Another worker failed this trial (its heartbeat could not be
         // written for longer than the grace period, e.g. while the pooler was
         // down): it was never acknowledged; go on with the next one.
         std::cerr << "fleet_worker: trial given up: " << e.what() << "\n";
       }
+    }
+    if (rss_every > 0) {
+      // What the trial data alone costs: a copy of the cached finished trials.
+      const long before = resident_kb();
+      const auto view = tuner.view();
+      std::vector<tk::frozen_trial> copy(view.finished().begin(), view.finished().end());
+      std::cout << "{\"finished\": " << copy.size() << ", \"trials_kb\": " << resident_kb() - before << "}" << std::endl;
     }
   } catch (const std::exception& e) {
     std::cerr << "fleet_worker: " << e.what() << "\n";
