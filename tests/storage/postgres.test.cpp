@@ -16,6 +16,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -155,7 +156,7 @@ TEST_CASE("postgres_storage: a wrong password or an unreachable host names host 
     CHECK(msg.find(secret) == std::string::npos);
   }
   try {
-    tk::postgres_storage s("postgresql://alice:" + secret + "@127.0.0.1:1/studies", {.reconnect_attempts = 0});
+    tk::postgres_storage s("postgresql://alice:" + secret + "@127.0.0.1:1/studies", {.connect_attempts = 1, .reconnect_attempts = 0});
     FAIL("connected to port 1");
   } catch (const tk::storage_error& e) {
     const std::string msg = e.what();
@@ -252,4 +253,116 @@ TEST_CASE("postgres_storage: tunekit's URL options are taken out, libpq's are ke
   REQUIRE_INVALID(tk::postgres_storage(url + sep + "heartbeat=soon"), Contains("heartbeat") && Contains("soon"));
   REQUIRE_INVALID(tk::postgres_storage(url + sep + "retries=1"), Contains("heartbeat_interval"));
   CHECK_THROWS_WITH(tk::postgres_storage(url + sep + "no_such_libpq_option=1"), Contains("no_such_libpq_option"));
+}
+
+TEST_CASE("postgres_storage: a running trial's writes are coalesced (parameters at the first report, reports at the "
+          "finish) and its own handle sees them at once",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  const tk::float_distribution unit(0, 1);
+  for (const bool coalesce : {true, false}) {
+    INFO("coalesce = " << coalesce);
+    tk::postgres_storage s(url, {.coalesce = coalesce}), other(url);
+    const auto sid = s.create_study(unique_name("coalesce"), minimize_one);
+    const auto before = s.transactions();
+    const auto t = s.create_trial(sid, {});
+    const char* const names[] = {"p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"};
+    for (int i = 0; i < 10; ++i) s.set_param(t.id, names[i], 0.1 * i, unit);
+    s.set_user_attr(t.id, "note", "kept");
+    CHECK(s.trial(t.id).params.size() == 10);  // the writer's own reads see everything
+    CHECK(s.trial(t.id).user_attrs.at("note") == "kept");
+    CHECK(other.trial(t.id).params.size() == (coalesce ? 0U : 10U));
+    s.set_intermediate_value(t.id, 0, 1.0);  // the first report writes the parameters with it
+    CHECK(other.trial(t.id).params.size() == 10);
+    CHECK(other.trial(t.id).intermediate_values.size() == 1);
+    for (int step = 1; step < 10; ++step) s.set_intermediate_value(t.id, step, 1.0 / step);
+    CHECK(s.trial(t.id).intermediate_values.size() == 10);
+    CHECK(other.trial(t.id).intermediate_values.size() == (coalesce ? 1U : 10U));
+    const double v[] = {0.5};
+    const auto done = s.finish_trial(t.id, tk::trial_state::complete, v, {}, "");
+    CHECK(done.intermediate_values.size() == 10);
+    const auto seen = other.trial(t.id);
+    CHECK(seen.params.size() == 10);
+    CHECK(seen.intermediate_values.at(9) == 1.0 / 9);
+    CHECK(seen.user_attrs.at("note") == "kept");
+    // create, first report, finish: 3 commits; one per write without coalescing.
+    CHECK(s.transactions() - before == (coalesce ? 3 : 23));
+    s.delete_study(sid);
+  }
+}
+
+TEST_CASE("postgres_storage: coalesced writes of a trial failed by another worker are refused at its finish, nothing "
+          "half-written",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  tk::postgres_storage s(url), admin(url);
+  const auto sid = s.create_study(unique_name("coalesce-fail"), minimize_one);
+  const auto t = s.create_trial(sid, {});
+  s.set_param(t.id, "x", 0.5, tk::float_distribution(0, 1));
+  s.set_intermediate_value(t.id, 0, 1.0);
+  s.set_intermediate_value(t.id, 1, 2.0);  // held back
+  admin.finish_trial(t.id, tk::trial_state::fail, {}, {}, "failed elsewhere");
+  const double v[] = {0.5};
+  CHECK_THROWS_AS(s.finish_trial(t.id, tk::trial_state::complete, v, {}, ""), tk::state_error);
+  const auto seen = admin.trial(t.id);
+  CHECK(seen.state == tk::trial_state::fail);
+  CHECK(seen.intermediate_values.size() == 1);  // step 1 was never written, the finish left nothing
+  CHECK(seen.values.empty());
+  s.delete_study(sid);
+}
+
+TEST_CASE("postgres_storage: a server that refuses connections is retried a bounded number of times; the error names "
+          "host, port, database and mode, never the password",
+          "[storage][postgres]") {
+  const std::string secret = "Refused-S3cret";
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    tk::postgres_storage s("postgresql://alice:" + secret + "@127.0.0.1:1/studies",
+                           {.connect_attempts = 3, .reconnect_initial = std::chrono::milliseconds(40)});
+    FAIL("connected to port 1");
+  } catch (const tk::storage_error& e) {
+    const std::string msg = e.what();
+    INFO(msg);
+    CHECK_THAT(msg, Contains("127.0.0.1") && Contains("port 1") && Contains("database studies") &&
+                        Contains("mode session") && Contains("after 3 attempts"));
+    CHECK(msg.find(secret) == std::string::npos);
+  }
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(waited >= 0.11);  // 40 + 80 ms of back-off
+  CHECK(waited < 5);
+  REQUIRE_INVALID(tk::postgres_storage("postgresql://a@127.0.0.1:1/x", {.connect_attempts = 0}),
+                  Contains("connect_attempts"));
+}
+
+TEST_CASE("postgres_storage: a refused login is not retried", "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  const auto scheme = url.find("://") + 3;
+  const std::string bad = url.substr(0, url.find(':', scheme) + 1) + "Wr0ng" + url.substr(url.find('@', scheme));
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(tk::postgres_storage(bad, {.connect_attempts = 8, .reconnect_initial = std::chrono::milliseconds(500)}),
+                    Contains("password authentication failed") && !Contains("attempts"));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500));
+}
+
+TEST_CASE("postgres_storage: with the advisory creation lock, 4 threads x 4 handles number 200 trials densely",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  const std::string sep = url.find('?') == std::string::npos ? "?" : "&";
+  const std::string name = unique_name("advisory");
+  tk::postgres_storage admin(url + sep + "lock=advisory");
+  const auto sid = admin.create_study(name, minimize_one);
+  {
+    std::vector<std::jthread> workers;
+    for (int w = 0; w < 4; ++w)
+      workers.emplace_back([&, w] {
+        tk::tuner t{tk::random_sampler{{.seed = static_cast<std::uint64_t>(w)}}, tk::postgres_storage(url + sep + "lock=advisory"),
+                    tk::study_config{.name = name}};
+        t.optimize([](tk::trial& tr) { return tr.suggest_float("x", 0, 1); }, {.n_trials = 50});
+      });
+  }
+  const auto trials = admin.trials(sid);
+  REQUIRE(trials.size() == 200);
+  for (std::size_t i = 0; i < trials.size(); ++i) CHECK(trials[i].number == static_cast<std::int64_t>(i));
+  REQUIRE_INVALID(tk::postgres_storage(url + sep + "lock=table"), Contains("lock") && Contains("advisory"));
+  admin.delete_study(sid);
 }

@@ -125,7 +125,7 @@ TEST_CASE("postgres connection error for an unreachable host names it", "[storag
   for (const std::string host : {"127.0.0.1:1", "no-such-host.invalid"}) {
     try {
       postgres_connection c("postgresql://someone:" + secret + "@" + host + "/somedb?connect_timeout=5",
-                            {.reconnect_attempts = 0});
+                            {.connect_attempts = 1, .reconnect_attempts = 0});
       FAIL("connected to " << host);
     } catch (const tk::storage_error& e) {
       const std::string msg = e.what();

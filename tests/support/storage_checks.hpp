@@ -132,6 +132,9 @@ std::vector<study_id> write_hostile_names(Storage& s, const std::vector<std::str
     auto t = s.create_trial(sid, {});
     s.set_param(t.id, name, 0, categorical_distribution({name, "other"}));
     s.set_user_attr(t.id, name, nlohmann::json{{name, {name, 1.5, nullptr}}});
+    // A storage that coalesces a running trial's writes (postgres_storage)
+    // writes them now, for the other handle that reads them back.
+    if constexpr (requires { s.flush(t.id); }) s.flush(t.id);
   }
   return ids;
 }

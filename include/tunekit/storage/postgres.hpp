@@ -30,12 +30,35 @@ struct postgres_storage_options {
   int max_attempts = 200;
   /// Seconds to wait for a connection (the URL's `connect_timeout` wins).
   int connect_timeout_s = 10;
+  /// Attempts of the first connection while the server refuses or does not
+  /// answer (e.g. still starting), the waits doubling from
+  /// `reconnect_initial` to `reconnect_max` (about 6 s in all by default);
+  /// a refused login or an unknown database fails at once.
+  int connect_attempts = 8;
   /// After a lost connection: reconnection attempts, the waits between them
   /// doubling from `reconnect_initial` to `reconnect_max` (the defaults ride
   /// out a server restart of about 30 s), then `storage_error`.
   int reconnect_attempts = 12;
   std::chrono::milliseconds reconnect_initial{50};
   std::chrono::milliseconds reconnect_max{4000};
+  /// Coalesce a running trial's writes (docs/storage.md, "Commits per
+  /// trial"): its parameters are written in one statement at its first
+  /// report, its reports and user attributes with its finish (or when the
+  /// oldest unwritten one is older than `coalesce_window`, or at a
+  /// heartbeat). A trial cycle then takes 3 commits instead of 22. A worker
+  /// killed mid-trial loses the unwritten values of its running trial (the
+  /// trial is failed by its heartbeat, as before). false: every write is
+  /// its own transaction. URL: `coalesce=0|1`.
+  bool coalesce = true;
+  std::chrono::duration<double> coalesce_window{1.0};
+  /// How trial creation is ordered within a study. `study_row` (default):
+  /// the study row's lock, as Optuna 3.1 takes it, so Optuna and tunekit
+  /// workers share a study safely. `advisory`: a per-study advisory lock
+  /// (no write to the studies table per trial); safe only when every
+  /// worker of the study is tunekit's with `advisory` too: an Optuna
+  /// worker, or a tunekit worker with `study_row`, does not wait for it and
+  /// would number trials twice. URL: `lock=row|advisory`.
+  enum class lock_kind { study_row, advisory } creation_lock = lock_kind::study_row;
 };
 
 /// A study in a PostgreSQL database in the schema of Optuna 3.1's
@@ -75,7 +98,10 @@ class postgres_storage : public detail::rdb_storage<detail::postgres_connection>
              {.heartbeat_interval = c.options.heartbeat_interval,
               .grace_period = c.options.grace_period,
               .max_retries = c.options.max_retries,
-              .max_attempts = c.options.max_attempts}) {}
+              .max_attempts = c.options.max_attempts,
+              .coalesce = c.options.coalesce,
+              .coalesce_window = c.options.coalesce_window,
+              .advisory_lock = c.options.creation_lock == postgres_storage_options::lock_kind::advisory}) {}
 
   // Takes tunekit's options out of a postgresql:// URL's query string.
   static std::string take_url_options(const std::string& url, postgres_storage_options& o) {
@@ -101,6 +127,12 @@ class postgres_storage : public detail::rdb_storage<detail::postgres_connection>
       if (key == "heartbeat") o.heartbeat_interval = std::chrono::duration<double>(number());
       else if (key == "grace") o.grace_period = std::chrono::duration<double>(number());
       else if (key == "retries") o.max_retries = static_cast<int>(number());
+      else if (key == "coalesce" && (value == "0" || value == "1")) o.coalesce = value == "1";
+      else if (key == "coalesce") throw invalid_argument("postgres storage URL option coalesce = \"" + value + "\": must be 0 or 1");
+      else if (key == "lock" && (value == "row" || value == "advisory"))
+        o.creation_lock = value == "row" ? postgres_storage_options::lock_kind::study_row
+                                         : postgres_storage_options::lock_kind::advisory;
+      else if (key == "lock") throw invalid_argument("postgres storage URL option lock = \"" + value + "\": must be row or advisory");
       else if (!item.empty()) kept += (kept.empty() ? "" : "&") + item;
       pos = end + 1;
     }
@@ -116,6 +148,7 @@ class postgres_storage : public detail::rdb_storage<detail::postgres_connection>
       throw invalid_argument("postgres_storage_options::max_attempts = " + std::to_string(o.max_attempts) +
                              " must be >= 1");
     detail::postgres_connection conn(std::move(url), {.connect_timeout_s = o.connect_timeout_s,
+                                                      .connect_attempts = o.connect_attempts,
                                                       .reconnect_attempts = o.reconnect_attempts,
                                                       .reconnect_initial = o.reconnect_initial,
                                                       .reconnect_max = o.reconnect_max});

@@ -62,6 +62,12 @@ struct postgres_connection_options {
   /// `connect_timeout` wins). Without it an unreachable host blocks for the
   /// operating system's TCP timeout, minutes.
   int connect_timeout_s = 10;
+  /// Attempts of the first connection when the server refuses or does not
+  /// answer (it may be starting, as when a fleet and its database start
+  /// together), with the same doubling waits as reconnection; the defaults
+  /// wait about 6 s in all. A refused login, an unknown database or a bad
+  /// URL fail at once: retrying cannot mend them.
+  int connect_attempts = 8;
   /// Reconnection attempts after a lost connection before giving up with
   /// `storage_error`; the waits between them double from `reconnect_initial`
   /// up to `reconnect_max`. The defaults ride out a server restart of ~30 s.
@@ -81,6 +87,9 @@ class postgres_connection {
   /// environment (PGHOST, PGPASSWORD, ...) and ~/.pgpass.
   explicit postgres_connection(std::string url, postgres_connection_options options = {})
       : url_(std::move(url)), options_(options) {
+    if (options_.connect_attempts < 1) {
+      throw invalid_argument("postgres connect_attempts = " + std::to_string(options_.connect_attempts) + ": must be >= 1");
+    }
     if (options_.reconnect_attempts < 0) {
       throw invalid_argument("postgres reconnect_attempts = " + std::to_string(options_.reconnect_attempts) +
                              ": must be >= 0");
@@ -232,6 +241,9 @@ class postgres_connection {
     if (!port.empty()) where_.append(" port ").append(port);
     where_.append(", database ").append(db.empty() ? "(default)" : db);
     if (!user.empty()) where_.append(", user ").append(user);
+    // The mode the storage runs the connection in: `session` (server-side
+    // prepared statements) until a pooler in transaction mode shows itself.
+    where_.append(named_statements_ ? ", mode session" : ", mode transaction-pooled");
   }
 
   static std::string random_prefix() {
@@ -280,11 +292,34 @@ class postgres_connection {
     return {};
   }
 
+  // Failures of the first connection that waiting may mend: the server is
+  // not up yet (refused, timed out, starting up, too many clients).
+  static bool transient(std::string_view msg) {
+    for (std::string_view permanent : {"password authentication failed", "does not exist", "no pg_hba.conf entry",
+                                       "authentication", "invalid connection option", "invalid URI", "invalid integer",
+                                       "could not translate host name", "permission denied"})
+      if (msg.find(permanent) != std::string_view::npos) return false;
+    return true;
+  }
+
   void connect_or_throw() {
-    if (std::string msg = try_connect(); !msg.empty()) {
-      close();
-      throw storage_error("cannot connect to " + where() + ": " + msg);
+    auto wait = options_.reconnect_initial;
+    const auto start = std::chrono::steady_clock::now();
+    std::string msg;
+    int attempt = 0;
+    while (true) {
+      ++attempt;
+      msg = try_connect();
+      if (msg.empty()) return;
+      if (attempt >= options_.connect_attempts || !transient(msg)) break;
+      std::this_thread::sleep_for(wait);
+      wait = std::min(options_.reconnect_max, wait * 2);
     }
+    close();
+    const auto waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::string tries;
+    if (attempt > 1) tries = " after " + std::to_string(attempt) + " attempts in " + std::to_string(static_cast<int>(waited * 1000)) + " ms";
+    throw storage_error("cannot connect to " + where() + tries + ": " + msg);
   }
 
   void ensure_connected() {
@@ -366,6 +401,7 @@ class postgres_connection {
       // connection. Retrying cannot help; say what to change.
       in_transaction_ = false;
       close();
+      if (const auto m = where_.rfind(", mode "); m != std::string::npos) where_.replace(m, where_.size() - m, ", mode statement-pooled");
       throw storage_error(where() + " is a pooler in statement pooling mode (PgBouncer pool_mode=statement), which "
                                     "cannot run multi-statement transactions; tunekit's storage needs pool_mode = "
                                     "transaction or session (" + msg + ")");
@@ -535,6 +571,7 @@ class postgres_connection {
     }
     named_statements_ = false;
     prepared_.clear();
+    if (const auto m = where_.rfind(", mode session"); m != std::string::npos) where_.replace(m, where_.size() - m, ", mode transaction-pooled");
     lost_connection_ = !in_transaction_;  // outside a transaction `run` re-runs the statement itself
     throw sql_retry(where() + ": server session changed under the connection (a pooler in transaction mode); "
                               "using unnamed statements from now on");

@@ -163,6 +163,29 @@ inline std::string lock_study_sql(sql_dialect d) {
                                   : "SELECT study_id FROM studies WHERE study_id = ? FOR UPDATE";
 }
 
+/// The next trial number of a study, as a scalar expression (parameters:
+/// the study id twice); run under the study lock. One more than that of its
+/// newest trial (equal to Optuna's count of earlier trials when numbers are
+/// dense), read backwards along the primary key; a newest trial without a
+/// number (not written by Optuna or tunekit) falls back to the count.
+inline std::string_view next_number_sql() {
+  return "COALESCE((SELECT number + 1 FROM trials WHERE study_id = ? ORDER BY trial_id DESC LIMIT 1), "
+         "(SELECT COUNT(*) FROM trials WHERE study_id = ?))";
+}
+
+/// The advisory-lock variant of `lock_study_sql` (PostgreSQL; parameters:
+/// the study id twice): a lock in the server's memory keyed by (a constant,
+/// the study id) instead of a row lock, which writes to the studies table
+/// on every trial creation. Creators that take it exclude each other as
+/// the row lock does, and a snapshot taken after it sees the previous
+/// creator's trial (locks are released after the commit is visible). Optuna
+/// workers take the row lock and do not see this one: a fleet mixing them
+/// would number trials twice. Hence opt-in (`creation_lock`).
+inline std::string advisory_lock_study_sql() {
+  return "SELECT s.study_id FROM (SELECT pg_advisory_xact_lock(74150204, CAST(? AS integer))) AS l, studies s "
+         "WHERE s.study_id = ?";
+}
+
 /// Statement run first in the transaction that creates the schema, so two
 /// processes opening a fresh PostgreSQL database do not race on CREATE TYPE.
 inline std::vector<std::string_view> schema_creation_locks(sql_dialect d) {

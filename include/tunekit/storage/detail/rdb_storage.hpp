@@ -4,6 +4,7 @@
 // studies and trials in Optuna 3.1's RDB schema (rdb_schema.hpp) over any
 // `sql_connection`. Core: no database client is included here.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -36,6 +37,7 @@
 #include "../../detail/journal_format.hpp"
 #include "../../detail/json_line.hpp"
 #include "heartbeat.hpp"
+#include "rdb_pending.hpp"
 #include "rdb_schema.hpp"
 #include "sql.hpp"
 
@@ -50,6 +52,17 @@ struct rdb_options {
   /// Attempts of one transaction that the database asked to retry
   /// (`sql_retry`) before giving up with `storage_error`.
   int max_attempts = 200;
+  /// Coalesce a running trial's parameters, reports and user attributes
+  /// into few transactions (rdb_pending.hpp states when they are written);
+  /// false: one transaction per write.
+  bool coalesce = false;
+  /// The oldest unwritten value of a trial is written at the next write
+  /// once it is older than this.
+  std::chrono::duration<double> coalesce_window{1.0};
+  /// Order trial creation with a per-study advisory lock instead of the
+  /// study row's lock (PostgreSQL; safe only without Optuna workers, see
+  /// postgres_storage_options::creation_lock).
+  bool advisory_lock = false;
 };
 
 namespace rdb {
@@ -76,7 +89,13 @@ inline std::optional<trial_state> state_from_name(std::string_view s) {
 
 /// A state as an SQL literal: states come from a fixed set, never from
 /// users, and a literal needs no cast to PostgreSQL's enum type.
-inline std::string state_literal(trial_state s) { return "'" + std::string(state_name(s)) + "'"; }
+inline std::string state_literal(trial_state s) {
+  // Appended piecewise: GCC 12 sees a false -Wstringop-overflow in `"'" + std::string(...) + "'"` once inlined.
+  std::string out(1, '\'');
+  out.append(state_name(s));
+  out.push_back('\'');
+  return out;
+}
 
 /// Optuna's naive local timestamps, "YYYY-MM-DD HH:MM:SS.ffffff".
 inline std::string format_time(frozen_trial::clock::time_point t) {
@@ -183,6 +202,11 @@ class rdb_storage {
     std::map<study_id, study_cache> studies;
     std::unordered_map<std::string, distribution> dist_cache;
     std::set<std::int64_t> owned;  // running trials this handle runs (heartbeats)
+    std::map<std::int64_t, study_id> live;  // running trials this handle started, and their study
+    std::map<std::int64_t, rdb::pending_trial> unwritten;  // their coalesced writes (rdb_pending.hpp)
+    // Trials this handle finished, as read back after the finish, until the
+    // next sync of their study takes them instead of reading them again.
+    std::map<std::int64_t, frozen_trial> finished_here;
     std::condition_variable_any wake;
     std::jthread heartbeat;  // last: stopped and joined before the rest goes
     ~state() {
@@ -190,6 +214,16 @@ class rdb_storage {
         heartbeat.request_stop();
         wake.notify_all();
         heartbeat.join();
+      }
+      // The last handle goes: what it held back is written (best effort).
+      std::vector<std::int64_t> due;
+      for (const auto& [id, p] : unwritten)
+        if (!p.empty()) due.push_back(id);
+      for (auto id : due) {
+        try {
+          flush_locked(*this, id);
+        } catch (...) {
+        }
       }
     }
   };
@@ -283,6 +317,7 @@ class rdb_storage {
       // study row lock) and lock its trials, so no child row is added
       // between the deletes below (PostgreSQL; SQLite's write lock already
       // excludes them).
+      if (dialect == sql_dialect::postgres && st.options.advisory_lock) q(st, rdb::advisory_lock_study_sql(), {sid, sid});
       if (q(st, rdb::lock_study_sql(dialect), {sid}).empty())
         throw invalid_argument("unknown study id " + std::to_string(sid) + " in " + st.where);
       q(st, "SELECT trial_id FROM trials WHERE study_id = ?" + std::string(rdb::for_update(dialect)), {sid});
@@ -296,6 +331,11 @@ class rdb_storage {
     });
     std::lock_guard lock(state_->mutex);
     state_->studies.erase(sid);
+    std::erase_if(state_->live, [&](const auto& kv) {
+      if (kv.second != sid) return false;
+      state_->unwritten.erase(kv.first);
+      return true;
+    });
   }
 
   void set_study_user_attr(study_id sid, std::string_view key, const nlohmann::json& value) {
@@ -333,10 +373,14 @@ class rdb_storage {
     {
       // Most asks find nothing waiting: look before taking the write lock.
       std::lock_guard lock(state_->mutex);
-      if (!state_->options.heartbeat_interval &&
-          q(*state_, "SELECT 1 FROM trials WHERE study_id = ? AND state = 'WAITING' LIMIT 1", {sid}).empty()) {
-        require_study(*state_, sid);
-        return std::nullopt;
+      if (!state_->options.heartbeat_interval) {
+        // One round trip: does the study exist, does it have a waiting trial?
+        const auto rows = q(*state_,
+                            "SELECT (SELECT 1 FROM studies WHERE study_id = ?), (SELECT 1 FROM trials WHERE study_id = ? AND "
+                            "state = 'WAITING' LIMIT 1)",
+                            {sid, sid});
+        if (rows.empty() || rdb::is_null(rows[0][0])) study_gone(*state_, sid);
+        if (rdb::is_null(rows[0][1])) return std::nullopt;
       }
     }
     auto id = transact([&](state& st) -> std::optional<std::int64_t> {
@@ -361,12 +405,22 @@ class rdb_storage {
     if (!id) return std::nullopt;
     std::lock_guard lock(state_->mutex);
     own(*state_, *id);
+    state_->live[*id] = sid;
     return load_trial(*state_, *id).first;
   }
 
   void set_param(std::int64_t id, std::string_view name, double internal, const distribution& d) {
     rdb::check_text("parameter name " + json_quoted(name), name);
     const std::string dist = journal::distribution_to_json(d);
+    // With retries, a trial failed by its heartbeat is re-run with its
+    // parameters, so they must be in the database before the worker can
+    // die: written at once.
+    if (state_->options.max_retries == 0 && coalesced(id, [&](state& st, study_id sid, rdb::pending_trial& p) {
+          check_distribution(st, sid, name, d);
+          p.params.insert_or_assign(std::string(name), rdb::pending_trial::param{internal, d, dist});
+          return false;
+        }))
+      return;
     transact([&](state& st) {
       const study_id sid = running_study(st, id, "set_param");
       check_distribution(st, sid, name, d);
@@ -380,6 +434,13 @@ class rdb_storage {
   }
 
   void set_intermediate_value(std::int64_t id, std::int64_t step, double value) {
+    // Coalesced: the first report also writes the parameters (rdb_pending.hpp).
+    if (coalesced(id, [&](state&, study_id, rdb::pending_trial& p) {
+          const bool first = !p.params.empty();
+          p.reports.insert_or_assign(step, value);
+          return first;
+        }))
+      return;
     const auto [v, type] = rdb::encode_value(value);
     transact([&, v = v, type = type](state& st) {
       running_study(st, id, "set_intermediate_value");
@@ -395,11 +456,25 @@ class rdb_storage {
   void set_user_attr(std::int64_t id, std::string_view key, const nlohmann::json& value) {
     rdb::check_text("attribute key " + json_quoted(key), key);
     const std::string text = to_json_text(value);
+    if (coalesced(id, [&](state&, study_id, rdb::pending_trial& p) {
+          p.user_attrs.insert_or_assign(std::string(key), text);
+          return false;
+        }))
+      return;
     transact([&](state& st) {
       running_study(st, id, "set_user_attr");
       upsert_attr(st, "trial_user_attributes", "trial_id", id, key, text);
       return 0;
     }, true);
+  }
+
+  /// Writes now what the coalescing holds back for trial `id` (nothing to
+  /// do without `coalesce`, or when all is written).
+  void flush(std::int64_t id) {
+    std::unique_lock lock(state_->mutex);
+    flush_locked(*state_, id);
+    lock.unlock();
+    state_->conn.flush_commits(true);
   }
 
   /// A system attribute of a running trial (Optuna's `set_trial_system_attr`).
@@ -426,8 +501,18 @@ class rdb_storage {
     // no NaN tag, so such a trial is stored without values.
     if (has_nan) values = {};
     if (!reason.empty() && !valid_utf8(reason)) throw invalid_argument("finish_trial: the reason is not valid UTF-8");
+    try {
     transact([&](state& st) {
-      running_study(st, id, "finish_trial");
+      // The state change first: it locks the trial's row and, changing no
+      // row, says the trial is not RUNNING (running_study names why).
+      if (x(st,
+            "UPDATE trials SET state = " + rdb::state_literal(final_state) +
+                ", datetime_complete = " + std::string(rdb::ts_param(dialect)) + " WHERE trial_id = ? AND state = 'RUNNING'",
+            {rdb::format_time(frozen_trial::clock::now()), id}) != 1) {
+        running_study(st, id, "finish_trial");
+        throw state_error("finish_trial: trial id " + std::to_string(id) + " is not RUNNING");
+      }
+      if (auto p = st.unwritten.find(id); p != st.unwritten.end()) write_unwritten(st, id, p->second);
       if (usage != resource_usage{})
         upsert_attr(st, "trial_system_attributes", "trial_id", id, journal::resources_key,
                     to_json_text({{"wall_seconds", usage.wall_seconds},
@@ -436,15 +521,22 @@ class rdb_storage {
       if (!reason.empty())
         upsert_attr(st, "trial_system_attributes", "trial_id", id, journal::fail_reason_key, to_json_text(reason));
       insert_values(st, id, values);
-      x(st,
-        "UPDATE trials SET state = " + rdb::state_literal(final_state) +
-            ", datetime_complete = " + std::string(rdb::ts_param(dialect)) + " WHERE trial_id = ? AND state = 'RUNNING'",
-        {rdb::format_time(frozen_trial::clock::now()), id});
       return 0;
     });
+    } catch (const state_error&) {
+      std::lock_guard lock(state_->mutex);
+      state_->live.erase(id);
+      state_->unwritten.erase(id);
+      throw;
+    }
     std::lock_guard lock(state_->mutex);
     state_->owned.erase(id);
-    return load_trial(*state_, id).first;
+    state_->live.erase(id);
+    state_->unwritten.erase(id);
+    frozen_trial done = load_trial(*state_, id).first;
+    if (state_->finished_here.size() >= 1024) state_->finished_here.clear();
+    state_->finished_here.insert_or_assign(id, done);
+    return done;
   }
 
   study_view view(study_id sid) const {
@@ -511,6 +603,60 @@ class rdb_storage {
   }
   static std::int64_t x(state& st, std::string_view sql, std::initializer_list<sql_value> params) {
     return st.conn.execute(sql, std::span<const sql_value>(params.begin(), params.size()));
+  }
+  static std::vector<sql_row> q(state& st, std::string_view sql, const std::vector<sql_value>& params) {
+    return st.conn.query(sql, std::span<const sql_value>(params));
+  }
+  static std::int64_t x(state& st, std::string_view sql, const std::vector<sql_value>& params) {
+    return st.conn.execute(sql, std::span<const sql_value>(params));
+  }
+
+  // --- coalesced writes of running trials (rdb_pending.hpp) ------------------
+
+  /// With `coalesce`, hands trial `id`'s unwritten values to `add` (under
+  /// the mutex) and writes them when `add` returns true or the oldest is
+  /// older than the window. False when the write must go through at once:
+  /// no coalescing, or a trial this handle did not start.
+  template <class Add>
+  bool coalesced(std::int64_t id, Add&& add) {
+    state& st = *state_;
+    if (!st.options.coalesce) return false;
+    std::unique_lock lock(st.mutex);
+    auto live = st.live.find(id);
+    if (live == st.live.end()) return false;
+    rdb::pending_trial& p = st.unwritten[id];
+    p.touch();
+    const bool now = add(st, live->second, p);
+    if (!now && std::chrono::steady_clock::now() - p.oldest < st.options.coalesce_window) return true;
+    flush_locked(st, id);
+    lock.unlock();
+    st.conn.flush_commits(true);
+    return true;
+  }
+
+  /// Writes trial `id`'s unwritten values in one transaction.
+  static void flush_locked(state& st, std::int64_t id) {
+    auto it = st.unwritten.find(id);
+    if (it == st.unwritten.end() || it->second.empty()) return;
+    auto body = [&](state& s) {
+      running_study(s, id, "writing a trial's coalesced values");
+      write_unwritten(s, id, it->second);
+      return 0;
+    };
+    try {
+      transact_locked(st, body);
+    } catch (const state_error&) {
+      // The trial is no longer RUNNING (failed by an expired heartbeat, its
+      // study deleted): what it held back cannot be written any more.
+      st.unwritten.erase(id);
+      st.live.erase(id);
+      throw;
+    }
+    it->second = {};
+  }
+
+  static void write_unwritten(state& st, std::int64_t id, const rdb::pending_trial& p) {
+    for (const auto& [sql, values] : rdb::pending_statements(dialect, id, p)) x(st, sql, values);
   }
 
   static std::string json_quoted(std::string_view s) {
@@ -627,6 +773,10 @@ class rdb_storage {
   /// Locks the study's row (see rdb::lock_study_sql: the lock order shared
   /// with Optuna) and checks that the study exists.
   static void lock_study(state& st, study_id sid) {
+    if (dialect == sql_dialect::postgres && st.options.advisory_lock) {
+      if (q(st, rdb::advisory_lock_study_sql(), {sid, sid}).empty()) study_gone(st, sid);
+      return;
+    }
     if (q(st, rdb::lock_study_sql(dialect), {sid}).empty()) study_gone(st, sid);
   }
 
@@ -663,32 +813,67 @@ class rdb_storage {
   /// (trial_id above the highest seen, found through the primary key) and
   /// the pending ones that finished. O(changed trials), not O(all trials).
   static study_cache& sync(state& st, study_id sid) {
-    study_cache& c = cache_of(st, sid);
+    const auto cached = st.studies.find(sid);
+    const bool known = cached != st.studies.end();
+    study_cache& c = known ? cached->second : cache_of(st, sid);
+    // One statement finds the new trials and the states of the pending ones,
+    // and checks that the study still exists (no row: it is gone).
     // PostgreSQL's sequences hand out ids before commit, so a trial may
     // become visible after one with a higher id: look back a little.
     const std::int64_t from = dialect == sql_dialect::sqlite ? c.max_seen : std::max<std::int64_t>(0, c.max_seen - 64);
-    for (const auto& r : q(st, "SELECT trial_id, state FROM trials WHERE trial_id > ? AND study_id = ? ORDER BY trial_id",
-                           {from, sid})) {
-      const auto id = rdb::as_int(r[0]);
-      if (!c.seen.insert(id).second) continue;
-      c.max_seen = std::max(c.max_seen, id);
-      c.pending.insert(id);
+    std::vector<std::int64_t> asked;
+    for (auto id : c.pending)
+      if (id <= from && asked.size() < 500) asked.push_back(id);
+    const auto rows = q(st,
+                        "SELECT s.study_name, t.trial_id, t.state FROM studies s LEFT JOIN trials t ON t.study_id = s.study_id AND "
+                        "(t.trial_id > ?" + (asked.empty() ? std::string() : " OR t.trial_id IN " + rdb::placeholders(asked.size())) +
+                            ") WHERE s.study_id = ? ORDER BY t.trial_id",
+                        [&] {
+                          // Parameters in text order: from, the pending ids, then the study.
+                          std::vector<sql_value> v{from};
+                          v.insert(v.end(), asked.begin(), asked.end());
+                          v.push_back(sid);
+                          return v;
+                        }());
+    if (rows.empty() || (known && rdb::as_text(rows[0][0]) != c.info->name)) {
+      st.studies.erase(sid);
+      throw invalid_argument("study id " + std::to_string(sid) + " does not exist in " + st.where +
+                             " (it was deleted, or never existed)");
     }
+    std::set<std::int64_t> present;
     std::vector<std::int64_t> done;
-    for (auto id : c.pending) {
-      const auto rows = q(st, "SELECT state FROM trials WHERE trial_id = ?", {id});
-      if (rows.empty()) {
-        done.push_back(id);
-        continue;
+    for (const auto& r : rows) {
+      if (rdb::is_null(r[1])) continue;
+      const auto id = rdb::as_int(r[1]);
+      present.insert(id);
+      if (c.seen.insert(id).second) {
+        c.max_seen = std::max(c.max_seen, id);
+        c.pending.insert(id);
       }
-      const auto s = rdb::state_from_name(rdb::as_text(rows[0][0]));
-      if (s && is_finished(*s)) done.push_back(id);
+      const auto s = rdb::state_from_name(rdb::as_text(r[2]));
+      if (c.pending.count(id) && s && is_finished(*s)) done.push_back(id);
     }
+    // Pending trials asked for but gone (deleted): forget them.
+    for (auto id : asked)
+      if (!present.count(id)) c.pending.erase(id);
+    std::sort(done.begin(), done.end());
+    std::vector<std::int64_t> to_load;
+    std::map<std::int64_t, std::pair<frozen_trial, study_id>> loaded;
     for (auto id : done) {
+      if (auto h = st.finished_here.find(id); h != st.finished_here.end()) {
+        loaded.emplace(id, std::pair{std::move(h->second), sid});
+        st.finished_here.erase(h);
+      } else {
+        to_load.push_back(id);
+      }
+    }
+    loaded.merge(load_trials(st, to_load));
+    for (auto id : done) {
+      auto it = loaded.find(id);
+      if (it != loaded.end() && !is_finished(it->second.first.state)) continue;
       c.pending.erase(id);
-      auto [t, owner] = load_trial_opt(st, id);
-      if (!t) continue;
-      auto p = std::make_shared<const frozen_trial>(std::move(*t));
+      if (it == loaded.end()) continue;  // deleted in between
+      auto p = std::make_shared<const frozen_trial>(std::move(it->second.first));
       c.finished_by_id.emplace(id, p);
       c.finished.push_back(std::move(p));
     }
@@ -709,7 +894,10 @@ class rdb_storage {
     std::lock_guard lock(state_->mutex);
     cache_of(*state_, sid);
     attributes out;
-    for (const auto& r : q(*state_, "SELECT \"key\", value_json FROM " + std::string(table) + " WHERE study_id = ?", {sid}))
+    // Appended piecewise: GCC 12 sees a false -Warray-bounds in the one-expression concatenation.
+    std::string sql = "SELECT \"key\", value_json FROM ";
+    sql.append(table).append(" WHERE study_id = ?");
+    for (const auto& r : q(*state_, sql, {sid}))
       out[rdb::as_text(r[0])] = parse_attr(*state_, rdb::as_text(r[1]));
     return out;
   }
@@ -812,21 +1000,9 @@ class rdb_storage {
     }
   }
 
-  /// The next trial number of a study, under the study lock: one
-  /// more than that of its newest trial (equal to Optuna's count of earlier
-  /// trials when numbers are dense), read backwards along the primary key.
-  static std::int64_t next_number(state& st, study_id sid) {
-    const auto rows = q(st, "SELECT number FROM trials WHERE study_id = ? ORDER BY trial_id DESC LIMIT 1", {sid});
-    if (rows.empty() || rdb::is_null(rows[0][0])) {
-      if (rows.empty()) return 0;
-      return rdb::as_int(q(st, "SELECT COUNT(*) FROM trials WHERE study_id = ?", {sid}).at(0).at(0));
-    }
-    return rdb::as_int(rows[0][0]) + 1;
-  }
-
   /// Inserts a whole trial; under the study lock. Returns its id.
-  static std::int64_t insert_locked(state& st, study_id sid, const frozen_trial& rec, bool start_now) {
-    const std::int64_t number = next_number(st, sid);
+  static std::int64_t insert_locked(state& st, study_id sid, const frozen_trial& rec, bool start_now,
+                                    frozen_trial* created = nullptr) {
     std::optional<std::string> start, complete;
     if (start_now) {
       if (rec.state == trial_state::running) start = rdb::format_time(frozen_trial::clock::now());
@@ -839,11 +1015,22 @@ class rdb_storage {
       return std::monostate{};
     };
     const std::string ts(rdb::ts_param(dialect));
+    // The number is computed in the INSERT itself (one round trip less):
+    // this statement starts after the study lock was granted, so under READ
+    // COMMITTED its snapshot holds the previous creator's trial
+    // (rdb::next_number_sql says how the number is derived).
     const auto rows = q(st,
-                        "INSERT INTO trials (number, study_id, state, datetime_start, datetime_complete) VALUES (?, ?, " +
-                            rdb::state_literal(rec.state) + ", " + ts + ", " + ts + ") RETURNING trial_id",
-                        {number, sid, opt(start), opt(complete)});
+                        "INSERT INTO trials (number, study_id, state, datetime_start, datetime_complete) VALUES (" +
+                            std::string(rdb::next_number_sql()) + ", ?, " + rdb::state_literal(rec.state) + ", " + ts + ", " + ts +
+                            ") RETURNING trial_id, number",
+                        {sid, sid, sid, opt(start), opt(complete)});
     const std::int64_t id = rdb::as_int(rows.at(0).at(0));
+    const std::int64_t number = rdb::as_int(rows.at(0).at(1));
+    if (created) {
+      created->id = id;
+      created->number = number;
+      created->datetime_start = start ? rdb::parse_time(*start) : std::nullopt;
+    }
     for (const auto& [name, v] : rec.params) {
       auto d = rec.distributions.find(name);
       if (d == rec.distributions.end())
@@ -876,53 +1063,138 @@ class rdb_storage {
     for (const auto& [k, v] : rec.params) rdb::check_text("parameter name " + json_quoted(k), k);
     for (const auto& [k, v] : rec.user_attrs) rdb::check_text("attribute key " + json_quoted(k), k);
     for (const auto& [k, v] : rec.system_attrs) rdb::check_text("attribute key " + json_quoted(k), k);
+    // A fresh trial with nothing but system attributes (what a tuner's ask
+    // creates) is returned as written, without reading it back.
+    const bool as_written = start_now && rec.params.empty() && rec.distributions.empty() &&
+                            rec.intermediate_values.empty() && rec.user_attrs.empty() && rec.fail_reason.empty();
+    frozen_trial created;
     const std::int64_t id = transact([&](state& st) {
       lock_study(st, sid);
       if (start_now) fail_stale_locked(st, sid);
-      return insert_locked(st, sid, rec, start_now);
+      return insert_locked(st, sid, rec, start_now, &created);
     });
     std::lock_guard lock(state_->mutex);
-    if (start_now && rec.state == trial_state::running) own(*state_, id);
-    return load_trial(*state_, id).first;
+    if (start_now && rec.state == trial_state::running) {
+      own(*state_, id);
+      state_->live[id] = sid;
+    }
+    if (!as_written) return load_trial(*state_, id).first;
+    created.state = rec.state;
+    for (const auto& [k, v] : rec.system_attrs) created.system_attrs[k] = parse_attr(*state_, to_json_text(v));
+    return created;
+  }
+
+  /// Loads trials by id, up to 100 per round trip (PostgreSQL: one
+  /// statement that aggregates each child table as JSON; SQLite, whose JSON
+  /// prints reals with 15 digits only: one statement per table); ids that
+  /// do not exist are left out.
+  static std::map<std::int64_t, std::pair<frozen_trial, study_id>> load_trials(state& st, std::span<const std::int64_t> ids) {
+    std::map<std::int64_t, std::pair<frozen_trial, study_id>> out;
+    for (std::size_t from = 0; from < ids.size(); from += 100) {
+      const auto chunk = ids.subspan(from, std::min<std::size_t>(100, ids.size() - from));
+      const std::vector<sql_value> bound(chunk.begin(), chunk.end());
+      const std::string in = " WHERE trial_id IN " + rdb::placeholders(chunk.size());
+      // Child rows, each (trial_id, ...) as the per-table statements return them.
+      std::vector<sql_row> params, values, steps, user, system;
+      std::vector<sql_row> heads;
+      if constexpr (dialect == sql_dialect::postgres) {
+        auto agg = [](const char* cols, const char* table, const char* order) {
+          return std::string("(SELECT json_agg(json_build_array(") + cols + ")" + order + ") FROM " + table +
+                 " c WHERE c.trial_id = t.trial_id)";
+        };
+        heads = q(st,
+                  "SELECT t.trial_id, t.number, t.study_id, t.state, t.datetime_start, t.datetime_complete, " +
+                      agg("param_name, param_value, distribution_json", "trial_params", "") + ", " +
+                      agg("objective, value, value_type", "trial_values", " ORDER BY objective") + ", " +
+                      agg("step, intermediate_value, intermediate_value_type", "trial_intermediate_values", "") + ", " +
+                      agg("\"key\", value_json", "trial_user_attributes", "") + ", " +
+                      agg("\"key\", value_json", "trial_system_attributes", "") + " FROM trials t" +
+                      " WHERE t.trial_id IN " + rdb::placeholders(chunk.size()),
+                  bound);
+        auto unpack = [&](const sql_value& id, const sql_value& text, std::vector<sql_row>& into) {
+          if (rdb::is_null(text)) return;
+          const nlohmann::json all = parse_attr(st, rdb::as_text(text));
+          for (const nlohmann::json& item : all) {
+            sql_row r{id};
+            for (const nlohmann::json& v : item) {
+              if (v.is_null()) r.emplace_back(std::monostate{});
+              else if (v.is_number_integer()) r.emplace_back(v.get<std::int64_t>());
+              else if (v.is_number()) r.emplace_back(v.get<double>());
+              else if (v.is_string()) r.emplace_back(v.get<std::string>());  // text, or "NaN"/"Infinity"
+              else r.emplace_back(v.dump());
+            }
+            into.push_back(std::move(r));
+          }
+        };
+        for (const auto& h : heads) {
+          unpack(h[0], h[6], params);
+          unpack(h[0], h[7], values);
+          unpack(h[0], h[8], steps);
+          unpack(h[0], h[9], user);
+          unpack(h[0], h[10], system);
+        }
+      } else {
+        heads = q(st, "SELECT trial_id, number, study_id, state, datetime_start, datetime_complete FROM trials" + in, bound);
+        params = q(st, "SELECT trial_id, param_name, param_value, distribution_json FROM trial_params" + in, bound);
+        values = q(st, "SELECT trial_id, objective, value, value_type FROM trial_values" + in + " ORDER BY trial_id, objective",
+                   bound);
+        steps = q(st, "SELECT trial_id, step, intermediate_value, intermediate_value_type FROM trial_intermediate_values" + in,
+                  bound);
+        user = q(st, "SELECT trial_id, \"key\", value_json FROM trial_user_attributes" + in, bound);
+        system = q(st, "SELECT trial_id, \"key\", value_json FROM trial_system_attributes" + in, bound);
+      }
+      for (const auto& r : heads) {
+        const std::int64_t id = rdb::as_int(r[0]);
+        frozen_trial t;
+        t.id = id;
+        t.number = rdb::is_null(r[1]) ? -1 : rdb::as_int(r[1]);
+        const auto s = rdb::state_from_name(rdb::as_text(r[3]));
+        if (!s)
+          throw storage_error(st.where + ": trial id " + std::to_string(id) + " has unknown state " +
+                              detail::quoted(rdb::as_text(r[3])));
+        t.state = *s;
+        t.datetime_start = rdb::parse_time(r[4]);
+        t.datetime_complete = rdb::parse_time(r[5]);
+        out.emplace(id, std::pair{std::move(t), rdb::as_int(r[2])});
+      }
+      auto of = [&](const sql_value& v) -> frozen_trial* {
+        auto it = out.find(rdb::as_int(v));
+        return it == out.end() ? nullptr : &it->second.first;
+      };
+      for (const auto& r : params)
+        if (frozen_trial* t = of(r[0])) {
+          const std::string& name = rdb::as_text(r[1]);
+          t->distributions.insert_or_assign(name, dist_of(st, rdb::as_text(r[3]), name));
+          t->params[name] = rdb::as_double(r[2]);
+        }
+      for (const auto& r : values)
+        if (frozen_trial* t = of(r[0])) t->values.push_back(rdb::decode_value(r[2], rdb::as_text(r[3])));
+      for (const auto& r : steps)
+        if (frozen_trial* t = of(r[0])) t->intermediate_values[rdb::as_int(r[1])] = rdb::decode_value(r[2], rdb::as_text(r[3]));
+      for (const auto& r : user)
+        if (frozen_trial* t = of(r[0])) t->user_attrs[rdb::as_text(r[1])] = parse_attr(st, rdb::as_text(r[2]));
+      for (const auto& r : system)
+        if (frozen_trial* t = of(r[0])) {
+          const std::string& key = rdb::as_text(r[1]);
+          nlohmann::json v = parse_attr(st, rdb::as_text(r[2]));
+          if (key == journal::fail_reason_key && v.is_string()) t->fail_reason = v.get<std::string>();
+          if (key == journal::resources_key && v.is_object()) {
+            t->resources.wall_seconds = v.value("wall_seconds", 0.0);
+            t->resources.cpu_seconds = v.value("cpu_seconds", 0.0);
+            t->resources.peak_memory_growth_bytes = v.value("peak_memory_growth_bytes", std::int64_t{0});
+          }
+          t->system_attrs[key] = std::move(v);
+        }
+    }
+    for (auto& [id, entry] : out)
+      if (auto p = st.unwritten.find(id); p != st.unwritten.end()) p->second.overlay(entry.first);
+    return out;
   }
 
   static std::pair<std::optional<frozen_trial>, study_id> load_trial_opt(state& st, std::int64_t id) {
-    const auto head = q(st, "SELECT number, study_id, state, datetime_start, datetime_complete FROM trials WHERE trial_id = ?",
-                        {id});
-    if (head.empty()) return {std::nullopt, -1};
-    frozen_trial t;
-    t.id = id;
-    t.number = rdb::is_null(head[0][0]) ? -1 : rdb::as_int(head[0][0]);
-    const study_id sid = rdb::as_int(head[0][1]);
-    const auto s = rdb::state_from_name(rdb::as_text(head[0][2]));
-    if (!s) throw storage_error(st.where + ": trial id " + std::to_string(id) + " has unknown state " + detail::quoted(rdb::as_text(head[0][2])));
-    t.state = *s;
-    t.datetime_start = rdb::parse_time(head[0][3]);
-    t.datetime_complete = rdb::parse_time(head[0][4]);
-    for (const auto& r : q(st, "SELECT param_name, param_value, distribution_json FROM trial_params WHERE trial_id = ?", {id})) {
-      const std::string& name = rdb::as_text(r[0]);
-      t.distributions.insert_or_assign(name, dist_of(st, rdb::as_text(r[2]), name));
-      t.params[name] = rdb::as_double(r[1]);
-    }
-    for (const auto& r : q(st, "SELECT objective, value, value_type FROM trial_values WHERE trial_id = ? ORDER BY objective", {id}))
-      t.values.push_back(rdb::decode_value(r[1], rdb::as_text(r[2])));
-    for (const auto& r : q(st, "SELECT step, intermediate_value, intermediate_value_type FROM trial_intermediate_values WHERE "
-                               "trial_id = ?",
-                           {id}))
-      t.intermediate_values[rdb::as_int(r[0])] = rdb::decode_value(r[1], rdb::as_text(r[2]));
-    for (const auto& r : q(st, "SELECT \"key\", value_json FROM trial_user_attributes WHERE trial_id = ?", {id}))
-      t.user_attrs[rdb::as_text(r[0])] = parse_attr(st, rdb::as_text(r[1]));
-    for (const auto& r : q(st, "SELECT \"key\", value_json FROM trial_system_attributes WHERE trial_id = ?", {id})) {
-      const std::string& key = rdb::as_text(r[0]);
-      nlohmann::json v = parse_attr(st, rdb::as_text(r[1]));
-      if (key == journal::fail_reason_key && v.is_string()) t.fail_reason = v.get<std::string>();
-      if (key == journal::resources_key && v.is_object()) {
-        t.resources.wall_seconds = v.value("wall_seconds", 0.0);
-        t.resources.cpu_seconds = v.value("cpu_seconds", 0.0);
-        t.resources.peak_memory_growth_bytes = v.value("peak_memory_growth_bytes", std::int64_t{0});
-      }
-      t.system_attrs[key] = std::move(v);
-    }
+    auto found = load_trials(st, std::span<const std::int64_t>(&id, 1));
+    if (found.empty()) return {std::nullopt, -1};
+    auto& [t, sid] = found.begin()->second;
     return {std::move(t), sid};
   }
 
@@ -999,6 +1271,17 @@ class rdb_storage {
           return 0;
         };
         transact_locked(st, body);
+        // Coalesced values reach the database at least once an interval.
+        std::vector<std::int64_t> due;
+        for (const auto& [id, p] : st.unwritten)
+          if (!p.empty()) due.push_back(id);
+        for (auto id : due) {
+          try {
+            flush_locked(st, id);
+          } catch (const std::exception&) {
+            // Reported by the trial's next write or its finish.
+          }
+        }
       } catch (const std::exception&) {
         // A failed beat is retried next interval; the trial's own writes report errors.
       }
