@@ -8,11 +8,13 @@
 //   --help
 #pragma once
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #ifndef TUNEKIT_EXAMPLES_DATA_DIR
 #define TUNEKIT_EXAMPLES_DATA_DIR "examples/data"
@@ -70,6 +72,32 @@ inline options parse_options(int argc, char** argv, std::string_view description
         std::exit(2);
     }
     return o;
+}
+
+/// An example's own --seed N, taken out of argv; `rest` goes to parse_options.
+struct seed_and_rest {
+    std::uint64_t seed = 0;
+    std::vector<char*> rest;
+};
+
+/// For the examples that take a seed (xgboost_digits, torch_digits): a missing
+/// or non-numeric value exits with status 2, as parse_options does.
+inline seed_and_rest take_seed_option(int argc, char** argv) {
+    seed_and_rest out;
+    for (int i = 0; i < argc; ++i) {
+        if (std::string_view(argv[i]) != "--seed") {
+            out.rest.push_back(argv[i]);
+            continue;
+        }
+        char* end = nullptr;
+        const char* text = i + 1 < argc ? argv[++i] : "";
+        out.seed = std::strtoull(text, &end, 10);
+        if (*text == '\0' || *text == '-' || *end != '\0') {
+            std::cerr << "--seed needs a non-negative integer, got '" << text << "'\n";
+            std::exit(2);
+        }
+    }
+    return out;
 }
 
 }  // namespace examples

@@ -135,12 +135,7 @@ static int run(const examples::options& options, std::uint64_t seed) {
 
 int main(int argc, char** argv) {
     // --seed N is this example's own option; the shared ones go to parse_options.
-    std::uint64_t seed = 0;
-    std::vector<char*> args;
-    for (int i = 0; i < argc; ++i) {
-        if (std::string_view(argv[i]) == "--seed" && i + 1 < argc) seed = std::strtoull(argv[++i], nullptr, 10);
-        else args.push_back(argv[i]);
-    }
+    auto [seed, args] = examples::take_seed_option(argc, argv);
     const auto options = examples::parse_options(static_cast<int>(args.size()), args.data(),
                                                  "Tune XGBoost on handwritten digits, with early stopping "
                                                  "(--seed N: the sampler's seed, default 0)");
