@@ -19,27 +19,11 @@
 # LibTorch is found through its own package config (Debian 12: libtorch-dev
 # 1.13.1, /usr/lib/x86_64-linux-gnu/cmake/Torch), which works as shipped.
 
-set(TUNEKIT_WITH_TORCH AUTO CACHE STRING
-    "Build the tunekit::torch component: AUTO (when LibTorch is found), ON (require LibTorch) or OFF")
-set_property(CACHE TUNEKIT_WITH_TORCH PROPERTY STRINGS AUTO ON OFF)
-string(TOUPPER "${TUNEKIT_WITH_TORCH}" _tunekit_with_torch)
-if(NOT _tunekit_with_torch MATCHES "^(AUTO|ON|OFF)$")
-  message(FATAL_ERROR "TUNEKIT_WITH_TORCH = '${TUNEKIT_WITH_TORCH}' is not allowed; use AUTO, ON or OFF")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/integration-component.cmake")
+tunekit_integration_component(torch LibTorch)
 
 option(TUNEKIT_VERIFY_TORCH_HEADERS "Also compile each header of tunekit::torch on its own (see TUNEKIT_VERIFY_HEADERS)"
     ${TUNEKIT_VERIFY_HEADERS})
-
-set(_tunekit_pattern_torch "^tunekit/integrations/torch")
-set(_tunekit_torch_headers ${_tunekit_all_headers})
-list(FILTER _tunekit_torch_headers INCLUDE REGEX "${_tunekit_pattern_torch}")
-
-# Our headers #error without TUNEKIT_HAS_TORCH: take them out of the core's
-# header set (as cmake/xgboost-component.cmake does for its own).
-get_target_property(_tunekit_core_set tunekit HEADER_SET)
-list(FILTER _tunekit_core_set EXCLUDE REGEX "/include/tunekit/integrations/torch")
-set_property(TARGET tunekit PROPERTY HEADER_SET ${_tunekit_core_set})
-unset(_tunekit_core_set)
 
 if(_tunekit_torch_headers AND NOT _tunekit_with_torch STREQUAL "OFF")
   list(APPEND _tunekit_components torch)

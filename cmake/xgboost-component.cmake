@@ -11,26 +11,8 @@
 # XGBoost is found through cmake/FindXGBoost.cmake, because the package config
 # Debian 12 ships is broken (see there).
 
-set(TUNEKIT_WITH_XGBOOST AUTO CACHE STRING
-    "Build the tunekit::xgboost component: AUTO (when XGBoost is found), ON (require XGBoost) or OFF")
-set_property(CACHE TUNEKIT_WITH_XGBOOST PROPERTY STRINGS AUTO ON OFF)
-string(TOUPPER "${TUNEKIT_WITH_XGBOOST}" _tunekit_with_xgboost)
-if(NOT _tunekit_with_xgboost MATCHES "^(AUTO|ON|OFF)$")
-  message(FATAL_ERROR "TUNEKIT_WITH_XGBOOST = '${TUNEKIT_WITH_XGBOOST}' is not allowed; use AUTO, ON or OFF")
-endif()
-
-set(_tunekit_pattern_xgboost "^tunekit/integrations/xgboost")
-set(_tunekit_xgboost_headers ${_tunekit_all_headers})
-list(FILTER _tunekit_xgboost_headers INCLUDE REGEX "${_tunekit_pattern_xgboost}")
-
-# The core target was given every header that no earlier component claimed;
-# these are ours, and they #error without TUNEKIT_HAS_XGBOOST, so take them back
-# out of the core header set (else verifying and installing the core would
-# compile or ship them as core headers).
-get_target_property(_tunekit_core_set tunekit HEADER_SET)
-list(FILTER _tunekit_core_set EXCLUDE REGEX "/include/tunekit/integrations/xgboost")
-set_property(TARGET tunekit PROPERTY HEADER_SET ${_tunekit_core_set})
-unset(_tunekit_core_set)
+include("${CMAKE_CURRENT_LIST_DIR}/integration-component.cmake")
+tunekit_integration_component(xgboost XGBoost)
 
 if(_tunekit_xgboost_headers AND NOT _tunekit_with_xgboost STREQUAL "OFF")
   list(APPEND _tunekit_components xgboost)
