@@ -18,6 +18,7 @@
 #include "../core/errors.hpp"
 #include "../core/random.hpp"
 #include "detail/bohb_kde.hpp"
+#include "detail/budget_ladder.hpp"
 #include "detail/intersection.hpp"
 #include "random.hpp"
 
@@ -91,14 +92,8 @@ class bohb_sampler {
   explicit bohb_sampler(bohb_sampler_options options = {}) : options_(options), seed_(detail::seed_or_entropy(options.seed)) {
     const char* who = "bohb_sampler: ";
     auto fail = [&](const std::string& what) { throw invalid_argument(who + what); };
-    if (options.min_resource < 1) fail("min_resource = " + std::to_string(options.min_resource) + "; must be >= 1");
-    if (!options.max_resource)
-      fail("max_resource is not set; give the last step a trial trains to (the same as bohb_scheduler's)");
-    if (*options.max_resource < options.min_resource)
-      fail("max_resource = " + std::to_string(*options.max_resource) + "; must be >= min_resource (" +
-           std::to_string(options.min_resource) + ")");
-    if (options.reduction_factor < 2)
-      fail("reduction_factor = " + std::to_string(options.reduction_factor) + "; must be >= 2");
+    budgets_ = detail::budget_ladder(who, options.min_resource, options.max_resource, options.reduction_factor,
+                                     " (the same as bohb_scheduler's)");
     if (!(options.top_n_percent > 0 && options.top_n_percent < 100))
       fail("top_n_percent = " + std::to_string(options.top_n_percent) + "; must be in (0, 100)");
     if (options.min_points_in_model && *options.min_points_in_model < 1)
@@ -111,11 +106,6 @@ class bohb_sampler {
     if (!(options.min_bandwidth > 0)) fail("min_bandwidth = " + std::to_string(options.min_bandwidth) + "; must be > 0");
     if (options.max_points_in_model < 4)
       fail("max_points_in_model = " + std::to_string(options.max_points_in_model) + "; must be >= 4");
-    for (std::int64_t b = options.min_resource; b <= *options.max_resource; b *= options.reduction_factor) {
-      budgets_.push_back(b);
-      if (b > *options.max_resource / options.reduction_factor) break;
-    }
-    if (budgets_.back() != *options.max_resource) budgets_.push_back(*options.max_resource);
   }
 
   double sample_independent(const study_view&, const frozen_trial& t, std::string_view name,
@@ -200,17 +190,7 @@ class bohb_sampler {
     template <class On>
     static void observations_of(const frozen_trial& t, const std::vector<std::int64_t>& budgets, direction dir, On&& on) {
       const double sign = dir == direction::maximize ? -1.0 : 1.0;
-      const auto& iv = t.intermediate_values;
-      if (iv.empty()) {
-        if (t.state == trial_state::complete && t.values.size() == 1 && !std::isnan(t.values[0]))
-          on(budgets.size() - 1, sign * t.values[0]);
-        return;
-      }
-      for (std::size_t k = 0; k < budgets.size(); ++k) {
-        auto at = iv.lower_bound(budgets[k]);
-        if (at == iv.end()) break;
-        if (!std::isnan(at->second)) on(k, sign * at->second);
-      }
+      detail::for_each_budget_value(t, budgets, [&](std::size_t k, double v) { on(k, sign * v); });
     }
 
     void sync(const study_view& view, const search_space& s, const std::vector<std::int64_t>& budgets, direction dir) {

@@ -13,6 +13,7 @@
 #include "../core/concepts.hpp"
 #include "../core/errors.hpp"
 #include "../detail/append_log.hpp"
+#include "detail/budget_ladder.hpp"
 
 namespace tunekit {
 
@@ -51,20 +52,11 @@ class budget_aware_sampler {
  public:
   explicit budget_aware_sampler(Inner inner, budget_aware_sampler_options options = {})
       : inner_(std::move(inner)), options_(options) {
-    auto fail = [](const std::string& what) { throw invalid_argument("budget_aware_sampler: " + what); };
-    if (options.min_resource < 1) fail("min_resource = " + std::to_string(options.min_resource) + "; must be >= 1");
-    if (!options.max_resource) fail("max_resource is not set; give the last step a trial trains to");
-    if (*options.max_resource < options.min_resource)
-      fail("max_resource = " + std::to_string(*options.max_resource) + "; must be >= min_resource");
-    if (options.reduction_factor < 2)
-      fail("reduction_factor = " + std::to_string(options.reduction_factor) + "; must be >= 2");
+    budgets_ = detail::budget_ladder("budget_aware_sampler: ", options.min_resource, options.max_resource,
+                                     options.reduction_factor);
     if (options.min_observations < 1)
-      fail("min_observations = " + std::to_string(options.min_observations) + "; must be >= 1");
-    for (std::int64_t b = options.min_resource; b <= *options.max_resource; b *= options.reduction_factor) {
-      budgets_.push_back(b);
-      if (b > *options.max_resource / options.reduction_factor) break;
-    }
-    if (budgets_.back() != *options.max_resource) budgets_.push_back(*options.max_resource);
+      throw invalid_argument("budget_aware_sampler: min_observations = " + std::to_string(options.min_observations) +
+                             "; must be >= 1");
   }
 
   double sample_independent(const study_view& view, const frozen_trial& t, std::string_view name,
@@ -118,17 +110,7 @@ class budget_aware_sampler {
         copy->system_attrs = t.system_attrs;
         s.logs[k].push_back(std::move(copy));
       };
-      const auto& iv = t.intermediate_values;
-      if (iv.empty()) {
-        if (t.state == trial_state::complete && t.values.size() == 1 && !std::isnan(t.values[0]))
-          add(budgets_.size() - 1, t.values[0]);
-        continue;
-      }
-      for (std::size_t k = 0; k < budgets_.size(); ++k) {
-        auto at = iv.lower_bound(budgets_[k]);
-        if (at == iv.end()) break;
-        if (!std::isnan(at->second)) add(k, at->second);
-      }
+      detail::for_each_budget_value(t, budgets_, add);
     }
     last_budget_.reset();
     for (std::size_t k = budgets_.size(); k-- > 0;)
