@@ -2,8 +2,8 @@
 
 // Reading for the SQL storages: a study's cache synced from the database,
 // study attributes, distributions and whole trials loaded by id.
-// Out-of-class definitions of private members of `rdb_storage`; include
-// rdb_storage.hpp, which includes this header after the class.
+// Out-of-class definitions of private members of `rdb_storage`
+// (rdb_storage_class.hpp); users include rdb_storage.hpp.
 
 #include <algorithm>
 #include <cstddef>
@@ -25,7 +25,7 @@
 #include "../../detail/journal_format.hpp"
 #include "../../detail/json_line.hpp"
 #include "rdb_schema.hpp"
-#include "rdb_storage.hpp"
+#include "rdb_storage_class.hpp"
 #include "rdb_values.hpp"
 #include "sql.hpp"
 

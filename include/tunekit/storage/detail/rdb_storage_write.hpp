@@ -3,8 +3,8 @@
 // Writing for the SQL storages: the schema of a new database, coalesced
 // writes of running trials, inserted trials and values, attributes, claims
 // and heartbeats (failing trials whose heartbeat expired).
-// Out-of-class definitions of private members of `rdb_storage`; include
-// rdb_storage.hpp, which includes this header after the class.
+// Out-of-class definitions of private members of `rdb_storage`
+// (rdb_storage_class.hpp); users include rdb_storage.hpp.
 
 #include <chrono>
 #include <cmath>
@@ -28,7 +28,7 @@
 #include "heartbeat.hpp"
 #include "rdb_pending.hpp"
 #include "rdb_schema.hpp"
-#include "rdb_storage.hpp"
+#include "rdb_storage_class.hpp"
 #include "rdb_values.hpp"
 #include "sql.hpp"
 
