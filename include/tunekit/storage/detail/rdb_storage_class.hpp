@@ -38,6 +38,7 @@
 #include "../../core/frozen_trial.hpp"
 #include "../../core/study_view.hpp"
 #include "../../detail/append_log.hpp"
+#include "../../detail/format.hpp"
 #include "../../detail/journal_format.hpp"
 #include "../../detail/json_line.hpp"
 #include "heartbeat.hpp"

@@ -22,6 +22,7 @@
 
 #include "../../core/errors.hpp"
 #include "../../core/frozen_trial.hpp"
+#include "../../detail/format.hpp"
 #include "../../detail/journal_format.hpp"
 #include "../../detail/json_line.hpp"
 #include "rdb_schema.hpp"
