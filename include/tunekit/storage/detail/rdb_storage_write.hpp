@@ -309,14 +309,15 @@ void rdb_storage<Connection>::beat_locked(state& st, std::int64_t id) {
     {id});
 }
 
-/// Fails the study's RUNNING trials (not ours) whose heartbeat expired,
-/// and re-queues them when retries are allowed, with Optuna's
-/// RetryFailedTrialCallback system attributes. Under the creation lock.
+/// The heartbeat options as the shared detail::heartbeat_policy.
 template <sql_connection Connection>
 heartbeat_policy rdb_storage<Connection>::heartbeats(const rdb_options& o) {
   return {.interval = o.heartbeat_interval, .grace = o.grace_period, .max_retries = o.max_retries};
 }
 
+/// Fails the study's RUNNING trials (not ours) whose heartbeat expired,
+/// and re-queues them when retries are allowed, with Optuna's
+/// RetryFailedTrialCallback system attributes. Under the creation lock.
 template <sql_connection Connection>
 int rdb_storage<Connection>::fail_stale_locked(state& st, study_id sid) {
   if (!st.options.heartbeat_interval) return 0;
