@@ -15,8 +15,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,19 +38,6 @@ using tk::testing::check_dense;
 using tk::testing::count;
 using tk::testing::spawn;
 using tk::testing::wait_for;
-
-// The simulated power cut's flush log (tests/support/power_cut.hpp): the
-// storages' fdatasync calls bind to this definition in the test binary.
-extern "C" int fdatasync(int fd) {
-  struct stat info{};
-  const bool log = tk::testing::flush_log_fd >= 0 && ::fstat(fd, &info) == 0;
-  const int rc = static_cast<int>(::syscall(SYS_fdatasync, fd));
-  if (rc == 0 && log) {
-    const std::string line = std::to_string(info.st_ino) + " " + std::to_string(info.st_size) + "\n";
-    [[maybe_unused]] const auto n = ::write(tk::testing::flush_log_fd, line.data(), line.size());
-  }
-  return rc;
-}
 
 TEST_CASE("journal: 8 worker processes x 50 trials give exactly 400 finished trials with unique numbers",
           "[integration][journal][processes]") {
