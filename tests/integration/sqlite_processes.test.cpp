@@ -15,19 +15,15 @@
 #include "support/temp_dir.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <map>
 #include <random>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -165,62 +161,23 @@ int sqlite_power_cut_round(const fs::path& dir, int round, const tk::sqlite_stor
     tk::sqlite_storage s(path, opts);
     s.create_study("cut", std::array{tk::direction::minimize});
   }
-  const int ack_fd = ::open(acks.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  REQUIRE(ack_fd >= 0);
-  std::vector<pid_t> workers;
-  for (int w = 0; w < 3; ++w)
-    workers.push_back(spawn([&, w] {
-      tk::tuner tuner{tk::random_sampler{{.seed = static_cast<std::uint64_t>(round * 10 + w)}}, tk::sqlite_storage(path, opts),
-                      tk::study_config{.name = "cut"}};
-      auto run = [&] {
-        const auto stop = std::chrono::steady_clock::now() + 5s;  // bounded: the parent kills us long before
-        for (int i = 0; i < 2000 && std::chrono::steady_clock::now() < stop; ++i) {
-          tk::trial t = tuner.ask();
-          const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", 0, 1);
-          t.report(0, x);
-          const auto told = tuner.tell(t, x + y);
-          std::ostringstream line;
-          line.precision(17);
-          line << told.number << ' ' << told.value() << '\n';
-          const std::string text = line.str();
-          if (::write(ack_fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) std::_Exit(3);
-        }
-      };
-      std::thread other(run);
-      run();
-      other.join();
-    }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 250));
-  for (auto pid : workers) ::kill(pid, SIGKILL);
-  for (auto pid : workers) wait_for(pid);
-  ::close(ack_fd);
+  const auto acknowledged = tk::testing::run_until_power_cut([&] { return tk::sqlite_storage(path, opts); },
+                                                             static_cast<std::uint64_t>(round * 10), acks,
+                                                             std::chrono::milliseconds(50 + rng() % 250));
   ::close(tk::testing::flush_log_fd);
   tk::testing::flush_log_fd = -1;
   const auto disk_dir = dir / (name + "-disk");
   const auto disk = tk::testing::rebuild_after_power_cut(log, disk_dir, rng);
 
-  std::map<std::int64_t, double> acknowledged;
-  {
-    std::ifstream in(acks);
-    std::int64_t number = 0;
-    double value = 0;
-    while (in >> number >> value) acknowledged[number] = value;
-  }
-  std::map<std::int64_t, tk::frozen_trial> kept;
+  std::vector<tk::frozen_trial> kept;
   std::string error;
   try {
     tk::sqlite_storage s(disk_dir / path.filename());
-    if (const auto sid = s.find_study("cut"))  // with nothing flushed even the study may be gone
-      for (auto& t : s.trials(*sid)) kept.emplace(t.number, std::move(t));
+    if (const auto sid = s.find_study("cut")) kept = s.trials(*sid);  // with nothing flushed even the study may be gone
   } catch (const std::exception& e) {
     error = e.what();  // a database the cut left unreadable loses everything
   }
-  int lost = 0;
-  for (const auto& [number, value] : acknowledged) {
-    const auto t = kept.find(number);
-    lost += t == kept.end() || t->second.state != tk::trial_state::complete || t->second.value() != value ||
-            t->second.params.size() != 2 || t->second.intermediate_values.size() != 1;
-  }
+  const int lost = tk::testing::lost_trials(acknowledged, kept);
   UNSCOPED_INFO("round " << round << " (durability " << static_cast<int>(opts.durability) << ", synchronous "
                          << static_cast<int>(opts.synchronous) << "): " << acknowledged.size() << " acknowledged, "
                          << kept.size() << " kept, " << lost << " lost; " << disk.unsynced << " unsynced writes, "

@@ -15,24 +15,39 @@
 // - tests/support/sqlite_power_cut.hpp's VFS logs SQLite's file opens,
 //   writes, syncs, truncations and deletions the same way.
 //
-// The journal test keeps of its file a random prefix at or above the last
-// flushed size (`cut_to_durable`); the SQLite test replays the log into
-// fresh files (sqlite_power_cut.hpp).
+// Both tests run the same workload (`run_until_power_cut`) and count the
+// acknowledged trials lost (`lost_trials`). The journal test keeps of its
+// file a random prefix at or above the last flushed size (`cut_to_durable`);
+// the SQLite test replays the log into fresh files (sqlite_power_cut.hpp).
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <random>
+#include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <tunekit/core/frozen_trial.hpp>
+#include <tunekit/samplers/random.hpp>
+#include <tunekit/tuner.hpp>
+
+#include "spawn.hpp"
 
 namespace tunekit::testing {
 
@@ -123,6 +138,68 @@ inline std::uint64_t cut_to_durable(const std::filesystem::path& log, const std:
   const std::uint64_t keep = durable >= size ? size : durable + rng() % (size - durable + 1);
   std::filesystem::resize_file(path, keep);
   return durable;
+}
+
+/// The trials whose `tell` returned before a power cut: number -> value.
+using acknowledged_trials = std::map<std::int64_t, double>;
+
+/// The workload of the power-cut tests: three worker processes (two threads
+/// each, one storage handle per process, from `open()`) run trials of the
+/// study "cut" (parameters x and y, one report, value x + y) and append
+/// "<number> <value>" of every trial whose `tell` returned to `acks`; after
+/// `delay` all are killed with SIGKILL. Returns the acknowledged trials.
+template <class Open>
+acknowledged_trials run_until_power_cut(Open open, std::uint64_t seed, const std::filesystem::path& acks,
+                                        std::chrono::milliseconds delay) {
+  using namespace std::chrono_literals;
+  const int ack_fd = ::open(acks.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  REQUIRE(ack_fd >= 0);
+  std::vector<pid_t> workers;
+  for (std::uint64_t w = 0; w < 3; ++w)
+    workers.push_back(spawn([&, w] {
+      tuner tuner{random_sampler{{.seed = seed + w}}, open(), study_config{.name = "cut"}};
+      auto run = [&] {
+        const auto stop = std::chrono::steady_clock::now() + 5s;  // bounded: the parent kills us long before
+        for (int i = 0; i < 2000 && std::chrono::steady_clock::now() < stop; ++i) {
+          trial t = tuner.ask();
+          const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", 0, 1);
+          t.report(0, x);
+          const auto told = tuner.tell(t, x + y);
+          std::ostringstream line;
+          line.precision(17);
+          line << told.number << ' ' << told.value() << '\n';
+          const std::string text = line.str();
+          if (::write(ack_fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) std::_Exit(3);
+        }
+      };
+      std::thread other(run);
+      run();
+      other.join();
+    }));
+  std::this_thread::sleep_for(delay);
+  for (auto pid : workers) ::kill(pid, SIGKILL);
+  for (auto pid : workers) wait_for(pid);
+  ::close(ack_fd);
+  acknowledged_trials acknowledged;
+  std::ifstream in(acks);
+  std::int64_t number = 0;
+  double value = 0;
+  while (in >> number >> value) acknowledged[number] = value;
+  return acknowledged;
+}
+
+/// How many acknowledged trials `trials` lacks or changed: each must be
+/// COMPLETE, with its value, both parameters and its report.
+inline int lost_trials(const acknowledged_trials& acknowledged, const std::vector<frozen_trial>& trials) {
+  std::map<std::int64_t, const frozen_trial*> by_number;
+  for (const auto& t : trials) by_number[t.number] = &t;
+  int lost = 0;
+  for (const auto& [number, value] : acknowledged) {
+    const auto t = by_number.find(number);
+    lost += t == by_number.end() || t->second->state != trial_state::complete || t->second->value() != value ||
+            t->second->params.size() != 2 || t->second->intermediate_values.size() != 1;
+  }
+  return lost;
 }
 
 }  // namespace tunekit::testing
