@@ -14,22 +14,15 @@
 #include "support/temp_dir.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <map>
 #include <random>
-#include <sstream>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace tk = tunekit;
@@ -40,19 +33,6 @@ using tk::testing::check_dense;
 using tk::testing::count;
 using tk::testing::spawn;
 using tk::testing::wait_for;
-
-// The simulated power cut's flush log (tests/support/power_cut.hpp): the
-// storages' fdatasync calls bind to this definition in the test binary.
-extern "C" int fdatasync(int fd) {
-  struct stat info{};
-  const bool log = tk::testing::flush_log_fd >= 0 && ::fstat(fd, &info) == 0;
-  const int rc = static_cast<int>(::syscall(SYS_fdatasync, fd));
-  if (rc == 0 && log) {
-    const std::string line = std::to_string(info.st_ino) + " " + std::to_string(info.st_size) + "\n";
-    [[maybe_unused]] const auto n = ::write(tk::testing::flush_log_fd, line.data(), line.size());
-  }
-  return rc;
-}
 
 TEST_CASE("journal: 8 worker processes x 50 trials give exactly 400 finished trials with unique numbers",
           "[integration][journal][processes]") {
@@ -143,56 +123,17 @@ int power_cut_round(const fs::path& dir, int round, tk::durability level, std::m
     tk::journal_storage s(path, opts);
     s.create_study("cut", std::array{tk::direction::minimize});
   }
-  const int ack_fd = ::open(acks.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  REQUIRE(ack_fd >= 0);
-  std::vector<pid_t> workers;
-  for (int w = 0; w < 3; ++w)
-    workers.push_back(tk::testing::spawn([&, w] {
-      tk::tuner tuner{tk::random_sampler{{.seed = static_cast<std::uint64_t>(round * 10 + w)}}, tk::journal_storage(path, opts),
-                      tk::study_config{.name = "cut"}};
-      auto run = [&] {
-        const auto stop = std::chrono::steady_clock::now() + 5s;  // bounded: the parent kills us long before
-        for (int i = 0; i < 2000 && std::chrono::steady_clock::now() < stop; ++i) {
-          tk::trial t = tuner.ask();
-          const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", 0, 1);
-          t.report(0, x);
-          const auto told = tuner.tell(t, x + y);
-          std::ostringstream line;
-          line.precision(17);
-          line << told.number << ' ' << told.value() << '\n';
-          const std::string text = line.str();
-          if (::write(ack_fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) std::_Exit(3);
-        }
-      };
-      std::thread other(run);
-      run();
-      other.join();
-    }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 150));
-  for (auto pid : workers) ::kill(pid, SIGKILL);
-  for (auto pid : workers) wait_for(pid);
-  ::close(ack_fd);
+  const auto acknowledged = tk::testing::run_until_power_cut([&] { return tk::journal_storage(path, opts); },
+                                                             static_cast<std::uint64_t>(round * 10), acks,
+                                                             std::chrono::milliseconds(30 + rng() % 150));
   ::close(tk::testing::flush_log_fd);
   tk::testing::flush_log_fd = -1;
   tk::testing::cut_to_durable(flushes, path, rng);
 
-  std::map<std::int64_t, double> acknowledged;
-  {
-    std::ifstream in(acks);
-    std::int64_t number = 0;
-    double value = 0;
-    while (in >> number >> value) acknowledged[number] = value;
-  }
   tk::journal_storage s(path);  // loads: a torn tail is dropped, never misread
   const auto sid = s.find_study("cut");  // without flushes even the study may be gone
   const auto trials = sid ? s.trials(*sid) : std::vector<tk::frozen_trial>{};
-  int lost = 0;
-  for (const auto& [number, value] : acknowledged) {
-    const bool kept = number < static_cast<std::int64_t>(trials.size()) &&
-                      trials[number].state == tk::trial_state::complete && trials[number].value() == value &&
-                      trials[number].params.size() == 2 && trials[number].intermediate_values.size() == 1;
-    lost += !kept;
-  }
+  const int lost = tk::testing::lost_trials(acknowledged, trials);
   UNSCOPED_INFO("round " << round << ": " << acknowledged.size() << " acknowledged, " << trials.size() << " kept, "
                          << lost << " lost");
   return acknowledged.empty() ? -1 : lost;
