@@ -12,8 +12,10 @@
 //
 // Methods: tpe_full (tunekit TPE, no early stopping), asha_random, asha_tpe,
 // hyperband_tpe, bohb (bohb_sampler + bohb_scheduler), bohb_tpe (TPE under
-// BOHB's budget rule, budget_aware_sampler, + bohb_scheduler); not by
-// default: asha_bohb and asha_budget_tpe (the two models with ASHA alone). ASHA and Hyperband
+// BOHB's budget rule, budget_aware_sampler, + bohb_scheduler), dehb
+// (dehb_sampler + bohb_scheduler); not by
+// default: asha_bohb and asha_budget_tpe (the two models with ASHA alone),
+// hyperband_random (random_sampler + bohb_scheduler: the brackets alone). ASHA and Hyperband
 // with min_resource 1 and η = 3. The peer (Optuna 3.1 TPESampler +
 // HyperbandPruner) is peers/optuna_bohb_bench.py, same format.
 //
@@ -23,6 +25,7 @@
 //              [--processes 4 --step-us 50 --journal FILE]   (bohb in 4 processes on one journal file)
 #include <tunekit/samplers/bohb.hpp>
 #include <tunekit/samplers/budget_aware.hpp>
+#include <tunekit/samplers/dehb.hpp>
 #include <tunekit/samplers/random.hpp>
 #include <tunekit/samplers/tpe.hpp>
 #include <tunekit/schedulers/bohb.hpp>
@@ -73,7 +76,7 @@ struct settings {
   int seeds = 10, first_seed = 0;
   std::int64_t max_steps = 81, full_trials = 100;
   std::string functions = "branin_mf,hartmann6_mf,hartmann6_slow";
-  std::string methods = "tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb,bohb_tpe";
+  std::string methods = "tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb,bohb_tpe,dehb";
   int jobs = 0;        // > 0: run through optimize with this many threads
   int step_us = 0;     // with --jobs: sleep this long per step (a training step's wall time)
   int processes = 0;   // > 0: bohb in this many forked processes on one journal file
@@ -324,6 +327,10 @@ int main(int argc, char** argv) {
       if (s.jobs > 0) {
         if (listed(s.methods, "asha_tpe"))
           run_parallel(fn, "asha_tpe", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::asha_scheduler{asha});
+        if (listed(s.methods, "dehb"))
+          run_parallel(fn, "dehb", seed, s,
+                       tunekit::dehb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+                       tunekit::bohb_scheduler{hb});
         if (listed(s.methods, "bohb"))
           run_parallel(fn, "bohb", seed, s,
                        tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
@@ -342,6 +349,12 @@ int main(int argc, char** argv) {
         run(fn, "bohb", seed, s,
             tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
             tunekit::bohb_scheduler{hb}, true);
+      if (listed(s.methods, "dehb"))
+        run(fn, "dehb", seed, s,
+            tunekit::dehb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+            tunekit::bohb_scheduler{hb}, true);
+      if (listed(s.methods, "hyperband_random"))  // DEHB's and BOHB's brackets with random proposals
+        run(fn, "hyperband_random", seed, s, tunekit::random_sampler{{.seed = u}}, tunekit::bohb_scheduler{hb}, true);
       if (listed(s.methods, "asha_bohb"))
         run(fn, "asha_bohb", seed, s,
             tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
