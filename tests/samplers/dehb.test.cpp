@@ -12,6 +12,7 @@
 #include <tunekit/storage/journal.hpp>
 #include <tunekit/tuner.hpp>
 
+#include "support/awkward_reports.hpp"
 #include "support/require_invalid.hpp"
 #include "support/study_history.hpp"
 #include "support/temp_dir.hpp"
@@ -21,7 +22,6 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -113,8 +113,9 @@ TEST_CASE("dehb: mutation stays in the unit cube; crossover keeps a mutant coord
 
 TEST_CASE("dehb: the parent pool, the target and the offspring follow the paper's rule", "[samplers][dehb]") {
   // For both directions and several seeded studies of 150 finished trials
-  // reporting at the rungs 1, 3, 9 (and 27 for some), every proposal is
-  // checked against the rule computed here from the study.
+  // (pruned, or failed: a dead worker) reporting at the rungs 1, 3, 9 (and
+  // 27 for some), every proposal is checked against the rule computed here
+  // from the study.
   for (const auto dir : {tk::direction::minimize, tk::direction::maximize})
     for (std::uint64_t seed = 1; seed <= 3; ++seed) {
       tk::testing::study_history h(dir);
@@ -129,7 +130,8 @@ TEST_CASE("dehb: the parent pool, the target and the offspring follow the paper'
         const std::int64_t last = i % 4 == 0 ? 27 : 9;
         for (std::int64_t s : {1, 3, 9, 27})
           if (s <= last) iv[s] = sign * (dehb_bowl(p) + rng.uniform(0, 0.3) / static_cast<double>(s));
-        h.add(dims, p, tk::trial_state::pruned, {}, iv);
+        // Some workers died mid-rung (FAIL): their reports count like the others'.
+        h.add(dims, p, i % 5 == 1 ? tk::trial_state::fail : tk::trial_state::pruned, {}, iv);
         points.push_back(p);
         reports.push_back(iv);
       }
@@ -240,21 +242,7 @@ TEST_CASE("dehb: the tuner runs DEHB on awkward reports on two threads without l
   const auto summary = tuner.optimize(
       [](tk::trial& t) -> tk::result {
         const std::vector<double> p{t.suggest_float("x", 0, 1), t.suggest_float("y", 0, 1), t.suggest_float("z", 0, 1)};
-        const double f = dehb_bowl(p);
-        if (t.number() % 7 == 3) return f;  // never reports
-        if (t.number() % 11 == 5) {         // decreasing and repeated steps
-          t.report(20, f + 0.05);
-          t.report(4, f + 0.25);
-          CHECK_FALSE(t.report(4, -100.0));
-          if (t.should_prune()) return tk::pruned;
-        }
-        if (t.number() % 17 == 8) t.report(1, std::nan(""));
-        for (std::int64_t step = 2; step <= 28; step += 2) {
-          t.report(step, f + 1.0 / static_cast<double>(step));
-          if (t.number() % 13 == 6 && step == 2) throw std::runtime_error("worker died");
-          if (t.should_prune()) return tk::pruned;
-        }
-        return f;
+        return tunekit_test::awkward_reports(t, dehb_bowl(p));
       },
       {.n_trials = 150, .n_jobs = 2});
   CHECK(summary.n_complete + summary.n_pruned + summary.n_fail == 150);

@@ -184,15 +184,7 @@ class dehb_sampler {
     }
 
     static bool point_of(const frozen_trial& t, const search_space& space, std::vector<double>& x) {
-      x.resize(space.size());
-      for (std::size_t j = 0; j < space.size(); ++j) {
-        const auto& [name, d] = space[j];
-        auto p = t.params.find(name);
-        auto pd = t.distributions.find(name);
-        if (p == t.params.end() || pd == t.distributions.end() || !(pd->second == d)) return false;
-        x[j] = to_unit(d, p->second);
-      }
-      return true;
+      return detail::point_in(t, space, x, [](const distribution& d, double v) { return to_unit(d, v); });
     }
 
     /// Files `t`'s values into `slot_members` (its bracket's first budget)
