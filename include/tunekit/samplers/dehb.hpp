@@ -53,7 +53,9 @@ struct dehb_proposal {
 /// differential evolution in Hyperband's brackets, one subpopulation per
 /// budget, with the paper's cross-budget mutation. Pair it with
 /// `bohb_scheduler` given the same three budget options:
-/// `tuner{space, dehb_sampler{o}, bohb_scheduler{h}}`.
+/// `tuner{space, dehb_sampler{o}, bohb_scheduler{h}}` (not
+/// `hyperband_scheduler`, whose sampler views hold one bracket under
+/// another study name).
 ///
 /// Every parameter lives on the unit interval (the paper's encoding):
 /// floats and integers through their own map (log scale, steps, rounding),
