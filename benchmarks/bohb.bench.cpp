@@ -6,6 +6,7 @@
 //   - BM_bohb_ask: one `sample_relative` of bohb_sampler (random_fraction 0,
 //     so every ask fits the densities), caches warm;
 //   - BM_budget_aware_tpe_ask: the same for TPE under BOHB's budget rule;
+//   - BM_dehb_ask: the same for dehb_sampler (a DE proposal for the trial's bracket);
 //   - BM_bohb_decision: one report + `should_prune` of bohb_scheduler.
 #include <benchmark/benchmark.h>
 
@@ -13,6 +14,7 @@
 #include <tunekit/detail/append_log.hpp>
 #include <tunekit/samplers/bohb.hpp>
 #include <tunekit/samplers/budget_aware.hpp>
+#include <tunekit/samplers/dehb.hpp>
 #include <tunekit/samplers/tpe.hpp>
 #include <tunekit/schedulers/bohb.hpp>
 
@@ -78,6 +80,10 @@ void BM_budget_aware_tpe_ask(benchmark::State& state) {
   bohb_ask(state, tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = 1}}, {.max_resource = 81}});
 }
 
+void BM_dehb_ask(benchmark::State& state) {
+  bohb_ask(state, tunekit::dehb_sampler({.max_resource = 81, .seed = 1}));
+}
+
 void BM_bohb_decision(benchmark::State& state) {
   const bohb_study s(state.range(0));
   const auto view = s.view();
@@ -103,4 +109,5 @@ void BM_bohb_decision(benchmark::State& state) {
 
 BENCHMARK(BM_bohb_ask)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_budget_aware_tpe_ask)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_dehb_ask)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_bohb_decision)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMicrosecond);

@@ -12,17 +12,20 @@
 //
 // Methods: tpe_full (tunekit TPE, no early stopping), asha_random, asha_tpe,
 // hyperband_tpe, bohb (bohb_sampler + bohb_scheduler), bohb_tpe (TPE under
-// BOHB's budget rule, budget_aware_sampler, + bohb_scheduler); not by
-// default: asha_bohb and asha_budget_tpe (the two models with ASHA alone). ASHA and Hyperband
+// BOHB's budget rule, budget_aware_sampler, + bohb_scheduler), dehb
+// (dehb_sampler + bohb_scheduler); not by
+// default: asha_bohb and asha_budget_tpe (the two models with ASHA alone),
+// hyperband_random (random_sampler + bohb_scheduler: the brackets alone). ASHA and Hyperband
 // with min_resource 1 and η = 3. The peer (Optuna 3.1 TPESampler +
 // HyperbandPruner) is peers/optuna_bohb_bench.py, same format.
 //
 //   bohb_bench [--seeds 10] [--first-seed 0] [--max-steps 81] [--full-trials 100]
 //              [--functions branin_mf,hartmann6_mf] [--methods tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb]
-//              [--jobs 2 --step-us 50]   (asha_tpe and bohb through optimize on threads; idle time)
-//              [--processes 4 --step-us 50 --journal FILE]   (bohb in 4 processes on one journal file)
+//              [--jobs 2 --step-us 50]   (asha_tpe, bohb and dehb through optimize on threads; idle time)
+//              [--processes 4 --step-us 50 --journal FILE]   (bohb and dehb in 4 processes on one journal file)
 #include <tunekit/samplers/bohb.hpp>
 #include <tunekit/samplers/budget_aware.hpp>
+#include <tunekit/samplers/dehb.hpp>
 #include <tunekit/samplers/random.hpp>
 #include <tunekit/samplers/tpe.hpp>
 #include <tunekit/schedulers/bohb.hpp>
@@ -73,10 +76,10 @@ struct settings {
   int seeds = 10, first_seed = 0;
   std::int64_t max_steps = 81, full_trials = 100;
   std::string functions = "branin_mf,hartmann6_mf,hartmann6_slow";
-  std::string methods = "tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb,bohb_tpe";
+  std::string methods = "tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb,bohb_tpe,dehb";
   int jobs = 0;        // > 0: run through optimize with this many threads
   int step_us = 0;     // with --jobs: sleep this long per step (a training step's wall time)
-  int processes = 0;   // > 0: bohb in this many forked processes on one journal file
+  int processes = 0;   // > 0: bohb / dehb in this many forked processes on one journal file
   std::string journal = "/tmp/bohb_bench.journal";
 };
 
@@ -211,11 +214,13 @@ void run_parallel(const bench_function& fn, const std::string& method, int seed,
   std::fflush(stdout);
 }
 
-/// BOHB in `s.processes` forked worker processes sharing one journal file;
+/// BOHB or DEHB in `s.processes` forked worker processes sharing one journal file;
 /// each stops once the study's trials have trained `budget` steps in all.
 /// The trace is rebuilt afterwards from the journal, trials in the order
 /// they finished, each counted with its last reported step.
-void run_processes(const bench_function& fn, int seed, const settings& s, const tunekit::hyperband_scheduler_options& hb) {
+template <class MakeSampler>
+void run_processes(const bench_function& fn, const std::string& method, int seed, const settings& s,
+                   const tunekit::hyperband_scheduler_options& hb, MakeSampler make_sampler) {
   const std::int64_t budget = s.full_trials * s.max_steps;
   const std::string name = "bohb-bench-" + std::to_string(seed);
   std::filesystem::remove(s.journal);
@@ -226,9 +231,7 @@ void run_processes(const bench_function& fn, int seed, const settings& s, const 
     if (pid == 0) {
       tunekit::journal_storage storage(s.journal, {.durability = tunekit::durability::none});
       tunekit::tuner tuner{storage, tunekit::study_config{.name = name},
-                           tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3,
-                                                  .seed = static_cast<std::uint64_t>(seed)}},
-                           tunekit::bohb_scheduler{hb}};
+                           make_sampler(), tunekit::bohb_scheduler{hb}};
       const std::vector<std::string> names = param_names(fn.bounds.size());
       auto objective = [&](tunekit::trial& t) -> tunekit::result {
         std::vector<double> x(fn.bounds.size());
@@ -275,10 +278,10 @@ void run_processes(const bench_function& fn, int seed, const settings& s, const 
     }
   }
   std::printf(
-      "{\"system\": \"tunekit\", \"method\": \"bohb_processes%d\", \"function\": \"%s\", \"seed\": %d, "
+      "{\"system\": \"tunekit\", \"method\": \"%s_processes%d\", \"function\": \"%s\", \"seed\": %d, "
       "\"budget\": %lld, \"max_steps\": %lld, \"trials\": %zu, \"full_trials\": %lld, \"wall_s\": %.3f, "
       "\"steps_spent\": %lld, \"trace\": [%s]}\n",
-      s.processes, fn.name.c_str(), seed, static_cast<long long>(budget), static_cast<long long>(s.max_steps),
+      method.c_str(), s.processes, fn.name.c_str(), seed, static_cast<long long>(budget), static_cast<long long>(s.max_steps),
       trials.size(), static_cast<long long>(full), wall, static_cast<long long>(spent), trace.str().c_str());
   std::fflush(stdout);
 }
@@ -318,12 +321,23 @@ int main(int argc, char** argv) {
     for (int seed = s.first_seed; seed < s.first_seed + s.seeds; ++seed) {
       const auto u = static_cast<std::uint64_t>(seed);
       if (s.processes > 0) {
-        run_processes(fn, seed, s, hb);
+        if (listed(s.methods, "bohb"))
+          run_processes(fn, "bohb", seed, s, hb, [&] {
+            return tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}};
+          });
+        if (listed(s.methods, "dehb"))
+          run_processes(fn, "dehb", seed, s, hb, [&] {
+            return tunekit::dehb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}};
+          });
         continue;
       }
       if (s.jobs > 0) {
         if (listed(s.methods, "asha_tpe"))
           run_parallel(fn, "asha_tpe", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::asha_scheduler{asha});
+        if (listed(s.methods, "dehb"))
+          run_parallel(fn, "dehb", seed, s,
+                       tunekit::dehb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+                       tunekit::bohb_scheduler{hb});
         if (listed(s.methods, "bohb"))
           run_parallel(fn, "bohb", seed, s,
                        tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
@@ -342,6 +356,12 @@ int main(int argc, char** argv) {
         run(fn, "bohb", seed, s,
             tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
             tunekit::bohb_scheduler{hb}, true);
+      if (listed(s.methods, "dehb"))
+        run(fn, "dehb", seed, s,
+            tunekit::dehb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+            tunekit::bohb_scheduler{hb}, true);
+      if (listed(s.methods, "hyperband_random"))  // DEHB's and BOHB's brackets with random proposals
+        run(fn, "hyperband_random", seed, s, tunekit::random_sampler{{.seed = u}}, tunekit::bohb_scheduler{hb}, true);
       if (listed(s.methods, "asha_bohb"))
         run(fn, "asha_bohb", seed, s,
             tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},

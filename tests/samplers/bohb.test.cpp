@@ -16,6 +16,7 @@
 #include <tunekit/storage/journal.hpp>
 #include <tunekit/tuner.hpp>
 
+#include "support/awkward_reports.hpp"
 #include "support/require_invalid.hpp"
 #include "support/study_history.hpp"
 #include "support/temp_dir.hpp"
@@ -25,7 +26,6 @@
 #include <cstdint>
 #include <map>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -259,20 +259,7 @@ TEST_CASE("bohb: the tuner runs BOHB on awkward reports without losing trials", 
   const auto summary = tuner.optimize(
       [](tk::trial& t) -> tk::result {
         const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", 0, 1);
-        const double f = bohb_bowl(x, y);
-        if (t.number() % 7 == 3) return f;                         // never reports
-        if (t.number() % 11 == 5) {                                // decreasing and repeated steps
-          t.report(20, f + 0.05);
-          t.report(4, f + 0.25);
-          CHECK_FALSE(t.report(4, -100.0));
-          if (t.should_prune()) return tk::pruned;
-        }
-        for (std::int64_t step = 2; step <= 28; step += 2) {
-          t.report(step, f + 1.0 / static_cast<double>(step));
-          if (t.number() % 13 == 6 && step == 2) throw std::runtime_error("worker died");
-          if (t.should_prune()) return tk::pruned;
-        }
-        return f;
+        return tunekit_test::awkward_reports(t, bohb_bowl(x, y), false);
       },
       {.n_trials = 120, .n_jobs = 2});
   CHECK(summary.n_complete + summary.n_pruned + summary.n_fail == 120);

@@ -175,15 +175,9 @@ class bohb_sampler {
 
     /// Unit coordinates of `t` in `space` (category index for categoricals); false if a parameter is missing.
     static bool point_of(const frozen_trial& t, const search_space& space, std::vector<double>& x) {
-      x.resize(space.size());
-      for (std::size_t j = 0; j < space.size(); ++j) {
-        const auto& [name, d] = space[j];
-        auto p = t.params.find(name);
-        auto pd = t.distributions.find(name);
-        if (p == t.params.end() || pd == t.distributions.end() || !(pd->second == d)) return false;
-        x[j] = std::holds_alternative<categorical_distribution>(d) ? p->second : to_unit(d, p->second);
-      }
-      return true;
+      return detail::point_in(t, space, x, [](const distribution& d, double v) {
+        return std::holds_alternative<categorical_distribution>(d) ? v : to_unit(d, v);
+      });
     }
 
     /// Calls on(k, value) for each budget `t` has a finite value at.

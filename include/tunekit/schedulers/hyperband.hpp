@@ -12,6 +12,7 @@
 #include "../core/concepts.hpp"
 #include "../core/errors.hpp"
 #include "../detail/append_log.hpp"
+#include "../detail/hyperband_brackets.hpp"
 #include "detail/common.hpp"
 #include "successive_halving.hpp"
 
@@ -29,22 +30,6 @@ struct hyperband_scheduler_options {
   /// As in `successive_halving_scheduler_options`.
   std::int64_t bootstrap_count = 0;
 };
-
-namespace detail {
-
-/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320): the hash Optuna
-/// assigns brackets with, so the same study name and trial number land in
-/// the same bracket here and there.
-constexpr std::uint32_t crc32(std::string_view text) noexcept {
-  std::uint32_t crc = 0xFFFFFFFFu;
-  for (unsigned char c : text) {
-    crc ^= c;
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-  }
-  return ~crc;
-}
-
-}  // namespace detail
 
 /// Hyperband (Li et al. 2018, "Hyperband: A Novel Bandit-Based Approach to
 /// Hyperparameter Optimization") as brackets of asynchronous successive
@@ -78,22 +63,12 @@ class hyperband_scheduler {
     detail::require_at_least(who, "max_resource", *options.max_resource, options.min_resource);
     detail::require_at_least(who, "reduction_factor", options.reduction_factor, 2);
     detail::require_at_least(who, "bootstrap_count", options.bootstrap_count, 0);
-    // B = floor(log_eta(max / min)) + 1, in integers: no rounding surprises at exact powers.
-    std::int64_t n = 1;
-    for (std::int64_t r = options.min_resource; r <= *options.max_resource / options.reduction_factor;
-         r *= options.reduction_factor)
-      ++n;
-    for (std::int64_t b = 0; b < n; ++b) {
+    shares_ = detail::hyperband_shares(options.min_resource, *options.max_resource, options.reduction_factor);
+    for (std::size_t b = 0; b < shares_.size(); ++b)
       brackets_.emplace_back(successive_halving_scheduler_options{.min_resource = options.min_resource,
                                                                   .reduction_factor = options.reduction_factor,
-                                                                  .min_early_stopping_rate = b,
+                                                                  .min_early_stopping_rate = static_cast<std::int64_t>(b),
                                                                   .bootstrap_count = options.bootstrap_count});
-      // The share of bracket b: ceil(B * eta^s / (s + 1)) with s = B - 1 - b.
-      const std::int64_t s = n - 1 - b;
-      std::int64_t power = 1;
-      for (std::int64_t k = 0; k < s; ++k) power *= options.reduction_factor;
-      shares_.push_back((n * power + s) / (s + 1));
-    }
   }
 
   bool should_prune(const study_view& view, const frozen_trial& t) {
@@ -108,7 +83,7 @@ class hyperband_scheduler {
 
   /// The bracket of trial number `trial_number` in the study named `study_name`.
   std::size_t bracket_of(std::string_view study_name, std::int64_t trial_number) const {
-    return bracket_for(shares_, study_name, trial_number);
+    return detail::hyperband_bracket(shares_, study_name, trial_number);
   }
 
   std::size_t n_brackets() const noexcept { return brackets_.size(); }
@@ -119,21 +94,6 @@ class hyperband_scheduler {
   const hyperband_scheduler_options& options() const noexcept { return options_; }
 
  private:
-  static std::size_t bracket_for(const std::vector<std::int64_t>& shares, std::string_view study_name,
-                                 std::int64_t trial_number) {
-    std::int64_t total = 0;
-    for (auto s : shares) total += s;
-    std::string key(study_name);
-    key += '_';
-    key += std::to_string(trial_number);
-    auto n = static_cast<std::int64_t>(detail::crc32(key) % static_cast<std::uint64_t>(total));
-    for (std::size_t b = 0; b < shares.size(); ++b) {
-      n -= shares[b];
-      if (n < 0) return b;
-    }
-    return shares.size() - 1;
-  }
-
   /// Files the new finished trials under their brackets: O(new trials).
   void sync(const study_view& view) {
     const auto& finished = view.finished();
@@ -157,7 +117,7 @@ class hyperband_scheduler {
     auto running = [base = view, shares = shares_, b] {
       std::vector<frozen_trial> mine;
       for (const auto& r : base.running())
-        if (bracket_for(shares, base.name(), r.number) == b) mine.push_back(r);
+        if (detail::hyperband_bracket(shares, base.name(), r.number) == b) mine.push_back(r);
       return mine;
     };
     return study_view(infos_[b], logs_[b].take_snapshot(), std::move(running), view.n_trials());

@@ -12,6 +12,7 @@
 
 #include "../../core/errors.hpp"
 #include "../../core/frozen_trial.hpp"
+#include "../../core/search_space.hpp"
 
 namespace tunekit::detail {
 
@@ -53,6 +54,22 @@ void for_each_budget_value(const frozen_trial& t, const std::vector<std::int64_t
     if (at == iv.end()) break;
     if (!std::isnan(at->second)) on(k, at->second);
   }
+}
+
+/// Writes `t`'s coordinates in `space` to `x`, each as coordinate(distribution,
+/// internal value); false if `t` lacks a parameter or has it with another
+/// distribution.
+template <class Coordinate>
+bool point_in(const frozen_trial& t, const search_space& space, std::vector<double>& x, Coordinate&& coordinate) {
+  x.resize(space.size());
+  for (std::size_t j = 0; j < space.size(); ++j) {
+    const auto& [name, d] = space[j];
+    auto p = t.params.find(name);
+    auto pd = t.distributions.find(name);
+    if (p == t.params.end() || pd == t.distributions.end() || !(pd->second == d)) return false;
+    x[j] = coordinate(d, p->second);
+  }
+  return true;
 }
 
 }  // namespace tunekit::detail
