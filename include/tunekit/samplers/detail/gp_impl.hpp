@@ -27,7 +27,6 @@
 #include "../../core/random.hpp"
 #include "../../detail/format.hpp"
 #include "../../mo/constraints.hpp"
-#include "../../mo/pareto.hpp"
 #include "../gp.hpp"
 #include "../qmc.hpp"
 #include "../random.hpp"
@@ -35,8 +34,8 @@
 #include "box_lbfgs.hpp"
 #include "ehvi.hpp"
 #include "gp_fit.hpp"
+#include "gp_outputs.hpp"
 #include "gp_model.hpp"
-#include "motpe.hpp"
 #include "sobol.hpp"
 
 namespace tunekit::detail {
@@ -436,77 +435,10 @@ class gp_sampler_impl {
     return false;
   }
 
-  /// The standardised outputs (the objectives, then the constraints) and
-  /// the acquisition's state from them (`acq_`). Constraint values enter the
-  /// model as they are, except: a trial without constraints (feasible)
-  /// at the smallest value seen (0 if larger); NaN, +inf (stored as the
-  /// largest double) and a wrong number of values (infeasible) at the largest
-  /// value seen (0 if smaller) plus the values' spread, -inf at the smallest minus the spread.
-  std::vector<Eigen::VectorXd> outputs(random_engine& rng) {
-    const std::size_t m = objectives_.size(), n = constraints_.size();
-    std::vector<Eigen::VectorXd> ys;
-    for (const auto& v : objectives_) ys.push_back(detail::gp::standardise(v, options_.warp_outputs));
-    acq_ = {};
-    acq_.n_objectives = m;
-    std::size_t c = 0;
-    for (const auto& k : constraints_)
-      if (k) c = std::max(c, k->size());
-    std::vector<double> violation(n, 0.0);
-    for (std::size_t i = 0; i < n; ++i)
-      if (const auto& k = constraints_[i])
-        violation[i] = k->size() == c ? constraint_violation(*k) : std::numeric_limits<double>::infinity();
-    for (std::size_t j = 0; j < c; ++j) {
-      constexpr double huge = 1e300;
-      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-      for (const auto& k : constraints_)
-        if (k && k->size() == c && std::abs((*k)[j]) < huge) lo = std::min(lo, (*k)[j]), hi = std::max(hi, (*k)[j]);
-      if (lo > hi) lo = hi = 0;
-      const double spread = hi > lo ? hi - lo : std::max(std::abs(hi), 1.0);
-      std::vector<double> v(n);
-      for (std::size_t i = 0; i < n; ++i) {
-        const auto& k = constraints_[i];
-        const double x = !k ? std::min(lo, 0.0) : k->size() != c ? std::numeric_limits<double>::quiet_NaN() : (*k)[j];
-        v[i] = std::abs(x) < huge ? x : x < 0 ? std::min(lo, 0.0) - spread : std::max(hi, 0.0) + spread;
-      }
-      double zero = 0;
-      ys.push_back(detail::gp::standardise(v, false, &zero));
-      acq_.thresholds.push_back(zero);
-    }
-    point_set front;  // the feasible trials' standardised objectives
-    std::vector<std::size_t> where;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (violation[i] > 0) continue;
-      std::vector<double> p(m);
-      for (std::size_t k = 0; k < m; ++k) p[k] = ys[k][static_cast<Eigen::Index>(i)];
-      front.push_back(std::move(p));
-      where.push_back(i);
-    }
-    // Centres of the local candidates: the best feasible trials (by value,
-    // or by non-domination rank with ties broken at random); with none
-    // feasible, the least violating.
-    acq_.improve = !front.empty();
-    acq_.rank = violation;
-    if (!acq_.improve) return ys;
-    for (double& r : acq_.rank) r = r > 0 ? std::numeric_limits<double>::infinity() : r;
-    if (m == 1) {
-      acq_.best = std::numeric_limits<double>::infinity();
-      for (std::size_t j = 0; j < front.size(); ++j) acq_.rank[where[j]] = front[j][0], acq_.best = std::min(acq_.best, front[j][0]);
-      return ys;
-    }
-    const auto ranks = non_dominated_ranks(front);
-    for (std::size_t j = 0; j < front.size(); ++j) acq_.rank[where[j]] = static_cast<double>(ranks[j]) + 0.5 * rng.uniform();
-    // The reference point: Optuna's rule (motpe::reference_of) on the
-    // standardised feasible values, 1.1 x the worst value per objective.
-    acq_.reference = detail::motpe::reference_of(front);
-    acq_.front = std::move(front);
-    acq_.boxes = detail::ehvi::nondominated_boxes(acq_.front, acq_.reference);
-    return ys;
-  }
-
   param_map propose(const study_view& view, const frozen_trial& t, const search_space& space) {
     const auto D = static_cast<Eigen::Index>(dims_.size());
     random_engine rng = stream_for(seed_, t.number, "gp");
-    const std::vector<Eigen::VectorXd> ys = outputs(rng);
+    const std::vector<Eigen::VectorXd> ys = detail::gp::outputs(objectives_, constraints_, options_.warp_outputs, rng, acq_);
     posts_.resize(ys.size());
     warms_.resize(ys.size());
     std::vector<Eigen::VectorXd> thetas;
@@ -629,17 +561,7 @@ class gp_sampler_impl {
   detail::gp::lml_workspace ws_;
   std::vector<detail::gp::posterior> posts_;  ///< per output: the objectives, then the constraints
   std::vector<std::optional<Eigen::VectorXd>> warms_;  ///< per output, the previous fit
-  /// What the acquisition needs besides the posteriors (set by `outputs`).
-  struct acquisition_state {
-    std::size_t n_objectives = 1;
-    bool improve = true;                 ///< false while no trial is feasible: feasibility alone
-    double best = 0;                     ///< one objective: the best feasible standardised value
-    detail::ehvi::boxes boxes;           ///< several: the region the feasible front does not dominate
-    point_set front;                     ///< several: the feasible standardised objectives (and fantasies)
-    std::vector<double> reference;       ///< several: the reference point
-    std::vector<double> thresholds;      ///< per constraint, the standardised image of 0
-    std::vector<double> rank;            ///< per trial, the order in which local candidates take centres
-  } acq_;
+  detail::gp::acquisition_state acq_;  ///< set by detail::gp::outputs each ask
   std::optional<detail::sobol_engine> sobol_;
   gp_diagnostics diag_;
 };
