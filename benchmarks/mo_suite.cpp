@@ -1,5 +1,5 @@
 // The multi-objective quality suite of BENCHMARKS.md (issue 17), tunekit's
-// side: runs a sampler (nsga2, tpe, tpe-uv, random) on ZDT1-3, DTLZ2, WFG4, C2-DTLZ2
+// side: runs a sampler (nsga2, tpe, tpe-uv, gp, random) on ZDT1-3, DTLZ2, WFG4, C2-DTLZ2
 // and mlp_cost and prints one JSON
 // line per (sampler, problem, seed) with the hypervolume of the feasible,
 // non-dominated trials after each budget:
@@ -12,6 +12,7 @@
 // Peer: peers/optuna_mo_suite.py (same problems, same output); table:
 // mo_compare.py. Commands in RESULTS.md, "Multi-objective (issue 17)".
 #include <tunekit/mo/hypervolume.hpp>
+#include <tunekit/samplers/gp.hpp>
 #include <tunekit/samplers/nsga2.hpp>
 #include <tunekit/tunekit.hpp>
 
@@ -258,6 +259,10 @@ int main(int argc, char** argv) {
             hv_at = run(tunekit::tpe_sampler{{.multivariate = false, .seed = s}}, p, budgets);
           } else if (sampler.rfind("tpe:", 0) == 0) {
             hv_at = run(tunekit::tpe_sampler{tpe_variant(sampler, s)}, p, budgets);
+          } else if (sampler == "gp") {  // gp_sampler defaults (log EHVI; log PoF on constrained problems)
+            hv_at = run(tunekit::gp_sampler{{.seed = s}}, p, budgets);
+          } else if (sampler == "gp-nowarp") {
+            hv_at = run(tunekit::gp_sampler{{.warp_outputs = false, .seed = s}}, p, budgets);
           } else if (sampler == "random") {
             hv_at = run(tunekit::random_sampler{{.seed = s}}, p, budgets);
           } else {

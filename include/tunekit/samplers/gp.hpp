@@ -17,8 +17,21 @@
 ///     Performs Great in High Dimensions*. ICML 2024 (the lengthscale prior).
 ///   - D. Ginsbourger, R. Le Riche, L. Carraro. *Kriging is well-suited to
 ///     parallelize optimization*. 2010 (the kriging believer for running trials).
+///   - M. Emmerich, K. Giannakoglou, B. Naujoks. *Single- and multiobjective
+///     evolutionary optimization assisted by Gaussian random field
+///     metamodels*. IEEE TEC 10(4), 2006, and K. Yang, M. Emmerich, A. Deutz,
+///     T. Bäck. *Efficient computation of expected hypervolume improvement
+///     using box decomposition algorithms*. J. Glob. Optim. 75, 2019 (EHVI,
+///     several objectives; detail/ehvi.hpp).
+///   - J. Gardner, M. Kusner, Z. Xu, K. Weinberger, J. Cunningham. *Bayesian
+///     optimization with inequality constraints*. ICML 2014 (EI times the
+///     probability of feasibility, for constraints).
 ///
-/// Cost of one ask with n usable trials in D dimensions, C candidates:
+/// Several objectives (2 or 3) and constraints: one GP per objective and per
+/// constraint, on the same trials; the acquisition is log EHVI (or log EI)
+/// plus the log probability that every constraint holds (detail/gp_outputs.hpp).
+///
+/// Cost of one ask with n usable trials in D dimensions, C candidates, per modelled output:
 /// O(n^2 D) to refresh the pairwise geometry (O(n D) when one trial was
 /// added), per marginal-likelihood evaluation O(n^3) (Cholesky and K^-1 from
 /// its factor; a warm-started fit takes one or two dozen), O(C n^2) to score the candidates and
@@ -53,6 +66,8 @@ struct gp_sampler_options {
   /// Trials taken from the scrambled Sobol sequence (as `qmc_sampler` with
   /// the same seed) until this many trials are COMPLETE.
   std::int64_t n_startup_trials = 10;
+  /// The acquisition of single-objective studies; studies of several
+  /// objectives use log EHVI and need the default, `log_ei`.
   gp_acquisition acquisition = gp_acquisition::log_ei;
   /// Exploration weight of `gp_acquisition::ucb`.
   double ucb_kappa = 2.0;
@@ -112,8 +127,12 @@ class gp_sampler_impl;  // detail/gp_impl.hpp
 /// local candidate set, refined by projected L-BFGS on the numeric
 /// parameters and by a neighbour search on the discrete ones.
 ///
+/// Studies of 2 or 3 objectives maximise log EHVI, constrained ones add the
+/// log probability of feasibility (docs/samplers-gp.md); more than 3
+/// objectives is an `invalid_argument` at the first ask.
+///
 /// Fallbacks (documented in docs/samplers-gp.md): fewer than
-/// `n_startup_trials` complete trials, multi-objective studies, and a model
+/// `n_startup_trials` complete trials, and a model
 /// that cannot be fitted (every Cholesky failed, or a non-finite posterior)
 /// give the trial its Sobol point, and `diagnostics().fallback` says why.
 /// Pruned and failed trials are ignored; maximisation flips the sign.

@@ -26,11 +26,15 @@
 #include "../../core/errors.hpp"
 #include "../../core/random.hpp"
 #include "../../detail/format.hpp"
+#include "../../mo/constraints.hpp"
 #include "../gp.hpp"
 #include "../qmc.hpp"
 #include "../random.hpp"
 #include "acquisition.hpp"
 #include "box_lbfgs.hpp"
+#include "ehvi.hpp"
+#include "gp_fit.hpp"
+#include "gp_outputs.hpp"
 #include "gp_model.hpp"
 #include "sobol.hpp"
 
@@ -80,14 +84,19 @@ class gp_sampler_impl {
     std::vector<std::pair<std::string, distribution>> dims;
     for (const auto& [name, d] : space)
       if (!single(d)) dims.emplace_back(name, d);
-    if (view.directions().size() != 1)
-      throw invalid_argument("gp_sampler supports single-objective studies only; study " + detail::quoted(view.name()) +
-                             " has " + std::to_string(view.directions().size()) +
-                             " objectives (use tpe_sampler or nsga2_sampler for several)");
+    const std::size_t m = view.directions().size();
+    if (m < 1 || m > 3)
+      throw invalid_argument("gp_sampler supports studies of 1 to 3 objectives (log EHVI by an exact box decomposition); study " +
+                             detail::quoted(view.name()) + " has " + std::to_string(m) +
+                             " objectives (use tpe_sampler or nsga2_sampler for more)");
+    if (m > 1 && options_.acquisition != gp_acquisition::log_ei)
+      bad_option("acquisition = " + std::string(options_.acquisition == gp_acquisition::ucb ? "ucb" : "log_pi") +
+                 " is for single-objective studies; study " + detail::quoted(view.name()) + " has " +
+                 std::to_string(m) + " objectives, for which gp_sampler maximises log EHVI (leave acquisition at log_ei)");
     if (dims.empty()) return {};
     sync(view, dims);
-    diag_.n_observations = static_cast<std::int64_t>(values_.size());
-    if (values_.empty() || static_cast<std::int64_t>(values_.size()) < options_.n_startup_trials)
+    diag_.n_observations = static_cast<std::int64_t>(data_.size());
+    if (data_.size() == 0 || static_cast<std::int64_t>(data_.size()) < options_.n_startup_trials)
       return startup(view, t, space, "startup");
     try {
       return propose(view, t, space);
@@ -160,11 +169,12 @@ class gp_sampler_impl {
       cat.push_back(k == kind::categorical ? 1 : 0);
     }
     data_.reset(std::move(cat));
-    values_.clear();
+    objectives_.clear();
+    constraints_.clear();
     rows_.resize(0, static_cast<Eigen::Index>(dims_.size()));
     scanned_ = 0;
     conditional_ = false;
-    warm_.reset();
+    warms_.clear();
   }
 
   bool same_dims(const std::vector<std::pair<std::string, distribution>>& dims) const {
@@ -199,20 +209,28 @@ class gp_sampler_impl {
 
   void sync(const study_view& view, const std::vector<std::pair<std::string, distribution>>& dims) {
     const auto& finished = view.finished();
-    if (!same_dims(dims) || finished.size() < scanned_ || view.name() != study_name_) {
+    const auto dirs = view.directions();
+    if (!same_dims(dims) || finished.size() < scanned_ || view.name() != study_name_ ||
+        !std::equal(dirs.begin(), dirs.end(), directions_.begin(), directions_.end())) {
       reset(dims);
       study_name_ = view.name();
+      directions_.assign(dirs.begin(), dirs.end());
+      objectives_.assign(dirs.size(), {});
     }
-    sign_ = view.directions()[0] == direction::maximize ? -1.0 : 1.0;
     Eigen::RowVectorXd row;
     std::vector<Eigen::RowVectorXd> fresh;
     for (; scanned_ < finished.size(); ++scanned_) {
       const frozen_trial& t = finished[scanned_];
-      if (t.state != trial_state::complete || t.values.size() != 1 || !std::isfinite(t.values[0])) continue;
+      // Usable: COMPLETE with one finite value per objective.
+      if (t.state != trial_state::complete || t.values.size() != dirs.size() ||
+          !std::all_of(t.values.begin(), t.values.end(), [](double v) { return std::isfinite(v); }))
+        continue;
       if (!row_of(t, row)) continue;
       if ((row.array() == absent).any()) conditional_ = true;
       fresh.push_back(row);
-      values_.push_back(sign_ * t.values[0]);
+      for (std::size_t k = 0; k < dirs.size(); ++k)
+        objectives_[k].push_back(dirs[k] == direction::maximize ? -t.values[k] : t.values[k]);
+      constraints_.push_back(trial_constraints(t));
     }
     if (!fresh.empty()) {
       Eigen::MatrixXd block(static_cast<Eigen::Index>(fresh.size()), static_cast<Eigen::Index>(dims_.size()));
@@ -221,106 +239,7 @@ class gp_sampler_impl {
     }
   }
 
-  /// Standardised (by default warped) outputs; constant outputs map to 0.
-  /// Safe for any finite scale (1e-300 .. 1e300): deviations are rescaled
-  /// before squaring, and the warp divides by a spread first.
-  Eigen::VectorXd standardised() const {
-    const auto n = static_cast<Eigen::Index>(values_.size());
-    Eigen::VectorXd y(n);
-    double mean = 0;
-    for (double v : values_) mean += v / static_cast<double>(n);
-    double scale = 0;
-    for (double v : values_) scale = std::max(scale, std::abs(v - mean));
-    if (!(scale > 0) || !std::isfinite(scale)) return Eigen::VectorXd::Zero(n);
-    if (options_.warp_outputs) {
-      // y -> log(1 + (y - min) / c), c = median - min: monotone (the argmin
-      // is kept), near-linear below the median, and heavy upper tails
-      // (rosenbrock's 1e5 next to its 0) no longer flatten the good region.
-      const double lo = *std::min_element(values_.begin(), values_.end());
-      std::vector<double> sorted(values_);
-      std::nth_element(sorted.begin(), sorted.begin() + n / 2, sorted.end());
-      double c = sorted[static_cast<std::size_t>(n / 2)] - lo;
-      if (!(c > 0) || !std::isfinite(c)) c = *std::max_element(values_.begin(), values_.end()) - lo;
-      if (!(c > 0) || !std::isfinite(c)) return Eigen::VectorXd::Zero(n);
-      for (Eigen::Index i = 0; i < n; ++i) y[i] = std::log1p((values_[static_cast<std::size_t>(i)] - lo) / c);
-      return (y.array() - y.mean()) / std::sqrt(std::max((y.array() - y.mean()).square().mean(), 1e-300));
-    }
-    double ss = 0;
-    for (double v : values_) ss += ((v - mean) / scale) * ((v - mean) / scale);
-    const double sd = scale * std::sqrt(ss / static_cast<double>(n));
-    for (Eigen::Index i = 0; i < n; ++i) y[i] = (values_[static_cast<std::size_t>(i)] - mean) / sd;
-    return y;
-  }
-
   // --- the proposal --------------------------------------------------------------
-  Eigen::VectorXd fit_hyperparameters(const Eigen::VectorXd& y, random_engine& rng) {
-    const auto D = static_cast<Eigen::Index>(dims_.size());
-    detail::gp::hyper_bounds b;
-    b.log_noise_lo = std::log(options_.min_noise);
-    Eigen::VectorXd lo(D + 2), hi(D + 2);
-    lo << Eigen::VectorXd::Constant(D, b.log_lengthscale_lo), b.log_signal_lo, b.log_noise_lo;
-    hi << Eigen::VectorXd::Constant(D, b.log_lengthscale_hi), b.log_signal_hi, b.log_noise_hi;
-    auto clamp = [&](Eigen::VectorXd t) { return Eigen::VectorXd(t.cwiseMax(lo).cwiseMin(hi)); };
-    auto objective = [&](const Eigen::VectorXd& t, Eigen::VectorXd& g) {
-      return detail::gp::neg_log_posterior(data_, y, t, &g, ws_);
-    };
-
-    // The prior's mode, and random draws from the priors screened by their
-    // value alone (a Cholesky each, no gradient).
-    Eigen::VectorXd mode(D + 2);
-    const detail::gp::prior pr;
-    mode << Eigen::VectorXd::Constant(D, pr.lengthscale_mean(D)), pr.signal_mean, pr.noise_mean;
-    mode = clamp(mode);
-    Eigen::VectorXd best_draw = mode;
-    double best_draw_f = detail::gp::neg_log_posterior(data_, y, mode, nullptr, ws_);
-    int evaluations = 1;
-    // Warm-started fits screen a quarter of the draws (at least one): the
-    // previous optimum is usually still the best start.
-    const bool warm = warm_ && warm_->size() == D + 2;
-    const std::int64_t n_draws = warm ? (options_.n_restarts + 3) / 4 : options_.n_restarts;
-    for (std::int64_t r = 0; r < n_draws; ++r) {
-      Eigen::VectorXd t(D + 2);
-      for (Eigen::Index d = 0; d < D; ++d)
-        t[d] = pr.lengthscale_mean(D) + pr.lengthscale_sd * rng.normal();
-      t[D] = pr.signal_mean + pr.signal_sd * rng.normal();
-      t[D + 1] = pr.noise_mean + pr.noise_sd * rng.normal();
-      t = clamp(t);
-      const double f = detail::gp::neg_log_posterior(data_, y, t, nullptr, ws_);
-      ++evaluations;
-      if (f < best_draw_f) best_draw_f = f, best_draw = t;
-    }
-    // A warm start (the previous fit) is refined alone unless a screened draw
-    // already beats it: re-optimising from a worse draw every ask doubled the
-    // cost and rarely won (issue 4's cost bar).
-    std::vector<Eigen::VectorXd> starts;
-    if (warm) {
-      starts.push_back(clamp(*warm_));
-      const double warm_f = detail::gp::neg_log_posterior(data_, y, starts.back(), nullptr, ws_);
-      ++evaluations;
-      if (best_draw_f < warm_f) starts.push_back(best_draw);
-    } else {
-      starts.push_back(best_draw);
-    }
-    Eigen::VectorXd best;
-    double best_f = std::numeric_limits<double>::infinity();
-    for (const auto& s : starts) {
-      // The log posterior grows like n; so does the gradient that still matters.
-      const double tolerance = 1e-4 * static_cast<double>(std::max<Eigen::Index>(data_.size(), 10));
-      // One more trial moves the optimum little: the warm start gets fewer
-      // iterations (the next ask continues from where this one stops).
-      const bool from_warm = warm && &s == &starts.front();
-      const auto r = detail::box_lbfgs(objective, s, lo, hi,
-                                       {.max_iterations = from_warm ? 8 : 60, .gradient_tolerance = tolerance,
-                                        .relative_tolerance = 1e-9});
-      evaluations += r.evaluations;
-      if (r.f < best_f) best_f = r.f, best = r.x;
-    }
-    diag_.fit_evaluations = evaluations;
-    if (!std::isfinite(best_f)) throw std::runtime_error("no hyperparameters give a positive definite kernel matrix");
-    warm_ = best;
-    return best;
-  }
-
   /// Snaps discrete coordinates to the centre of their cell, categorical ones to an index.
   void snap(Eigen::Ref<Eigen::RowVectorXd, 0, Eigen::InnerStride<>> x) const {
     for (std::size_t i = 0; i < dims_.size(); ++i) {
@@ -332,8 +251,7 @@ class gp_sampler_impl {
     }
   }
 
-  detail::acq::value_grad acquisition(double mu, double var, double best) const {
-    const double sigma = std::sqrt(var);
+  detail::acq::value_grad acquisition(double mu, double sigma, double best) const {
     switch (options_.acquisition) {
       case gp_acquisition::ucb: return detail::acq::ucb(mu, sigma, options_.ucb_kappa);
       case gp_acquisition::log_pi: return detail::acq::log_pi(mu, sigma, best);
@@ -341,11 +259,40 @@ class gp_sampler_impl {
     }
   }
 
-  Eigen::VectorXd score(const Eigen::MatrixXd& C, double best) const {
-    Eigen::VectorXd mean, var, out(C.rows());
-    post_.predict(C, mean, var);
+  /// The acquisition of one point from each output's posterior mean and sd,
+  /// and its derivatives with respect to them (written to d_mu, d_sigma):
+  /// the single-objective acquisition or log EHVI, plus the log probability
+  /// that each constraint is satisfied; only the latter while no trial is feasible.
+  double joint(const double* mu, const double* sigma, double* d_mu, double* d_sigma) const {
+    const std::size_t m = acq_.n_objectives, n = posts_.size();
+    std::fill(d_mu, d_mu + n, 0.0);
+    std::fill(d_sigma, d_sigma + n, 0.0);
+    double v = 0;
+    if (acq_.improve && m == 1) {
+      const auto a = acquisition(mu[0], sigma[0], acq_.best);
+      v = a.value, d_mu[0] = a.d_mu, d_sigma[0] = a.d_sigma;
+    } else if (acq_.improve) {
+      const auto e = detail::ehvi::log_ehvi(acq_.boxes, {mu, m}, {sigma, m});
+      v = e.value;
+      std::copy_n(e.d_mu.begin(), m, d_mu);
+      std::copy_n(e.d_sigma.begin(), m, d_sigma);
+    }
+    for (std::size_t j = m; j < n; ++j) {
+      const auto a = detail::acq::log_pi(mu[j], sigma[j], acq_.thresholds[j - m]);
+      v += a.value, d_mu[j] = a.d_mu, d_sigma[j] = a.d_sigma;
+    }
+    return v;
+  }
+
+  Eigen::VectorXd score(const Eigen::MatrixXd& C) const {
+    const std::size_t n = posts_.size();
+    std::vector<Eigen::VectorXd> mean(n), var(n);
+    for (std::size_t o = 0; o < n; ++o) posts_[o].predict(C, mean[o], var[o]);
+    Eigen::VectorXd out(C.rows());
+    std::vector<double> mu(n), sigma(n), scratch(2 * n);
     for (Eigen::Index j = 0; j < C.rows(); ++j) {
-      const double a = acquisition(mean[j], var[j], best).value;
+      for (std::size_t o = 0; o < n; ++o) mu[o] = mean[o][j], sigma[o] = std::sqrt(var[o][j]);
+      const double a = joint(mu.data(), sigma.data(), scratch.data(), scratch.data() + n);
       out[j] = std::isfinite(a) ? a : -std::numeric_limits<double>::infinity();
     }
     return out;
@@ -381,11 +328,11 @@ class gp_sampler_impl {
         }
       }
     // Local: Gaussian steps of three widths around the best observations.
-    std::vector<Eigen::Index> order(values_.size());
+    std::vector<Eigen::Index> order(acq_.rank.size());
     std::iota(order.begin(), order.end(), Eigen::Index{0});
     const std::size_t top = std::min<std::size_t>(5, order.size());
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(top), order.end(),
-                      [&](Eigen::Index a, Eigen::Index b) { return values_[static_cast<std::size_t>(a)] < values_[static_cast<std::size_t>(b)]; });
+                      [&](Eigen::Index a, Eigen::Index b) { return acq_.rank[static_cast<std::size_t>(a)] < acq_.rank[static_cast<std::size_t>(b)]; });
     static constexpr double widths[] = {0.005, 0.03, 0.1};
     const double p_flip = 1.0 / static_cast<double>(D);
     for (Eigen::Index j = 0; j < n_local; ++j) {
@@ -405,7 +352,7 @@ class gp_sampler_impl {
   }
 
   /// Gradient ascent on the continuous coordinates (the others held).
-  double refine(Eigen::RowVectorXd& x, double best) const {
+  double refine(Eigen::RowVectorXd& x) const {
     const auto D = static_cast<Eigen::Index>(dims_.size());
     Eigen::VectorXd lo(D), hi(D);
     for (Eigen::Index d = 0; d < D; ++d) {
@@ -413,14 +360,18 @@ class gp_sampler_impl {
       lo[d] = free ? 0.0 : x[d];
       hi[d] = free ? 1.0 : x[d];
     }
-    Eigen::VectorXd dmean, dvar;
+    const std::size_t n = posts_.size();
+    std::vector<Eigen::VectorXd> dmean(n), dvar(n);
+    std::vector<double> mu(n), var(n), sigma(n), d_mu(n), d_sigma(n);
     auto objective = [&](const Eigen::VectorXd& p, Eigen::VectorXd& g) {
-      double mean, var;
-      post_.predict_grad(p.transpose(), mean, var, dmean, dvar);
-      const auto a = acquisition(mean, var, best);
-      const double sigma = std::sqrt(var);
-      g = -(a.d_mu * dmean + a.d_sigma * dvar / (2.0 * sigma));
-      return std::isfinite(a.value) && g.allFinite() ? -a.value : std::numeric_limits<double>::infinity();
+      for (std::size_t o = 0; o < n; ++o) {
+        posts_[o].predict_grad(p.transpose(), mu[o], var[o], dmean[o], dvar[o]);
+        sigma[o] = std::sqrt(var[o]);
+      }
+      const double a = joint(mu.data(), sigma.data(), d_mu.data(), d_sigma.data());
+      g.setZero(D);
+      for (std::size_t o = 0; o < n; ++o) g -= d_mu[o] * dmean[o] + d_sigma[o] * dvar[o] / (2.0 * sigma[o]);
+      return std::isfinite(a) && g.allFinite() ? -a : std::numeric_limits<double>::infinity();
     };
     const auto r = detail::box_lbfgs(objective, x.transpose(), lo, hi, {.max_iterations = 40, .gradient_tolerance = 1e-7});
     x = r.x.transpose();
@@ -428,7 +379,7 @@ class gp_sampler_impl {
   }
 
   /// Greedy neighbour search on discrete and categorical coordinates.
-  double discrete_search(Eigen::RowVectorXd& x, double value, double best) const {
+  double discrete_search(Eigen::RowVectorXd& x, double value) const {
     for (int pass = 0; pass < 3; ++pass) {
       bool moved = false;
       for (std::size_t i = 0; i < dims_.size(); ++i) {
@@ -451,7 +402,7 @@ class gp_sampler_impl {
           C(static_cast<Eigen::Index>(j), d) = options[j];
           snap(C.row(static_cast<Eigen::Index>(j)));
         }
-        const Eigen::VectorXd s = score(C, best);
+        const Eigen::VectorXd s = score(C);
         Eigen::Index arg;
         const double top = s.maxCoeff(&arg);
         if (top > value) {
@@ -487,10 +438,15 @@ class gp_sampler_impl {
   param_map propose(const study_view& view, const frozen_trial& t, const search_space& space) {
     const auto D = static_cast<Eigen::Index>(dims_.size());
     random_engine rng = stream_for(seed_, t.number, "gp");
-    const Eigen::VectorXd y = standardised();
-    const Eigen::VectorXd theta = fit_hyperparameters(y, rng);
-    if (!post_.fit(data_, y, theta)) return startup(view, t, space, "model failed: posterior is not finite");
-    const double best = y.minCoeff();
+    const std::vector<Eigen::VectorXd> ys = detail::gp::outputs(objectives_, constraints_, options_.warp_outputs, rng, acq_);
+    posts_.resize(ys.size());
+    warms_.resize(ys.size());
+    std::vector<Eigen::VectorXd> thetas;
+    for (std::size_t o = 0; o < ys.size(); ++o) {
+      thetas.push_back(detail::gp::fit_map(data_, ys[o], rng, warms_[o], {options_.min_noise, options_.n_restarts}, ws_,
+                                           diag_.fit_evaluations));
+      if (!posts_[o].fit(data_, ys[o], thetas[o])) return startup(view, t, space, "model failed: posterior is not finite");
+    }
 
     // Running trials at their predicted value (kriging believer).
     if (options_.fantasize_running) {
@@ -501,15 +457,33 @@ class gp_sampler_impl {
       if (!running.empty()) {
         Eigen::MatrixXd R(static_cast<Eigen::Index>(running.size()), D);
         for (std::size_t i = 0; i < running.size(); ++i) R.row(static_cast<Eigen::Index>(i)) = running[i];
-        Eigen::VectorXd mean, var;
-        post_.predict(R, mean, var);
-        if (post_.extend(R, mean)) diag_.n_fantasies = R.rows();
-        else if (!post_.fit(data_, y, theta)) return startup(view, t, space, "model failed: fantasies");
+        Eigen::VectorXd var;
+        std::vector<Eigen::VectorXd> mean(posts_.size());
+        diag_.n_fantasies = R.rows();
+        for (std::size_t o = 0; o < posts_.size(); ++o) {
+          posts_[o].predict(R, mean[o], var);
+          if (posts_[o].extend(R, mean[o])) continue;
+          diag_.n_fantasies = 0;  // the extended factor failed: this output goes without fantasies
+          if (!posts_[o].fit(data_, ys[o], thetas[o])) return startup(view, t, space, "model failed: fantasies");
+        }
+        // Several objectives: a fantasy predicted feasible joins the front,
+        // so that the region it would improve is no longer counted.
+        const std::size_t m = acq_.n_objectives;
+        if (m > 1 && acq_.improve && diag_.n_fantasies > 0) {
+          for (Eigen::Index i = 0; i < R.rows(); ++i) {
+            bool feasible = true;
+            for (std::size_t j = 0; j < acq_.thresholds.size(); ++j) feasible = feasible && mean[m + j][i] <= acq_.thresholds[j];
+            std::vector<double> p(m);
+            for (std::size_t k = 0; k < m; ++k) p[k] = mean[k][i];
+            if (feasible) acq_.front.push_back(std::move(p));
+          }
+          acq_.boxes = detail::ehvi::nondominated_boxes(acq_.front, acq_.reference);
+        }
       }
     }
 
     const Eigen::MatrixXd C = candidates(rng);
-    const Eigen::VectorXd s = score(C, best);
+    const Eigen::VectorXd s = score(C);
     std::vector<Eigen::Index> order(static_cast<std::size_t>(C.rows()));
     std::iota(order.begin(), order.end(), Eigen::Index{0});
     // The refined candidates plus a few more scored ones to fall back on.
@@ -526,14 +500,14 @@ class gp_sampler_impl {
       double v = s[order[i]];
       if (any_continuous && i < static_cast<std::size_t>(options_.n_refine)) {
         Eigen::RowVectorXd r = x;
-        if (const double rv = refine(r, best); rv > v) v = rv, x = std::move(r);
+        if (const double rv = refine(r); rv > v) v = rv, x = std::move(r);
       }
       ranked.emplace_back(v, std::move(x));
     }
     std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     {
       Eigen::RowVectorXd x = ranked.front().second;
-      const double v = discrete_search(x, ranked.front().first, best);
+      const double v = discrete_search(x, ranked.front().first);
       ranked.insert(ranked.begin(), {v, std::move(x)});
     }
     const auto pick = std::find_if(ranked.begin(), ranked.end(), [&](const auto& c) {
@@ -548,12 +522,12 @@ class gp_sampler_impl {
     const Eigen::RowVectorXd best_x = pick->second;
     const double best_value = pick->first;
 
-    const auto& h = post_.hyperparameters();
+    const auto& h = posts_.front().hyperparameters();
     diag_.lengthscales.resize(static_cast<std::size_t>(D));
     for (Eigen::Index d = 0; d < D; ++d) diag_.lengthscales[static_cast<std::size_t>(d)] = std::exp(h.log_lengthscale[d]);
     diag_.signal_variance = std::exp(h.log_signal);
     diag_.noise_variance = std::exp(h.log_noise);
-    diag_.jitter = post_.jitter();
+    diag_.jitter = posts_.front().jitter();
     diag_.acquisition_value = best_value;
 
     param_map out;
@@ -575,15 +549,19 @@ class gp_sampler_impl {
   bool conditional_ = false;  ///< some modelled trial lacks a parameter
 
   std::string study_name_;
-  double sign_ = 1.0;
+  std::vector<direction> directions_;
   std::size_t scanned_ = 0;
   std::vector<dim> dims_;
-  std::vector<double> values_;  ///< sign * value of each modelled trial, in data order
+  /// Per objective, each modelled trial's value (sign flipped when maximised), in data order.
+  std::vector<std::vector<double>> objectives_;
+  /// Each modelled trial's constraint values, if it has them, in data order.
+  std::vector<std::optional<std::vector<double>>> constraints_;
   Eigen::MatrixXd rows_;
   detail::gp::gp_data data_;
   detail::gp::lml_workspace ws_;
-  detail::gp::posterior post_;
-  std::optional<Eigen::VectorXd> warm_;
+  std::vector<detail::gp::posterior> posts_;  ///< per output: the objectives, then the constraints
+  std::vector<std::optional<Eigen::VectorXd>> warms_;  ///< per output, the previous fit
+  detail::gp::acquisition_state acq_;  ///< set by detail::gp::outputs each ask
   std::optional<detail::sobol_engine> sobol_;
   gp_diagnostics diag_;
 };
