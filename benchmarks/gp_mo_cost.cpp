@@ -3,8 +3,10 @@
 #include <tunekit/tunekit.hpp>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <ctime>
 #include <iostream>
+#include <string>
 #include <vector>
 int main() {
   for (int m : {1, 2, 3}) {
