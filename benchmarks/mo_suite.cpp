@@ -248,6 +248,10 @@ int main(int argc, char** argv) {
     else if (flag == "--population") population = std::stoll(value);
     else if (flag == "--starts") {
       std::ifstream in(value);
+      if (!in) {
+        std::cerr << "--starts " << value << ": cannot read the file\n";
+        return 2;
+      }
       for (std::string line; std::getline(in, line);)
         if (!line.empty()) start_trials.push_back(nlohmann::json::parse(line));
     }
