@@ -8,7 +8,10 @@
 //    "hv_at": {"50": 9.1, "100": 9.6, "250": 10.4}, "hv_true": 11.7667}
 //
 // Usage: mo_suite [--samplers nsga2,random,tpe,tpe-uv,tpe:key=value/...] [--problems zdt1,zdt2,...]
-//                 [--seeds 0-9] [--budgets 50,100,250] [--population 50]
+//                 [--seeds 0-9] [--budgets 50,100,250] [--population 50] [--starts FILE]
+// --starts: JSON lines, line k = the parameter vectors (x0, x1, ...) of seed
+// k's first trials, enqueued before sampling (e.g. Optuna's random start-up
+// trials of the same seed, from peers/optuna_mo_starts.py).
 // Peer: peers/optuna_mo_suite.py (same problems, same output); table:
 // mo_compare.py. Commands in RESULTS.md, "Multi-objective (issue 17)".
 #include <tunekit/mo/hypervolume.hpp>
@@ -20,6 +23,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <fstream>
 #include <iostream>
 #include <numbers>
 #include <sstream>
@@ -187,6 +191,9 @@ tunekit::tpe_sampler_options tpe_variant(const std::string& spec, std::uint64_t 
   return o;
 }
 
+std::vector<nlohmann::json> start_trials;  // by seed (--starts)
+const nlohmann::json* start_of_seed = nullptr;
+
 template <class Sampler>
 nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& budgets) {
   std::vector<tunekit::direction> dirs(p.reference.size(), tunekit::direction::minimize);
@@ -207,6 +214,12 @@ nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& bu
     for (const auto& n : names) x.push_back(t.suggest_float(n, 0, 1));
     return evaluate(p.name, x);
   };
+  if (start_of_seed)
+    for (const auto& x : *start_of_seed) {
+      tunekit::param_values v;
+      for (std::size_t i = 0; i < names.size(); ++i) v[names[i]] = x.at(i).get<double>();
+      tuner.enqueue(v);
+    }
   nlohmann::json hv_at = nlohmann::json::object();
   int done = 0;
   for (int budget : budgets) {
@@ -234,6 +247,15 @@ int main(int argc, char** argv) {
     else if (flag == "--seeds") seeds = parse_list(value);
     else if (flag == "--budgets") budgets = parse_list(value);
     else if (flag == "--population") population = std::stoll(value);
+    else if (flag == "--starts") {
+      std::ifstream in(value);
+      if (!in) {
+        std::cerr << "--starts " << value << ": cannot read the file\n";
+        return 2;
+      }
+      for (std::string line; std::getline(in, line);)
+        if (!line.empty()) start_trials.push_back(nlohmann::json::parse(line));
+    }
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
@@ -245,6 +267,7 @@ int main(int argc, char** argv) {
         if (p.name != name) continue;
         for (int seed : seeds) {
           const auto s = static_cast<std::uint64_t>(seed);
+          start_of_seed = static_cast<std::size_t>(seed) < start_trials.size() ? &start_trials[static_cast<std::size_t>(seed)] : nullptr;
           nlohmann::json hv_at;
           if (sampler == "nsga2") {
             tunekit::nsga2_sampler_options o{.population_size = population, .seed = s};
