@@ -34,13 +34,16 @@ namespace tunekit::detail {
 
 /// Locks the study's row (see rdb::lock_study_sql: the lock order shared
 /// with Optuna) and checks that the study exists.
+/// `no_flush`: this transaction commits without waiting for its WAL flush
+/// (PostgreSQL, rdb::no_flush_column).
 template <sql_connection Connection>
-void rdb_storage<Connection>::lock_study(state& st, study_id sid) {
+void rdb_storage<Connection>::lock_study(state& st, study_id sid, bool no_flush) {
+  const std::string_view columns = dialect == sql_dialect::postgres && no_flush ? rdb::no_flush_column : "";
   if (dialect == sql_dialect::postgres && st.options.advisory_lock) {
-    if (q(st, rdb::advisory_lock_study_sql(), {sid, sid}).empty()) study_gone(st, sid);
+    if (q(st, rdb::advisory_lock_study_sql(columns), {sid, sid}).empty()) study_gone(st, sid);
     return;
   }
-  if (q(st, rdb::lock_study_sql(dialect), {sid}).empty()) study_gone(st, sid);
+  if (q(st, rdb::lock_study_sql(dialect, columns), {sid}).empty()) study_gone(st, sid);
 }
 
 template <sql_connection Connection>
