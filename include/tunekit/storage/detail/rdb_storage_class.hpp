@@ -29,7 +29,6 @@
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -44,6 +43,7 @@
 #include "heartbeat.hpp"
 #include "rdb_pending.hpp"
 #include "rdb_schema.hpp"
+#include "rdb_trial_index.hpp"
 #include "rdb_values.hpp"
 #include "sql.hpp"
 
@@ -88,10 +88,8 @@ class rdb_storage {
   struct study_cache {
     std::shared_ptr<const study_info> info;
     append_log<frozen_trial> finished;
-    std::unordered_map<std::int64_t, std::shared_ptr<const frozen_trial>> finished_by_id;
-    std::unordered_set<std::int64_t> seen;  // every trial id seen
-    std::set<std::int64_t> pending;         // seen and not finished
-    std::int64_t max_seen = 0;
+    rdb::trial_index known;         // every trial id seen; finished ones point into `finished`
+    std::set<std::int64_t> pending;  // seen and not finished
     // First trial (by number) having each parameter, and its distribution.
     std::map<std::string, std::pair<std::int64_t, distribution>, std::less<>> first_dist;
     std::map<std::string, std::int64_t, std::less<>> claims;  // permanent once seen
@@ -443,7 +441,7 @@ class rdb_storage {
     } catch (const state_error&) {
       std::lock_guard lock(state_->mutex);
       state_->owned.erase(id);  // no more heartbeats for a trial that is not ours to finish
-      state_->live.erase(id);
+      forget_live(*state_, id);
       state_->unwritten.erase(id);
       throw;
     }
@@ -471,7 +469,7 @@ class rdb_storage {
       }
       return out;
     };
-    study_view v(c.info, c.finished.take_snapshot(), std::move(running_now), static_cast<std::int64_t>(c.seen.size()),
+    study_view v(c.info, c.finished.take_snapshot(), std::move(running_now), static_cast<std::int64_t>(c.known.size()),
                  state_);
     v.set_claim_source([st = state_.get(), sid](std::string_view key, std::int64_t number) {
       return claim_impl(st, sid, key, number);
@@ -482,7 +480,7 @@ class rdb_storage {
   frozen_trial trial(std::int64_t id) const {
     std::lock_guard lock(state_->mutex);
     for (const auto& [sid, c] : state_->studies)
-      if (auto f = c.finished_by_id.find(id); f != c.finished_by_id.end()) return *f->second;
+      if (const frozen_trial* f = c.known.finished(id)) return *f;
     return load_trial(*state_, id).first;
   }
 
@@ -492,7 +490,7 @@ class rdb_storage {
     std::vector<frozen_trial> out;
     for (const auto& r : q(*state_, "SELECT trial_id FROM trials WHERE study_id = ? ORDER BY number, trial_id", {sid})) {
       const auto id = rdb::as_int(r[0]);
-      if (auto f = c.finished_by_id.find(id); f != c.finished_by_id.end()) out.push_back(*f->second);
+      if (const frozen_trial* f = c.known.finished(id)) out.push_back(*f);
       else out.push_back(load_trial(*state_, id).first);
     }
     return out;
@@ -628,6 +626,7 @@ class rdb_storage {
 
   static study_id running_study(state& st, std::int64_t id, const char* what);
   static std::string identity_sql(state& st, std::int64_t id, std::vector<sql_value>& bound);
+  static void forget_live(state& st, std::int64_t id);
   static void check_distribution(state& st, study_id sid, std::string_view name, const distribution& d);
   static distribution dist_of(state& st, const std::string& text, std::string_view name);
   static void insert_values(state& st, std::int64_t id, std::span<const double> values);

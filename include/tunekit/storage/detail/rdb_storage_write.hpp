@@ -73,7 +73,7 @@ void rdb_storage<Connection>::flush_locked(state& st, std::int64_t id) {
     // The trial is no longer RUNNING (failed by an expired heartbeat, its
     // study deleted): what it held back cannot be written any more.
     st.unwritten.erase(id);
-    st.live.erase(id);
+    forget_live(st, id);
     throw;
   }
   it->second = {};
@@ -203,6 +203,15 @@ std::string rdb_storage<Connection>::identity_sql(state& st, std::int64_t id, st
   if (live == st.live.end() || live->second.number < 0) return {};
   bound.insert(bound.end(), {live->second.number, live->second.start});
   return " AND number = ? AND datetime_start = " + std::string(rdb::ts_param(dialect));
+}
+
+/// After a `state_error`, forgets running trial `id`, except who it is
+/// when its creation was not waited for: a retried write must still be
+/// checked against that, or it could land in another trial's row.
+template <sql_connection Connection>
+void rdb_storage<Connection>::forget_live(state& st, std::int64_t id) {
+  const auto live = st.live.find(id);
+  if (live != st.live.end() && live->second.number < 0) st.live.erase(live);
 }
 
 /// Optuna ignores a parameter whose distribution is incompatible with the
