@@ -310,6 +310,26 @@ TEST_CASE("postgres_storage: a trial created without waiting for the flush is ne
                       Contains("does not exist") && Contains("creation lost in a server crash"));
   }
   {
+    // The sequence gives the lost trial's id again, to this same handle (a
+    // scratch database: the sequence is set back): the creation is re-run
+    // with the next id, and the lost trial's finish is still refused.
+    scratch_database db(url);
+    tk::postgres_storage w(db.url());
+    tk::detail::postgres_connection c(db.url());
+    const auto sid2 = w.create_study("reuse", minimize_one);
+    w.finish_trial(w.create_trial(sid2, {}).id, tk::trial_state::complete, v, {}, "");  // ids start at 1
+    const auto lost = w.create_trial(sid2, {});
+    const std::vector<tk::detail::sql_value> id{lost.id}, before{lost.id - 1};
+    c.execute("DELETE FROM trials WHERE trial_id = ?", id);
+    c.query("SELECT setval('trials_trial_id_seq', CAST(? AS bigint))", before);
+    const auto fresh = w.create_trial(sid2, {});
+    CHECK(fresh.id == lost.id + 1);
+    CHECK(fresh.number == lost.number);  // the lost trial is gone, its number is free
+    CHECK_THROWS_WITH(w.finish_trial(lost.id, tk::trial_state::complete, v, {}, ""),
+                      Contains("creation lost in a server crash"));
+    CHECK(w.finish_trial(fresh.id, tk::trial_state::complete, v, {}, "").state == tk::trial_state::complete);
+  }
+  {
     // Nothing lost: the finish goes through and the creation is durable with it.
     const auto t = s.create_trial(sid, {});
     s.set_param(t.id, "x", 0.25, tk::float_distribution(0, 1));

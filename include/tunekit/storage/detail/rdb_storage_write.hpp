@@ -279,6 +279,12 @@ std::int64_t rdb_storage<Connection>::insert_locked(state& st, study_id sid, con
                       {sid, sid, sid, opt(start), opt(complete)});
   const std::int64_t id = rdb::as_int(rows.at(0).at(0));
   const std::int64_t number = rdb::as_int(rows.at(0).at(1));
+  // The sequence handed out again the id of a running trial of ours: that
+  // trial's creation was lost in a server crash (async_creation). Its entry
+  // stays, so its worker's writes are refused; this transaction is re-run
+  // and draws the next id.
+  if (st.live.count(id))
+    throw sql_retry(st.where + ": trial id " + std::to_string(id) + " was given again after a server crash");
   if (created) {
     created->id = id;
     created->number = number;
@@ -334,12 +340,13 @@ frozen_trial rdb_storage<Connection>::insert_trial(study_id sid, const frozen_tr
   std::lock_guard lock(state_->mutex);
   if (start_now && rec.state == trial_state::running) {
     own(*state_, id);
-    live_trial& l = state_->live[id];
+    live_trial l;
     l.study = sid;
     if (no_flush && created.datetime_start) {
       l.number = created.number;
       l.start = rdb::format_time(*created.datetime_start);
     }
+    state_->live.insert_or_assign(id, std::move(l));
   }
   if (!as_written) return load_trial(*state_, id).first;
   created.state = rec.state;
