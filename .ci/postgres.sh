@@ -6,6 +6,9 @@
 #                             `export TUNEKIT_TEST_POSTGRES_URL=...` lines
 #   .ci/postgres.sh stop      stop it and delete the cluster
 #   .ci/postgres.sh restart   fast restart (the "server restarted mid-run" test)
+#   .ci/postgres.sh crash     immediate stop and start: the server process dies
+#                             as in a crash (WAL not yet written is lost) and
+#                             recovers from its WAL at the start
 #   .ci/postgres.sh env       print the export lines of a running server
 #                             (URLs, the restart command, the server log's path)
 #
@@ -50,6 +53,7 @@ print_env() {
   echo "export TUNEKIT_TEST_POSTGRES_URL='postgresql://tunekit:tunekit@127.0.0.1:$port/tunekit_test'"
   echo "export TUNEKIT_TEST_POSTGRES_RO_URL='postgresql://tunekit_ro:tunekit_ro@127.0.0.1:$port/tunekit_test'"
   echo "export TUNEKIT_TEST_POSTGRES_RESTART='TUNEKIT_PG_DIR=$dir TUNEKIT_PG_PORT=$port $script restart'"
+  echo "export TUNEKIT_TEST_POSTGRES_CRASH='TUNEKIT_PG_DIR=$dir TUNEKIT_PG_PORT=$port $script crash'"
   echo "export TUNEKIT_TEST_POSTGRES_LOG='$log'"
 }
 
@@ -105,10 +109,16 @@ restart() {
   as_owner "$bin/pg_ctl" -D "$data" -l "$log" -m fast -w -t 60 restart >/dev/null
 }
 
+crash() {
+  as_owner "$bin/pg_ctl" -D "$data" -m immediate -w stop >/dev/null
+  as_owner "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 start >/dev/null
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   restart) restart ;;
+  crash) crash ;;
   env) print_env ;;
-  *) echo "usage: $0 start|stop|restart|env" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|crash|env" >&2; exit 2 ;;
 esac

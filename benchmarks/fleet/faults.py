@@ -4,6 +4,9 @@ count and time). For each fault, W workers (fleet_worker) run one study while
 the fault is injected --iterations times at random moments:
 
   server-restart     the PostgreSQL server restarted (fast shutdown);
+  server-crash       the PostgreSQL server killed (immediate shutdown: WAL
+                     not yet written is lost, as in a crash) and started,
+                     recovering from its WAL;
   pgbouncer-restart  PgBouncer stopped and started (workers go through it);
   terminate          pg_terminate_backend of a random worker's connection;
   kill               kill -9 of a random worker (a new one takes its place).
@@ -51,6 +54,23 @@ def connect(url, tries=100):
     raise RuntimeError("cannot connect to the server after the faults")
 
 
+def acked_count(tmp):
+    n = 0
+    for f in glob.glob(os.path.join(tmp, "ack-*.txt")):
+        with open(f) as h:
+            n += sum(1 for _ in h)
+    return n
+
+
+def creations_lost(tmp):
+    """Trials whose worker was told that the server lost their creation (async_creation)."""
+    n = 0
+    for f in glob.glob(os.path.join(tmp, "err-*.txt")):
+        with open(f) as h:
+            n += sum(1 for line in h if "lost that creation" in line or "creation lost in a server crash" in line)
+    return n
+
+
 def run_fault(a, fault, rng):
     url = a.pgbouncer_url if fault == "pgbouncer-restart" else a.url
     # Heartbeats let a killed worker's trial be failed; the grace covers a restart.
@@ -76,6 +96,8 @@ def run_fault(a, fault, rng):
         time.sleep(rng.uniform(0.1, a.max_gap))
         if fault == "server-restart":
             subprocess.run(a.restart, shell=True, check=True)
+        elif fault == "server-crash":
+            subprocess.run(a.crash, shell=True, check=True)
         elif fault == "pgbouncer-restart":
             subprocess.run(a.pgbouncer_restart, shell=True, check=True)
         elif fault == "terminate":
@@ -94,6 +116,13 @@ def run_fault(a, fault, rng):
             spawn(next_id)
             next_id += 1
         injected += 1
+        if fault in ("server-crash", "server-restart"):
+            # The next fault once the fleet runs again (a trial acknowledged
+            # since): faults back to back would keep the server down for
+            # longer than the workers' reconnection budget (about 30 s).
+            target, until = acked_count(tmp) + 1, time.monotonic() + 30
+            while acked_count(tmp) < target and time.monotonic() < min(until, deadline):
+                time.sleep(0.05)
     time.sleep(1.0)
     open(stop, "w").close()
     failed = []
@@ -128,13 +157,14 @@ def run_fault(a, fault, rng):
     lost = [(n, v) for n, v in acked if by_number.get(n, ("missing",))[0] != "COMPLETE" or by_number[n][1] != v]
     acked_twice = len(acked) - len({n for n, _ in acked})
     running = sum(1 for s, _ in by_number.values() if s == "RUNNING")
+    lost_creations = creations_lost(tmp)
     drop_study(a.url, name)
     shutil.rmtree(tmp, ignore_errors=True)
     return {"fault": fault, "injected": injected, "workers": a.workers, "acknowledged": len(acked),
             "trials_in_study": len(rows), "complete": sum(1 for s, _ in by_number.values() if s == "COMPLETE"),
             "failed_trials": sum(1 for s, _ in by_number.values() if s == "FAIL"), "left_running": running,
             "lost_acknowledged": len(lost), "numbers_duplicated": duplicated, "acknowledged_twice": acked_twice,
-            "workers_failed": failed, "ok": not lost and not duplicated and not acked_twice and not running and not failed}
+            "creations_lost": lost_creations, "workers_failed": failed, "ok": not lost and not duplicated and not acked_twice and not running and not failed}
 
 
 def main():
@@ -142,9 +172,11 @@ def main():
     p.add_argument("--exe", required=True)
     p.add_argument("--url", default=os.environ.get("TUNEKIT_TEST_POSTGRES_URL"))
     p.add_argument("--restart", default=os.environ.get("TUNEKIT_TEST_POSTGRES_RESTART"))
+    p.add_argument("--crash", default=os.environ.get("TUNEKIT_TEST_POSTGRES_CRASH"),
+                   help="shell command that kills the server (immediate shutdown) and starts it")
     p.add_argument("--pgbouncer-url", default=os.environ.get("TUNEKIT_TEST_PGBOUNCER_URL"))
     p.add_argument("--pgbouncer-restart", help="shell command that restarts PgBouncer")
-    p.add_argument("--faults", default="server-restart,pgbouncer-restart,terminate,kill")
+    p.add_argument("--faults", default="server-restart,server-crash,pgbouncer-restart,terminate,kill")
     p.add_argument("--iterations", type=int, default=20)
     p.add_argument("--workers", type=int, default=6)
     p.add_argument("--max-gap", type=float, default=1.0, help="most seconds between two faults")
@@ -160,6 +192,8 @@ def main():
     rows = []
     for fault in a.faults.split(","):
         if fault == "server-restart" and not a.restart:
+            continue
+        if fault == "server-crash" and not a.crash:
             continue
         if fault == "pgbouncer-restart" and not (a.pgbouncer_url and a.pgbouncer_restart):
             continue

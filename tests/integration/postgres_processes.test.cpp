@@ -32,6 +32,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -203,6 +204,102 @@ TEST_CASE("postgres: the server restarted mid-run, workers recover and nothing a
   CHECK(acked == n_workers * per_worker);
   // Trials interrupted in flight were retried transparently, not left RUNNING.
   CHECK(count(trials, tk::trial_state::running) == 0);
+  drop_study(url, name);
+}
+
+TEST_CASE("postgres: connections cut and workers killed with SIGKILL in a bounded loop; every acknowledged trial is "
+          "recorded once, COMPLETE",
+          "[integration][postgres][processes]") {
+  SKIP_UNDER_TSAN();
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  tk::testing::temp_dir dir;
+  const std::string name = unique_name("faults");
+  create_study(url, name);
+  // The workers' own application_name, so the cuts hit them and no other test's connections.
+  const std::string app = "tunekit_faults_" + std::to_string(::getpid());
+  const std::string wurl =
+      url + (url.find('?') == std::string::npos ? "?" : "&") + "heartbeat=0.1&grace=0.6&application_name=" + app;
+  const fs::path stop = dir.path() / "stop";
+  auto start_worker = [&](int w) {
+    return spawn([&, w] {
+      std::ofstream ack(dir.path() / ("acked-" + std::to_string(w)));
+      tk::tuner tuner{tk::random_sampler{{.seed = 300 + static_cast<std::uint64_t>(w)}}, tk::postgres_storage(wurl),
+                      tk::study_config{.name = name}};
+      for (int i = 0; i < 300 && !fs::exists(stop); ++i) {  // bounded; the stop file ends it sooner
+        auto t = tuner.ask();
+        const double x = t.suggest_float("x", 0, 1);
+        t.report(0, x);
+        std::this_thread::sleep_for(2ms);
+        tuner.tell(t, x);
+        ack << t.number() << ' ' << tk::detail::format_number(x) << std::endl;
+      }
+    });
+  };
+  auto acked_lines = [&] {
+    std::int64_t n = 0;
+    for (const auto& f : fs::directory_iterator(dir.path())) {
+      std::ifstream in(f.path());
+      std::string line;
+      while (std::getline(in, line)) ++n;
+    }
+    return n;
+  };
+  std::vector<pid_t> workers;
+  for (int w = 0; w < 4; ++w) workers.push_back(start_worker(w));
+  for (int i = 0; i < 300 && acked_lines() < 8; ++i) std::this_thread::sleep_for(10ms);
+  // 6 cuts of a random worker's connection (pg_terminate_backend) and 2
+  // workers killed with SIGKILL (each replaced), at random moments.
+  std::minstd_rand rng(20);
+  std::set<pid_t> killed;
+  int cuts = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 6s;
+  for (int round = 0; round < 8 && std::chrono::steady_clock::now() < deadline; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(40 + rng() % 160));
+    if (round == 3 || round == 6) {
+      const pid_t victim = workers[rng() % workers.size()];
+      if (killed.count(victim)) continue;
+      ::kill(victim, SIGKILL);
+      wait_for(victim);
+      killed.insert(victim);
+      workers.push_back(start_worker(static_cast<int>(workers.size())));
+      continue;
+    }
+    tk::detail::postgres_connection admin(url);  // opened per cut: no connection is open across a fork
+    const std::vector<tk::detail::sql_value> bound{app};
+    cuts += static_cast<int>(admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ? "
+                                         "ORDER BY random() LIMIT 1",
+                                         bound)
+                                 .size());
+  }
+  { std::ofstream{stop}; }
+  for (auto pid : workers)
+    if (!killed.count(pid)) CHECK(wait_for(pid) == 0);
+  CHECK(killed.size() == 2);
+  CHECK(cuts >= 1);
+  {
+    // The killed workers' trials: failed through their heartbeats.
+    std::this_thread::sleep_for(700ms);
+    tk::postgres_storage checker(wurl);
+    checker.fail_stale_trials(checker.study_by_name(name));
+  }
+  const auto trials = trials_of(url, name);
+  check_dense(trials);
+  CHECK(count(trials, tk::trial_state::running) == 0);
+  std::map<std::int64_t, const tk::frozen_trial*> by_number;
+  for (const auto& t : trials) by_number[t.number] = &t;
+  std::set<std::int64_t> acked;
+  for (const auto& f : fs::directory_iterator(dir.path())) {
+    std::ifstream in(f.path());
+    std::int64_t number;
+    std::string value;
+    while (in >> number >> value) {
+      CHECK(acked.insert(number).second);  // acknowledged once
+      REQUIRE(by_number.count(number));
+      CHECK(by_number[number]->state == tk::trial_state::complete);
+      CHECK(tk::detail::format_number(by_number[number]->value()) == value);
+    }
+  }
+  CHECK(acked.size() >= 8);
   drop_study(url, name);
 }
 

@@ -253,6 +253,92 @@ TEST_CASE("postgres_storage: tunekit's URL options are taken out, libpq's are ke
   REQUIRE_INVALID(tk::postgres_storage(url + sep + "heartbeat=soon"), Contains("heartbeat") && Contains("soon"));
   REQUIRE_INVALID(tk::postgres_storage(url + sep + "retries=1"), Contains("heartbeat_interval"));
   CHECK_THROWS_WITH(tk::postgres_storage(url + sep + "no_such_libpq_option=1"), Contains("no_such_libpq_option"));
+  REQUIRE_INVALID(tk::postgres_storage(url + sep + "async_create=yes"), Contains("async_create") && Contains("0 or 1"));
+}
+
+TEST_CASE("postgres_storage: a trial created without waiting for the flush is never written into another trial's row "
+          "(creation lost in a crash, id and number given again)",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  tk::postgres_storage s(url), admin(url);  // async_creation is the default
+  tk::detail::postgres_connection raw(url);
+  const auto sid = s.create_study(unique_name("async-create"), minimize_one);
+  // What a server crash before the creation's WAL flush can leave behind:
+  // the row gone and, the sequence's advance lost too, its id (and the
+  // study's next number) given to another worker's trial.
+  auto lose_creation = [&](const tk::frozen_trial& t, bool reuse) {
+    const std::vector<tk::detail::sql_value> id{t.id};
+    raw.execute("DELETE FROM trials WHERE trial_id = ?", id);
+    if (!reuse) return;
+    const std::vector<tk::detail::sql_value> row{t.id, t.number, sid, std::string("2001-02-03 04:05:06.789")};
+    raw.execute("INSERT INTO trials (trial_id, number, study_id, state, datetime_start) VALUES (?, ?, ?, 'RUNNING', "
+                "CAST(? AS TIMESTAMP))",
+                row);
+  };
+  auto untouched = [&](std::int64_t id) {
+    const auto other = admin.trial(id);
+    CHECK(other.state == tk::trial_state::running);
+    CHECK(other.params.empty());
+    CHECK(other.intermediate_values.empty());
+    CHECK(other.values.empty());
+    REQUIRE(other.datetime_start);
+    CHECK(tk::detail::rdb::format_time(*other.datetime_start) == "2001-02-03 04:05:06.789000");
+  };
+  const double v[] = {0.5};
+  {
+    const auto t = s.create_trial(sid, {});
+    s.set_param(t.id, "x", 0.5, tk::float_distribution(0, 1));  // held back
+    lose_creation(t, true);
+    CHECK_THROWS_AS(s.finish_trial(t.id, tk::trial_state::complete, v, {}, ""), tk::state_error);
+    // Tried again: still checked, still refused.
+    CHECK_THROWS_WITH(s.finish_trial(t.id, tk::trial_state::complete, v, {}, ""), Contains("lost that creation in a crash"));
+    untouched(t.id);
+  }
+  {
+    const auto t = s.create_trial(sid, {});
+    s.set_param(t.id, "x", 0.5, tk::float_distribution(0, 1));
+    lose_creation(t, true);
+    // The first report writes the parameters: refused, nothing written.
+    CHECK_THROWS_WITH(s.set_intermediate_value(t.id, 0, 1.0),
+                      Contains("trial id " + std::to_string(t.id)) && Contains("lost that creation in a crash"));
+    untouched(t.id);
+  }
+  {
+    const auto t = s.create_trial(sid, {});
+    lose_creation(t, false);
+    CHECK_THROWS_WITH(s.finish_trial(t.id, tk::trial_state::complete, v, {}, ""),
+                      Contains("does not exist") && Contains("creation lost in a server crash"));
+  }
+  {
+    // The sequence gives the lost trial's id again, to this same handle (a
+    // scratch database: the sequence is set back): the creation is re-run
+    // with the next id, and the lost trial's finish is still refused.
+    scratch_database db(url);
+    tk::postgres_storage w(db.url());
+    tk::detail::postgres_connection c(db.url());
+    const auto sid2 = w.create_study("reuse", minimize_one);
+    w.finish_trial(w.create_trial(sid2, {}).id, tk::trial_state::complete, v, {}, "");  // ids start at 1
+    const auto lost = w.create_trial(sid2, {});
+    const std::vector<tk::detail::sql_value> id{lost.id}, before{lost.id - 1};
+    c.execute("DELETE FROM trials WHERE trial_id = ?", id);
+    c.query("SELECT setval('trials_trial_id_seq', CAST(? AS bigint))", before);
+    const auto fresh = w.create_trial(sid2, {});
+    CHECK(fresh.id == lost.id + 1);
+    CHECK(fresh.number == lost.number);  // the lost trial is gone, its number is free
+    CHECK_THROWS_WITH(w.finish_trial(lost.id, tk::trial_state::complete, v, {}, ""),
+                      Contains("creation lost in a server crash"));
+    CHECK(w.finish_trial(fresh.id, tk::trial_state::complete, v, {}, "").state == tk::trial_state::complete);
+  }
+  {
+    // Nothing lost: the finish goes through and the creation is durable with it.
+    const auto t = s.create_trial(sid, {});
+    s.set_param(t.id, "x", 0.25, tk::float_distribution(0, 1));
+    s.set_intermediate_value(t.id, 0, 1.0);
+    const auto done = s.finish_trial(t.id, tk::trial_state::complete, v, {}, "");
+    CHECK(done.state == tk::trial_state::complete);
+    CHECK(admin.trial(t.id).params.at("x") == 0.25);
+  }
+  s.delete_study(sid);
 }
 
 TEST_CASE("postgres_storage: a running trial's writes are coalesced (parameters at the first report, reports at the "

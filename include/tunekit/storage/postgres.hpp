@@ -59,6 +59,18 @@ struct postgres_storage_options {
   /// worker, or a tunekit worker with `study_row`, does not wait for it and
   /// would number trials twice. URL: `lock=row|advisory`.
   enum class lock_kind { study_row, advisory } creation_lock = lock_kind::study_row;
+  /// Commit a new RUNNING trial's creation without waiting for its WAL
+  /// flush (`synchronous_commit = off` for that transaction only), so the
+  /// study lock that orders creations is released at once instead of after
+  /// a disk flush (docs/storage.md, "Trial creation without a flush"). Every
+  /// other commit waits for its flush; the trial's next one (its parameters
+  /// or its finish) makes the creation durable too, because PostgreSQL
+  /// flushes WAL in order. A server crash can lose a creation not yet
+  /// flushed: then that trial's writes and its finish fail with
+  /// `state_error` (they check the row is still the trial created), and
+  /// nothing acknowledged is lost. false: the creation waits for its flush.
+  /// URL: `async_create=0|1`.
+  bool async_creation = true;
 };
 
 /// A study in a PostgreSQL database in the schema of Optuna 3.1's
@@ -101,7 +113,8 @@ class postgres_storage : public detail::rdb_storage<detail::postgres_connection>
               .max_attempts = c.options.max_attempts,
               .coalesce = c.options.coalesce,
               .coalesce_window = c.options.coalesce_window,
-              .advisory_lock = c.options.creation_lock == postgres_storage_options::lock_kind::advisory}) {}
+              .advisory_lock = c.options.creation_lock == postgres_storage_options::lock_kind::advisory,
+              .async_creation = c.options.async_creation}) {}
 
   // Takes tunekit's options out of a postgresql:// URL's query string.
   static std::string take_url_options(const std::string& url, postgres_storage_options& o) {
@@ -129,6 +142,9 @@ class postgres_storage : public detail::rdb_storage<detail::postgres_connection>
       else if (key == "retries") o.max_retries = static_cast<int>(number());
       else if (key == "coalesce" && (value == "0" || value == "1")) o.coalesce = value == "1";
       else if (key == "coalesce") throw invalid_argument("postgres storage URL option coalesce = \"" + value + "\": must be 0 or 1");
+      else if (key == "async_create" && (value == "0" || value == "1")) o.async_creation = value == "1";
+      else if (key == "async_create")
+        throw invalid_argument("postgres storage URL option async_create = \"" + value + "\": must be 0 or 1");
       else if (key == "lock" && (value == "row" || value == "advisory"))
         o.creation_lock = value == "row" ? postgres_storage_options::lock_kind::study_row
                                          : postgres_storage_options::lock_kind::advisory;

@@ -158,10 +158,19 @@ inline std::string_view for_update(sql_dialect d) { return d == sql_dialect::sql
 /// study row and waits on the table: a lock-order deadlock that killed
 /// Optuna workers. One order everywhere (study row, then trial rows) has no
 /// cycle. Other studies' writers and all readers are not blocked.
-inline std::string lock_study_sql(sql_dialect d) {
-  return d == sql_dialect::sqlite ? "SELECT study_id FROM studies WHERE study_id = ?"
-                                  : "SELECT study_id FROM studies WHERE study_id = ? FOR UPDATE";
+///
+/// `columns`: more columns to select (`no_flush_column`).
+inline std::string lock_study_sql(sql_dialect d, std::string_view columns = {}) {
+  return "SELECT study_id" + std::string(columns) +
+         (d == sql_dialect::sqlite ? " FROM studies WHERE study_id = ?" : " FROM studies WHERE study_id = ? FOR UPDATE");
 }
+
+/// A column for the lock statements that turns `synchronous_commit` off for
+/// the rest of the transaction (PostgreSQL; `set_config(..., true)` is
+/// `SET LOCAL`): the commit returns without waiting for its WAL flush, at no
+/// extra round trip. Used for the creation of a RUNNING trial only
+/// (rdb_options::async_creation).
+inline constexpr std::string_view no_flush_column = ", set_config('synchronous_commit', 'off', true)";
 
 /// The next trial number of a study, as a scalar expression (parameters:
 /// the study id twice); run under the study lock. One more than that of its
@@ -181,8 +190,8 @@ inline std::string_view next_number_sql() {
 /// creator's trial (locks are released after the commit is visible). Optuna
 /// workers take the row lock and do not see this one: a fleet mixing them
 /// would number trials twice. Hence opt-in (`creation_lock`).
-inline std::string advisory_lock_study_sql() {
-  return "SELECT s.study_id FROM (SELECT pg_advisory_xact_lock(74150204, CAST(? AS integer))) AS l, studies s "
+inline std::string advisory_lock_study_sql(std::string_view columns = {}) {
+  return "SELECT s.study_id" + std::string(columns) + " FROM (SELECT pg_advisory_xact_lock(74150204, CAST(? AS integer))) AS l, studies s "
          "WHERE s.study_id = ?";
 }
 

@@ -29,7 +29,6 @@
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -44,6 +43,7 @@
 #include "heartbeat.hpp"
 #include "rdb_pending.hpp"
 #include "rdb_schema.hpp"
+#include "rdb_trial_index.hpp"
 #include "rdb_values.hpp"
 #include "sql.hpp"
 
@@ -69,6 +69,13 @@ struct rdb_options {
   /// study row's lock (PostgreSQL; safe only without Optuna workers, see
   /// postgres_storage_options::creation_lock).
   bool advisory_lock = false;
+  /// Commit the creation of a RUNNING trial without waiting for its WAL
+  /// flush (PostgreSQL `synchronous_commit = off` for that transaction
+  /// only): the study lock is released at once; the trial's next
+  /// synchronous commit (its parameters or its finish) makes the creation
+  /// durable too, and every later write checks the row is still the trial
+  /// created (see postgres_storage_options::async_creation).
+  bool async_creation = false;
 };
 
 /// Studies and trials in Optuna 3.1's RDB schema over a `sql_connection`.
@@ -81,13 +88,20 @@ class rdb_storage {
   struct study_cache {
     std::shared_ptr<const study_info> info;
     append_log<frozen_trial> finished;
-    std::unordered_map<std::int64_t, std::shared_ptr<const frozen_trial>> finished_by_id;
-    std::unordered_set<std::int64_t> seen;  // every trial id seen
-    std::set<std::int64_t> pending;         // seen and not finished
-    std::int64_t max_seen = 0;
+    rdb::trial_index known;         // every trial id seen; finished ones point into `finished`
+    std::set<std::int64_t> pending;  // seen and not finished
     // First trial (by number) having each parameter, and its distribution.
     std::map<std::string, std::pair<std::int64_t, distribution>, std::less<>> first_dist;
     std::map<std::string, std::int64_t, std::less<>> claims;  // permanent once seen
+  };
+
+  // A running trial this handle started: its study and, when its creation
+  // was committed without waiting for the flush, who it is (number and
+  // start time as written), which every later write checks.
+  struct live_trial {
+    study_id study = 0;
+    std::int64_t number = -1;  // -1: created durably, nothing to check
+    std::string start;
   };
 
   struct state {
@@ -99,7 +113,7 @@ class rdb_storage {
     std::map<study_id, study_cache> studies;
     std::unordered_map<std::string, distribution> dist_cache;
     std::set<std::int64_t> owned;  // running trials this handle runs (heartbeats)
-    std::map<std::int64_t, study_id> live;  // running trials this handle started, and their study
+    std::map<std::int64_t, live_trial> live;  // running trials this handle started
     std::map<std::int64_t, rdb::pending_trial> unwritten;  // their coalesced writes (rdb_pending.hpp)
     // Trials this handle finished, as read back after the finish, until the
     // next sync of their study takes them instead of reading them again.
@@ -229,7 +243,7 @@ class rdb_storage {
     std::lock_guard lock(state_->mutex);
     state_->studies.erase(sid);
     std::erase_if(state_->live, [&](const auto& kv) {
-      if (kv.second != sid) return false;
+      if (kv.second.study != sid) return false;
       state_->unwritten.erase(kv.first);
       return true;
     });
@@ -302,7 +316,7 @@ class rdb_storage {
     if (!id) return std::nullopt;
     std::lock_guard lock(state_->mutex);
     own(*state_, *id);
-    state_->live[*id] = sid;
+    state_->live[*id].study = sid;
     return load_trial(*state_, *id).first;
   }
 
@@ -402,10 +416,14 @@ class rdb_storage {
     transact([&](state& st) {
       // The state change first: it locks the trial's row and, changing no
       // row, says the trial is not RUNNING (running_study names why).
+      // A trial created without waiting for the flush must still be the
+      // row it was created as (identity_sql).
+      std::vector<sql_value> bound{rdb::format_time(frozen_trial::clock::now()), id};
       if (x(st,
             "UPDATE trials SET state = " + rdb::state_literal(final_state) +
-                ", datetime_complete = " + std::string(rdb::ts_param(dialect)) + " WHERE trial_id = ? AND state = 'RUNNING'",
-            {rdb::format_time(frozen_trial::clock::now()), id}) != 1) {
+                ", datetime_complete = " + std::string(rdb::ts_param(dialect)) +
+                " WHERE trial_id = ? AND state = 'RUNNING'" + identity_sql(st, id, bound),
+            bound) != 1) {
         running_study(st, id, "finish_trial");
         throw state_error("finish_trial: trial id " + std::to_string(id) + " is not RUNNING");
       }
@@ -422,7 +440,8 @@ class rdb_storage {
     });
     } catch (const state_error&) {
       std::lock_guard lock(state_->mutex);
-      state_->live.erase(id);
+      state_->owned.erase(id);  // no more heartbeats for a trial that is not ours to finish
+      forget_live(*state_, id);
       state_->unwritten.erase(id);
       throw;
     }
@@ -450,7 +469,7 @@ class rdb_storage {
       }
       return out;
     };
-    study_view v(c.info, c.finished.take_snapshot(), std::move(running_now), static_cast<std::int64_t>(c.seen.size()),
+    study_view v(c.info, c.finished.take_snapshot(), std::move(running_now), static_cast<std::int64_t>(c.known.size()),
                  state_);
     v.set_claim_source([st = state_.get(), sid](std::string_view key, std::int64_t number) {
       return claim_impl(st, sid, key, number);
@@ -461,7 +480,7 @@ class rdb_storage {
   frozen_trial trial(std::int64_t id) const {
     std::lock_guard lock(state_->mutex);
     for (const auto& [sid, c] : state_->studies)
-      if (auto f = c.finished_by_id.find(id); f != c.finished_by_id.end()) return *f->second;
+      if (const frozen_trial* f = c.known.finished(id)) return *f;
     return load_trial(*state_, id).first;
   }
 
@@ -471,7 +490,7 @@ class rdb_storage {
     std::vector<frozen_trial> out;
     for (const auto& r : q(*state_, "SELECT trial_id FROM trials WHERE study_id = ? ORDER BY number, trial_id", {sid})) {
       const auto id = rdb::as_int(r[0]);
-      if (auto f = c.finished_by_id.find(id); f != c.finished_by_id.end()) out.push_back(*f->second);
+      if (const frozen_trial* f = c.known.finished(id)) out.push_back(*f);
       else out.push_back(load_trial(*state_, id).first);
     }
     return out;
@@ -591,7 +610,7 @@ class rdb_storage {
 
   // --- studies ---------------------------------------------------------------
 
-  static void lock_study(state& st, study_id sid);
+  static void lock_study(state& st, study_id sid, bool no_flush = false);
   [[noreturn]] static void study_gone(state& st, study_id sid);
   static void require_study(state& st, study_id sid);
   static study_cache& cache_of(state& st, study_id sid);
@@ -606,6 +625,8 @@ class rdb_storage {
   // --- trials ----------------------------------------------------------------
 
   static study_id running_study(state& st, std::int64_t id, const char* what);
+  static std::string identity_sql(state& st, std::int64_t id, std::vector<sql_value>& bound);
+  static void forget_live(state& st, std::int64_t id);
   static void check_distribution(state& st, study_id sid, std::string_view name, const distribution& d);
   static distribution dist_of(state& st, const std::string& text, std::string_view name);
   static void insert_values(state& st, std::int64_t id, std::span<const double> values);

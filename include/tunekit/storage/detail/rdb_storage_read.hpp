@@ -34,13 +34,16 @@ namespace tunekit::detail {
 
 /// Locks the study's row (see rdb::lock_study_sql: the lock order shared
 /// with Optuna) and checks that the study exists.
+/// `no_flush`: this transaction commits without waiting for its WAL flush
+/// (PostgreSQL, rdb::no_flush_column).
 template <sql_connection Connection>
-void rdb_storage<Connection>::lock_study(state& st, study_id sid) {
+void rdb_storage<Connection>::lock_study(state& st, study_id sid, bool no_flush) {
+  const std::string_view columns = dialect == sql_dialect::postgres && no_flush ? rdb::no_flush_column : "";
   if (dialect == sql_dialect::postgres && st.options.advisory_lock) {
-    if (q(st, rdb::advisory_lock_study_sql(), {sid, sid}).empty()) study_gone(st, sid);
+    if (q(st, rdb::advisory_lock_study_sql(columns), {sid, sid}).empty()) study_gone(st, sid);
     return;
   }
-  if (q(st, rdb::lock_study_sql(dialect), {sid}).empty()) study_gone(st, sid);
+  if (q(st, rdb::lock_study_sql(dialect, columns), {sid}).empty()) study_gone(st, sid);
 }
 
 template <sql_connection Connection>
@@ -87,7 +90,7 @@ auto rdb_storage<Connection>::sync(state& st, study_id sid) -> study_cache& {
   // and checks that the study still exists (no row: it is gone).
   // PostgreSQL's sequences hand out ids before commit, so a trial may
   // become visible after one with a higher id: look back a little.
-  const std::int64_t from = dialect == sql_dialect::sqlite ? c.max_seen : std::max<std::int64_t>(0, c.max_seen - 64);
+  const std::int64_t from = dialect == sql_dialect::sqlite ? c.known.max_id() : std::max<std::int64_t>(0, c.known.max_id() - 64);
   std::vector<std::int64_t> asked;
   for (auto id : c.pending)
     if (id <= from && asked.size() < 500) asked.push_back(id);
@@ -113,10 +116,7 @@ auto rdb_storage<Connection>::sync(state& st, study_id sid) -> study_cache& {
     if (rdb::is_null(r[1])) continue;
     const auto id = rdb::as_int(r[1]);
     present.insert(id);
-    if (c.seen.insert(id).second) {
-      c.max_seen = std::max(c.max_seen, id);
-      c.pending.insert(id);
-    }
+    if (c.known.insert(id)) c.pending.insert(id);
     const auto s = rdb::state_from_name(rdb::as_text(r[2]));
     if (c.pending.count(id) && s && is_finished(*s)) done.push_back(id);
   }
@@ -141,7 +141,7 @@ auto rdb_storage<Connection>::sync(state& st, study_id sid) -> study_cache& {
     c.pending.erase(id);
     if (it == loaded.end()) continue;  // deleted in between
     auto p = std::make_shared<const frozen_trial>(std::move(it->second.first));
-    c.finished_by_id.emplace(id, p);
+    c.known.set_finished(id, p.get());
     c.finished.push_back(std::move(p));
   }
   return c;

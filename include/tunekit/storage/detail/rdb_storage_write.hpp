@@ -49,7 +49,7 @@ bool rdb_storage<Connection>::coalesced(std::int64_t id, Add&& add) {
   if (live == st.live.end()) return false;
   rdb::pending_trial& p = st.unwritten[id];
   p.touch();
-  const bool now = add(st, live->second, p);
+  const bool now = add(st, live->second.study, p);
   if (!now && std::chrono::steady_clock::now() - p.oldest < st.options.coalesce_window) return true;
   flush_locked(st, id);
   lock.unlock();
@@ -73,7 +73,7 @@ void rdb_storage<Connection>::flush_locked(state& st, std::int64_t id) {
     // The trial is no longer RUNNING (failed by an expired heartbeat, its
     // study deleted): what it held back cannot be written any more.
     st.unwritten.erase(id);
-    st.live.erase(id);
+    forget_live(st, id);
     throw;
   }
   it->second = {};
@@ -163,14 +163,30 @@ bool rdb_storage<Connection>::claim_impl(state* st, study_id sid, std::string_vi
   return holder == number;
 }
 
-/// The study of a RUNNING trial; `state_error` otherwise.
+/// The study of a RUNNING trial; `state_error` otherwise, and when the
+/// trial was created without waiting for the flush (rdb_options::
+/// async_creation) and the row is no longer the one created: the server
+/// lost the creation in a crash and gave the id to another trial, which
+/// must not be written to.
 template <sql_connection Connection>
 study_id rdb_storage<Connection>::running_study(state& st, std::int64_t id, const char* what) {
-  const auto rows = q(st, "SELECT state, study_id, number FROM trials WHERE trial_id = ?" + std::string(rdb::for_update(dialect)),
+  const auto rows = q(st,
+                      "SELECT state, study_id, number, datetime_start FROM trials WHERE trial_id = ?" +
+                          std::string(rdb::for_update(dialect)),
                       {id});
+  const auto live = st.live.find(id);
+  const bool unconfirmed = live != st.live.end() && live->second.number >= 0;
   if (rows.empty())
     throw state_error(std::string(what) + ": trial id " + std::to_string(id) + " does not exist in " + st.where +
-                      " (was its study deleted?)");
+                      (unconfirmed ? " (was its study deleted, or its creation lost in a server crash before it was flushed?)"
+                                   : " (was its study deleted?)"));
+  if (unconfirmed && (rdb::as_int(rows[0][2]) != live->second.number ||
+                      rdb::parse_time(rows[0][3]) != rdb::parse_time(sql_value{live->second.start})))
+    throw state_error(std::string(what) + ": trial id " + std::to_string(id) + " in " + st.where +
+                      " is no longer trial " + std::to_string(live->second.number) + " started " + live->second.start +
+                      " that this worker created: the server lost that creation in a crash before it was flushed "
+                      "(postgres_storage_options::async_creation) and gave the id to another trial; nothing is written "
+                      "to it, and this trial's result is not recorded");
   const auto s = rdb::state_from_name(rdb::as_text(rows[0][0]));
   if (s != trial_state::running)
     throw state_error(std::string(what) + ": trial " + std::to_string(rdb::as_int(rows[0][2])) + " is " +
@@ -178,11 +194,34 @@ study_id rdb_storage<Connection>::running_study(state& st, std::int64_t id, cons
   return rdb::as_int(rows[0][1]);
 }
 
+/// The condition (appended to a `WHERE trial_id = ?`, its values to
+/// `bound`) that trial `id`'s row is still the one this handle created,
+/// for a trial created without waiting for the flush; empty otherwise.
+template <sql_connection Connection>
+std::string rdb_storage<Connection>::identity_sql(state& st, std::int64_t id, std::vector<sql_value>& bound) {
+  const auto live = st.live.find(id);
+  if (live == st.live.end() || live->second.number < 0) return {};
+  bound.insert(bound.end(), {live->second.number, live->second.start});
+  return " AND number = ? AND datetime_start = " + std::string(rdb::ts_param(dialect));
+}
+
+/// After a `state_error`, forgets running trial `id`, except who it is
+/// when its creation was not waited for: a retried write must still be
+/// checked against that, or it could land in another trial's row.
+template <sql_connection Connection>
+void rdb_storage<Connection>::forget_live(state& st, std::int64_t id) {
+  const auto live = st.live.find(id);
+  if (live != st.live.end() && live->second.number < 0) st.live.erase(live);
+}
+
 /// Optuna ignores a parameter whose distribution is incompatible with the
 /// one the study's first trial having it used; tunekit refuses it clearly.
 template <sql_connection Connection>
 void rdb_storage<Connection>::check_distribution(state& st, study_id sid, std::string_view name, const distribution& d) {
-  auto& c = cache_of(st, sid);
+  // The cached study when there is one, without cache_of's round trip: the
+  // write this check precedes finds out whether the study still exists.
+  const auto cached = st.studies.find(sid);
+  auto& c = cached != st.studies.end() ? cached->second : cache_of(st, sid);
   auto f = c.first_dist.find(name);
   if (f == c.first_dist.end()) {
     const auto rows = q(st,
@@ -240,6 +279,12 @@ std::int64_t rdb_storage<Connection>::insert_locked(state& st, study_id sid, con
                       {sid, sid, sid, opt(start), opt(complete)});
   const std::int64_t id = rdb::as_int(rows.at(0).at(0));
   const std::int64_t number = rdb::as_int(rows.at(0).at(1));
+  // The sequence handed out again the id of a running trial of ours: that
+  // trial's creation was lost in a server crash (async_creation). Its entry
+  // stays, so its worker's writes are refused; this transaction is re-run
+  // and draws the next id.
+  if (st.live.count(id))
+    throw sql_retry(st.where + ": trial id " + std::to_string(id) + " was given again after a server crash");
   if (created) {
     created->id = id;
     created->number = number;
@@ -282,16 +327,26 @@ frozen_trial rdb_storage<Connection>::insert_trial(study_id sid, const frozen_tr
   // creates) is returned as written, without reading it back.
   const bool as_written = start_now && rec.params.empty() && rec.distributions.empty() &&
                           rec.intermediate_values.empty() && rec.user_attrs.empty() && rec.fail_reason.empty();
+  // A new RUNNING trial may commit without waiting for the flush: its
+  // worker's next synchronous commit (parameters or finish) flushes it too.
+  const bool no_flush = dialect == sql_dialect::postgres && state_->options.async_creation && start_now &&
+                        rec.state == trial_state::running;
   frozen_trial created;
   const std::int64_t id = transact([&](state& st) {
-    lock_study(st, sid);
+    lock_study(st, sid, no_flush);
     if (start_now) fail_stale_locked(st, sid);
     return insert_locked(st, sid, rec, start_now, &created);
   });
   std::lock_guard lock(state_->mutex);
   if (start_now && rec.state == trial_state::running) {
     own(*state_, id);
-    state_->live[id] = sid;
+    live_trial l;
+    l.study = sid;
+    if (no_flush && created.datetime_start) {
+      l.number = created.number;
+      l.start = rdb::format_time(*created.datetime_start);
+    }
+    state_->live.insert_or_assign(id, std::move(l));
   }
   if (!as_written) return load_trial(*state_, id).first;
   created.state = rec.state;
@@ -301,12 +356,23 @@ frozen_trial rdb_storage<Connection>::insert_trial(study_id sid, const frozen_tr
 
 /// Records now (database clock) as the trial's heartbeat, as Optuna's
 /// `record_heartbeat` does, in the trial_heartbeats table.
+/// A trial created without waiting for the flush beats only while its row
+/// is still the one created (rdb_options::async_creation).
 template <sql_connection Connection>
 void rdb_storage<Connection>::beat_locked(state& st, std::int64_t id) {
+  std::vector<sql_value> bound{id, id};
+  const std::string identity = identity_sql(st, id, bound);
+  if (identity.empty()) {
+    x(st,
+      "INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (?, " + std::string(rdb::now_sql(dialect)) +
+          ") ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat",
+      {id});
+    return;
+  }
   x(st,
-    "INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (?, " + std::string(rdb::now_sql(dialect)) +
-        ") ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat",
-    {id});
+    "INSERT INTO trial_heartbeats (trial_id, heartbeat) SELECT ?, " + std::string(rdb::now_sql(dialect)) +
+        " FROM trials WHERE trial_id = ?" + identity + " ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat",
+    bound);
 }
 
 /// The heartbeat options as the shared detail::heartbeat_policy.
