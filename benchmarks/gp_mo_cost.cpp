@@ -19,7 +19,12 @@ int main() {
         const std::clock_t now = std::clock();
         cpu.push_back(double(now - last) / CLOCKS_PER_SEC);
         std::vector<double> x;
-        for (int i = 0; i < 10; ++i) x.push_back(t.suggest_float("x" + std::to_string(i), 0, 1));
+        for (int i = 0; i < 10; ++i) {
+          // Built with append: GCC 12 reports a false -Wrestrict on "x" + std::to_string(i) at -O3.
+          std::string name = "x";
+          name.append(std::to_string(i));
+          x.push_back(t.suggest_float(name, 0, 1));
+        }
         double g = 1;
         for (int i = 1; i < 10; ++i) g += x[i];
         std::vector<double> f{x[0], g * (1 - std::sqrt(x[0] / g)), x[0] * x[1] + g};
