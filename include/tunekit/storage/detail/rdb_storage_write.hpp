@@ -451,4 +451,102 @@ void rdb_storage<Connection>::beat_loop(state& st, std::stop_token stop) {
   }
 }
 
+template <sql_connection Connection>
+std::optional<frozen_trial> rdb_storage<Connection>::pop_waiting_trial(study_id sid) {
+  {
+    // Most asks find nothing waiting: look before taking the write lock.
+    std::lock_guard lock(state_->mutex);
+    if (!state_->options.heartbeat_interval) {
+      // One round trip: does the study exist, does it have a waiting trial?
+      const auto rows = q(*state_,
+                          "SELECT (SELECT 1 FROM studies WHERE study_id = ?), (SELECT 1 FROM trials WHERE study_id = ? AND "
+                          "state = 'WAITING' LIMIT 1)",
+                          {sid, sid});
+      if (rows.empty() || rdb::is_null(rows[0][0])) study_gone(*state_, sid);
+      if (rdb::is_null(rows[0][1])) return std::nullopt;
+    }
+  }
+  auto id = transact([&](state& st) -> std::optional<std::int64_t> {
+    lock_study(st, sid);
+    fail_stale_locked(st, sid);
+    while (true) {
+      const auto rows = q(st,
+                          "SELECT trial_id FROM trials WHERE study_id = ? AND state = 'WAITING' ORDER BY trial_id LIMIT 1" +
+                              std::string(rdb::for_update(dialect)),
+                          {sid});
+      if (rows.empty()) return std::nullopt;
+      const std::int64_t id = rdb::as_int(rows[0][0]);
+      const auto changed = x(st,
+                             "UPDATE trials SET state = 'RUNNING', datetime_start = " + std::string(rdb::ts_param(dialect)) +
+                                 " WHERE trial_id = ? AND state = 'WAITING'",
+                             {rdb::format_time(frozen_trial::clock::now()), id});
+      if (changed != 1) continue;
+      if (st.options.heartbeat_interval) beat_locked(st, id);
+      return id;
+    }
+  });
+  if (!id) return std::nullopt;
+  std::lock_guard lock(state_->mutex);
+  own(*state_, *id);
+  state_->live[*id].study = sid;
+  return load_trial(*state_, *id).first;
+}
+
+template <sql_connection Connection>
+frozen_trial rdb_storage<Connection>::finish_trial(std::int64_t id, trial_state final_state, std::span<const double> values,
+                                                const resource_usage& usage, const std::string& reason) {
+  if (!is_finished(final_state))
+    throw invalid_argument("finish_trial: the final state must be COMPLETE, PRUNED or FAIL, got " +
+                           std::string(to_string(final_state)));
+  bool has_nan = false;
+  for (double v : values) has_nan = has_nan || std::isnan(v);
+  if (has_nan && final_state == trial_state::complete)
+    throw invalid_argument("finish_trial: a value is NaN; NaN results fail the trial instead");
+  // A pruned trial whose last report was NaN: Optuna's trial_values has
+  // no NaN tag, so such a trial is stored without values.
+  if (has_nan) values = {};
+  if (!reason.empty() && !valid_utf8(reason)) throw invalid_argument("finish_trial: the reason is not valid UTF-8");
+  try {
+  transact([&](state& st) {
+    // The state change first: it locks the trial's row and, changing no
+    // row, says the trial is not RUNNING (running_study names why).
+    // A trial created without waiting for the flush must still be the
+    // row it was created as (identity_sql).
+    std::vector<sql_value> bound{rdb::format_time(frozen_trial::clock::now()), id};
+    if (x(st,
+          "UPDATE trials SET state = " + rdb::state_literal(final_state) +
+              ", datetime_complete = " + std::string(rdb::ts_param(dialect)) +
+              " WHERE trial_id = ? AND state = 'RUNNING'" + identity_sql(st, id, bound),
+          bound) != 1) {
+      running_study(st, id, "finish_trial");
+      throw state_error("finish_trial: trial id " + std::to_string(id) + " is not RUNNING");
+    }
+    if (auto p = st.unwritten.find(id); p != st.unwritten.end()) write_unwritten(st, id, p->second);
+    if (usage != resource_usage{})
+      upsert_attr(st, "trial_system_attributes", "trial_id", id, journal::resources_key,
+                  to_json_text({{"wall_seconds", usage.wall_seconds},
+                                {"cpu_seconds", usage.cpu_seconds},
+                                {"peak_memory_growth_bytes", usage.peak_memory_growth_bytes}}));
+    if (!reason.empty())
+      upsert_attr(st, "trial_system_attributes", "trial_id", id, journal::fail_reason_key, to_json_text(reason));
+    insert_values(st, id, values);
+    return 0;
+  });
+  } catch (const state_error&) {
+    std::lock_guard lock(state_->mutex);
+    state_->owned.erase(id);  // no more heartbeats for a trial that is not ours to finish
+    forget_live(*state_, id);
+    state_->unwritten.erase(id);
+    throw;
+  }
+  std::lock_guard lock(state_->mutex);
+  state_->owned.erase(id);
+  state_->live.erase(id);
+  state_->unwritten.erase(id);
+  frozen_trial done = load_trial(*state_, id).first;
+  if (state_->finished_here.size() >= 1024) state_->finished_here.clear();
+  state_->finished_here.insert_or_assign(id, done);
+  return done;
+}
+
 }  // namespace tunekit::detail
