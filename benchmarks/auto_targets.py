@@ -32,11 +32,16 @@ def seeds_of(text):
 
 
 def median_of(runs, cfg, function, budget, seeds):
+    """(median, 25th, 75th percentile) over `seeds`, or None if a seed lacks a row."""
     per_seed = runs.get(cfg, {}).get(function, {}).get(budget, {})
     values = sorted(per_seed[s] for s in seeds if s in per_seed)
     if len(values) < len(seeds):
         return None, len(values)
-    return compare.percentile(values, 0.5), len(values)
+    return tuple(compare.percentile(values, q) for q in (0.5, 0.25, 0.75)), len(values)
+
+
+def cell(q):
+    return "–" if q is None else f"{compare.fmt(q[0])} [{compare.fmt(q[1])}, {compare.fmt(q[2])}]"
 
 
 def main():
@@ -54,7 +59,7 @@ def main():
     seeds = seeds_of(args.seeds)
     all_ok = True
     for budget in [int(b) for b in args.budgets.split(",")]:
-        print(f"\n#### Budget {budget}: median regret over seeds {args.seeds}; ratio = ours / best of Optuna's three\n")
+        print(f"\n#### Budget {budget}: median regret over seeds {args.seeds}; ratio = ours / best of Optuna's three; median [25th, 75th percentile]\n")
         print(f"| function | optuna tpe | optuna cmaes | optuna random | {compare.config_name(ours)} | ratio |")
         print("|---|---:|---:|---:|---:|---:|")
         wins, worst, missing, mixed_ok = 0, 0.0, [], None
@@ -68,10 +73,12 @@ def main():
             m, n = median_of(runs, ours, function, budget, seeds)
             if m is None:
                 missing.append(f"{compare.config_name(ours)} {function} ({n} seeds)")
-            have = [v for v in peer.values() if v is not None]
+            have = [v[0] for v in peer.values() if v is not None]
             if m is None or not have:
                 print(f"| {function} | – | – | – | – | – |")
                 continue
+            cells = [cell(v) for v in peer.values()] + [cell(m)]
+            m = m[0]
             best = min(have)
             equal = m <= EQUAL_BELOW and best <= EQUAL_BELOW
             r = 1.0 if equal else compare.ratio(m, best)
@@ -79,9 +86,8 @@ def main():
                 wins += 1
             worst = max(worst, r)
             if function == "mixed_hpo" and peer[PEERS[0]] is not None:
-                mixed_ok = m < peer[PEERS[0]]
-            cells = [compare.fmt(v) if v is not None else "–" for v in peer.values()]
-            print(f"| {function} | " + " | ".join(cells) + f" | {compare.fmt(m)} | {compare.fmt(r)} |")
+                mixed_ok = m < peer[PEERS[0]][0]
+            print(f"| {function} | " + " | ".join(cells) + f" | {compare.fmt(r)} |")
         ok = wins >= 7 and worst <= 1.5 and mixed_ok is not False and not missing
         all_ok &= ok
         print(f"\nwins or ties: {wins} of 8; worst ratio {compare.fmt(worst)}; "

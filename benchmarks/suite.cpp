@@ -166,6 +166,7 @@ constexpr sampler_entry samplers[] = {
            else if (key == "candidates") o.n_candidates = static_cast<std::int64_t>(v);
            else if (key == "refine") o.n_refine = static_cast<std::int64_t>(v);
            else if (key == "restarts") o.n_restarts = static_cast<std::int64_t>(v);
+           else if (key == "startup") o.n_startup_trials = static_cast<std::int64_t>(v);
            else throw std::invalid_argument("TUNEKIT_SUITE_GP: unknown key " + key);
            at = end + 1;
          }
