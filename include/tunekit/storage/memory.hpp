@@ -18,6 +18,7 @@
 #include "../core/study_view.hpp"
 #include "../detail/append_log.hpp"
 #include "../detail/compiled_lib.hpp"
+#include "detail/trial_checks.hpp"
 
 namespace tunekit {
 
@@ -85,9 +86,7 @@ class memory_storage_impl {
   }
 
   frozen_trial create_trial(study_id sid, const frozen_trial& record) {
-    if (record.state != trial_state::running && record.state != trial_state::waiting)
-      throw invalid_argument("create_trial: a new trial must be RUNNING or WAITING, got " +
-                             std::string(to_string(record.state)));
+    check_created_trial_state(record);
     std::lock_guard lock(state_->mutex);
     study& s = get_study(sid);
     auto t = std::make_shared<frozen_trial>(record);
@@ -206,8 +205,7 @@ class memory_storage_impl {
   /// Stores a finished (or waiting) trial as it is, e.g. when copying a
   /// study or warm-starting one; returns it with its new number and id.
   frozen_trial add_trial(study_id sid, const frozen_trial& record) {
-    if (record.state == trial_state::running)
-      throw invalid_argument("add_trial: the trial must be finished or WAITING, not RUNNING");
+    check_added_trial_state(record);
     std::lock_guard lock(state_->mutex);
     study& s = get_study(sid);
     auto t = std::make_shared<frozen_trial>(record);

@@ -5,13 +5,19 @@
 // heartbeat expired, and the trial that retries it (Optuna 3.1's
 // RetryFailedTrialCallback convention: system attributes `failed_trial`,
 // `retry_history`, `fixed_params`). Each storage keeps only how it reads
-// heartbeats and writes records.
+// heartbeats and writes records. The heartbeat thread itself (when it
+// starts, how it waits, what a failed beat does) is shared as well.
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <exception>
+#include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "../../core/errors.hpp"
 #include "../../core/frozen_trial.hpp"
@@ -72,5 +78,35 @@ struct heartbeat_policy {
     return retry;
   }
 };
+
+/// The heartbeat thread of a storage handle: every `heartbeat_interval`,
+/// while the handle runs trials (`st.owned`), `beat()` under `st.mutex`.
+/// A failed beat is retried at the next interval; the trial's own writes
+/// report errors. Returns when `stop` is requested (`st.wake` wakes it).
+template <class State, class Beat>
+void heartbeat_loop(State& st, std::stop_token stop, Beat&& beat) {
+  const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*st.options.heartbeat_interval);
+  std::unique_lock lock(st.mutex);
+  while (!stop.stop_requested()) {
+    st.wake.wait_for(lock, stop, interval, [] { return false; });
+    if (stop.stop_requested()) break;
+    if (st.owned.empty()) continue;
+    try {
+      beat();
+    } catch (const std::exception&) {
+      // Retried next interval.
+    }
+  }
+}
+
+/// Marks trial `id` as run by this handle (called under `st.mutex`) and
+/// starts the heartbeat thread, running `loop`, with the first such trial;
+/// nothing without a heartbeat interval.
+template <class State>
+void own_for_heartbeat(State& st, std::int64_t id, void (*loop)(State&, std::stop_token)) {
+  if (!st.options.heartbeat_interval) return;
+  st.owned.insert(id);
+  if (!st.heartbeat.joinable()) st.heartbeat = std::jthread([s = &st, loop](std::stop_token stop) { loop(*s, stop); });
+}
 
 }  // namespace tunekit::detail

@@ -42,6 +42,7 @@
 #include "../../detail/journal_format.hpp"
 #include "../durability.hpp"
 #include "heartbeat.hpp"
+#include "trial_checks.hpp"
 
 namespace tunekit {
 
@@ -272,17 +273,14 @@ class journal_storage_impl {
   // --- trials --------------------------------------------------------------
 
   frozen_trial create_trial(study_id sid, const frozen_trial& rec) {
-    if (rec.state != trial_state::running && rec.state != trial_state::waiting)
-      throw invalid_argument("create_trial: a new trial must be RUNNING or WAITING, got " +
-                             std::string(to_string(rec.state)));
+    check_created_trial_state(rec);
     return insert_trial(sid, rec, true);
   }
 
   /// Stores a finished (or waiting) trial as it is, e.g. when copying a
   /// study or warm-starting one; returns it with its new number and id.
   frozen_trial add_trial(study_id sid, const frozen_trial& rec) {
-    if (rec.state == trial_state::running)
-      throw invalid_argument("add_trial: the trial must be finished or WAITING, not RUNNING");
+    check_added_trial_state(rec);
     return insert_trial(sid, rec, false);
   }
 

@@ -311,37 +311,25 @@ std::vector<nlohmann::json> journal_storage_impl<V>::stale_records(state& st, st
 /// Marks a trial as run by this handle; starts the heartbeat thread.
 template <class V>
 void journal_storage_impl<V>::own(state& st, std::int64_t id) {
-  if (!st.options.heartbeat_interval) return;
-  st.owned.insert(id);
-  if (!st.heartbeat.joinable())
-    st.heartbeat = std::jthread([s = &st](std::stop_token stop) { beat(*s, stop); });
+  own_for_heartbeat(st, id, &journal_storage_impl::beat);
 }
 
 template <class V>
 void journal_storage_impl<V>::beat(state& st, std::stop_token stop) {
-  const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*st.options.heartbeat_interval);
-  std::unique_lock lock(st.mutex);
-  while (!stop.stop_requested()) {
-    st.wake.wait_for(lock, stop, interval, [] { return false; });
-    if (stop.stop_requested()) break;
-    if (st.owned.empty()) continue;
-    try {
-      file_lock guard(st);
-      sync_locked(st);
-      std::string text;
-      std::vector<nlohmann::json> records;
-      for (auto id : st.owned)
-        if (st.trials[static_cast<std::size_t>(id)].record->state == trial_state::running)
-          records.push_back(heartbeat_record(st, id));
-      for (const auto& r : records) append_record_text(text, r), text += '\n';
-      if (text.empty()) continue;
-      append_locked(st, text);
-      for (const auto& r : records) apply(st, r, st.lines + 1, true), ++st.lines;
-      st.offset += text.size();
-    } catch (const std::exception&) {
-      // A failed beat is retried next interval; the trial's own writes report errors.
-    }
-  }
+  heartbeat_loop(st, stop, [&st] {
+    file_lock guard(st);
+    sync_locked(st);
+    std::string text;
+    std::vector<nlohmann::json> records;
+    for (auto id : st.owned)
+      if (st.trials[static_cast<std::size_t>(id)].record->state == trial_state::running)
+        records.push_back(heartbeat_record(st, id));
+    for (const auto& r : records) append_record_text(text, r), text += '\n';
+    if (text.empty()) return;
+    append_locked(st, text);
+    for (const auto& r : records) apply(st, r, st.lines + 1, true), ++st.lines;
+    st.offset += text.size();
+  });
 }
 
 }  // namespace tunekit::detail

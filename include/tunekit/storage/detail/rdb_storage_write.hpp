@@ -414,41 +414,29 @@ int rdb_storage<Connection>::fail_stale_locked(state& st, study_id sid) {
 /// Marks a trial as run by this handle; starts the heartbeat thread.
 template <sql_connection Connection>
 void rdb_storage<Connection>::own(state& st, std::int64_t id) {
-  if (!st.options.heartbeat_interval) return;
-  st.owned.insert(id);
-  if (!st.heartbeat.joinable())
-    st.heartbeat = std::jthread([s = &st](std::stop_token stop) { beat_loop(*s, stop); });
+  own_for_heartbeat(st, id, &rdb_storage::beat_loop);
 }
 
 template <sql_connection Connection>
 void rdb_storage<Connection>::beat_loop(state& st, std::stop_token stop) {
-  const auto interval = std::chrono::duration_cast<std::chrono::steady_clock::duration>(*st.options.heartbeat_interval);
-  std::unique_lock lock(st.mutex);
-  while (!stop.stop_requested()) {
-    st.wake.wait_for(lock, stop, interval, [] { return false; });
-    if (stop.stop_requested()) break;
-    if (st.owned.empty()) continue;
-    try {
-      auto body = [&](state& s) {
-        for (auto id : s.owned) beat_locked(s, id);
-        return 0;
-      };
-      transact_locked(st, body);
-      // Coalesced values reach the database at least once an interval.
-      std::vector<std::int64_t> due;
-      for (const auto& [id, p] : st.unwritten)
-        if (!p.empty()) due.push_back(id);
-      for (auto id : due) {
-        try {
-          flush_locked(st, id);
-        } catch (const std::exception&) {
-          // Reported by the trial's next write or its finish.
-        }
+  heartbeat_loop(st, stop, [&st] {
+    auto body = [&](state& s) {
+      for (auto id : s.owned) beat_locked(s, id);
+      return 0;
+    };
+    transact_locked(st, body);
+    // Coalesced values reach the database at least once an interval.
+    std::vector<std::int64_t> due;
+    for (const auto& [id, p] : st.unwritten)
+      if (!p.empty()) due.push_back(id);
+    for (auto id : due) {
+      try {
+        flush_locked(st, id);
+      } catch (const std::exception&) {
+        // Reported by the trial's next write or its finish.
       }
-    } catch (const std::exception&) {
-      // A failed beat is retried next interval; the trial's own writes report errors.
     }
-  }
+  });
 }
 
 template <sql_connection Connection>
