@@ -780,3 +780,82 @@ TEST_CASE("tuner: peak memory growth is recorded", "[tuner]") {
     CHECK(trials[2].resources.peak_memory_growth_bytes < margin / 2);
   }
 }
+
+namespace {
+
+// Counts the study views the tuner takes (samplers', schedulers', callbacks').
+struct viewcache_counting_storage : tunekit::memory_storage {
+  std::shared_ptr<std::atomic<int>> n_views = std::make_shared<std::atomic<int>>(0);
+  tunekit::study_view view(tunekit::study_id id) const {
+    ++*n_views;
+    return tunekit::memory_storage::view(id);
+  }
+};
+
+// Records how many finished trials each sample_independent call saw.
+struct viewcache_recording_sampler {
+  std::shared_ptr<std::vector<std::size_t>> seen = std::make_shared<std::vector<std::size_t>>();
+  double sample_independent(const tunekit::study_view& v, const tunekit::frozen_trial&, std::string_view,
+                            const tunekit::distribution& d) {
+    seen->push_back(v.finished().size());
+    return tunekit::from_unit(d, 0.5);
+  }
+};
+
+// Records how many finished trials each should_prune call saw.
+struct viewcache_recording_scheduler {
+  std::shared_ptr<std::vector<std::size_t>> seen = std::make_shared<std::vector<std::size_t>>();
+  bool should_prune(const tunekit::study_view& v, const tunekit::frozen_trial&) {
+    seen->push_back(v.finished().size());
+    return false;
+  }
+};
+
+template <class Sampler>
+void check_one_view_per_trial(Sampler sampler) {
+  viewcache_counting_storage storage;
+  const auto n_views = storage.n_views;
+  tunekit::tuner tuner{std::move(sampler), storage};
+  for (int k = 0; k <= 6; ++k) {
+    for (int repeat = 0; repeat < 3; ++repeat) {  // the later trials have a history to model
+      const int before = n_views->load();
+      auto t = tuner.ask();
+      static constexpr const char* names[] = {"x0", "x1", "x2", "x3", "x4", "x5"};
+      for (int i = 0; i < k; ++i) t.suggest_float(names[i], -1, 1);
+      CAPTURE(k, repeat);
+      // Relational samplers take the view at the trial's start, the others
+      // at the first suggest; either way once, whatever the number of suggests.
+      CHECK(n_views->load() - before == (tunekit::relational_sampler<Sampler> || k > 0 ? 1 : 0));
+      tuner.tell(t, static_cast<double>(k + repeat));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("tuner: the sampler's view is taken once per trial, whatever the number of suggests", "[tuner]") {
+  SECTION("independent sampler") { check_one_view_per_trial(tunekit::random_sampler{{.seed = 3}}); }
+  SECTION("relational sampler") { check_one_view_per_trial(tunekit::tpe_sampler{{.n_startup_trials = 2, .seed = 3}}); }
+}
+
+TEST_CASE("tuner: a trial's suggests share its snapshot; should_prune sees trials finished since", "[tuner]") {
+  viewcache_recording_sampler sampler;
+  viewcache_recording_scheduler scheduler;
+  tunekit::tuner tuner{sampler, scheduler};
+  auto a = tuner.ask();
+  a.suggest_float("x", 0, 1);
+  for (int n = 0; n < 3; ++n) {  // other trials finish while `a` runs
+    auto b = tuner.ask();
+    b.suggest_float("x", 0, 1);
+    tuner.tell(b, 1.0);
+  }
+  a.suggest_float("y", 0, 1);
+  a.report(0, 0.5);
+  CHECK_FALSE(a.should_prune());
+  tuner.tell(a, 0.0);
+  auto c = tuner.ask();
+  c.suggest_float("x", 0, 1);
+  // a, b, b, b, a (stale: the snapshot of a's first suggest), c.
+  CHECK(*sampler.seen == std::vector<std::size_t>{0, 0, 1, 2, 0, 4});
+  CHECK(*scheduler.seen == std::vector<std::size_t>{3});
+}

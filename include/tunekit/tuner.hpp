@@ -590,18 +590,22 @@ class tuner : private detail::trial_host {
     }
     param_map relative;
     search_space relative_space;
+    // The sampler's view of the study, taken once per trial: relative
+    // sampling reads it here and the trial's independent suggests reuse it
+    // (see trial_host::sample_independent); the scheduler's views stay fresh.
+    std::optional<study_view> view;
     if constexpr (tunekit::relational_sampler<Sampler>) {
       try {
-        const study_view view = sampler_view(*record);
+        view.emplace(sampler_view(*record));
         if constexpr (typed) relative_space = space_.dynamic();
-        else relative_space = sampler_.infer_relative_search_space(view, *record);
-        relative = sampler_.sample_relative(view, *record, relative_space);
+        else relative_space = sampler_.infer_relative_search_space(*view, *record);
+        relative = sampler_.sample_relative(*view, *record, relative_space);
       } catch (const std::exception& e) {
         storage_.finish_trial(record->id, trial_state::fail, {}, {}, std::string("sampler failed: ") + e.what());
         throw;
       }
     }
-    return trial(*this, std::move(*record), std::move(relative), std::move(relative_space));
+    return trial(*this, std::move(*record), std::move(relative), std::move(relative_space), std::move(view));
   }
 
   /// The one place a trial ends. `strict` (tell) turns a wrong number of
@@ -708,9 +712,11 @@ class tuner : private detail::trial_host {
   }
 
   // --- detail::trial_host -------------------------------------------------
-  double sample_independent(const frozen_trial& t, std::string_view name, const distribution& d) override {
+  double sample_independent(const frozen_trial& t, std::optional<study_view>& view, std::string_view name,
+                            const distribution& d) override {
     std::lock_guard lock(sampler_mutex_);
-    const double value = sampler_.sample_independent(sampler_view(t), t, name, d);
+    if (!view) view.emplace(sampler_view(t));
+    const double value = sampler_.sample_independent(*view, t, name, d);
     if (!contains(d, value))
       throw error("sampler_error", "the sampler returned " + detail::format_number(value) + " for parameter " +
                                        detail::quoted(name) + ", outside " + describe(d));

@@ -35,6 +35,12 @@ using study_id = std::int64_t;
 ///      suggests a parameter that no relational sampling has provided. It
 ///      returns the *internal* value (the value, or a category's index) and
 ///      must satisfy `contains(dist, value)`.
+///      The view is the trial's own snapshot of the study, taken once per
+///      trial (at its start for a relational sampler, else at its first
+///      independent suggest) and reused for all its suggests, as Optuna
+///      caches a study's trials for the length of a trial: trials that
+///      finish meanwhile are not in it, and the trial's own parameters are
+///      read from `trial`, not from the view. Schedulers get a fresh view.
 ///   2. The tuner never calls a sampler from two threads at once, so a
 ///      sampler needs no locking of its own; it must not assume that
 ///      successive calls concern the same trial.

@@ -15,6 +15,7 @@
 #include "errors.hpp"
 #include "frozen_trial.hpp"
 #include "search_space.hpp"
+#include "study_view.hpp"
 #include "../mo/constraints.hpp"
 #include "../mo/intermediate.hpp"
 
@@ -30,7 +31,12 @@ namespace detail {
 class trial_host {
  public:
   virtual ~trial_host() = default;
-  virtual double sample_independent(const frozen_trial& t, std::string_view name, const distribution& d) = 0;
+  /// `view` is the trial's own snapshot of the study for its sampler: empty
+  /// at the trial's first independent suggest, when the host fills it; the
+  /// trial's later suggests reuse it (as Optuna caches a study's trials for
+  /// the length of a trial), so a suggest costs no storage read.
+  virtual double sample_independent(const frozen_trial& t, std::optional<study_view>& view, std::string_view name,
+                                    const distribution& d) = 0;
   virtual void set_param(std::int64_t trial_id, std::string_view name, double internal, const distribution& d) = 0;
   virtual void report(std::int64_t trial_id, std::int64_t step, double value) = 0;
   virtual bool should_prune(const frozen_trial& t) = 0;
@@ -76,9 +82,12 @@ inline constexpr std::string_view fixed_params_key = "fixed_params";
 /// value, with a different one is an error.
 class trial {
  public:
-  trial(detail::trial_host& host, frozen_trial record, param_map relative = {}, search_space relative_space = {})
+  /// `sampler_view`: the study as the sampler saw it at the trial's start
+  /// (relative sampling), reused by the trial's independent suggests.
+  trial(detail::trial_host& host, frozen_trial record, param_map relative = {}, search_space relative_space = {},
+        std::optional<study_view> sampler_view = std::nullopt)
       : host_(&host), record_(std::move(record)), relative_(std::move(relative)),
-        relative_space_(std::move(relative_space)) {
+        relative_space_(std::move(relative_space)), sampler_view_(std::move(sampler_view)) {
     if (auto f = record_.system_attrs.find(detail::fixed_params_key); f != record_.system_attrs.end())
       for (const auto& [name, value] : f->second.items()) fixed_.emplace(name, detail::category_from_json(value));
   }
@@ -128,7 +137,7 @@ class trial {
     } else if (single(d)) {
       value = from_unit(d, 0.5);
     } else {
-      value = host_->sample_independent(record_, name, d);
+      value = host_->sample_independent(record_, sampler_view_, name, d);
     }
     host_->set_param(record_.id, name, value, d);
     record_.params.emplace(std::string(name), value);
@@ -212,6 +221,7 @@ class trial {
   frozen_trial record_;
   param_map relative_;
   search_space relative_space_;
+  std::optional<study_view> sampler_view_;  // taken once per trial, see trial_host::sample_independent
   param_values fixed_;
 };
 
