@@ -14,12 +14,10 @@
 #include "support/temp_dir.hpp"
 
 #include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
-#include <functional>
 #include <random>
 #include <set>
 #include <string>

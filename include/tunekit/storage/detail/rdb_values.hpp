@@ -24,16 +24,8 @@ namespace tunekit::detail {
 
 namespace rdb {
 
-inline std::string_view state_name(trial_state s) {
-  switch (s) {
-    case trial_state::running: return "RUNNING";
-    case trial_state::waiting: return "WAITING";
-    case trial_state::complete: return "COMPLETE";
-    case trial_state::pruned: return "PRUNED";
-    case trial_state::fail: return "FAIL";
-  }
-  return "FAIL";
-}
+// Optuna's state names are ours (core/frozen_trial.hpp's to_string).
+inline std::string_view state_name(trial_state s) { return to_string(s); }
 
 inline std::optional<trial_state> state_from_name(std::string_view s) {
   if (s == "RUNNING") return trial_state::running;
