@@ -11,6 +11,7 @@
 //
 // Exit status: 0 on success, 1 on an error (message on stderr), 2 on bad usage.
 
+#include <tunekit/mo/constraints.hpp>
 #include <tunekit/storage.hpp>
 
 #include "report_command.hpp"
@@ -207,6 +208,21 @@ std::string values_text(const tk::frozen_trial& t) {
   return s;
 }
 
+// The best trials as the tuner's best_trial/best_trials, feasible trials
+// first: the front of the feasible trials, or the least violating ones when
+// none is; one trial for one objective (the first of the best values, as
+// Optuna's best_trial). Empty when no trial is COMPLETE.
+std::vector<tk::frozen_trial> best_of(const std::vector<tk::frozen_trial>& trials, const std::vector<tk::direction>& dirs) {
+  std::vector<tk::frozen_trial> front;
+  for (std::size_t i : tk::best_trial_positions(trials, dirs)) front.push_back(trials[i]);
+  if (dirs.size() == 1 && !front.empty()) {
+    auto best = std::min_element(front.begin(), front.end(),
+                                 [&](const auto& x, const auto& y) { return tk::better(dirs[0], x.values[0], y.values[0]); });
+    front = {*best};
+  }
+  return front;
+}
+
 int cmd_studies(const args& a) {
   check_options(a, {"format"});
   need(a, 1);
@@ -220,11 +236,9 @@ int cmd_studies(const args& a) {
     const auto trials = s.trials(id);
     std::map<tk::trial_state, int> counts;
     std::optional<double> best;
-    for (const auto& t : trials) {
-      ++counts[t.state];
-      if (dirs.size() == 1 && t.state == tk::trial_state::complete && (!best || tk::better(dirs[0], t.values[0], *best)))
-        best = t.values[0];
-    }
+    for (const auto& t : trials) ++counts[t.state];
+    if (dirs.size() == 1)
+      if (const auto front = best_of(trials, dirs); !front.empty()) best = front[0].values[0];
     std::string d;
     for (auto x : dirs) {
       if (!d.empty()) d += ',';
@@ -294,21 +308,9 @@ int cmd_best(const args& a) {
   tk::any_storage s = tk::open_storage(a.positional[0]);
   const auto id = s.study_by_name(a.positional[1]);
   const auto dirs = s.study_directions(id);
-  std::vector<tk::frozen_trial> complete, front;
-  for (const auto& t : s.trials(id))
-    if (t.state == tk::trial_state::complete) complete.push_back(t);
-  if (complete.empty()) throw tk::state_error("study " + tk::detail::quoted(a.positional[1]) + " has no COMPLETE trial yet");
-  auto dominates = [&](const tk::frozen_trial& x, const tk::frozen_trial& y) {
-    bool strictly = false;
-    for (std::size_t k = 0; k < dirs.size(); ++k) {
-      if (tk::better(dirs[k], y.values[k], x.values[k])) return false;
-      strictly = strictly || tk::better(dirs[k], x.values[k], y.values[k]);
-    }
-    return strictly;
-  };
-  for (const auto& x : complete)
-    if (std::none_of(complete.begin(), complete.end(), [&](const auto& y) { return dominates(y, x); })) front.push_back(x);
-  if (dirs.size() == 1) front.resize(1);  // the first of equally good trials, as Optuna's best_trial
+  const auto trials = s.trials(id);
+  const auto front = best_of(trials, dirs);
+  if (front.empty()) throw tk::state_error("study " + tk::detail::quoted(a.positional[1]) + " has no COMPLETE trial yet");
   if (format == "json") {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& t : front) out.push_back(trial_json(t));
