@@ -6,7 +6,8 @@ budget, a Markdown table: one row per function, one column per
 (system, sampler) with the median regret over seeds and its 25th/75th
 percentiles, then one ratio column per configuration against a baseline
 (median regret / baseline median regret: below 1 is better than the
-baseline), and the wins. Standard library only.
+baseline), and the wins. Medians below 1e-6 count as equal (issue 18's rule:
+ratio 1, a tie). Standard library only.
 
     python3 benchmarks/compare.py tunekit.jsonl optuna.jsonl \
         --baseline optuna-3.1:random
@@ -32,6 +33,15 @@ KNOWN_MINIMA = {
     "mixed_hpo": 0.0,
 }
 FUNCTION_ORDER = list(KNOWN_MINIMA)
+# Issue 18's rule: median regrets below 1e-6 count as equal (at 500 trials
+# Optuna's CMA-ES reaches branin's minimum to within an ulp), for the wins,
+# the ratios and the better/tie/worse counts. The cells keep the medians.
+EQUAL_BELOW = 1e-6
+
+
+def compared(median):
+    """The median as compared: 0 below EQUAL_BELOW."""
+    return 0.0 if median < EQUAL_BELOW else median
 
 
 def percentile(sorted_values, q):
@@ -153,9 +163,9 @@ def table_for_budget(budget, configs, baseline, runs, functions):
         present = [c for c in configs if stats[c] is not None]
         if not present:
             continue
-        lowest = min(stats[c]["median"] for c in present)
+        lowest = min(compared(stats[c]["median"]) for c in present)
         for c in present:
-            if stats[c]["median"] == lowest:
+            if compared(stats[c]["median"]) == lowest:
                 best_wins[c] += 1
         row = [function]
         for c in configs:
@@ -164,14 +174,14 @@ def table_for_budget(budget, configs, baseline, runs, functions):
                 row.append("–")
             else:
                 cell = f"{fmt(s['median'])} [{fmt(s['p25'])}, {fmt(s['p75'])}]"
-                if s["median"] == lowest and len(present) > 1:
+                if compared(s["median"]) == lowest and len(present) > 1:
                     cell = f"**{cell}**"
                 row.append(cell)
         for c in others:
             if stats[c] is None or stats[baseline] is None:
                 row.append("–")
                 continue
-            r = ratio(stats[c]["median"], stats[baseline]["median"])
+            r = ratio(compared(stats[c]["median"]), compared(stats[baseline]["median"]))
             row.append(fmt(r))
             w = beats[c]
             if r < 1:
