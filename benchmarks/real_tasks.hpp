@@ -28,6 +28,7 @@
 #include <tunekit/integrations/xgboost/search_space.hpp>
 
 #include "../examples/digits.hpp"
+#include "multi_fidelity.hpp"  // training_run, task_start
 
 #include <cmath>
 #include <cstdint>
@@ -41,14 +42,6 @@
 #include <vector>
 
 namespace tunekit_bench {
-
-/// One training run: each call trains one more step (a boosting round, an
-/// epoch) and returns the validation loss after it.
-using training_run = std::function<double()>;
-
-/// A multi-fidelity task: suggests a trial's hyperparameters and starts its
-/// training run of at most `max_steps` steps.
-using task_start = std::function<training_run(tunekit::trial&, std::int64_t max_steps)>;
 
 /// Features (row-major floats) and labels of one split.
 struct split_rows {
