@@ -3,7 +3,10 @@
 // The multi-fidelity Branin and Hartmann-6 of Kandasamy et al. 2017
 // (multi_fidelity.hpp), trained step by step: a trial reports
 // f(x, z = step / max_steps) after each step, and its cost is the number of
-// steps it trains. Each method runs until it has spent the compute of TPE
+// steps it trains. The real tasks (real_tasks.hpp, built when tunekit::xgboost
+// and zlib are): xgboost_digits and xgboost_breast_cancer (one boosting round
+// per step, validation log-loss) and digits_net (one epoch per step,
+// validation cross-entropy); their "regret" is the loss itself (minimum 0). Each method runs until it has spent the compute of TPE
 // without early stopping (`--full-trials` trials of max_steps steps). For
 // each (method, function, seed) one JSON line: the best full-fidelity
 // regret (of trials that trained all max_steps) as a function of the steps
@@ -23,6 +26,7 @@
 //              [--functions branin_mf,hartmann6_mf] [--methods tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb]
 //              [--jobs 2 --step-us 50]   (asha_tpe, bohb and dehb through optimize on threads; idle time)
 //              [--processes 4 --step-us 50 --journal FILE]   (bohb and dehb in 4 processes on one journal file)
+//              [--data-dir examples/data] [--breast-cancer build/bench/benchmarks/breast_cancer.csv]
 #include <tunekit/samplers/bohb.hpp>
 #include <tunekit/samplers/budget_aware.hpp>
 #include <tunekit/samplers/dehb.hpp>
@@ -39,6 +43,9 @@
 #include <unistd.h>
 
 #include "multi_fidelity.hpp"
+#if TUNEKIT_BENCH_REAL_TASKS
+#include "real_tasks.hpp"
+#endif
 
 #include <atomic>
 #include <chrono>
@@ -57,20 +64,13 @@
 
 namespace {
 
+/// A task: its name, how a trial starts training (tunekit_bench::task_start),
+/// and the known minimum (0 for the real tasks, whose loss is reported as is).
 struct bench_function {
   std::string name;
-  std::vector<std::pair<double, double>> bounds;
-  std::function<double(std::span<const double>, double)> f;
+  tunekit_bench::task_start start;
   double minimum;
 };
-
-std::vector<bench_function> functions() {
-  return {{"branin_mf", {{-5, 10}, {0, 15}}, tunekit_bench::branin_mf, 0.3978873577297384},
-          {"hartmann6_mf", std::vector<std::pair<double, double>>(6, {0.0, 1.0}), tunekit_bench::hartmann6_mf,
-           -3.322368011415515},
-          {"hartmann6_slow", std::vector<std::pair<double, double>>(6, {0.0, 1.0}), tunekit_bench::hartmann6_slow,
-           -3.322368011415515}};
-}
 
 struct settings {
   int seeds = 10, first_seed = 0;
@@ -81,7 +81,20 @@ struct settings {
   int step_us = 0;     // with --jobs: sleep this long per step (a training step's wall time)
   int processes = 0;   // > 0: bohb / dehb in this many forked processes on one journal file
   std::string journal = "/tmp/bohb_bench.journal";
+#if TUNEKIT_BENCH_REAL_TASKS
+  std::string data_dir = TUNEKIT_EXAMPLES_DATA_DIR;             // digits.csv.gz
+  std::string breast_cancer = TUNEKIT_BENCH_BREAST_CANCER_CSV;  // export_breast_cancer.py's file
+#else
+  std::string data_dir, breast_cancer;
+#endif
 };
+
+bool listed(const std::string& list, const std::string& name) {
+  std::stringstream in(list);
+  for (std::string item; std::getline(in, item, ',');)
+    if (item == name) return true;
+  return false;
+}
 
 /// "x0", "x1", ... (built with +=: GCC 12 warns, wrongly, on "x" + to_string under -O3).
 std::vector<std::string> param_names(std::size_t n) {
@@ -92,6 +105,52 @@ std::vector<std::string> param_names(std::size_t n) {
     names.push_back(std::move(name));
   }
   return names;
+}
+
+/// A synthetic function f(x, z) as a task: x suggested as x0, x1, ... in
+/// `bounds`, step k reports f(x, k / max_steps).
+tunekit_bench::task_start synthetic(std::vector<std::pair<double, double>> bounds,
+                                    double (*f)(std::span<const double>, double)) {
+  return [bounds = std::move(bounds), f](tunekit::trial& t, std::int64_t max_steps) -> tunekit_bench::training_run {
+    static const std::vector<std::string> names = param_names(6);
+    std::vector<double> x(bounds.size());
+    for (std::size_t j = 0; j < x.size(); ++j) x[j] = t.suggest_float(names[j], bounds[j].first, bounds[j].second);
+    return [x = std::move(x), f, max_steps, step = std::int64_t{0}]() mutable {
+      return f(x, static_cast<double>(++step) / static_cast<double>(max_steps));
+    };
+  };
+}
+
+/// The tasks; the real ones' data is loaded when they are listed in `--functions`.
+std::vector<bench_function> functions(const settings& s) {
+  const std::vector<std::pair<double, double>> unit6(6, {0.0, 1.0});
+  std::vector<bench_function> out{
+      {"branin_mf", synthetic({{-5, 10}, {0, 15}}, tunekit_bench::branin_mf), 0.3978873577297384},
+      {"hartmann6_mf", synthetic(unit6, tunekit_bench::hartmann6_mf), -3.322368011415515},
+      {"hartmann6_slow", synthetic(unit6, tunekit_bench::hartmann6_slow), -3.322368011415515}};
+#if TUNEKIT_BENCH_REAL_TASKS
+  const std::filesystem::path digits_file = std::filesystem::path(s.data_dir) / "digits.csv.gz";
+  if (listed(s.functions, "xgboost_digits"))
+    out.push_back({"xgboost_digits",
+                   tunekit_bench::xgboost_task(
+                       std::make_shared<const tunekit_bench::task_data>(tunekit_bench::load_digits_task(digits_file))),
+                   0.0});
+  if (listed(s.functions, "xgboost_breast_cancer"))
+    out.push_back({"xgboost_breast_cancer",
+                   tunekit_bench::xgboost_task(std::make_shared<const tunekit_bench::task_data>(
+                       tunekit_bench::load_csv_task(s.breast_cancer))),
+                   0.0});
+  if (listed(s.functions, "digits_net"))
+    out.push_back({"digits_net",
+                   tunekit_bench::digits_net_task(
+                       std::make_shared<const digits::split_data>(tunekit_bench::digits_net_split(digits_file))),
+                   0.0});
+#else
+  for (const char* name : {"xgboost_digits", "xgboost_breast_cancer", "digits_net"})
+    if (listed(s.functions, name))
+      std::fprintf(stderr, "bohb_bench: %s skipped: built without tunekit::xgboost or zlib\n", name);
+#endif
+  return out;
 }
 
 double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
@@ -109,22 +168,19 @@ void run(const bench_function& fn, const std::string& method, int seed, const se
   std::ostringstream trace;
   trace.precision(10);
   const double cpu0 = cpu_seconds();
-  std::vector<double> x(fn.bounds.size());
-  const std::vector<std::string> names = param_names(x.size());
   while (spent < budget) {
     tunekit::trial t = tuner.ask();
     ++trials;
-    for (std::size_t j = 0; j < x.size(); ++j)
-      x[j] = t.suggest_float(names[j], fn.bounds[j].first, fn.bounds[j].second);
+    tunekit_bench::training_run train_step = fn.start(t, s.max_steps);
     bool stopped = false;
     double value = 0;
-    if (!early_stopping) {
+    if (!early_stopping) {  // trains all max_steps steps; only the last value is told
+      for (std::int64_t step = 1; step <= s.max_steps; ++step) value = train_step();
       spent += s.max_steps;
-      value = fn.f(x, 1.0);
     } else {
       for (std::int64_t step = 1; step <= s.max_steps; ++step) {
         ++spent;
-        value = fn.f(x, static_cast<double>(step) / static_cast<double>(s.max_steps));
+        value = train_step();
         t.report(step, value);
         if (step < s.max_steps && t.should_prune()) {
           stopped = true;
@@ -167,21 +223,18 @@ void run_parallel(const bench_function& fn, const std::string& method, int seed,
   std::ostringstream trace;
   trace.precision(10);
   const auto wall0 = std::chrono::steady_clock::now();
-  const std::vector<std::string> names = param_names(fn.bounds.size());
   auto objective = [&](tunekit::trial& t) -> tunekit::result {
     const auto in = std::chrono::steady_clock::now();
     auto account = [&] {
       busy += std::chrono::duration<double>(std::chrono::steady_clock::now() - in).count();
     };
     ++trials;
-    std::vector<double> x(fn.bounds.size());
-    for (std::size_t j = 0; j < x.size(); ++j)
-      x[j] = t.suggest_float(names[j], fn.bounds[j].first, fn.bounds[j].second);
+    tunekit_bench::training_run train_step = fn.start(t, s.max_steps);
     double value = 0;
     for (std::int64_t step = 1; step <= s.max_steps; ++step) {
       if (s.step_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(s.step_us));
       ++spent;
-      value = fn.f(x, static_cast<double>(step) / static_cast<double>(s.max_steps));
+      value = train_step();
       t.report(step, value);
       if (step < s.max_steps && t.should_prune()) {
         account();
@@ -232,15 +285,12 @@ void run_processes(const bench_function& fn, const std::string& method, int seed
       tunekit::journal_storage storage(s.journal, {.durability = tunekit::durability::none});
       tunekit::tuner tuner{storage, tunekit::study_config{.name = name},
                            make_sampler(), tunekit::bohb_scheduler{hb}};
-      const std::vector<std::string> names = param_names(fn.bounds.size());
       auto objective = [&](tunekit::trial& t) -> tunekit::result {
-        std::vector<double> x(fn.bounds.size());
-        for (std::size_t j = 0; j < x.size(); ++j)
-          x[j] = t.suggest_float(names[j], fn.bounds[j].first, fn.bounds[j].second);
+        tunekit_bench::training_run train_step = fn.start(t, s.max_steps);
         double value = 0;
         for (std::int64_t step = 1; step <= s.max_steps; ++step) {
           if (s.step_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(s.step_us));
-          value = fn.f(x, static_cast<double>(step) / static_cast<double>(s.max_steps));
+          value = train_step();
           t.report(step, value);
           if (step < s.max_steps && t.should_prune()) return tunekit::pruned;
         }
@@ -286,13 +336,6 @@ void run_processes(const bench_function& fn, const std::string& method, int seed
   std::fflush(stdout);
 }
 
-bool listed(const std::string& list, const std::string& name) {
-  std::stringstream in(list);
-  for (std::string item; std::getline(in, item, ',');)
-    if (item == name) return true;
-  return false;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -309,6 +352,8 @@ int main(int argc, char** argv) {
     else if (k == "--step-us") s.step_us = std::atoi(v.c_str());
     else if (k == "--processes") s.processes = std::atoi(v.c_str());
     else if (k == "--journal") s.journal = v;
+    else if (k == "--data-dir") s.data_dir = v;
+    else if (k == "--breast-cancer") s.breast_cancer = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -316,7 +361,7 @@ int main(int argc, char** argv) {
   }
   const tunekit::hyperband_scheduler_options hb{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3};
   const tunekit::successive_halving_scheduler_options asha{.min_resource = 1, .reduction_factor = 3};
-  for (const auto& fn : functions()) {
+  for (const auto& fn : functions(s)) {
     if (!listed(s.functions, fn.name)) continue;
     for (int seed = s.first_seed; seed < s.first_seed + s.seeds; ++seed) {
       const auto u = static_cast<std::uint64_t>(seed);

@@ -6,13 +6,25 @@
 // fraction of the training steps done, used for every fidelity coordinate
 // of the paper. At z = 1 both are the functions of the quality suite, so
 // their minima are the suite's. Minimised.
+#include <tunekit/core/trial.hpp>
 #include <tunekit/testing/test_functions.hpp>
 
 #include <cmath>
+#include <cstdint>
+#include <functional>
 #include <numbers>
 #include <span>
 
 namespace tunekit_bench {
+
+/// One training run of a task (bohb_bench): each call trains one more step
+/// (a step of f's fidelity, a boosting round, an epoch) and returns the
+/// value after it.
+using training_run = std::function<double()>;
+
+/// A multi-fidelity task: suggests a trial's hyperparameters and starts its
+/// training run of at most `max_steps` steps.
+using task_start = std::function<training_run(tunekit::trial&, std::int64_t max_steps)>;
 
 /// Branin with b, c, t moved by the fidelity: b = b0 − 0.01(1 − z),
 /// c = c0 − 0.1(1 − z), t = t0 + 0.005(1 − z). x0 ∈ [−5, 10], x1 ∈ [0, 15];

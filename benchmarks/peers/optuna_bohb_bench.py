@@ -8,17 +8,30 @@ max_steps) after each step, costs the steps it trains, and the run stops
 once it has spent full_trials * max_steps steps. One JSON line per (function,
 seed) in bohb_bench's format (method "tpe_hyperband").
 
+The real tasks of benchmarks/real_tasks.hpp, the same objectives:
+xgboost_digits and xgboost_breast_cancer (python3-xgboost 1.7, the same
+booster settings, search space and split: row i is a validation row when
+i % 4 == 3; one boosting round per step, validation log-loss) and
+digits_net (digits_net.py: the examples' network in numpy, same
+initialisation and batch order, one epoch per step).
+
     /usr/bin/python3 benchmarks/peers/optuna_bohb_bench.py --seeds 0-9 \
         > benchmarks/results/bohb_optuna.jsonl
+    /usr/bin/python3 benchmarks/peers/optuna_bohb_bench.py --seeds 0-9 \
+        --functions xgboost_digits --max-steps 81 --full-trials 20
 """
 
 import argparse
+import gzip
 import json
 import logging
 import math
+import os
 import time
 
 import optuna
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def branin_mf(x, z):
@@ -54,15 +67,96 @@ def hartmann6_slow(x, z):
     return hartmann6(x) * (1.0 - math.exp(-z / tau)) / (1.0 - math.exp(-1.0 / tau))
 
 
-FUNCTIONS = {
-    "branin_mf": ([(-5.0, 10.0), (0.0, 15.0)], branin_mf, 0.3978873577297384),
-    "hartmann6_mf": ([(0.0, 1.0)] * 6, hartmann6_mf, -3.322368011415515),
-    "hartmann6_slow": ([(0.0, 1.0)] * 6, hartmann6_slow, -3.322368011415515),
+def synthetic(bounds, f):
+    """f(x, z) as a task: x suggested as x0, x1, ...; step k gives f(x, k / max_steps)."""
+    def start(trial, max_steps):
+        x = [trial.suggest_float(f"x{j}", lo, hi) for j, (lo, hi) in enumerate(bounds)]
+        step = [0]
+
+        def train_step():
+            step[0] += 1
+            return f(x, step[0] / max_steps)
+        return train_step
+    return start
+
+
+def split_every_fourth(features, labels):
+    """real_tasks.hpp's split: row i is a validation row when i % 4 == 3."""
+    import numpy as np
+    features = np.asarray(features, dtype=np.float32)
+    labels = np.asarray(labels, dtype=np.float32)
+    valid = np.arange(len(labels)) % 4 == 3
+    return features[~valid], labels[~valid], features[valid], labels[valid]
+
+
+def load_digits_rows():
+    """examples/data/digits.csv.gz: 64 pixels in 0..16 then the label; pixels / 16 as the C++ loader."""
+    features, labels = [], []
+    with gzip.open(os.path.join(ROOT, "examples", "data", "digits.csv.gz"), "rt") as f:
+        for line in f:
+            if line.strip():
+                v = line.strip().split(",")
+                features.append([float(p) / 16.0 for p in v[:-1]])
+                labels.append(int(v[-1]))
+    return features, labels
+
+
+def xgboost_task(load, classes):
+    """XGBoost as real_tasks.hpp's xgboost_task: the integration's param_space() ranges and scales."""
+    def start(trial, max_steps):
+        import xgboost as xgb
+        if not hasattr(start, "data"):
+            xt, yt, xv, yv = split_every_fourth(*load())
+            start.data = (xgb.DMatrix(xt, label=yt, nthread=1), xgb.DMatrix(xv, label=yv, nthread=1))
+        dtrain, dvalid = start.data
+        metric = "mlogloss" if classes > 2 else "logloss"
+        params = {"objective": "multi:softprob", "num_class": classes} if classes > 2 else {"objective": "binary:logistic"}
+        params.update({"eval_metric": metric, "tree_method": "hist", "nthread": 1, "seed": 0})
+        params.update({
+            "eta": trial.suggest_float("eta", 1e-3, 0.5, log=True),
+            "max_depth": trial.suggest_int("max_depth", 2, 10),
+            "min_child_weight": trial.suggest_float("min_child_weight", 0.1, 20.0, log=True),
+            "subsample": trial.suggest_float("subsample", 0.5, 1.0),
+            "colsample_bytree": trial.suggest_float("colsample_bytree", 0.5, 1.0),
+            "lambda": trial.suggest_float("lambda", 1e-8, 10.0, log=True),
+            "alpha": trial.suggest_float("alpha", 1e-8, 10.0, log=True),
+            "gamma": trial.suggest_float("gamma", 0.0, 2.0),
+        })
+        booster = xgb.Booster(params, [dtrain, dvalid])
+        round_ = [0]
+
+        def train_step():
+            booster.update(dtrain, round_[0])
+            text = booster.eval_set([(dvalid, "validation")], round_[0])  # "[0]\tvalidation-mlogloss:0.5"
+            round_[0] += 1
+            return float(text.split(f"validation-{metric}:")[1].split()[0])
+        return train_step
+    return start
+
+
+def load_breast_cancer_rows():
+    from sklearn.datasets import load_breast_cancer
+    data = load_breast_cancer()
+    return data.data.tolist(), data.target.tolist()
+
+
+def digits_net_task(trial, max_steps):
+    import digits_net  # benchmarks/peers/digits_net.py
+    return digits_net.start(trial, max_steps, load_digits_rows)
+
+
+FUNCTIONS = {  # name: (start(trial, max_steps) -> train_step, known minimum; 0 for the real tasks' losses)
+    "branin_mf": (synthetic([(-5.0, 10.0), (0.0, 15.0)], branin_mf), 0.3978873577297384),
+    "hartmann6_mf": (synthetic([(0.0, 1.0)] * 6, hartmann6_mf), -3.322368011415515),
+    "hartmann6_slow": (synthetic([(0.0, 1.0)] * 6, hartmann6_slow), -3.322368011415515),
+    "xgboost_digits": (xgboost_task(load_digits_rows, 10), 0.0),
+    "xgboost_breast_cancer": (xgboost_task(load_breast_cancer_rows, 2), 0.0),
+    "digits_net": (digits_net_task, 0.0),
 }
 
 
 def run(name, seed, max_steps, full_trials):
-    bounds, f, minimum = FUNCTIONS[name]
+    start, minimum = FUNCTIONS[name]
     study = optuna.create_study(
         study_name=f"bohb-bench-{seed}",
         sampler=optuna.samplers.TPESampler(seed=seed),
@@ -76,12 +170,12 @@ def run(name, seed, max_steps, full_trials):
     while spent < budget:
         trial = study.ask()
         trials += 1
-        x = [trial.suggest_float(f"x{j}", lo, hi) for j, (lo, hi) in enumerate(bounds)]
+        train_step = start(trial, max_steps)
         stopped = False
         value = None
         for step in range(1, max_steps + 1):
             spent += 1
-            value = f(x, step / max_steps)
+            value = train_step()
             trial.report(value, step)
             if step < max_steps and trial.should_prune():
                 stopped = True
