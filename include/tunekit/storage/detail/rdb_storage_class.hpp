@@ -177,7 +177,7 @@ class rdb_storage {
       const study_id sid = rdb::as_int(rows.at(0).at(0));
       for (std::size_t k = 0; k < directions.size(); ++k)
         // Two whole literals: concatenating them tripped GCC 12's -Warray-bounds (a false positive) at -O3.
-        x(st,
+        xd(st,
           directions[k] == direction::minimize
               ? "INSERT INTO study_directions (direction, study_id, objective) VALUES ('MINIMIZE', ?, ?)"
               : "INSERT INTO study_directions (direction, study_id, objective) VALUES ('MAXIMIZE', ?, ?)",
@@ -235,10 +235,10 @@ class rdb_storage {
       q(st, "SELECT trial_id FROM trials WHERE study_id = ?" + std::string(rdb::for_update(dialect)), {sid});
       for (const char* child : {"trial_params", "trial_values", "trial_intermediate_values", "trial_user_attributes",
                                 "trial_system_attributes", "trial_heartbeats"})
-        x(st, std::string("DELETE FROM ") + child + " WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id = ?)",
+        xd(st, std::string("DELETE FROM ") + child + " WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id = ?)",
           {sid});
       for (const char* table : {"trials", "study_user_attributes", "study_system_attributes", "study_directions", "studies"})
-        x(st, std::string("DELETE FROM ") + table + " WHERE study_id = ?", {sid});
+        xd(st, std::string("DELETE FROM ") + table + " WHERE study_id = ?", {sid});
       return 0;
     });
     std::lock_guard lock(state_->mutex);
@@ -297,7 +297,7 @@ class rdb_storage {
     transact([&](state& st) {
       const study_id sid = running_study(st, id, "set_param");
       check_distribution(st, sid, name, d);
-      x(st,
+      xd(st,
         "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (trial_id, param_name) DO UPDATE SET param_value = excluded.param_value, "
         "distribution_json = excluded.distribution_json",
@@ -317,7 +317,7 @@ class rdb_storage {
     const auto [v, type] = rdb::encode_value(value);
     transact([&, v = v, type = type](state& st) {
       running_study(st, id, "set_intermediate_value");
-      x(st,
+      xd(st,
         "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type) VALUES (?, ?, "
         "?, '" + std::string(type) + "') ON CONFLICT (trial_id, step) DO UPDATE SET intermediate_value = "
         "excluded.intermediate_value, intermediate_value_type = excluded.intermediate_value_type",
@@ -436,6 +436,19 @@ class rdb_storage {
   }
   static std::int64_t x(state& st, std::string_view sql, const std::vector<sql_value>& params) {
     return st.conn.execute(sql, std::span<const sql_value>(params));
+  }
+  // A write whose row count is not needed: a connection that pipelines
+  // (PostgreSQL) sends it with the transaction's next statement or its
+  // COMMIT; its error is still thrown before anything commits.
+  static void xd(state& st, std::string_view sql, std::span<const sql_value> params) {
+    if constexpr (requires { st.conn.defer(sql, params); }) st.conn.defer(sql, params);
+    else st.conn.execute(sql, params);
+  }
+  static void xd(state& st, std::string_view sql, std::initializer_list<sql_value> params) {
+    xd(st, sql, std::span<const sql_value>(params.begin(), params.size()));
+  }
+  static void xd(state& st, std::string_view sql, const std::vector<sql_value>& params) {
+    xd(st, sql, std::span<const sql_value>(params));
   }
 
   // --- coalesced writes of running trials (rdb_pending.hpp) ------------------

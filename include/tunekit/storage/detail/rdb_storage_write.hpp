@@ -81,7 +81,7 @@ void rdb_storage<Connection>::flush_locked(state& st, std::int64_t id) {
 
 template <sql_connection Connection>
 void rdb_storage<Connection>::write_unwritten(state& st, std::int64_t id, const rdb::pending_trial& p) {
-  for (const auto& [sql, values] : rdb::pending_statements(dialect, id, p)) x(st, sql, values);
+  for (const auto& [sql, values] : rdb::pending_statements(dialect, id, p)) xd(st, sql, values);
 }
 
 template <sql_connection Connection>
@@ -136,7 +136,7 @@ void rdb_storage<Connection>::set_study_attr(study_id sid, std::string_view tabl
 
 template <sql_connection Connection>
 void rdb_storage<Connection>::upsert_attr(state& st, std::string_view table, std::string_view owner, std::int64_t id, std::string_view key, const std::string& json) {
-  x(st,
+  xd(st,
     "INSERT INTO " + std::string(table) + " (" + std::string(owner) + ", \"key\", value_json) VALUES (?, ?, ?) " +
         "ON CONFLICT (" + std::string(owner) + ", \"key\") DO UPDATE SET value_json = excluded.value_json",
     {id, std::string(key), json});
@@ -149,7 +149,7 @@ bool rdb_storage<Connection>::claim_impl(state* st, study_id sid, std::string_vi
     if (auto c = it->second.claims.find(key); c != it->second.claims.end()) return c->second == number;
   const std::string attr = std::string(journal::claim_prefix) + std::string(key);
   auto body = [&](state& s) {
-    x(s,
+    xd(s,
       "INSERT INTO study_system_attributes (study_id, \"key\", value_json) VALUES (?, ?, ?) "
       "ON CONFLICT (study_id, \"key\") DO NOTHING",
       {sid, attr, std::to_string(number)});
@@ -246,7 +246,7 @@ void rdb_storage<Connection>::insert_values(state& st, std::int64_t id, std::spa
     if (std::isnan(v)) return;  // no NaN tag in trial_values: stored without values (see finish_trial)
   for (std::size_t k = 0; k < values.size(); ++k) {
     const auto [v, type] = rdb::encode_value(values[k]);
-    x(st,
+    xd(st,
       "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, ?, ?, '" + std::string(type) +
           "') ON CONFLICT (trial_id, objective) DO UPDATE SET value = excluded.value, value_type = excluded.value_type",
       {id, static_cast<std::int64_t>(k), v});
@@ -294,7 +294,7 @@ std::int64_t rdb_storage<Connection>::insert_locked(state& st, study_id sid, con
     auto d = rec.distributions.find(name);
     if (d == rec.distributions.end())
       throw invalid_argument("trial parameter " + detail::quoted(name) + " has no distribution");
-    x(st, "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES (?, ?, ?, ?)",
+    xd(st, "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES (?, ?, ?, ?)",
       {id, name, v, journal::distribution_to_json(d->second)});
   }
   for (const auto& [k, v] : rec.user_attrs) upsert_attr(st, "trial_user_attributes", "trial_id", id, k, to_json_text(v));
@@ -308,7 +308,7 @@ std::int64_t rdb_storage<Connection>::insert_locked(state& st, study_id sid, con
                               {"peak_memory_growth_bytes", rec.resources.peak_memory_growth_bytes}}));
   for (const auto& [step, v] : rec.intermediate_values) {
     const auto [value, type] = rdb::encode_value(v);
-    x(st,
+    xd(st,
       "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type) VALUES (?, ?, "
       "?, '" + std::string(type) + "')",
       {id, step, value});
@@ -363,13 +363,13 @@ void rdb_storage<Connection>::beat_locked(state& st, std::int64_t id) {
   std::vector<sql_value> bound{id, id};
   const std::string identity = identity_sql(st, id, bound);
   if (identity.empty()) {
-    x(st,
+    xd(st,
       "INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (?, " + std::string(rdb::now_sql(dialect)) +
           ") ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat",
       {id});
     return;
   }
-  x(st,
+  xd(st,
     "INSERT INTO trial_heartbeats (trial_id, heartbeat) SELECT ?, " + std::string(rdb::now_sql(dialect)) +
         " FROM trials WHERE trial_id = ?" + identity + " ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat",
     bound);
