@@ -51,6 +51,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <random>
 #include <span>
@@ -163,6 +164,22 @@ class postgres_connection {
     }
     batch_.push_back(bound(sql, params, role::statement));
     if (batch_.size() >= 64) run_batch();  // bounded: a pipeline's results are read before the next is sent
+  }
+
+  /// A statement whose rows go to `on_rows` when its pipeline is read, in
+  /// order: what `on_rows` throws is thrown before any later statement's
+  /// error (e.g. "the study does not exist" before the foreign-key error
+  /// of the insert that follows). In a pipeline that ends with COMMIT,
+  /// `on_rows` runs once the COMMIT has succeeded (and not at all if its
+  /// answer was lost), so it must not throw there.
+  void defer(std::string_view sql, std::span<const sql_value> params, std::function<void(std::vector<sql_row>)> on_rows) {
+    if (!in_transaction_) {
+      on_rows(query(sql, params));
+      return;
+    }
+    batch_.push_back(bound(sql, params, role::statement));
+    batch_.back().on_rows = std::move(on_rows);
+    if (batch_.size() >= 64) run_batch();
   }
 
   /// Starts a transaction: BEGIN and `SELECT txid_current()` (the id, for
@@ -620,6 +637,7 @@ class postgres_connection {
     std::vector<Oid> types;
     std::string signature;  // value kinds: the prepared-statement cache key
     role what = role::statement;
+    std::function<void(std::vector<sql_row>)> on_rows;  // rows wanted (defer with a callback)
   };
 
   queued bound(std::string_view sql, std::span<const sql_value> params, role what) {
@@ -730,6 +748,7 @@ class postgres_connection {
       if (!slots[k].prepare_key.empty() && (!got[k] || PQresultStatus(got[k].get()) != PGRES_COMMAND_OK))
         prepared_.erase(slots[k].prepare_key);
     result last;
+    std::vector<std::size_t> after_commit;  // slots whose rows go to their callback once committed
     for (std::size_t k = 0; k < slots.size(); ++k) {
       const queued& q = batch[slots[k].index];
       PGresult* r = got[k].get();
@@ -751,7 +770,9 @@ class postgres_connection {
           break;
         case role::statement:
           check_prepared(r, q.text);
-          last = std::move(got[k]);
+          if (q.on_rows && has_commit) after_commit.push_back(k);
+          else if (q.on_rows) q.on_rows(rows_of(r));
+          else last = std::move(got[k]);
           break;
         case role::commit:
           check(r, "COMMIT");
@@ -760,6 +781,7 @@ class postgres_connection {
           // "COMMIT" of a transaction that had failed reports ROLLBACK: it did not commit.
           if (std::string_view(PQcmdStatus(r)) == "ROLLBACK")
             throw sql_retry(where() + ": transaction was rolled back by the server");
+          for (auto j : after_commit) batch[slots[j].index].on_rows(rows_of(got[j].get()));
           // Committed; if the connection broke after, the next call reconnects.
           return last;
       }

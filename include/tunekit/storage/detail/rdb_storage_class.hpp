@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -449,6 +450,15 @@ class rdb_storage {
   }
   static void xd(state& st, std::string_view sql, const std::vector<sql_value>& params) {
     xd(st, sql, std::span<const sql_value>(params));
+  }
+  // A query whose rows go to `on_rows` when the pipeline is read (at once
+  // without one), before any later statement's error is thrown.
+  template <class F>
+  static void qd(state& st, std::string_view sql, std::initializer_list<sql_value> params, F on_rows) {
+    const std::span<const sql_value> p(params.begin(), params.size());
+    if constexpr (requires { st.conn.defer(sql, p, std::function<void(std::vector<sql_row>)>{}); })
+      st.conn.defer(sql, p, std::function<void(std::vector<sql_row>)>(std::move(on_rows)));
+    else on_rows(st.conn.query(sql, p));
   }
 
   // --- coalesced writes of running trials (rdb_pending.hpp) ------------------
