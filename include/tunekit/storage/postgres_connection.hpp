@@ -39,7 +39,10 @@
 //    sent, and after reconnecting `commit()` asks the server `txid_status(id)`.
 //    Committed: `commit()` returns normally (re-running would, for instance,
 //    create a second trial). Aborted or unknown: `sql_retry`, and the shared
-//    layer re-runs a transaction that left no trace.
+//    layer re-runs a transaction that left no trace. Committed, but the
+//    server restarted in between (a crash may have lost the commit and given
+//    its id to another transaction): `sql_in_doubt`, and the shared layer
+//    checks the transaction's rows (`committed(txid, started)`).
 
 #include <libpq-fe.h>
 
@@ -189,7 +192,7 @@ class postgres_connection {
     batch_.clear();
     txid_.clear();
     batch_.push_back(bound("BEGIN", {}, role::begin));
-    batch_.push_back(bound("SELECT txid_current()", {}, role::txid));
+    batch_.push_back(bound("SELECT txid_current(), pg_postmaster_start_time()::text", {}, role::txid));
     in_transaction_ = true;
   }
 
@@ -267,6 +270,7 @@ class postgres_connection {
     std::swap(prepared_, o.prepared_);
     std::swap(in_transaction_, o.in_transaction_);
     std::swap(txid_, o.txid_);
+    std::swap(txid_started_, o.txid_started_);
     std::swap(next_statement_, o.next_statement_);
     std::swap(statement_prefix_, o.statement_prefix_);
     std::swap(named_statements_, o.named_statements_);
@@ -422,22 +426,41 @@ class postgres_connection {
   }
 
   // Was the transaction `txid` committed? Asked after a lost COMMIT
-  // acknowledgement; waits while the old backend is still finishing it.
-  bool committed(const std::string& txid) {
+  // acknowledgement (the public overload below says when it cannot tell).
+  bool committed(const std::string& txid) { return committed(txid, txid_started_); }
+
+ public:
+  /// Did transaction `txid` commit, begun while the server had been running
+  /// since `started` (`pg_postmaster_start_time()` as text)? Asked after a
+  /// COMMIT's answer was lost, on a new connection; waits while the old
+  /// backend is still finishing it. PostgreSQL hands the ids of transactions
+  /// whose WAL had not reached the disk out again after a crash (checked on
+  /// PostgreSQL 15, docs/storage.md "A COMMIT whose answer was lost"), so
+  /// once the server has restarted, "committed" may be another
+  /// transaction's: then `sql_in_doubt`, and the shared layer asks the data.
+  /// "aborted", "in progress" after a restart, or an id "in the future"
+  /// (not given out again yet) mean it did not commit. Public for tests.
+  bool committed(const std::string& txid, const std::string& started) {
     for (int i = 0; i < 100; ++i) {
       ++round_trips_;
       const char* vals[] = {txid.c_str()};
-      result res{PQexecParams(conn_, "SELECT txid_status($1::bigint)", 1, nullptr, vals, nullptr, nullptr, 0)};
+      result res{PQexecParams(conn_, "SELECT txid_status($1::bigint), pg_postmaster_start_time()::text", 1, nullptr, vals,
+                              nullptr, nullptr, 0)};
       if (PQresultStatus(res.get()) != PGRES_TUPLES_OK || PQntuples(res.get()) != 1) return false;
       if (PQgetisnull(res.get(), 0, 0)) return false;
       const std::string_view s = PQgetvalue(res.get(), 0, 0);
+      const bool restarted = started.empty() || started != PQgetvalue(res.get(), 0, 1);
+      if (s == "committed" && restarted)
+        throw sql_in_doubt(where() + ": the connection was lost during a COMMIT and the server restarted since the "
+                                     "transaction began: its id may have been given to another transaction");
       if (s == "committed") return true;
-      if (s == "aborted") return false;
+      if (s == "aborted" || restarted) return false;  // "in progress" after a restart: another transaction's
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // "in progress"
     }
     return false;
   }
 
+ private:
   // Is this failure a lost connection (rather than an error in the statement)?
   bool connection_lost(const PGresult* res) const {
     if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return true;
@@ -766,7 +789,10 @@ class postgres_connection {
           break;
         case role::txid:
           check(r, "SELECT txid_current()");
-          if (PQntuples(r) == 1) txid_ = PQgetvalue(r, 0, 0);
+          if (PQntuples(r) == 1) {
+            txid_ = PQgetvalue(r, 0, 0);
+            txid_started_ = PQgetvalue(r, 0, 1);
+          }
           break;
         case role::statement:
           check_prepared(r, q.text);
@@ -863,6 +889,7 @@ class postgres_connection {
   bool in_transaction_ = false;
   bool lost_connection_ = false;  // the last failure was a lost connection
   std::string txid_;
+  std::string txid_started_;  // the server's start time when the transaction began
   std::vector<queued> batch_;  // waiting to go to the server in one pipeline
   static inline std::atomic<std::int64_t> round_trips_{0};
 };

@@ -471,6 +471,8 @@ class rdb_storage {
     return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 
+  using landed_check = std::function<bool(state&)>;
+
   /// Runs `body` in one write transaction under the handle's mutex; on
   /// `sql_retry` (busy, serialization failure, reconnected) runs it again
   /// from the start after a randomised, bounded back-off. Any other error
@@ -482,11 +484,12 @@ class rdb_storage {
   /// (parameters, intermediate values, attributes) that
   /// `durability::trials` leaves to the trial's finish.
   template <class Body>
-  auto transact(Body&& body, bool trial_detail = false) -> decltype(body(std::declval<state&>())) {
+  auto transact(Body&& body, bool trial_detail = false, const landed_check& landed = {})
+      -> decltype(body(std::declval<state&>())) {
     state& st = *state_;
     auto locked = [&] {
       std::lock_guard lock(st.mutex);
-      return transact_locked(st, body);
+      return transact_locked(st, body, landed);
     };
     if constexpr (std::is_void_v<decltype(body(st))>) {
       locked();
@@ -498,8 +501,12 @@ class rdb_storage {
     }
   }
 
+  /// `landed`: asked (outside the transaction) when the connection cannot
+  /// tell whether a COMMIT whose answer was lost took effect (`sql_in_doubt`);
+  /// true: its rows are there. Without it, such a transaction is re-run, which
+  /// is right for the writes that are upserts.
   template <class Body>
-  static auto transact_locked(state& st, Body& body) -> decltype(body(st)) {
+  static auto transact_locked(state& st, Body& body, const landed_check& landed = {}) -> decltype(body(st)) {
     thread_local std::minstd_rand jitter(std::random_device{}());
     auto pause = std::chrono::microseconds(500);
     for (int attempt = 1;; ++attempt) {
@@ -508,12 +515,12 @@ class rdb_storage {
         try {
           if constexpr (std::is_void_v<decltype(body(st))>) {
             body(st);
-            st.conn.commit();
+            commit_or_ask(st, landed);
             ++transactions_;
             return;
           } else {
             auto result = body(st);
-            st.conn.commit();
+            commit_or_ask(st, landed);
             ++transactions_;
             return result;
           }
@@ -534,6 +541,15 @@ class rdb_storage {
         std::this_thread::sleep_for(pause / 2 + std::chrono::microseconds(jitter() % (pause.count() + 1)));
         pause = std::min(pause * 2, std::chrono::microseconds(200000));
       }
+    }
+  }
+
+  static void commit_or_ask(state& st, const landed_check& landed) {
+    try {
+      st.conn.commit();
+    } catch (const sql_in_doubt& e) {
+      if (landed && landed(st)) return;
+      throw sql_retry(std::string(e.what()) + (landed ? "; its rows are not there: re-running it" : "; re-running it"));
     }
   }
 

@@ -332,11 +332,19 @@ frozen_trial rdb_storage<Connection>::insert_trial(study_id sid, const frozen_tr
   const bool no_flush = dialect == sql_dialect::postgres && state_->options.async_creation && start_now &&
                         rec.state == trial_state::running;
   frozen_trial created;
+  // A COMMIT in doubt after a server restart: the trial landed if its row
+  // is there as written (id, number, start time to the microsecond).
+  const landed_check landed = [&](state& st) {
+    if (!start_now || !created.datetime_start) return false;
+    return !q(st, "SELECT 1 FROM trials WHERE trial_id = ? AND number = ? AND datetime_start = " + std::string(rdb::ts_param(dialect)),
+              {created.id, created.number, rdb::format_time(*created.datetime_start)})
+                .empty();
+  };
   const std::int64_t id = transact([&](state& st) {
     lock_study(st, sid, no_flush);
     if (start_now) fail_stale_locked(st, sid);
     return insert_locked(st, sid, rec, start_now, &created);
-  });
+  }, false, landed);
   std::lock_guard lock(state_->mutex);
   if (start_now && rec.state == trial_state::running) {
     own(*state_, id);
@@ -454,7 +462,18 @@ std::optional<frozen_trial> rdb_storage<Connection>::pop_waiting_trial(study_id 
       if (rdb::is_null(rows[0][1])) return std::nullopt;
     }
   }
+  std::int64_t popped = -1;
+  std::string started;
+  // A COMMIT in doubt after a server restart: landed if the trial is
+  // RUNNING with the start time written.
+  const landed_check landed = [&](state& st) {
+    return popped >= 0 && !q(st, "SELECT 1 FROM trials WHERE trial_id = ? AND state = 'RUNNING' AND datetime_start = " +
+                                     std::string(rdb::ts_param(dialect)),
+                             {popped, started})
+                               .empty();
+  };
   auto id = transact([&](state& st) -> std::optional<std::int64_t> {
+    popped = -1;
     lock_study(st, sid);
     fail_stale_locked(st, sid);
     while (true) {
@@ -464,15 +483,17 @@ std::optional<frozen_trial> rdb_storage<Connection>::pop_waiting_trial(study_id 
                           {sid});
       if (rows.empty()) return std::nullopt;
       const std::int64_t id = rdb::as_int(rows[0][0]);
+      started = rdb::format_time(frozen_trial::clock::now());
       const auto changed = x(st,
                              "UPDATE trials SET state = 'RUNNING', datetime_start = " + std::string(rdb::ts_param(dialect)) +
                                  " WHERE trial_id = ? AND state = 'WAITING'",
-                             {rdb::format_time(frozen_trial::clock::now()), id});
+                             {started, id});
       if (changed != 1) continue;
       if (st.options.heartbeat_interval) beat_locked(st, id);
+      popped = id;
       return id;
     }
-  });
+  }, false, landed);
   if (!id) return std::nullopt;
   std::lock_guard lock(state_->mutex);
   own(*state_, *id);
@@ -494,13 +515,22 @@ frozen_trial rdb_storage<Connection>::finish_trial(std::int64_t id, trial_state 
   // no NaN tag, so such a trial is stored without values.
   if (has_nan) values = {};
   if (!reason.empty() && !valid_utf8(reason)) throw invalid_argument("finish_trial: the reason is not valid UTF-8");
+  // The same completion time in every attempt: a COMMIT in doubt after a
+  // server restart landed if the row has it (and the final state).
+  const std::string completed = rdb::format_time(frozen_trial::clock::now());
+  const landed_check landed = [&](state& st) {
+    return !q(st, "SELECT 1 FROM trials WHERE trial_id = ? AND state = " + rdb::state_literal(final_state) +
+                      " AND datetime_complete = " + std::string(rdb::ts_param(dialect)),
+              {id, completed})
+                .empty();
+  };
   try {
   transact([&](state& st) {
     // The state change first: it locks the trial's row and, changing no
     // row, says the trial is not RUNNING (running_study names why).
     // A trial created without waiting for the flush must still be the
     // row it was created as (identity_sql).
-    std::vector<sql_value> bound{rdb::format_time(frozen_trial::clock::now()), id};
+    std::vector<sql_value> bound{completed, id};
     if (x(st,
           "UPDATE trials SET state = " + rdb::state_literal(final_state) +
               ", datetime_complete = " + std::string(rdb::ts_param(dialect)) +
@@ -519,7 +549,7 @@ frozen_trial rdb_storage<Connection>::finish_trial(std::int64_t id, trial_state 
       upsert_attr(st, "trial_system_attributes", "trial_id", id, journal::fail_reason_key, to_json_text(reason));
     insert_values(st, id, values);
     return 0;
-  });
+  }, false, landed);
   } catch (const state_error&) {
     std::lock_guard lock(state_->mutex);
     state_->owned.erase(id);  // no more heartbeats for a trial that is not ours to finish
