@@ -494,8 +494,10 @@ TEST_CASE("postgres_storage: a COMMIT in doubt after a server restart is decided
   using next = pg_in_doubt_connection::next;
   pg_in_doubt_connection conn{tk::detail::postgres_connection(url)};
   const auto mode = conn.mode;
-  tk::detail::rdb_storage<pg_in_doubt_connection> s(std::move(conn), "test database",
-                                                    {.coalesce = true, .async_creation = true});
+  tk::detail::rdb_options options;
+  options.coalesce = true;
+  options.async_creation = true;
+  tk::detail::rdb_storage<pg_in_doubt_connection> s(std::move(conn), "test database", options);
   tk::postgres_storage reader(url);
   const auto sid = s.create_study(unique_name("in-doubt"), minimize_one);
   auto stored = [&] { return reader.trials(sid); };

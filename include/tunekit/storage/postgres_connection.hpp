@@ -67,6 +67,7 @@
 #include <vector>
 
 #include "../core/errors.hpp"
+#include "postgres_values.hpp"
 #include "detail/sql.hpp"
 
 namespace tunekit::detail {
@@ -133,19 +134,19 @@ class postgres_connection {
   /// with it in one round trip.
   std::vector<sql_row> query(std::string_view sql, std::span<const sql_value> params) {
     if (!batch_.empty()) {
-      batch_.push_back(bound(sql, params, role::statement));
+      batch_.push_back(bound(sql, params, pg::role::statement));
       result res = run_batch();
-      return rows_of(res.get());
+      return pg::rows_of(res.get());
     }
     result res = run(sql, params);
-    return rows_of(res.get());
+    return pg::rows_of(res.get());
   }
 
   /// Runs one statement, returns the number of rows it changed.
   std::int64_t execute(std::string_view sql, std::span<const sql_value> params) {
     result res;
     if (!batch_.empty()) {
-      batch_.push_back(bound(sql, params, role::statement));
+      batch_.push_back(bound(sql, params, pg::role::statement));
       res = run_batch();
     } else {
       res = run(sql, params);
@@ -165,7 +166,7 @@ class postgres_connection {
       execute(sql, params);
       return;
     }
-    batch_.push_back(bound(sql, params, role::statement));
+    batch_.push_back(bound(sql, params, pg::role::statement));
     if (batch_.size() >= 64) run_batch();  // bounded: a pipeline's results are read before the next is sent
   }
 
@@ -180,7 +181,7 @@ class postgres_connection {
       on_rows(query(sql, params));
       return;
     }
-    batch_.push_back(bound(sql, params, role::statement));
+    batch_.push_back(bound(sql, params, pg::role::statement));
     batch_.back().on_rows = std::move(on_rows);
     if (batch_.size() >= 64) run_batch();
   }
@@ -191,8 +192,8 @@ class postgres_connection {
     ensure_connected();
     batch_.clear();
     txid_.clear();
-    batch_.push_back(bound("BEGIN", {}, role::begin));
-    batch_.push_back(bound("SELECT txid_current(), pg_postmaster_start_time()::text", {}, role::txid));
+    batch_.push_back(bound("BEGIN", {}, pg::role::begin));
+    batch_.push_back(bound("SELECT txid_current(), pg_postmaster_start_time()::text", {}, pg::role::txid));
     in_transaction_ = true;
   }
 
@@ -201,9 +202,9 @@ class postgres_connection {
     ensure_connected();
     // The id must be known before COMMIT is sent: a transaction that only
     // wrote sends BEGIN and its writes first, then COMMIT.
-    if (!batch_.empty() && batch_.front().what == role::begin) run_batch();
+    if (!batch_.empty() && batch_.front().what == pg::role::begin) run_batch();
     if (!batch_.empty()) {
-      batch_.push_back(bound("COMMIT", {}, role::commit));
+      batch_.push_back(bound("COMMIT", {}, pg::role::commit));
       run_batch();
       return;
     }
@@ -232,7 +233,7 @@ class postgres_connection {
 
   /// Rolls back; harmless when there is no transaction or no connection.
   void rollback() noexcept {
-    const bool sent = batch_.empty() || batch_.front().what != role::begin;
+    const bool sent = batch_.empty() || batch_.front().what != pg::role::begin;
     batch_.clear();
     const bool was = std::exchange(in_transaction_, false);
     txid_.clear();
@@ -256,10 +257,6 @@ class postgres_connection {
     void operator()(PGresult* r) const noexcept { PQclear(r); }
   };
   using result = std::unique_ptr<PGresult, result_deleter>;
-
-  // Type OIDs of the built-in types we convert (pg_type.h; stable since 7.x).
-  static constexpr Oid bool_oid = 16, int8_oid = 20, int2_oid = 21, int4_oid = 23, oid_oid = 26,
-                       float4_oid = 700, float8_oid = 701, numeric_oid = 1700;
 
   void swap(postgres_connection& o) noexcept {
     std::swap(url_, o.url_);
@@ -524,49 +521,6 @@ class postgres_connection {
     throw storage_error(where() + ": " + msg + " (in: " + head + ")");
   }
 
-  // `?` -> `$n` outside quoted text.
-  static std::string translate(std::string_view sql, std::size_t& n_params) {
-    std::string out;
-    out.reserve(sql.size() + 16);
-    char quote = 0;
-    n_params = 0;
-    for (char c : sql) {
-      if (quote != 0) {
-        if (c == quote) quote = 0;
-        out.push_back(c);
-      } else if (c == '\'' || c == '"') {
-        quote = c;
-        out.push_back(c);
-      } else if (c == '?') {
-        out.push_back('$');
-        out.append(std::to_string(++n_params));
-      } else {
-        out.push_back(c);
-      }
-    }
-    return out;
-  }
-
-  static std::string text_of(double v) {
-    if (std::isnan(v)) return "NaN";
-    if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-    char buf[64];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest exact
-    return std::string(buf, r.ptr);
-  }
-
-  // Statement kinds worth preparing; DDL and the like go through the simple
-  // protocol (which also allows several statements in one text).
-  static bool preparable(std::string_view sql) {
-    const auto start = sql.find_first_not_of(" \t\r\n(");
-    if (start == std::string_view::npos) return false;
-    std::string word;
-    for (std::size_t i = start; i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])); ++i) {
-      word.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i]))));
-    }
-    return word == "SELECT" || word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "WITH";
-  }
-
   // Outside a transaction, a statement whose connection was lost is re-run
   // on the new connection: the shared layer's statements outside
   // transactions are reads, safe to repeat. Inside one, `sql_retry` goes up
@@ -585,7 +539,7 @@ class postgres_connection {
 
   result run_once(std::string_view sql, std::span<const sql_value> params) {
     ensure_connected();
-    const queued q = bound(sql, params, role::statement);
+    const pg::queued q = bound(sql, params, pg::role::statement);
     const std::string& text = q.text;
     std::vector<const char*> values(q.texts.size(), nullptr);
     for (std::size_t i = 0; i < q.texts.size(); ++i)
@@ -594,7 +548,7 @@ class postgres_connection {
 
     result res;
     ++round_trips_;
-    if (!preparable(text) && params.empty()) {
+    if (!pg::preparable(text) && params.empty()) {
       res.reset(PQexec(conn_, text.c_str()));
     } else if (!named_statements_) {
       // Behind a transaction pooler: unnamed statements only (parse, bind
@@ -648,59 +602,8 @@ class postgres_connection {
 
   // --- pipeline mode ---------------------------------------------------------
 
-  // What a statement waiting in the pipeline is for.
-  enum class role { begin, txid, statement, commit };
-
-  // A statement with its values as the text libpq sends (bound, never
-  // spliced), owned until the pipeline is sent.
-  struct queued {
-    std::string text;  // `$n` placeholders
-    std::vector<std::string> texts;
-    std::vector<char> null;
-    std::vector<Oid> types;
-    std::string signature;  // value kinds: the prepared-statement cache key
-    role what = role::statement;
-    std::function<void(std::vector<sql_row>)> on_rows;  // rows wanted (defer with a callback)
-  };
-
-  queued bound(std::string_view sql, std::span<const sql_value> params, role what) {
-    queued out;
-    out.what = what;
-    std::size_t n = 0;
-    out.text = what == role::statement ? translate(sql, n) : std::string(sql);
-    if (n != params.size()) {
-      throw storage_error(where() + ": statement has " + std::to_string(n) + " placeholders but " +
-                          std::to_string(params.size()) + " values were bound");
-    }
-    out.texts.resize(params.size());
-    out.null.assign(params.size(), 0);
-    out.types.assign(params.size(), 0);
-    // Text format for every value. Integers and reals are typed (int8,
-    // float8); text and NULL are "unknown", so the server takes the
-    // column's type (Optuna's enum columns accept them that way).
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      const sql_value& v = params[i];
-      if (const auto* x = std::get_if<std::int64_t>(&v)) {
-        out.texts[i] = std::to_string(*x);
-        out.types[i] = int8_oid;
-        out.signature.push_back('i');
-      } else if (const auto* d = std::get_if<double>(&v)) {
-        out.texts[i] = text_of(*d);
-        out.types[i] = float8_oid;
-        out.signature.push_back('d');
-      } else if (const auto* t = std::get_if<std::string>(&v)) {
-        if (t->find('\0') != std::string::npos) {
-          throw invalid_argument("text bound to a PostgreSQL statement contains a NUL character, which PostgreSQL "
-                                 "text cannot hold");
-        }
-        out.texts[i] = *t;
-        out.signature.push_back('s');
-      } else {
-        out.null[i] = 1;
-        out.signature.push_back('n');
-      }
-    }
-    return out;
+  pg::queued bound(std::string_view sql, std::span<const sql_value> params, pg::role what) const {
+    return pg::bind(sql, params, what, where());
   }
 
   // One query sent in the pipeline: the statement it belongs to, and for a
@@ -710,7 +613,7 @@ class postgres_connection {
     std::string prepare_key;  // non-empty: this slot is the Parse of that cache entry
   };
 
-  bool send(const queued& q, std::size_t index, std::vector<slot>& slots) {
+  bool send(const pg::queued& q, std::size_t index, std::vector<slot>& slots) {
     std::vector<const char*> values(q.texts.size(), nullptr);
     for (std::size_t i = 0; i < q.texts.size(); ++i)
       if (!q.null[i]) values[i] = q.texts[i].c_str();
@@ -718,7 +621,7 @@ class postgres_connection {
     const Oid* types = n > 0 ? q.types.data() : nullptr;
     const char* const* vals = n > 0 ? values.data() : nullptr;
     std::string key;
-    if (q.what == role::statement && named_statements_ && preparable(q.text)) {
+    if (q.what == pg::role::statement && named_statements_ && pg::preparable(q.text)) {
       key = q.text;
       key.push_back('\x01');
       key += q.signature;
@@ -742,9 +645,9 @@ class postgres_connection {
   // the last statement's result. A COMMIT whose answer was lost is resolved
   // as `commit()` resolves it (the transaction's id is known by then).
   result run_batch() {
-    std::vector<queued> batch = std::move(batch_);
+    std::vector<pg::queued> batch = std::move(batch_);
     batch_.clear();
-    const bool has_commit = !batch.empty() && batch.back().what == role::commit;
+    const bool has_commit = !batch.empty() && batch.back().what == pg::role::commit;
     std::vector<slot> slots;
     std::vector<result> got;
     ++round_trips_;
@@ -773,7 +676,7 @@ class postgres_connection {
     result last;
     std::vector<std::size_t> after_commit;  // slots whose rows go to their callback once committed
     for (std::size_t k = 0; k < slots.size(); ++k) {
-      const queued& q = batch[slots[k].index];
+      const pg::queued& q = batch[slots[k].index];
       PGresult* r = got[k].get();
       if (r == nullptr) break;  // the connection dropped: below
       const ExecStatusType status = PQresultStatus(r);
@@ -784,30 +687,30 @@ class postgres_connection {
         continue;
       }
       switch (q.what) {
-        case role::begin:
+        case pg::role::begin:
           check(r, "BEGIN");
           break;
-        case role::txid:
+        case pg::role::txid:
           check(r, "SELECT txid_current()");
           if (PQntuples(r) == 1) {
             txid_ = PQgetvalue(r, 0, 0);
             txid_started_ = PQgetvalue(r, 0, 1);
           }
           break;
-        case role::statement:
+        case pg::role::statement:
           check_prepared(r, q.text);
           if (q.on_rows && has_commit) after_commit.push_back(k);
-          else if (q.on_rows) q.on_rows(rows_of(r));
+          else if (q.on_rows) q.on_rows(pg::rows_of(r));
           else last = std::move(got[k]);
           break;
-        case role::commit:
+        case pg::role::commit:
           check(r, "COMMIT");
           in_transaction_ = false;
           txid_.clear();
           // "COMMIT" of a transaction that had failed reports ROLLBACK: it did not commit.
           if (std::string_view(PQcmdStatus(r)) == "ROLLBACK")
             throw sql_retry(where() + ": transaction was rolled back by the server");
-          for (auto j : after_commit) batch[slots[j].index].on_rows(rows_of(got[j].get()));
+          for (auto j : after_commit) batch[slots[j].index].on_rows(pg::rows_of(got[j].get()));
           // Committed; if the connection broke after, the next call reconnects.
           return last;
       }
@@ -826,57 +729,6 @@ class postgres_connection {
                                 : was_in_transaction ? "; reconnected, the transaction was rolled back" : "; reconnected"));
   }
 
-  static std::vector<sql_row> rows_of(const PGresult* res) {
-    const int rows = PQntuples(res);
-    const int cols = PQnfields(res);
-    std::vector<sql_row> out;
-    out.reserve(static_cast<std::size_t>(rows));
-    for (int r = 0; r < rows; ++r) {
-      sql_row row;
-      row.reserve(static_cast<std::size_t>(cols));
-      for (int c = 0; c < cols; ++c) {
-        if (PQgetisnull(res, r, c)) {
-          row.emplace_back(std::monostate{});
-          continue;
-        }
-        const char* v = PQgetvalue(res, r, c);
-        const auto len = static_cast<std::size_t>(PQgetlength(res, r, c));
-        switch (PQftype(res, c)) {
-          case bool_oid:
-            row.emplace_back(std::int64_t{*v == 't' ? 1 : 0});
-            break;
-          case int2_oid:
-          case int4_oid:
-          case int8_oid:
-          case oid_oid: {
-            std::int64_t x = 0;
-            std::from_chars(v, v + len, x);
-            row.emplace_back(x);
-            break;
-          }
-          case float4_oid:
-          case float8_oid:
-          case numeric_oid:
-            row.emplace_back(parse_double(std::string_view(v, len)));
-            break;
-          default:
-            row.emplace_back(std::string(v, len));
-        }
-      }
-      out.push_back(std::move(row));
-    }
-    return out;
-  }
-
-  static double parse_double(std::string_view s) {
-    if (s == "Infinity") return HUGE_VAL;
-    if (s == "-Infinity") return -HUGE_VAL;
-    if (s == "NaN") return std::nan("");
-    double x = 0;
-    std::from_chars(s.data(), s.data() + s.size(), x);
-    return x;
-  }
-
   std::string url_;
   postgres_connection_options options_;
   std::string where_;
@@ -890,7 +742,7 @@ class postgres_connection {
   bool lost_connection_ = false;  // the last failure was a lost connection
   std::string txid_;
   std::string txid_started_;  // the server's start time when the transaction began
-  std::vector<queued> batch_;  // waiting to go to the server in one pipeline
+  std::vector<pg::queued> batch_;  // waiting to go to the server in one pipeline
   static inline std::atomic<std::int64_t> round_trips_{0};
 };
 
