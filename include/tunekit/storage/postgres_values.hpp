@@ -1,9 +1,10 @@
 #pragma once
 
 // Values between the SQL storages' shared layer and libpq (internal to
-// postgres_connection.hpp, namespace detail::pg): `?` placeholders to `$n`, values bound as text
-// with their types, result rows converted by column type, and a statement
-// waiting in a pipeline. Needs libpq's header (tunekit::postgres).
+// postgres_connection.hpp, namespace detail::pg): `?` placeholders to `$n`,
+// values bound as text with their types, result rows converted by column
+// type, and a statement waiting in a pipeline. Needs libpq's header
+// (tunekit::postgres).
 
 #include <libpq-fe.h>
 
