@@ -102,8 +102,8 @@ def main():
     raw = []
     for k in [int(x) for x in a.processes.split(",")]:
         tk_url = a.url + (("&" if "?" in a.url else "?") + a.tunekit_url_options if a.tunekit_url_options else "")
-        # sql_throughput runs 10 more cycles in one process to count its commits.
-        tk = measured(a.url, lambda r: r["cycles"] + 10,
+        # sql_throughput runs 10 (11 since it counts round trips) more cycles in one process to count its commits.
+        tk = measured(a.url, lambda r: r["cycles"] + r.get("extra_cycles", 10),
                       lambda: run_json([a.exe, "--url", tk_url, "--processes", str(k), "--cycles", str(a.tunekit_cycles)]))
         opt = measured(a.url, lambda r: r["cycles"],
                        lambda: run_json([sys.executable, os.path.join(HERE, "peers", "optuna_postgres_throughput.py"),

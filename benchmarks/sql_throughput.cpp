@@ -51,6 +51,15 @@ std::int64_t commits(tk::any_storage& s) {
   return -1;
 }
 
+/// Round trips to the server so far by this process (PostgreSQL), or -1.
+std::int64_t round_trips() {
+#if defined(TUNEKIT_HAS_POSTGRES)
+  return tk::detail::postgres_connection::round_trips();
+#else
+  return -1;
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,20 +105,23 @@ int main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   // Commits per cycle, counted in this process over a few more cycles.
   auto storage = tk::open_storage(url);
-  double per_cycle = -1;
+  double per_cycle = -1, trips_per_cycle = -1;
   {
     tk::tuner tuner{tk::random_sampler{{.seed = 99}}, storage, tk::study_config{.name = study}};
+    cycle(tuner);  // the statements are prepared
     const auto before = commits(storage);
+    const auto trips_before = round_trips();
     for (int i = 0; i < 10; ++i) cycle(tuner);
     if (before >= 0) per_cycle = static_cast<double>(commits(storage) - before) / 10;
+    if (trips_before >= 0) trips_per_cycle = static_cast<double>(round_trips() - trips_before) / 10;
   }
   const auto n = storage.trials(storage.study_by_name(study)).size();
   const long total = cycles * processes * threads;
   std::cout << "{\"system\": \"tunekit\", \"storage\": \"" << url.substr(0, url.find(':')) << "\", \"processes\": "
             << processes << ", \"threads\": " << threads << ", \"cycles\": " << total << ", \"seconds\": " << seconds
             << ", \"cpu_seconds\": " << cpu << ", \"flushes_per_cycle\": " << static_cast<double>(flushes) / static_cast<double>(total)
-            << ", \"cycles_per_s\": " << static_cast<double>(total) / seconds << ", \"commits_per_cycle\": " << per_cycle
+            << ", \"cycles_per_s\": " << static_cast<double>(total) / seconds << ", \"commits_per_cycle\": " << per_cycle << ", \"round_trips_per_cycle\": " << trips_per_cycle << ", \"extra_cycles\": 11"
             << ", \"trials_in_study\": " << n << "}" << std::endl;
   storage.delete_study(storage.study_by_name(study));
-  return ok && static_cast<long>(n) == total + 10 ? 0 : 1;
+  return ok && static_cast<long>(n) == total + 11 ? 0 : 1;
 }

@@ -18,10 +18,16 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <functional>
 #include <limits>
+#include <memory>
 #include <set>
+#include <span>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace tk = tunekit;
@@ -36,6 +42,34 @@ using tk::testing::maximize_one;
 
 namespace {
 
+// A libpq connection whose next COMMIT is answered with `sql_in_doubt`
+// after committing it (`landed`) or rolling it back (`lost`): what a worker
+// sees when a server crash cut a COMMIT's answer and the transaction's id
+// may since belong to another transaction (postgres_connection::committed).
+struct pg_in_doubt_connection {
+  enum class next { pass, landed, lost };
+  static constexpr tk::detail::sql_dialect dialect = tk::detail::sql_dialect::postgres;
+  using rows = std::vector<tk::detail::sql_row>;
+  using values = std::span<const tk::detail::sql_value>;
+  tk::detail::postgres_connection inner;
+  std::shared_ptr<next> mode = std::make_shared<next>(next::pass);
+  rows query(std::string_view sql, values p) { return inner.query(sql, p); }
+  std::int64_t execute(std::string_view sql, values p) { return inner.execute(sql, p); }
+  void defer(std::string_view sql, values p) { inner.defer(sql, p); }
+  void defer(std::string_view sql, values p, std::function<void(rows)> on_rows) { inner.defer(sql, p, std::move(on_rows)); }
+  void begin() { inner.begin(); }
+  void commit() {
+    const next m = std::exchange(*mode, next::pass);
+    if (m == next::lost) {
+      inner.rollback();
+      throw tk::detail::sql_in_doubt("test: a COMMIT in doubt that did not take effect");
+    }
+    inner.commit();
+    if (m == next::landed) throw tk::detail::sql_in_doubt("test: a COMMIT in doubt that took effect");
+  }
+  void rollback() noexcept { inner.rollback(); }
+  void flush_commits(bool) noexcept {}
+};
 
 }  // namespace
 
@@ -451,4 +485,62 @@ TEST_CASE("postgres_storage: with the advisory creation lock, 4 threads x 4 hand
   for (std::size_t i = 0; i < trials.size(); ++i) CHECK(trials[i].number == static_cast<std::int64_t>(i));
   REQUIRE_INVALID(tk::postgres_storage(url + sep + "lock=table"), Contains("lock") && Contains("advisory"));
   admin.delete_study(sid);
+}
+
+TEST_CASE("postgres_storage: a COMMIT in doubt after a server restart is decided by the trial's row: a landed creation "
+          "or finish is not run twice, a lost one is run again",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  using next = pg_in_doubt_connection::next;
+  pg_in_doubt_connection conn{tk::detail::postgres_connection(url)};
+  const auto mode = conn.mode;
+  tk::detail::rdb_options options;
+  options.coalesce = true;
+  options.async_creation = true;
+  tk::detail::rdb_storage<pg_in_doubt_connection> s(std::move(conn), "test database", options);
+  tk::postgres_storage reader(url);
+  const auto sid = s.create_study(unique_name("in-doubt"), minimize_one);
+  auto stored = [&] { return reader.trials(sid); };
+  const double v[] = {0.25};
+  // Creation: landed -> one trial (re-running it would make a second);
+  // lost -> re-run, so the trial exists.
+  *mode = next::landed;
+  const auto a = s.create_trial(sid, {});
+  CHECK(stored().size() == 1);
+  *mode = next::lost;
+  const auto b = s.create_trial(sid, {});
+  REQUIRE(stored().size() == 2);
+  CHECK(b.number == 1);
+  CHECK(reader.trial(b.id).state == tk::trial_state::running);
+  // Finish: landed -> returned as COMPLETE (re-running it would say "not
+  // RUNNING"); lost -> re-run with the held-back report and parameter.
+  *mode = next::landed;
+  CHECK(s.finish_trial(a.id, tk::trial_state::complete, v, {}, "").state == tk::trial_state::complete);
+  s.set_param(b.id, "x", 0.5, tk::float_distribution(0, 1));
+  s.set_intermediate_value(b.id, 3, 1.5);
+  s.flush(b.id);
+  s.set_intermediate_value(b.id, 4, 2.5);  // held back until the finish
+  *mode = next::lost;
+  CHECK(s.finish_trial(b.id, tk::trial_state::complete, v, {}, "").state == tk::trial_state::complete);
+  const auto got = reader.trial(b.id);
+  CHECK(got.state == tk::trial_state::complete);
+  CHECK(got.values == std::vector<double>{0.25});
+  CHECK(got.intermediate_values.at(4) == 2.5);
+  CHECK(got.params.at("x") == 0.5);
+  CHECK(reader.trial(a.id).state == tk::trial_state::complete);
+  // A waiting trial started: landed -> one RUNNING trial, and nothing else popped.
+  tk::frozen_trial waiting;
+  waiting.state = tk::trial_state::waiting;
+  s.add_trial(sid, waiting);
+  *mode = next::landed;
+  const auto popped = s.pop_waiting_trial(sid);
+  REQUIRE(popped);
+  CHECK(reader.trial(popped->id).state == tk::trial_state::running);
+  CHECK_FALSE(s.pop_waiting_trial(sid));
+  // A write without a check (an upsert) is simply re-run.
+  *mode = next::landed;
+  s.set_study_user_attr(sid, "k", 7);
+  CHECK(reader.study_user_attrs(sid).at("k") == 7);
+  CHECK(stored().size() == 3);
+  s.delete_study(sid);
 }

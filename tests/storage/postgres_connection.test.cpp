@@ -9,8 +9,10 @@
 #include "support/postgres.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tk = tunekit;
@@ -201,4 +203,111 @@ TEST_CASE("postgres connection reconnects after its backend is killed; the open 
   CHECK(std::get<std::int64_t>(q(c, "SELECT count(*) FROM " + table)[0][0]) == 1);
   CHECK(c.backend_pid() != before);
   x(c, "DROP TABLE " + table);
+}
+
+TEST_CASE("postgres connection pipelines a transaction: BEGIN with the first statement, deferred writes with the "
+          "COMMIT; the first error of a pipeline is thrown typed and nothing commits",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  postgres_connection c(url);
+  postgres_connection killer(url);
+  const std::string table = "pipeline_" + std::to_string(c.backend_pid());
+  x(c, "DROP TABLE IF EXISTS " + table);
+  x(c, "CREATE TABLE " + table + " (k INTEGER PRIMARY KEY, v TEXT)");
+  auto count = [&] { return std::get<std::int64_t>(q(c, "SELECT count(*) FROM " + table)[0][0]); };
+  auto insert = [&](std::int64_t k) {
+    const std::vector<sql_value> v{k, std::string("it's ? $1")};
+    c.defer("INSERT INTO " + table + " (k, v) VALUES (?, ?)", v);
+  };
+  // Writes only: BEGIN and the writes in one round trip (the transaction's
+  // id must be known before COMMIT is sent), COMMIT in the second.
+  auto trips = postgres_connection::round_trips();
+  c.begin();
+  for (std::int64_t k = 0; k < 5; ++k) insert(k);
+  c.commit();
+  CHECK(postgres_connection::round_trips() - trips == 2);
+  CHECK(count() == 5);
+  // A read first: BEGIN goes with it, the writes with the COMMIT.
+  trips = postgres_connection::round_trips();
+  c.begin();
+  CHECK(std::get<std::int64_t>(q(c, "SELECT count(*) FROM " + table)[0][0]) == 5);
+  insert(5);
+  insert(6);
+  c.commit();
+  CHECK(postgres_connection::round_trips() - trips == 2);
+  CHECK(count() == 7);
+  CHECK(std::get<std::string>(q(c, "SELECT v FROM " + table + " WHERE k = 6")[0][0]) == "it's ? $1");
+
+  // A duplicate key in the middle: storage_error naming it, not a retry;
+  // the writes after it and the COMMIT are skipped by the server.
+  c.begin();
+  insert(10);
+  insert(0);
+  insert(11);
+  try {
+    c.commit();
+    FAIL("no error");
+  } catch (const tk::detail::sql_retry&) {
+    FAIL("a duplicate key is not retryable");
+  } catch (const tk::storage_error& e) {
+    CHECK(std::string(e.what()).find("duplicate key") != std::string::npos);
+  }
+  c.rollback();
+  CHECK(count() == 7);
+  // A serialization failure or deadlock in a pipeline is sql_retry, as alone.
+  for (const std::string code : {"40001", "40P01"}) {
+    c.begin();
+    insert(20);
+    c.defer("DO $$ BEGIN RAISE EXCEPTION 'simulated' USING ERRCODE = '" + code + "'; END $$", {});
+    insert(21);
+    CHECK_THROWS_AS(c.commit(), tk::detail::sql_retry);
+    c.rollback();
+  }
+  CHECK(count() == 7);
+  // Rows handed to a callback in order: its error comes before a later
+  // statement's (the "study is gone" check before the insert's failure).
+  c.begin();
+  c.defer("SELECT 1 WHERE false", {}, [](const std::vector<sql_row>& rows) {
+    if (rows.empty()) throw tk::invalid_argument("the row is gone");
+  });
+  insert(0);
+  CHECK_THROWS_AS(q(c, "SELECT 1"), tk::invalid_argument);
+  c.rollback();
+  // Its connection killed before a pipelined COMMIT: the transaction's id
+  // was read with the first statement, the server says it did not commit,
+  // sql_retry, and nothing was written.
+  c.begin();
+  CHECK(std::get<std::int64_t>(q(c, "SELECT count(*) FROM " + table)[0][0]) == 7);
+  insert(30);
+  q(killer, "SELECT pg_terminate_backend(?::int)", {std::int64_t{c.backend_pid()}});
+  CHECK_THROWS_AS(c.commit(), tk::detail::sql_retry);
+  c.rollback();
+  CHECK(count() == 7);
+  x(c, "DROP TABLE " + table);
+}
+
+TEST_CASE("postgres connection: a transaction id reported committed after a server restart is in doubt (the server "
+          "may have given it to another transaction); aborted and future ids did not commit",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  postgres_connection c(url);
+  auto id_and_start = [&](std::string_view sql) {
+    const auto r = q(c, sql);
+    return std::pair{std::to_string(std::get<std::int64_t>(r.at(0).at(0))), std::get<std::string>(r.at(0).at(1))};
+  };
+  // An autocommitted statement with an id: committed.
+  const auto [done, started] = id_and_start("SELECT txid_current(), pg_postmaster_start_time()::text");
+  CHECK(c.committed(done, started));
+  // The same answer from a server that restarted since: another
+  // transaction may hold that id now (PostgreSQL 15 reuses the ids of
+  // transactions a crash lost), so the shared layer must check the rows.
+  CHECK_THROWS_AS(c.committed(done, "2000-01-01 00:00:00+00"), tk::detail::sql_in_doubt);
+  // Rolled back: not committed, restart or not.
+  c.begin();
+  const auto [rolled, started2] = id_and_start("SELECT txid_current(), pg_postmaster_start_time()::text");
+  c.rollback();
+  CHECK_FALSE(c.committed(rolled, started2));
+  CHECK_FALSE(c.committed(rolled, "2000-01-01 00:00:00+00"));
+  // An id not given out yet (what a crash's lost ids are until reused).
+  CHECK_FALSE(c.committed(std::to_string(std::stoll(done) + 1000000), started));
 }

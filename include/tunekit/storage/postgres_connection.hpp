@@ -24,22 +24,37 @@
 //    the shared layer re-runs the whole transaction: the server rolled the
 //    in-flight one back, nothing of it is half-written. After the attempts run
 //    out, `storage_error`.
-//  - A COMMIT whose acknowledgement was lost is resolved, not guessed: `begin()`
-//    learns the transaction's id in the same round trip (`txid_current()`),
-//    and after reconnecting `commit()` asks the server `txid_status(id)`.
+//  - Fewer round trips (libpq pipeline mode): `begin()` sends nothing; BEGIN
+//    and `SELECT txid_current()` go to the server in one pipeline with the
+//    transaction's first statement, and writes whose result only matters if
+//    it is an error (`defer`) wait and go with the next statement or with the
+//    COMMIT. A transaction that reads once before it writes is two round
+//    trips (BEGIN, the read / the writes, COMMIT). The first error of a
+//    pipeline is thrown as the same typed error as a lone statement's (the
+//    server skips the rest of the pipeline, COMMIT included). Each pipeline
+//    ends with one Sync and is read to the end before the next is sent, so a
+//    pooler sees ordinary extended-protocol messages.
+//  - A COMMIT whose acknowledgement was lost is resolved, not guessed: the
+//    transaction's id (`txid_current()`) is always read before its COMMIT is
+//    sent, and after reconnecting `commit()` asks the server `txid_status(id)`.
 //    Committed: `commit()` returns normally (re-running would, for instance,
 //    create a second trial). Aborted or unknown: `sql_retry`, and the shared
-//    layer re-runs a transaction that left no trace.
+//    layer re-runs a transaction that left no trace. Committed, but the
+//    server restarted in between (a crash may have lost the commit and given
+//    its id to another transaction): `sql_in_doubt`, and the shared layer
+//    checks the transaction's rows (`committed(txid, started)`).
 
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <random>
 #include <span>
@@ -52,6 +67,7 @@
 #include <vector>
 
 #include "../core/errors.hpp"
+#include "postgres_values.hpp"
 #include "detail/sql.hpp"
 
 namespace tunekit::detail {
@@ -113,33 +129,86 @@ class postgres_connection {
   }
   ~postgres_connection() { close(); }
 
-  /// Runs one statement, returns its rows converted by column type.
+  /// Runs one statement, returns its rows converted by column type. In a
+  /// transaction, what waits in the pipeline (BEGIN, deferred writes) goes
+  /// with it in one round trip.
   std::vector<sql_row> query(std::string_view sql, std::span<const sql_value> params) {
+    if (!batch_.empty()) {
+      batch_.push_back(bound(sql, params, pg::role::statement));
+      result res = run_batch();
+      return pg::rows_of(res.get());
+    }
     result res = run(sql, params);
-    return rows_of(res.get());
+    return pg::rows_of(res.get());
   }
 
   /// Runs one statement, returns the number of rows it changed.
   std::int64_t execute(std::string_view sql, std::span<const sql_value> params) {
-    result res = run(sql, params);
+    result res;
+    if (!batch_.empty()) {
+      batch_.push_back(bound(sql, params, pg::role::statement));
+      res = run_batch();
+    } else {
+      res = run(sql, params);
+    }
     const char* n = PQcmdTuples(res.get());
     std::int64_t out = 0;
     if (n != nullptr && *n != '\0') std::from_chars(n, n + std::char_traits<char>::length(n), out);
     return out;
   }
 
-  /// Starts a transaction and learns its id (for `commit()`'s recovery).
+  /// A write whose result matters only if it fails: in a transaction it
+  /// waits in the pipeline and is sent with the next statement or the COMMIT
+  /// (whose round trip then reports its error, before anything commits).
+  /// Outside a transaction it runs at once.
+  void defer(std::string_view sql, std::span<const sql_value> params) {
+    if (!in_transaction_) {
+      execute(sql, params);
+      return;
+    }
+    batch_.push_back(bound(sql, params, pg::role::statement));
+    if (batch_.size() >= 64) run_batch();  // bounded: a pipeline's results are read before the next is sent
+  }
+
+  /// A statement whose rows go to `on_rows` when its pipeline is read, in
+  /// order: what `on_rows` throws is thrown before any later statement's
+  /// error (e.g. "the study does not exist" before the foreign-key error
+  /// of the insert that follows). In a pipeline that ends with COMMIT,
+  /// `on_rows` runs once the COMMIT has succeeded (and not at all if its
+  /// answer was lost), so it must not throw there.
+  void defer(std::string_view sql, std::span<const sql_value> params, std::function<void(std::vector<sql_row>)> on_rows) {
+    if (!in_transaction_) {
+      on_rows(query(sql, params));
+      return;
+    }
+    batch_.push_back(bound(sql, params, pg::role::statement));
+    batch_.back().on_rows = std::move(on_rows);
+    if (batch_.size() >= 64) run_batch();
+  }
+
+  /// Starts a transaction: BEGIN and `SELECT txid_current()` (the id, for
+  /// `commit()`'s recovery) wait in the pipeline for the first statement.
   void begin() {
     ensure_connected();
-    result res{PQexec(conn_, "BEGIN; SELECT txid_current()")};
-    check(res.get(), "BEGIN");
+    batch_.clear();
+    txid_.clear();
+    batch_.push_back(bound("BEGIN", {}, pg::role::begin));
+    batch_.push_back(bound("SELECT txid_current(), pg_postmaster_start_time()::text", {}, pg::role::txid));
     in_transaction_ = true;
-    txid_ = PQntuples(res.get()) == 1 ? std::string(PQgetvalue(res.get(), 0, 0)) : std::string();
   }
 
   /// Commits; a lost acknowledgement is resolved with `txid_status` (see top).
   void commit() {
     ensure_connected();
+    // The id must be known before COMMIT is sent: a transaction that only
+    // wrote sends BEGIN and its writes first, then COMMIT.
+    if (!batch_.empty() && batch_.front().what == pg::role::begin) run_batch();
+    if (!batch_.empty()) {
+      batch_.push_back(bound("COMMIT", {}, pg::role::commit));
+      run_batch();
+      return;
+    }
+    ++round_trips_;
     result res{PQexec(conn_, "COMMIT")};
     const ExecStatusType status = PQresultStatus(res.get());
     if (status == PGRES_COMMAND_OK) {
@@ -164,11 +233,18 @@ class postgres_connection {
 
   /// Rolls back; harmless when there is no transaction or no connection.
   void rollback() noexcept {
-    in_transaction_ = false;
+    const bool sent = batch_.empty() || batch_.front().what != pg::role::begin;
+    batch_.clear();
+    const bool was = std::exchange(in_transaction_, false);
     txid_.clear();
-    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return;
+    if (!was || !sent || conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return;  // nothing reached the server
+    ++round_trips_;
     PQclear(PQexec(conn_, "ROLLBACK"));
   }
+
+  /// Round trips to the server so far by every connection of the process
+  /// (each waits for the server once), for benchmarks.
+  static std::int64_t round_trips() noexcept { return round_trips_.load(); }
 
   /// "host 127.0.0.1 port 5432, database tunekit, user alice": for messages.
   [[nodiscard]] const std::string& where() const noexcept { return where_; }
@@ -182,10 +258,6 @@ class postgres_connection {
   };
   using result = std::unique_ptr<PGresult, result_deleter>;
 
-  // Type OIDs of the built-in types we convert (pg_type.h; stable since 7.x).
-  static constexpr Oid bool_oid = 16, int8_oid = 20, int2_oid = 21, int4_oid = 23, oid_oid = 26,
-                       float4_oid = 700, float8_oid = 701, numeric_oid = 1700;
-
   void swap(postgres_connection& o) noexcept {
     std::swap(url_, o.url_);
     std::swap(options_, o.options_);
@@ -195,13 +267,16 @@ class postgres_connection {
     std::swap(prepared_, o.prepared_);
     std::swap(in_transaction_, o.in_transaction_);
     std::swap(txid_, o.txid_);
+    std::swap(txid_started_, o.txid_started_);
     std::swap(next_statement_, o.next_statement_);
     std::swap(statement_prefix_, o.statement_prefix_);
     std::swap(named_statements_, o.named_statements_);
     std::swap(lost_connection_, o.lost_connection_);
+    std::swap(batch_, o.batch_);
   }
 
   void close() noexcept {
+    batch_.clear();
     if (conn_ != nullptr) PQfinish(conn_);
     conn_ = nullptr;
     prepared_.clear();
@@ -348,21 +423,41 @@ class postgres_connection {
   }
 
   // Was the transaction `txid` committed? Asked after a lost COMMIT
-  // acknowledgement; waits while the old backend is still finishing it.
-  bool committed(const std::string& txid) {
+  // acknowledgement (the public overload below says when it cannot tell).
+  bool committed(const std::string& txid) { return committed(txid, txid_started_); }
+
+ public:
+  /// Did transaction `txid` commit, begun while the server had been running
+  /// since `started` (`pg_postmaster_start_time()` as text)? Asked after a
+  /// COMMIT's answer was lost, on a new connection; waits while the old
+  /// backend is still finishing it. PostgreSQL hands the ids of transactions
+  /// whose WAL had not reached the disk out again after a crash (checked on
+  /// PostgreSQL 15, docs/storage.md "A COMMIT whose answer was lost"), so
+  /// once the server has restarted, "committed" may be another
+  /// transaction's: then `sql_in_doubt`, and the shared layer asks the data.
+  /// "aborted", "in progress" after a restart, or an id "in the future"
+  /// (not given out again yet) mean it did not commit. Public for tests.
+  bool committed(const std::string& txid, const std::string& started) {
     for (int i = 0; i < 100; ++i) {
+      ++round_trips_;
       const char* vals[] = {txid.c_str()};
-      result res{PQexecParams(conn_, "SELECT txid_status($1::bigint)", 1, nullptr, vals, nullptr, nullptr, 0)};
+      result res{PQexecParams(conn_, "SELECT txid_status($1::bigint), pg_postmaster_start_time()::text", 1, nullptr, vals,
+                              nullptr, nullptr, 0)};
       if (PQresultStatus(res.get()) != PGRES_TUPLES_OK || PQntuples(res.get()) != 1) return false;
       if (PQgetisnull(res.get(), 0, 0)) return false;
       const std::string_view s = PQgetvalue(res.get(), 0, 0);
+      const bool restarted = started.empty() || started != PQgetvalue(res.get(), 0, 1);
+      if (s == "committed" && restarted)
+        throw sql_in_doubt(where() + ": the connection was lost during a COMMIT and the server restarted since the "
+                                     "transaction began: its id may have been given to another transaction");
       if (s == "committed") return true;
-      if (s == "aborted") return false;
+      if (s == "aborted" || restarted) return false;  // "in progress" after a restart: another transaction's
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // "in progress"
     }
     return false;
   }
 
+ private:
   // Is this failure a lost connection (rather than an error in the statement)?
   bool connection_lost(const PGresult* res) const {
     if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return true;
@@ -426,49 +521,6 @@ class postgres_connection {
     throw storage_error(where() + ": " + msg + " (in: " + head + ")");
   }
 
-  // `?` -> `$n` outside quoted text.
-  static std::string translate(std::string_view sql, std::size_t& n_params) {
-    std::string out;
-    out.reserve(sql.size() + 16);
-    char quote = 0;
-    n_params = 0;
-    for (char c : sql) {
-      if (quote != 0) {
-        if (c == quote) quote = 0;
-        out.push_back(c);
-      } else if (c == '\'' || c == '"') {
-        quote = c;
-        out.push_back(c);
-      } else if (c == '?') {
-        out.push_back('$');
-        out.append(std::to_string(++n_params));
-      } else {
-        out.push_back(c);
-      }
-    }
-    return out;
-  }
-
-  static std::string text_of(double v) {
-    if (std::isnan(v)) return "NaN";
-    if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-    char buf[64];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest exact
-    return std::string(buf, r.ptr);
-  }
-
-  // Statement kinds worth preparing; DDL and the like go through the simple
-  // protocol (which also allows several statements in one text).
-  static bool preparable(std::string_view sql) {
-    const auto start = sql.find_first_not_of(" \t\r\n(");
-    if (start == std::string_view::npos) return false;
-    std::string word;
-    for (std::size_t i = start; i < sql.size() && std::isalpha(static_cast<unsigned char>(sql[i])); ++i) {
-      word.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i]))));
-    }
-    return word == "SELECT" || word == "INSERT" || word == "UPDATE" || word == "DELETE" || word == "WITH";
-  }
-
   // Outside a transaction, a statement whose connection was lost is re-run
   // on the new connection: the shared layer's statements outside
   // transactions are reads, safe to repeat. Inside one, `sql_retry` goes up
@@ -487,57 +539,29 @@ class postgres_connection {
 
   result run_once(std::string_view sql, std::span<const sql_value> params) {
     ensure_connected();
-    std::size_t n = 0;
-    const std::string text = translate(sql, n);
-    if (n != params.size()) {
-      throw storage_error(where() + ": statement has " + std::to_string(n) + " placeholders but " +
-                          std::to_string(params.size()) + " values were bound");
-    }
-    // Text format for every value: bound, never spliced. Integers and reals
-    // are typed (int8, float8); text and NULL are "unknown", so the server
-    // takes the column's type (Optuna's enum columns accept them that way).
-    std::vector<std::string> texts(params.size());
-    std::vector<const char*> values(params.size(), nullptr);
-    std::vector<Oid> types(params.size(), 0);
-    std::string signature;
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      const sql_value& v = params[i];
-      if (const auto* x = std::get_if<std::int64_t>(&v)) {
-        texts[i] = std::to_string(*x);
-        types[i] = int8_oid;
-        signature.push_back('i');
-      } else if (const auto* d = std::get_if<double>(&v)) {
-        texts[i] = text_of(*d);
-        types[i] = float8_oid;
-        signature.push_back('d');
-      } else if (const auto* s = std::get_if<std::string>(&v)) {
-        if (s->find('\0') != std::string::npos) {
-          throw invalid_argument("text bound to a PostgreSQL statement contains a NUL character, which PostgreSQL "
-                                 "text cannot hold");
-        }
-        texts[i] = *s;
-        signature.push_back('s');
-      } else {
-        signature.push_back('n');
-      }
-      if (!std::holds_alternative<std::monostate>(v)) values[i] = texts[i].c_str();
-    }
+    const pg::queued q = bound(sql, params, pg::role::statement);
+    const std::string& text = q.text;
+    std::vector<const char*> values(q.texts.size(), nullptr);
+    for (std::size_t i = 0; i < q.texts.size(); ++i)
+      if (!q.null[i]) values[i] = q.texts[i].c_str();
+    const int n = static_cast<int>(q.texts.size());
 
     result res;
-    if (!preparable(text) && params.empty()) {
+    ++round_trips_;
+    if (!pg::preparable(text) && params.empty()) {
       res.reset(PQexec(conn_, text.c_str()));
     } else if (!named_statements_) {
       // Behind a transaction pooler: unnamed statements only (parse, bind
       // and execute in one round trip, nothing left on the server session).
-      res.reset(PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), types.data(), values.data(), nullptr,
-                             nullptr, 0));
+      res.reset(PQexecParams(conn_, text.c_str(), n, q.types.data(), values.data(), nullptr, nullptr, 0));
     } else {
       std::string key = text;
       key.push_back('\x01');
-      key += signature;
+      key += q.signature;
       auto it = prepared_.find(key);
       if (it == prepared_.end()) {
         if (prepared_.size() >= 512) {  // a bounded cache: forget all, the server too
+          ++round_trips_;
           PQclear(PQexec(conn_, "DEALLOCATE ALL"));
           prepared_.clear();
         }
@@ -545,13 +569,12 @@ class postgres_connection {
         // transaction mode, server sessions are shared between clients, and
         // another client's "tk0" must never be mistaken for ours.
         std::string name = statement_prefix_ + std::to_string(next_statement_++);
-        result prep{PQprepare(conn_, name.c_str(), text.c_str(), static_cast<int>(params.size()),
-                              types.data())};
+        ++round_trips_;
+        result prep{PQprepare(conn_, name.c_str(), text.c_str(), n, q.types.data())};
         check_prepared(prep.get(), text);
         it = prepared_.emplace(std::move(key), std::move(name)).first;
       }
-      res.reset(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(params.size()), values.data(), nullptr,
-                               nullptr, 0));
+      res.reset(PQexecPrepared(conn_, it->second.c_str(), n, values.data(), nullptr, nullptr, 0));
       check_prepared(res.get(), text);
     }
     check(res.get(), text);
@@ -577,55 +600,133 @@ class postgres_connection {
                               "using unnamed statements from now on");
   }
 
-  static std::vector<sql_row> rows_of(const PGresult* res) {
-    const int rows = PQntuples(res);
-    const int cols = PQnfields(res);
-    std::vector<sql_row> out;
-    out.reserve(static_cast<std::size_t>(rows));
-    for (int r = 0; r < rows; ++r) {
-      sql_row row;
-      row.reserve(static_cast<std::size_t>(cols));
-      for (int c = 0; c < cols; ++c) {
-        if (PQgetisnull(res, r, c)) {
-          row.emplace_back(std::monostate{});
-          continue;
-        }
-        const char* v = PQgetvalue(res, r, c);
-        const auto len = static_cast<std::size_t>(PQgetlength(res, r, c));
-        switch (PQftype(res, c)) {
-          case bool_oid:
-            row.emplace_back(std::int64_t{*v == 't' ? 1 : 0});
-            break;
-          case int2_oid:
-          case int4_oid:
-          case int8_oid:
-          case oid_oid: {
-            std::int64_t x = 0;
-            std::from_chars(v, v + len, x);
-            row.emplace_back(x);
-            break;
-          }
-          case float4_oid:
-          case float8_oid:
-          case numeric_oid:
-            row.emplace_back(parse_double(std::string_view(v, len)));
-            break;
-          default:
-            row.emplace_back(std::string(v, len));
-        }
-      }
-      out.push_back(std::move(row));
-    }
-    return out;
+  // --- pipeline mode ---------------------------------------------------------
+
+  pg::queued bound(std::string_view sql, std::span<const sql_value> params, pg::role what) const {
+    return pg::bind(sql, params, what, where());
   }
 
-  static double parse_double(std::string_view s) {
-    if (s == "Infinity") return HUGE_VAL;
-    if (s == "-Infinity") return -HUGE_VAL;
-    if (s == "NaN") return std::nan("");
-    double x = 0;
-    std::from_chars(s.data(), s.data() + s.size(), x);
-    return x;
+  // One query sent in the pipeline: the statement it belongs to, and for a
+  // new named statement the Parse that precedes its execution.
+  struct slot {
+    std::size_t index = 0;
+    std::string prepare_key;  // non-empty: this slot is the Parse of that cache entry
+  };
+
+  bool send(const pg::queued& q, std::size_t index, std::vector<slot>& slots) {
+    std::vector<const char*> values(q.texts.size(), nullptr);
+    for (std::size_t i = 0; i < q.texts.size(); ++i)
+      if (!q.null[i]) values[i] = q.texts[i].c_str();
+    const int n = static_cast<int>(q.texts.size());
+    const Oid* types = n > 0 ? q.types.data() : nullptr;
+    const char* const* vals = n > 0 ? values.data() : nullptr;
+    std::string key;
+    if (q.what == pg::role::statement && named_statements_ && pg::preparable(q.text)) {
+      key = q.text;
+      key.push_back('\x01');
+      key += q.signature;
+    }
+    auto it = key.empty() ? prepared_.end() : prepared_.find(key);
+    if (!key.empty() && it == prepared_.end() && prepared_.size() < 512) {
+      // Named per connection object (see run_once). Recorded now so a
+      // second use in this pipeline reuses it; forgotten if the Parse fails.
+      std::string name = statement_prefix_ + std::to_string(next_statement_++);
+      slots.push_back({index, key});
+      if (PQsendPrepare(conn_, name.c_str(), q.text.c_str(), n, types) != 1) return false;
+      it = prepared_.emplace(key, std::move(name)).first;
+    }
+    slots.push_back({index, {}});
+    if (it == prepared_.end()) return PQsendQueryParams(conn_, q.text.c_str(), n, types, vals, nullptr, nullptr, 0) == 1;
+    return PQsendQueryPrepared(conn_, it->second.c_str(), n, vals, nullptr, nullptr, 0) == 1;
+  }
+
+  // Sends what waits as one pipeline (one Sync), reads every result, and
+  // throws the first failure as a lone statement's would be thrown; returns
+  // the last statement's result. A COMMIT whose answer was lost is resolved
+  // as `commit()` resolves it (the transaction's id is known by then).
+  result run_batch() {
+    std::vector<pg::queued> batch = std::move(batch_);
+    batch_.clear();
+    const bool has_commit = !batch.empty() && batch.back().what == pg::role::commit;
+    std::vector<slot> slots;
+    std::vector<result> got;
+    ++round_trips_;
+    bool ok = conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK && PQenterPipelineMode(conn_) == 1;
+    for (std::size_t i = 0; ok && i < batch.size(); ++i) ok = send(batch[i], i, slots);
+    ok = ok && PQpipelineSync(conn_) == 1;
+    if (ok) {
+      got.resize(slots.size());
+      for (std::size_t k = 0; k < slots.size() && ok; ++k) {
+        while (PGresult* r = PQgetResult(conn_)) got[k].reset(r);
+        ok = got[k] != nullptr && PQstatus(conn_) == CONNECTION_OK;
+      }
+      if (ok) {
+        result sync{PQgetResult(conn_)};
+        ok = sync != nullptr && PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC;
+      }
+      ok = ok && PQexitPipelineMode(conn_) == 1;
+    }
+    // A pipeline not read to its end leaves the connection unusable: a new one is made below.
+    if (!ok) close();
+    got.resize(slots.size());
+    // A Parse that did not succeed left no statement on the server.
+    for (std::size_t k = 0; k < slots.size(); ++k)
+      if (!slots[k].prepare_key.empty() && (!got[k] || PQresultStatus(got[k].get()) != PGRES_COMMAND_OK))
+        prepared_.erase(slots[k].prepare_key);
+    result last;
+    std::vector<std::size_t> after_commit;  // slots whose rows go to their callback once committed
+    for (std::size_t k = 0; k < slots.size(); ++k) {
+      const pg::queued& q = batch[slots[k].index];
+      PGresult* r = got[k].get();
+      if (r == nullptr) break;  // the connection dropped: below
+      const ExecStatusType status = PQresultStatus(r);
+      if (status == PGRES_PIPELINE_ABORTED) continue;  // after the failure thrown below (not reached)
+      if (status == PGRES_FATAL_ERROR && has_commit && connection_lost(r)) break;
+      if (!slots[k].prepare_key.empty()) {
+        check_prepared(r, q.text);
+        continue;
+      }
+      switch (q.what) {
+        case pg::role::begin:
+          check(r, "BEGIN");
+          break;
+        case pg::role::txid:
+          check(r, "SELECT txid_current()");
+          if (PQntuples(r) == 1) {
+            txid_ = PQgetvalue(r, 0, 0);
+            txid_started_ = PQgetvalue(r, 0, 1);
+          }
+          break;
+        case pg::role::statement:
+          check_prepared(r, q.text);
+          if (q.on_rows && has_commit) after_commit.push_back(k);
+          else if (q.on_rows) q.on_rows(pg::rows_of(r));
+          else last = std::move(got[k]);
+          break;
+        case pg::role::commit:
+          check(r, "COMMIT");
+          in_transaction_ = false;
+          txid_.clear();
+          // "COMMIT" of a transaction that had failed reports ROLLBACK: it did not commit.
+          if (std::string_view(PQcmdStatus(r)) == "ROLLBACK")
+            throw sql_retry(where() + ": transaction was rolled back by the server");
+          for (auto j : after_commit) batch[slots[j].index].on_rows(pg::rows_of(got[j].get()));
+          // Committed; if the connection broke after, the next call reconnects.
+          return last;
+      }
+    }
+    if (ok && !has_commit) return last;
+    // The connection broke before every answer arrived.
+    std::string why = message_of(nullptr);
+    if (why.empty()) why = "connection lost in a pipeline";
+    lost_connection_ = true;
+    const bool was_in_transaction = std::exchange(in_transaction_, false);
+    const std::string txid = std::exchange(txid_, {});
+    reconnect(why);
+    if (has_commit && !txid.empty() && committed(txid)) return last;
+    throw sql_retry(where() + ": connection lost (" + why + ")" +
+                    (has_commit ? "; the COMMIT did not take effect; reconnected"
+                                : was_in_transaction ? "; reconnected, the transaction was rolled back" : "; reconnected"));
   }
 
   std::string url_;
@@ -640,6 +741,9 @@ class postgres_connection {
   bool in_transaction_ = false;
   bool lost_connection_ = false;  // the last failure was a lost connection
   std::string txid_;
+  std::string txid_started_;  // the server's start time when the transaction began
+  std::vector<pg::queued> batch_;  // waiting to go to the server in one pipeline
+  static inline std::atomic<std::int64_t> round_trips_{0};
 };
 
 static_assert(sql_connection<postgres_connection>);

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -177,7 +178,7 @@ class rdb_storage {
       const study_id sid = rdb::as_int(rows.at(0).at(0));
       for (std::size_t k = 0; k < directions.size(); ++k)
         // Two whole literals: concatenating them tripped GCC 12's -Warray-bounds (a false positive) at -O3.
-        x(st,
+        xd(st,
           directions[k] == direction::minimize
               ? "INSERT INTO study_directions (direction, study_id, objective) VALUES ('MINIMIZE', ?, ?)"
               : "INSERT INTO study_directions (direction, study_id, objective) VALUES ('MAXIMIZE', ?, ?)",
@@ -235,10 +236,10 @@ class rdb_storage {
       q(st, "SELECT trial_id FROM trials WHERE study_id = ?" + std::string(rdb::for_update(dialect)), {sid});
       for (const char* child : {"trial_params", "trial_values", "trial_intermediate_values", "trial_user_attributes",
                                 "trial_system_attributes", "trial_heartbeats"})
-        x(st, std::string("DELETE FROM ") + child + " WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id = ?)",
+        xd(st, std::string("DELETE FROM ") + child + " WHERE trial_id IN (SELECT trial_id FROM trials WHERE study_id = ?)",
           {sid});
       for (const char* table : {"trials", "study_user_attributes", "study_system_attributes", "study_directions", "studies"})
-        x(st, std::string("DELETE FROM ") + table + " WHERE study_id = ?", {sid});
+        xd(st, std::string("DELETE FROM ") + table + " WHERE study_id = ?", {sid});
       return 0;
     });
     std::lock_guard lock(state_->mutex);
@@ -297,7 +298,7 @@ class rdb_storage {
     transact([&](state& st) {
       const study_id sid = running_study(st, id, "set_param");
       check_distribution(st, sid, name, d);
-      x(st,
+      xd(st,
         "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (trial_id, param_name) DO UPDATE SET param_value = excluded.param_value, "
         "distribution_json = excluded.distribution_json",
@@ -317,7 +318,7 @@ class rdb_storage {
     const auto [v, type] = rdb::encode_value(value);
     transact([&, v = v, type = type](state& st) {
       running_study(st, id, "set_intermediate_value");
-      x(st,
+      xd(st,
         "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type) VALUES (?, ?, "
         "?, '" + std::string(type) + "') ON CONFLICT (trial_id, step) DO UPDATE SET intermediate_value = "
         "excluded.intermediate_value, intermediate_value_type = excluded.intermediate_value_type",
@@ -437,6 +438,28 @@ class rdb_storage {
   static std::int64_t x(state& st, std::string_view sql, const std::vector<sql_value>& params) {
     return st.conn.execute(sql, std::span<const sql_value>(params));
   }
+  // A write whose row count is not needed: a connection that pipelines
+  // (PostgreSQL) sends it with the transaction's next statement or its
+  // COMMIT; its error is still thrown before anything commits.
+  static void xd(state& st, std::string_view sql, std::span<const sql_value> params) {
+    if constexpr (requires { st.conn.defer(sql, params); }) st.conn.defer(sql, params);
+    else st.conn.execute(sql, params);
+  }
+  static void xd(state& st, std::string_view sql, std::initializer_list<sql_value> params) {
+    xd(st, sql, std::span<const sql_value>(params.begin(), params.size()));
+  }
+  static void xd(state& st, std::string_view sql, const std::vector<sql_value>& params) {
+    xd(st, sql, std::span<const sql_value>(params));
+  }
+  // A query whose rows go to `on_rows` when the pipeline is read (at once
+  // without one), before any later statement's error is thrown.
+  template <class F>
+  static void qd(state& st, std::string_view sql, std::initializer_list<sql_value> params, F on_rows) {
+    const std::span<const sql_value> p(params.begin(), params.size());
+    if constexpr (requires { st.conn.defer(sql, p, std::function<void(std::vector<sql_row>)>{}); })
+      st.conn.defer(sql, p, std::function<void(std::vector<sql_row>)>(std::move(on_rows)));
+    else on_rows(st.conn.query(sql, p));
+  }
 
   // --- coalesced writes of running trials (rdb_pending.hpp) ------------------
 
@@ -447,6 +470,8 @@ class rdb_storage {
   static std::string json_quoted(std::string_view s) {
     return nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
+
+  using landed_check = std::function<bool(state&)>;
 
   /// Runs `body` in one write transaction under the handle's mutex; on
   /// `sql_retry` (busy, serialization failure, reconnected) runs it again
@@ -459,11 +484,12 @@ class rdb_storage {
   /// (parameters, intermediate values, attributes) that
   /// `durability::trials` leaves to the trial's finish.
   template <class Body>
-  auto transact(Body&& body, bool trial_detail = false) -> decltype(body(std::declval<state&>())) {
+  auto transact(Body&& body, bool trial_detail = false, const landed_check& landed = {})
+      -> decltype(body(std::declval<state&>())) {
     state& st = *state_;
     auto locked = [&] {
       std::lock_guard lock(st.mutex);
-      return transact_locked(st, body);
+      return transact_locked(st, body, landed);
     };
     if constexpr (std::is_void_v<decltype(body(st))>) {
       locked();
@@ -475,8 +501,12 @@ class rdb_storage {
     }
   }
 
+  /// `landed`: asked (outside the transaction) when the connection cannot
+  /// tell whether a COMMIT whose answer was lost took effect (`sql_in_doubt`);
+  /// true: its rows are there. Without it, such a transaction is re-run, which
+  /// is right for the writes that are upserts.
   template <class Body>
-  static auto transact_locked(state& st, Body& body) -> decltype(body(st)) {
+  static auto transact_locked(state& st, Body& body, const landed_check& landed = {}) -> decltype(body(st)) {
     thread_local std::minstd_rand jitter(std::random_device{}());
     auto pause = std::chrono::microseconds(500);
     for (int attempt = 1;; ++attempt) {
@@ -485,12 +515,12 @@ class rdb_storage {
         try {
           if constexpr (std::is_void_v<decltype(body(st))>) {
             body(st);
-            st.conn.commit();
+            commit_or_ask(st, landed);
             ++transactions_;
             return;
           } else {
             auto result = body(st);
-            st.conn.commit();
+            commit_or_ask(st, landed);
             ++transactions_;
             return result;
           }
@@ -511,6 +541,15 @@ class rdb_storage {
         std::this_thread::sleep_for(pause / 2 + std::chrono::microseconds(jitter() % (pause.count() + 1)));
         pause = std::min(pause * 2, std::chrono::microseconds(200000));
       }
+    }
+  }
+
+  static void commit_or_ask(state& st, const landed_check& landed) {
+    try {
+      st.conn.commit();
+    } catch (const sql_in_doubt& e) {
+      if (landed && landed(st)) return;
+      throw sql_retry(std::string(e.what()) + (landed ? "; its rows are not there: re-running it" : "; re-running it"));
     }
   }
 

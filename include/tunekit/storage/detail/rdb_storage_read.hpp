@@ -39,11 +39,16 @@ namespace tunekit::detail {
 template <sql_connection Connection>
 void rdb_storage<Connection>::lock_study(state& st, study_id sid, bool no_flush) {
   const std::string_view columns = dialect == sql_dialect::postgres && no_flush ? rdb::no_flush_column : "";
+  // Sent with the transaction's next statement (PostgreSQL's pipeline): a
+  // study that is gone is reported before that statement's own error.
+  auto gone = [&st, sid](const std::vector<sql_row>& rows) {
+    if (rows.empty()) study_gone(st, sid);
+  };
   if (dialect == sql_dialect::postgres && st.options.advisory_lock) {
-    if (q(st, rdb::advisory_lock_study_sql(columns), {sid, sid}).empty()) study_gone(st, sid);
+    qd(st, rdb::advisory_lock_study_sql(columns), {sid, sid}, gone);
     return;
   }
-  if (q(st, rdb::lock_study_sql(dialect, columns), {sid}).empty()) study_gone(st, sid);
+  qd(st, rdb::lock_study_sql(dialect, columns), {sid}, gone);
 }
 
 template <sql_connection Connection>

@@ -81,7 +81,7 @@ void rdb_storage<Connection>::flush_locked(state& st, std::int64_t id) {
 
 template <sql_connection Connection>
 void rdb_storage<Connection>::write_unwritten(state& st, std::int64_t id, const rdb::pending_trial& p) {
-  for (const auto& [sql, values] : rdb::pending_statements(dialect, id, p)) x(st, sql, values);
+  for (const auto& [sql, values] : rdb::pending_statements(dialect, id, p)) xd(st, sql, values);
 }
 
 template <sql_connection Connection>
@@ -136,7 +136,7 @@ void rdb_storage<Connection>::set_study_attr(study_id sid, std::string_view tabl
 
 template <sql_connection Connection>
 void rdb_storage<Connection>::upsert_attr(state& st, std::string_view table, std::string_view owner, std::int64_t id, std::string_view key, const std::string& json) {
-  x(st,
+  xd(st,
     "INSERT INTO " + std::string(table) + " (" + std::string(owner) + ", \"key\", value_json) VALUES (?, ?, ?) " +
         "ON CONFLICT (" + std::string(owner) + ", \"key\") DO UPDATE SET value_json = excluded.value_json",
     {id, std::string(key), json});
@@ -149,7 +149,7 @@ bool rdb_storage<Connection>::claim_impl(state* st, study_id sid, std::string_vi
     if (auto c = it->second.claims.find(key); c != it->second.claims.end()) return c->second == number;
   const std::string attr = std::string(journal::claim_prefix) + std::string(key);
   auto body = [&](state& s) {
-    x(s,
+    xd(s,
       "INSERT INTO study_system_attributes (study_id, \"key\", value_json) VALUES (?, ?, ?) "
       "ON CONFLICT (study_id, \"key\") DO NOTHING",
       {sid, attr, std::to_string(number)});
@@ -246,7 +246,7 @@ void rdb_storage<Connection>::insert_values(state& st, std::int64_t id, std::spa
     if (std::isnan(v)) return;  // no NaN tag in trial_values: stored without values (see finish_trial)
   for (std::size_t k = 0; k < values.size(); ++k) {
     const auto [v, type] = rdb::encode_value(values[k]);
-    x(st,
+    xd(st,
       "INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES (?, ?, ?, '" + std::string(type) +
           "') ON CONFLICT (trial_id, objective) DO UPDATE SET value = excluded.value, value_type = excluded.value_type",
       {id, static_cast<std::int64_t>(k), v});
@@ -294,7 +294,7 @@ std::int64_t rdb_storage<Connection>::insert_locked(state& st, study_id sid, con
     auto d = rec.distributions.find(name);
     if (d == rec.distributions.end())
       throw invalid_argument("trial parameter " + detail::quoted(name) + " has no distribution");
-    x(st, "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES (?, ?, ?, ?)",
+    xd(st, "INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES (?, ?, ?, ?)",
       {id, name, v, journal::distribution_to_json(d->second)});
   }
   for (const auto& [k, v] : rec.user_attrs) upsert_attr(st, "trial_user_attributes", "trial_id", id, k, to_json_text(v));
@@ -308,7 +308,7 @@ std::int64_t rdb_storage<Connection>::insert_locked(state& st, study_id sid, con
                               {"peak_memory_growth_bytes", rec.resources.peak_memory_growth_bytes}}));
   for (const auto& [step, v] : rec.intermediate_values) {
     const auto [value, type] = rdb::encode_value(v);
-    x(st,
+    xd(st,
       "INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type) VALUES (?, ?, "
       "?, '" + std::string(type) + "')",
       {id, step, value});
@@ -332,11 +332,19 @@ frozen_trial rdb_storage<Connection>::insert_trial(study_id sid, const frozen_tr
   const bool no_flush = dialect == sql_dialect::postgres && state_->options.async_creation && start_now &&
                         rec.state == trial_state::running;
   frozen_trial created;
+  // A COMMIT in doubt after a server restart: the trial landed if its row
+  // is there as written (id, number, start time to the microsecond).
+  const landed_check landed = [&](state& st) {
+    if (!start_now || !created.datetime_start) return false;
+    return !q(st, "SELECT 1 FROM trials WHERE trial_id = ? AND number = ? AND datetime_start = " + std::string(rdb::ts_param(dialect)),
+              {created.id, created.number, rdb::format_time(*created.datetime_start)})
+                .empty();
+  };
   const std::int64_t id = transact([&](state& st) {
     lock_study(st, sid, no_flush);
     if (start_now) fail_stale_locked(st, sid);
     return insert_locked(st, sid, rec, start_now, &created);
-  });
+  }, false, landed);
   std::lock_guard lock(state_->mutex);
   if (start_now && rec.state == trial_state::running) {
     own(*state_, id);
@@ -363,13 +371,13 @@ void rdb_storage<Connection>::beat_locked(state& st, std::int64_t id) {
   std::vector<sql_value> bound{id, id};
   const std::string identity = identity_sql(st, id, bound);
   if (identity.empty()) {
-    x(st,
+    xd(st,
       "INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (?, " + std::string(rdb::now_sql(dialect)) +
           ") ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat",
       {id});
     return;
   }
-  x(st,
+  xd(st,
     "INSERT INTO trial_heartbeats (trial_id, heartbeat) SELECT ?, " + std::string(rdb::now_sql(dialect)) +
         " FROM trials WHERE trial_id = ?" + identity + " ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat",
     bound);
@@ -454,7 +462,18 @@ std::optional<frozen_trial> rdb_storage<Connection>::pop_waiting_trial(study_id 
       if (rdb::is_null(rows[0][1])) return std::nullopt;
     }
   }
+  std::int64_t popped = -1;
+  std::string started;
+  // A COMMIT in doubt after a server restart: landed if the trial is
+  // RUNNING with the start time written.
+  const landed_check landed = [&](state& st) {
+    return popped >= 0 && !q(st, "SELECT 1 FROM trials WHERE trial_id = ? AND state = 'RUNNING' AND datetime_start = " +
+                                     std::string(rdb::ts_param(dialect)),
+                             {popped, started})
+                               .empty();
+  };
   auto id = transact([&](state& st) -> std::optional<std::int64_t> {
+    popped = -1;
     lock_study(st, sid);
     fail_stale_locked(st, sid);
     while (true) {
@@ -464,15 +483,17 @@ std::optional<frozen_trial> rdb_storage<Connection>::pop_waiting_trial(study_id 
                           {sid});
       if (rows.empty()) return std::nullopt;
       const std::int64_t id = rdb::as_int(rows[0][0]);
+      started = rdb::format_time(frozen_trial::clock::now());
       const auto changed = x(st,
                              "UPDATE trials SET state = 'RUNNING', datetime_start = " + std::string(rdb::ts_param(dialect)) +
                                  " WHERE trial_id = ? AND state = 'WAITING'",
-                             {rdb::format_time(frozen_trial::clock::now()), id});
+                             {started, id});
       if (changed != 1) continue;
       if (st.options.heartbeat_interval) beat_locked(st, id);
+      popped = id;
       return id;
     }
-  });
+  }, false, landed);
   if (!id) return std::nullopt;
   std::lock_guard lock(state_->mutex);
   own(*state_, *id);
@@ -494,13 +515,22 @@ frozen_trial rdb_storage<Connection>::finish_trial(std::int64_t id, trial_state 
   // no NaN tag, so such a trial is stored without values.
   if (has_nan) values = {};
   if (!reason.empty() && !valid_utf8(reason)) throw invalid_argument("finish_trial: the reason is not valid UTF-8");
+  // The same completion time in every attempt: a COMMIT in doubt after a
+  // server restart landed if the row has it (and the final state).
+  const std::string completed = rdb::format_time(frozen_trial::clock::now());
+  const landed_check landed = [&](state& st) {
+    return !q(st, "SELECT 1 FROM trials WHERE trial_id = ? AND state = " + rdb::state_literal(final_state) +
+                      " AND datetime_complete = " + std::string(rdb::ts_param(dialect)),
+              {id, completed})
+                .empty();
+  };
   try {
   transact([&](state& st) {
     // The state change first: it locks the trial's row and, changing no
     // row, says the trial is not RUNNING (running_study names why).
     // A trial created without waiting for the flush must still be the
     // row it was created as (identity_sql).
-    std::vector<sql_value> bound{rdb::format_time(frozen_trial::clock::now()), id};
+    std::vector<sql_value> bound{completed, id};
     if (x(st,
           "UPDATE trials SET state = " + rdb::state_literal(final_state) +
               ", datetime_complete = " + std::string(rdb::ts_param(dialect)) +
@@ -519,7 +549,7 @@ frozen_trial rdb_storage<Connection>::finish_trial(std::int64_t id, trial_state 
       upsert_attr(st, "trial_system_attributes", "trial_id", id, journal::fail_reason_key, to_json_text(reason));
     insert_values(st, id, values);
     return 0;
-  });
+  }, false, landed);
   } catch (const state_error&) {
     std::lock_guard lock(state_->mutex);
     state_->owned.erase(id);  // no more heartbeats for a trial that is not ours to finish

@@ -33,6 +33,15 @@ struct sql_retry : storage_error {
   using storage_error::storage_error;
 };
 
+/// Thrown by `commit()` when the COMMIT's answer was lost and the
+/// connection cannot tell whether it took effect (PostgreSQL: the server
+/// restarted meanwhile, so the transaction's id may belong to another
+/// transaction now). The shared layer then asks the database whether the
+/// transaction's rows are there, or re-runs it if it has no such check.
+struct sql_in_doubt : storage_error {
+  using storage_error::storage_error;
+};
+
 /// `sql_connection<C>`: what the shared RDB layer needs of a client.
 ///
 ///   1. `C::dialect` names the SQL dialect.
@@ -48,7 +57,11 @@ struct sql_retry : storage_error {
 ///      early enough to never deadlock on upgrade (`BEGIN IMMEDIATE` in
 ///      SQLite; `BEGIN` in PostgreSQL, where the shared layer locks rows);
 ///      `c.commit()` and `c.rollback()` end it.
-///   6. Errors: `sql_retry` as above; anything else is `storage_error` whose
+///   6. Optional, for fewer round trips: `c.defer(sql, params)` (a write
+///      whose row count is not needed, sent later in the same transaction)
+///      and `c.defer(sql, params, on_rows)` (a query whose rows are handed
+///      to `on_rows` when they arrive); see postgres_connection.hpp.
+///   7. Errors: `sql_retry` and `sql_in_doubt` as above; anything else is `storage_error` whose
 ///      message names the host/file and database but never a password.
 template <class C>
 concept sql_connection = requires(C& c, std::string_view sql, std::span<const sql_value> params) {
