@@ -15,6 +15,9 @@
 ///     NeurIPS 2023 (LogEI, the default acquisition).
 ///   - C. Hvarfner, E. O. Hellsten, L. Nardi. *Vanilla Bayesian Optimization
 ///     Performs Great in High Dimensions*. ICML 2024 (the lengthscale prior).
+///   - D. Eriksson, M. Pearce, J. Gardner, R. Turner, M. Poloczek. *Scalable
+///     Global Optimization via Local Bayesian Optimization*. NeurIPS 2019
+///     (TuRBO-1, the optional trust region).
 ///   - D. Ginsbourger, R. Le Riche, L. Carraro. *Kriging is well-suited to
 ///     parallelize optimization*. 2010 (the kriging believer for running trials).
 ///   - M. Emmerich, K. Giannakoglou, B. Naujoks. *Single- and multiobjective
