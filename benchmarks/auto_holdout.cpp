@@ -11,6 +11,8 @@
 //   integers6     6 integers in [-20, 20], a coupled quadratic
 //   noisy_rosen4  Rosenbrock 4-D with Gaussian noise (sd 1); the regret is the
 //                 noise-free value of the trial with the best noisy value
+//   rastrigin6, schwefel4, rosenbrock8   multimodal / other-dimension shapes
+//                 (added for the GP trust region; minima 0)
 //
 //   auto_holdout --sampler auto,tpe,cmaes --seeds 0-9 --budgets 50,100,200,500
 //   (also gp and gp-tr: gp_sampler without and with its trust region)
