@@ -11,10 +11,14 @@
 //   integers6     6 integers in [-20, 20], a coupled quadratic
 //   noisy_rosen4  Rosenbrock 4-D with Gaussian noise (sd 1); the regret is the
 //                 noise-free value of the trial with the best noisy value
+//   rastrigin6, schwefel4, rosenbrock8   multimodal / other-dimension shapes
+//                 (added for the GP trust region; minima 0)
 //
 //   auto_holdout --sampler auto,tpe,cmaes --seeds 0-9 --budgets 50,100,200,500
+//   (also gp and gp-tr: gp_sampler without and with its trust region)
 #include <tunekit/samplers/auto.hpp>
 #include <tunekit/samplers/cmaes.hpp>
+#include <tunekit/samplers/gp.hpp>
 #include <tunekit/samplers/tpe.hpp>
 #include <tunekit/tuner.hpp>
 
@@ -96,12 +100,42 @@ std::pair<double, double> noisy_rosen4(tunekit::trial& t) {
   return {v + noise, v};
 }
 
+// Multimodal shapes of other dimensions than the suite's (added for the GP
+// trust region, RESULTS.md "GP trust region"); minima 0.
+std::pair<double, double> rastrigin6(tunekit::trial& t) {  // [-5.12, 5.12]^6, min at 0
+  double v = 10.0 * 6;
+  for (int i = 0; i < 6; ++i) {
+    const double x = t.suggest_float("x" + std::to_string(i), -5.12, 5.12);
+    v += x * x - 10 * std::cos(2 * 3.141592653589793 * x);
+  }
+  return {v, v};
+}
+
+std::pair<double, double> schwefel4(tunekit::trial& t) {  // [-500, 500]^4, min at 420.9687...
+  double v = 418.9828872724338 * 4;
+  for (int i = 0; i < 4; ++i) {
+    const double x = t.suggest_float("x" + std::to_string(i), -500, 500);
+    v -= x * std::sin(std::sqrt(std::abs(x)));
+  }
+  return {std::max(v, 0.0), std::max(v, 0.0)};
+}
+
+std::pair<double, double> rosenbrock8(tunekit::trial& t) {  // [-5, 10]^8, min at 1
+  std::vector<double> x(8);
+  for (int i = 0; i < 8; ++i) x[static_cast<std::size_t>(i)] = t.suggest_float("x" + std::to_string(i), -5, 10);
+  double v = 0;
+  for (std::size_t i = 0; i + 1 < x.size(); ++i)
+    v += 100 * (x[i + 1] - x[i] * x[i]) * (x[i + 1] - x[i] * x[i]) + (x[i] - 1) * (x[i] - 1);
+  return {v, v};
+}
+
 struct function_entry {
   std::string_view name;
   std::pair<double, double> (*f)(tunekit::trial&);
 };
 constexpr function_entry functions[] = {
-    {"conditional", conditional}, {"irrelevant20", irrelevant20}, {"integers6", integers6}, {"noisy_rosen4", noisy_rosen4}};
+    {"conditional", conditional}, {"irrelevant20", irrelevant20}, {"integers6", integers6}, {"noisy_rosen4", noisy_rosen4},
+    {"rastrigin6", rastrigin6},   {"schwefel4", schwefel4},         {"rosenbrock8", rosenbrock8}};
 
 template <class Sampler>
 std::vector<double> run(std::pair<double, double> (*f)(tunekit::trial&), int n, Sampler sampler) {
@@ -124,7 +158,9 @@ std::vector<double> run_named(std::string_view sampler, std::pair<double, double
   if (sampler == "auto") return run(f, n, tunekit::auto_sampler{{.seed = seed}});
   if (sampler == "tpe") return run(f, n, tunekit::tpe_sampler{{.seed = seed}});
   if (sampler == "cmaes") return run(f, n, tunekit::cmaes_sampler{{.seed = seed, .warn_independent_sampling = false}});
-  std::cerr << "auto_holdout: unknown sampler " << sampler << " (auto, tpe, cmaes)\n";
+  if (sampler == "gp") return run(f, n, tunekit::gp_sampler{{.seed = seed}});
+  if (sampler == "gp-tr") return run(f, n, tunekit::gp_sampler{{.trust_region = true, .seed = seed}});
+  std::cerr << "auto_holdout: unknown sampler " << sampler << " (auto, tpe, cmaes, gp, gp-tr)\n";
   std::exit(2);
 }
 
@@ -149,7 +185,7 @@ int main(int argc, char** argv) {
     else if (key == "--budgets") budgets_arg = argv[i + 1];
     else if (key == "--functions") only = argv[i + 1];
     else {
-      std::cerr << "usage: auto_holdout [--sampler auto,tpe,cmaes] [--functions ...] [--seeds 0-9] [--budgets ...]\n";
+      std::cerr << "usage: auto_holdout [--sampler auto,tpe,cmaes,gp,gp-tr] [--functions ...] [--seeds 0-9] [--budgets ...]\n";
       return 2;
     }
   }

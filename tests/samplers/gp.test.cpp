@@ -521,6 +521,61 @@ TEST_CASE("gp_sampler: converges past the old 1e-3 duplicate guard on a smooth m
   }
 }
 
+TEST_CASE("gp_sampler: the trust region keeps proposals in its box, its length replayed from the trials", "[samplers][gp]") {
+  // TuRBO-1's rule (gp.hpp): length from 0.8, x2 after 3 improving trials in
+  // a row (at most 1.6), /2 after max(4, D) = 4 without one, back to 0.8
+  // below 0.5^7. Histories of improving and non-improving trials at random.
+  const std::vector<std::pair<std::string, distribution>> dims{{"a", tunekit::float_distribution(0, 1)},
+                                                               {"b", tunekit::float_distribution(0, 1)},
+                                                               {"c", tunekit::float_distribution(0, 1)}};
+  const auto space = space_of(dims);
+  int restarts = 0, doubled = 0;
+  // Per case: the chance that a trial improves, and how many follow the start
+  // (all failures for 30 trials reach the restart; all successes the cap).
+  const std::array<std::pair<double, int>, 4> cases{{{0.0, 30}, {0.15, 25}, {0.6, 20}, {1.0, 12}}};
+  for (std::uint64_t seed = 0; seed < cases.size(); ++seed) {
+    tunekit::random_engine rng(100 + seed);
+    gp_history h;
+    std::vector<std::vector<double>> points;
+    std::vector<double> values;
+    auto add = [&](double v) {
+      points.push_back({rng.uniform(), rng.uniform(), rng.uniform()});
+      values.push_back(v);
+      h.add(dims, points.back(), v);
+    };
+    for (int i = 0; i < 10; ++i) add(1 + rng.uniform());  // the Sobol start's place
+    double best = *std::min_element(values.begin(), values.end()), length = 0.8;
+    int successes = 0, failures = 0;
+    for (int i = 0; i < cases[seed].second; ++i) {
+      const bool improve = rng.uniform() < cases[seed].first;
+      add(improve ? best * 0.5 : 3.0);
+      if (improve) ++successes, failures = 0, best *= 0.5;
+      else ++failures, successes = 0;
+      if (successes == 3) length = std::min(2 * length, 1.6), successes = 0, ++doubled;
+      if (failures == 4) length /= 2, failures = 0;
+      if (length < 0.5 * 0.5 * 0.5 * 0.5 * 0.5 * 0.5 * 0.5) length = 0.8, successes = failures = 0, ++restarts;
+    }
+    gp_sampler s{{.n_candidates = 64, .n_restarts = 2, .trust_region = true, .seed = seed}};
+    const auto x = s.sample_relative(h.view(), h.start(), space);
+    const auto& d = s.diagnostics();
+    REQUIRE(d.fallback.empty());
+    CHECK(d.trust_region_length == Approx(length));
+    // The proposal lies in the box around the best trial, sides length x lengthscale / their geometric mean.
+    const auto centre = points[static_cast<std::size_t>(std::min_element(values.begin(), values.end()) - values.begin())];
+    double log_mean = 0;
+    for (double l : d.lengthscales) log_mean += std::log(l) / 3;
+    for (std::size_t i = 0; i < dims.size(); ++i)
+      CHECK(std::abs(x.at(dims[i].first) - centre[i]) <= 0.5 * length * d.lengthscales[i] / std::exp(log_mean) + 1e-9);
+    if (seed == 0) {  // off (the default): no box
+      gp_sampler plain{{.n_candidates = 64, .n_restarts = 2, .seed = seed}};
+      plain.sample_relative(h.view(), h.start(), space);
+      CHECK(plain.diagnostics().trust_region_length == 0);
+    }
+  }
+  CHECK(restarts > 0);  // the histories reached every rule
+  CHECK(doubled > 0);
+}
+
 TEST_CASE("gp_sampler: parameters of one branch of a conditional space are modelled, not drawn at random",
           "[samplers][gp]") {
   // Two branches, each with its own parameter; the GP's relational space is

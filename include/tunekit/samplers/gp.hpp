@@ -15,6 +15,9 @@
 ///     NeurIPS 2023 (LogEI, the default acquisition).
 ///   - C. Hvarfner, E. O. Hellsten, L. Nardi. *Vanilla Bayesian Optimization
 ///     Performs Great in High Dimensions*. ICML 2024 (the lengthscale prior).
+///   - D. Eriksson, M. Pearce, J. Gardner, R. Turner, M. Poloczek. *Scalable
+///     Global Optimization via Local Bayesian Optimization*. NeurIPS 2019
+///     (TuRBO-1, the optional trust region).
 ///   - D. Ginsbourger, R. Le Riche, L. Carraro. *Kriging is well-suited to
 ///     parallelize optimization*. 2010 (the kriging believer for running trials).
 ///   - M. Emmerich, K. Giannakoglou, B. Naujoks. *Single- and multiobjective
@@ -94,6 +97,15 @@ struct gp_sampler_options {
   /// GP stalled at regret ~1e-5 on branin and hartmann3 (benchmarks/RESULTS.md,
   /// "GP: noise floor"); the jitter keeps K positive definite.
   double min_noise = 1e-10;
+  /// Trust region (TuRBO-1, Eriksson et al. 2019): the candidates and their
+  /// refinement stay in a box around the best trial, its sides the fitted
+  /// lengthscales scaled to a geometric mean `length` (unit cube); `length`
+  /// starts at 0.8, doubles after 3 improving trials in a row, halves after
+  /// max(4, D) trials without one and restarts at 0.8 below 0.5^7.
+  /// Single-objective, unconstrained studies only (ignored otherwise). Off by
+  /// default: it helps ackley5 and styblinski_tang8 but costs levy10 from
+  /// 100 trials on (benchmarks/RESULTS.md, "GP trust region").
+  bool trust_region = false;
   /// Seed of every draw; unset means a fresh seed from the operating system.
   std::optional<std::uint64_t> seed = std::nullopt;
 };
@@ -106,6 +118,8 @@ struct gp_diagnostics {
   double signal_variance = 0, noise_variance = 0, jitter = 0;  ///< standardised units
   int fit_evaluations = 0;
   double acquisition_value = 0;
+  /// The trust region's side (geometric mean, unit cube); 0 when no box was used.
+  double trust_region_length = 0;
   /// Empty when the GP proposed the point; otherwise why the Sobol point was used.
   std::string fallback;
 };

@@ -313,7 +313,7 @@ class gp_sampler_impl {
         const double u = static_cast<double>(bits >> 11) * 0x1.0p-53;
         C(j, d) = dims_[static_cast<std::size_t>(d)].k == kind::categorical
                       ? std::floor(u * static_cast<double>(dims_[static_cast<std::size_t>(d)].size))
-                      : u;
+                      : box_lo_[d] + u * (box_hi_[d] - box_lo_[d]);
       }
     // In a conditional space a Sobol point takes its branch from a random
     // finished trial (a "donor"): the donor's absent parameters stay absent
@@ -330,7 +330,8 @@ class gp_sampler_impl {
     // Local: Gaussian steps of three widths around the best observations.
     std::vector<Eigen::Index> order(acq_.rank.size());
     std::iota(order.begin(), order.end(), Eigen::Index{0});
-    const std::size_t top = std::min<std::size_t>(5, order.size());
+    // In a trust region the box's centre alone (TuRBO's one region).
+    const std::size_t top = std::min<std::size_t>(in_box_ ? 1 : 5, order.size());
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(top), order.end(),
                       [&](Eigen::Index a, Eigen::Index b) { return acq_.rank[static_cast<std::size_t>(a)] < acq_.rank[static_cast<std::size_t>(b)]; });
     static constexpr double widths[] = {0.005, 0.03, 0.1};
@@ -344,11 +345,66 @@ class gp_sampler_impl {
         if (x == absent || (conditional_ && dm.k == kind::categorical)) C(n_sobol + j, d) = x;
         else if (dm.k == kind::categorical)
           C(n_sobol + j, d) = rng.uniform() < p_flip ? static_cast<double>(rng.below(static_cast<std::uint64_t>(dm.size))) : x;
-        else C(n_sobol + j, d) = std::clamp(x + w * rng.normal(), 0.0, 1.0);
+        else C(n_sobol + j, d) = std::clamp(x + w * rng.normal(), box_lo_[d], box_hi_[d]);
       }
     }
     for (Eigen::Index j = 0; j < n_total; ++j) snap(C.row(j));
     return C;
+  }
+
+  /// The box candidates and refinement stay in (box_lo_, box_hi_; the unit
+  /// cube without a trust region). TuRBO-1 (D. Eriksson, M. Pearce, J.
+  /// Gardner, R. Turner, M. Poloczek. *Scalable Global Optimization via
+  /// Local Bayesian Optimization*. NeurIPS 2019): a box around the best
+  /// trial, its sides proportional to the fitted lengthscales with geometric
+  /// mean `length`; `length` is replayed from the modelled trials in order
+  /// (a trial improves on the best so far by more than 1e-3 of its size, or
+  /// not), so it depends on the study alone, also across workers.
+  void trust_region_box() {
+    const auto D = static_cast<Eigen::Index>(dims_.size());
+    box_lo_ = Eigen::VectorXd::Zero(D);
+    box_hi_ = Eigen::VectorXd::Ones(D);
+    in_box_ = false;
+    const auto n = static_cast<std::size_t>(data_.size());
+    if (!options_.trust_region || acq_.n_objectives != 1 || !acq_.improve || n == 0 ||
+        std::any_of(constraints_.begin(), constraints_.end(), [](const auto& c) { return c.has_value(); }))
+      return;
+    // TuRBO-1's constants (its batch of one): length in [0.5^7, 1.6], from 0.8.
+    static constexpr double initial = 0.8, longest = 1.6, shortest = 0.0078125;
+    static constexpr int success_tolerance = 3;
+    const int failure_tolerance = std::max(4, static_cast<int>(D));
+    const std::vector<double>& y = objectives_.front();
+    const std::size_t n0 = std::min<std::size_t>(static_cast<std::size_t>(std::max<std::int64_t>(options_.n_startup_trials, 1)), n);
+    double best = *std::min_element(y.begin(), y.begin() + static_cast<std::ptrdiff_t>(n0));
+    double length = initial;
+    int successes = 0, failures = 0;
+    for (std::size_t i = n0; i < n; ++i) {
+      if (y[i] < best - 1e-3 * std::abs(best)) ++successes, failures = 0;
+      else ++failures, successes = 0;
+      best = std::min(best, y[i]);
+      if (successes == success_tolerance) length = std::min(2 * length, longest), successes = 0;
+      if (failures == failure_tolerance) length /= 2, failures = 0;
+      if (length < shortest) length = initial, successes = failures = 0;  // TuRBO's restart
+    }
+    const auto centre = static_cast<Eigen::Index>(std::min_element(y.begin(), y.end()) - y.begin());
+    // Weights: the lengthscales of the box's dimensions over their geometric mean.
+    const auto& h = posts_.front().hyperparameters();
+    double log_mean = 0;
+    int boxed = 0;
+    for (Eigen::Index d = 0; d < D; ++d)
+      if (dims_[static_cast<std::size_t>(d)].k != kind::categorical && data_.X()(centre, d) != absent)
+        log_mean += h.log_lengthscale[d], ++boxed;
+    if (boxed == 0) return;
+    log_mean /= boxed;
+    for (Eigen::Index d = 0; d < D; ++d) {
+      const double c = data_.X()(centre, d);
+      if (dims_[static_cast<std::size_t>(d)].k == kind::categorical || c == absent) continue;
+      const double half = 0.5 * length * std::exp(h.log_lengthscale[d] - log_mean);
+      box_lo_[d] = std::max(0.0, c - half);
+      box_hi_[d] = std::min(1.0, c + half);
+    }
+    in_box_ = true;
+    diag_.trust_region_length = length;
   }
 
   /// Gradient ascent on the continuous coordinates (the others held).
@@ -357,8 +413,8 @@ class gp_sampler_impl {
     Eigen::VectorXd lo(D), hi(D);
     for (Eigen::Index d = 0; d < D; ++d) {
       const bool free = dims_[static_cast<std::size_t>(d)].k == kind::continuous && x[d] != absent;
-      lo[d] = free ? 0.0 : x[d];
-      hi[d] = free ? 1.0 : x[d];
+      lo[d] = free ? box_lo_[d] : x[d];
+      hi[d] = free ? box_hi_[d] : x[d];
     }
     const std::size_t n = posts_.size();
     std::vector<Eigen::VectorXd> dmean(n), dvar(n);
@@ -482,6 +538,7 @@ class gp_sampler_impl {
       }
     }
 
+    trust_region_box();
     const Eigen::MatrixXd C = candidates(rng);
     const Eigen::VectorXd s = score(C);
     std::vector<Eigen::Index> order(static_cast<std::size_t>(C.rows()));
@@ -563,6 +620,8 @@ class gp_sampler_impl {
   std::vector<std::optional<Eigen::VectorXd>> warms_;  ///< per output, the previous fit
   detail::gp::acquisition_state acq_;  ///< set by detail::gp::outputs each ask
   std::optional<detail::sobol_engine> sobol_;
+  Eigen::VectorXd box_lo_, box_hi_;  ///< this ask's box (the unit cube without a trust region)
+  bool in_box_ = false;              ///< a trust region is in force this ask
   gp_diagnostics diag_;
 };
 }  // namespace tunekit::detail
