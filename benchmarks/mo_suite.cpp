@@ -12,6 +12,11 @@
 // --starts: JSON lines, line k = the parameter vectors (x0, x1, ...) of seed
 // k's first trials, enqueued before sampling (e.g. Optuna's random start-up
 // trials of the same seed, from peers/optuna_mo_starts.py).
+// Samplers also: gp, gp-nowarp, gp:startup=N (gp_sampler with N Sobol trials).
+// Problems not run by default: dtlz2_4, zdt1_c, and the held-back set of the
+// GP's reference-point check (dtlz5, dtlz7, dtlz2_12, dtlz2_sc, zdt6).
+// TK_TRACE=1 in the environment prints every trial of the [0, 1]^n problems
+// (number, parameters | objectives) to stderr.
 // Peer: peers/optuna_mo_suite.py (same problems, same output); table:
 // mo_compare.py. Commands in RESULTS.md, "Multi-objective (issue 17)".
 #include <tunekit/mo/hypervolume.hpp>
@@ -22,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <fstream>
 #include <iostream>
@@ -55,6 +61,17 @@ const std::vector<problem> problems = {
     // 0.7 * 10 + (2/3)(1 - 0.3^1.5) + 1.1, the front from f1 = 0.3 on).
     {"dtlz2_4", 8, {1.1, 1.1, 1.1, 1.1}, 1.4641 - std::numbers::pi * std::numbers::pi / 32, false},
     {"zdt1_c", 10, {1.1, 11}, 7 + 2.0 / 3 * (1 - std::pow(0.3, 1.5)) + 1.1, true},
+    // Held back for the GP's reference point (issue 17, GP third part; not
+    // in BENCHMARKS.md, not run by default): DTLZ5 (degenerate front, a
+    // curve), DTLZ7 (disconnected front), DTLZ2 with 12 parameters (k = 10),
+    // DTLZ2 with objectives scaled by 1, 10, 100, and ZDT6 (non-uniform,
+    // 2 objectives). Their true-front HV is computed from a dense sample of
+    // the front (front_hv), to about 3 digits.
+    {"dtlz5", 7, {1.1, 1.1, 1.1}, 0, false},
+    {"dtlz7", 7, {1.1, 1.1, 13.2}, 0, false},
+    {"dtlz2_12", 12, {1.1, 1.1, 1.1}, 1.331 - std::numbers::pi / 6, false},
+    {"dtlz2_sc", 7, {1.1, 11, 110}, 1000 * (1.331 - std::numbers::pi / 6), false},
+    {"zdt6", 10, {1.1, 11}, 0, false},
 };
 
 /// WFG4 (Huband, Hingston, Barone & While, IEEE TEC 10(5), 2006), M = 2,
@@ -92,6 +109,34 @@ std::vector<double> mlp_cost(tunekit::trial& t) {
 }
 
 std::vector<double> evaluate(const std::string& name, const std::vector<double>& x) {
+  if (name == "zdt6") {  // Zitzler, Deb & Thiele 2000
+    const double f1 = 1 - std::exp(-4 * x[0]) * std::pow(std::sin(6 * std::numbers::pi * x[0]), 6);
+    double s = 0;
+    for (std::size_t i = 1; i < x.size(); ++i) s += x[i];
+    const double g = 1 + 9 * std::pow(s / static_cast<double>(x.size() - 1), 0.25);
+    return {f1, g * (1 - (f1 / g) * (f1 / g))};
+  }
+  if (name == "dtlz7") {  // Deb et al. 2002, M = 3: f1 = x0, f2 = x1, f3 = (1 + g) h
+    double g = 0;
+    for (std::size_t i = 2; i < x.size(); ++i) g += x[i];
+    g = 1 + 9 * g / static_cast<double>(x.size() - 2);
+    double h = 3;
+    for (std::size_t i = 0; i < 2; ++i) h -= x[i] / (1 + g) * (1 + std::sin(3 * std::numbers::pi * x[i]));
+    return {x[0], x[1], (1 + g) * h};
+  }
+  if (name == "dtlz5") {  // Deb et al. 2002, M = 3: theta_1 = pi/(4(1+g)) (1 + 2 g x1)
+    double g = 0;
+    for (std::size_t i = 2; i < x.size(); ++i) g += (x[i] - 0.5) * (x[i] - 0.5);
+    const double a = x[0] * std::numbers::pi / 2, b = std::numbers::pi / (4 * (1 + g)) * (1 + 2 * g * x[1]);
+    return {(1 + g) * std::cos(a) * std::cos(b), (1 + g) * std::cos(a) * std::sin(b), (1 + g) * std::sin(a)};
+  }
+  if (name == "dtlz2_sc") {
+    std::vector<double> y(x);
+    y.resize(7);
+    auto f = evaluate("dtlz2", y);
+    f[1] *= 10, f[2] *= 100;
+    return f;
+  }
   if (name.rfind("zdt", 0) == 0) {  // zdt1_c: ZDT1's objectives
     double g = 0;
     for (std::size_t i = 1; i < x.size(); ++i) g += x[i];
@@ -138,6 +183,27 @@ double c2dtlz2_constraint(const std::vector<double>& f) {
   double centre = -r * r;
   for (double fi : f) centre += (fi - 1 / std::sqrt(3.0)) * (fi - 1 / std::sqrt(3.0));
   return std::min(best, centre);
+}
+
+/// The true-front HV of a held-back problem from a dense sample of its front.
+double front_hv(const problem& p) {
+  tunekit::point_set f;
+  const int n = 400;
+  std::vector<double> x(static_cast<std::size_t>(p.n_params), 0.5);
+  if (p.name == "zdt6") std::fill(x.begin() + 1, x.end(), 0.0);
+  if (p.name == "dtlz7") std::fill(x.begin() + 2, x.end(), 0.0);
+  for (int i = 0; i <= n; ++i) {
+    x[0] = i / double(n);
+    if (p.name == "zdt6") {
+      f.push_back(evaluate(p.name, x));
+      continue;
+    }
+    for (int j = 0; j <= (p.name == "dtlz5" ? 0 : n); ++j) {
+      x[1] = j / double(n);
+      f.push_back(evaluate(p.name, x));
+    }
+  }
+  return tunekit::hypervolume(f, p.reference, tunekit::outside_reference::ignore);
 }
 
 std::vector<int> parse_list(const std::string& s) {
@@ -212,7 +278,15 @@ nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& bu
     }
     std::vector<double> x;
     for (const auto& n : names) x.push_back(t.suggest_float(n, 0, 1));
-    return evaluate(p.name, x);
+    auto f = evaluate(p.name, x);
+    if (std::getenv("TK_TRACE")) {
+      std::cerr << t.number();
+      for (double v : x) std::cerr << " " << std::round(v * 1000) / 1000;
+      std::cerr << " |";
+      for (double v : f) std::cerr << " " << v;
+      std::cerr << "\n";
+    }
+    return f;
   };
   if (start_of_seed)
     for (const auto& x : *start_of_seed) {
@@ -263,8 +337,9 @@ int main(int argc, char** argv) {
   }
   for (const auto& sampler : samplers)
     for (const auto& name : wanted)
-      for (const auto& p : problems) {
+      for (auto p : problems) {
         if (p.name != name) continue;
+        if (p.hv_true == 0) p.hv_true = front_hv(p);
         for (int seed : seeds) {
           const auto s = static_cast<std::uint64_t>(seed);
           start_of_seed = static_cast<std::size_t>(seed) < start_trials.size() ? &start_trials[static_cast<std::size_t>(seed)] : nullptr;
@@ -284,6 +359,8 @@ int main(int argc, char** argv) {
             hv_at = run(tunekit::tpe_sampler{tpe_variant(sampler, s)}, p, budgets);
           } else if (sampler == "gp") {  // gp_sampler defaults (log EHVI; log PoF on constrained problems)
             hv_at = run(tunekit::gp_sampler{{.seed = s}}, p, budgets);
+          } else if (sampler.rfind("gp:startup=", 0) == 0) {  // gp_sampler with another number of Sobol trials
+            hv_at = run(tunekit::gp_sampler{{.n_startup_trials = std::stoll(sampler.substr(11)), .seed = s}}, p, budgets);
           } else if (sampler == "gp-nowarp") {
             hv_at = run(tunekit::gp_sampler{{.warp_outputs = false, .seed = s}}, p, budgets);
           } else if (sampler == "random") {

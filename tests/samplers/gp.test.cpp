@@ -840,3 +840,41 @@ TEST_CASE("gp_sampler: bad multi-objective input: arity, NaN, constraints, too m
     REQUIRE_INVALID(ucb.ask(), Catch::Contains("acquisition = ucb") && Catch::Contains("log_ei"));
   }
 }
+
+TEST_CASE("gp_sampler: a study whose directions change between runs is modelled afresh", "[samplers][gp][ehvi]") {
+  // One sampler meets studies of the same name whose directions change
+  // between runs (the number of objectives, not only a sign), each with
+  // more trials than the last, so that only the directions tell it the
+  // data are another study's. Each proposal must equal a fresh sampler's
+  // on the same study: nothing of the previous objectives, fits or
+  // reference point may remain.
+  using tunekit::direction;
+  const std::vector<std::vector<direction>> runs{{direction::minimize},
+                                                 {direction::minimize, direction::minimize},
+                                                 {direction::minimize, direction::maximize},
+                                                 {direction::minimize, direction::minimize, direction::minimize},
+                                                 {direction::maximize, direction::minimize},
+                                                 {direction::minimize}};
+  gp_sampler reused{{.seed = 3}};
+  tunekit::param_map previous;
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    INFO("run " << r << ", " << runs[r].size() << " objectives");
+    mo_history h(runs[r]);
+    tunekit::random_engine rng(11);  // the same parameters in every run
+    const int n = 10 + static_cast<int>(r);
+    for (int i = 0; i < n; ++i) {
+      const double x = rng.uniform(), y = rng.uniform();
+      const std::vector<double> all{(x - 0.3) * (x - 0.3) + y, (1 - x) * (1 + y), (x - 0.6) * (x - 0.6) + (y - 0.4) * (y - 0.4)};
+      h.add(x, y, std::vector<double>(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(runs[r].size())));
+    }
+    const auto space = space_of(h.dims);
+    const auto t = h.start();
+    const auto p = reused.sample_relative(h.view(), t, space);
+    CHECK(reused.diagnostics().fallback.empty());
+    CHECK(reused.diagnostics().n_observations == n);
+    gp_sampler fresh{{.seed = 3}};
+    CHECK(p == fresh.sample_relative(h.view(), t, space));
+    CHECK(p != previous);  // the runs are different problems: a stale model would show
+    previous = p;
+  }
+}
