@@ -113,6 +113,24 @@ TEST_CASE("postgres_storage: a study reads back identically from a fresh handle"
   CHECK(t[4].values.at(0) == -std::numeric_limits<double>::infinity());
   CHECK(t[0].param<std::string>("act") == "tanh");
   again.delete_study(sid);
+  // Several objectives come back in objective order through another handle
+  // (its trial load returns each table's rows in no promised order).
+  const std::array three{tk::direction::minimize, tk::direction::maximize, tk::direction::minimize};
+  const auto msid = again.create_study(name + "-mo", three);
+  tk::postgres_storage other(url);
+  (void)other.view(msid);
+  for (int i = 0; i < 4; ++i) {
+    const auto mt = again.create_trial(msid, {});
+    const double mv[] = {3.0 + i, -1.0 - i, 2.0 * i};
+    again.finish_trial(mt.id, tk::trial_state::complete, mv, {}, "");
+  }
+  const auto seen = other.view(msid).finished();
+  REQUIRE(seen.size() == 4);
+  for (const auto& mt : seen) {
+    const double i = static_cast<double>(mt.number);
+    CHECK(mt.values == std::vector<double>{3.0 + i, -1.0 - i, 2.0 * i});
+  }
+  again.delete_study(msid);
 }
 
 TEST_CASE("postgres_storage: a tuner resumes a study and numbers stay dense", "[storage][postgres]") {

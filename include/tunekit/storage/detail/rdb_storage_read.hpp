@@ -188,56 +188,53 @@ distribution rdb_storage<Connection>::dist_of(state& st, const std::string& text
 }
 
 /// Loads trials by id, up to 100 per round trip (PostgreSQL: one
-/// statement that aggregates each child table as JSON; SQLite, whose JSON
-/// prints reals with 15 digits only: one statement per table); ids that
-/// do not exist are left out.
+/// statement, the UNION ALL of one indexed select per table; SQLite, local:
+/// one statement per table); ids that do not exist are left out.
 template <sql_connection Connection>
 std::map<std::int64_t, std::pair<frozen_trial, study_id>> rdb_storage<Connection>::load_trials(state& st, std::span<const std::int64_t> ids) {
   std::map<std::int64_t, std::pair<frozen_trial, study_id>> out;
   for (std::size_t from = 0; from < ids.size(); from += 100) {
     const auto chunk = ids.subspan(from, std::min<std::size_t>(100, ids.size() - from));
-    const std::vector<sql_value> bound(chunk.begin(), chunk.end());
-    const std::string in = " WHERE trial_id IN " + rdb::placeholders(chunk.size());
     // Child rows, each (trial_id, ...) as the per-table statements return them.
     std::vector<sql_row> params, values, steps, user, system;
     std::vector<sql_row> heads;
     if constexpr (dialect == sql_dialect::postgres) {
-      auto agg = [](const char* cols, const char* table, const char* order) {
-        return std::string("(SELECT json_agg(json_build_array(") + cols + ")" + order + ") FROM " + table +
-               " c WHERE c.trial_id = t.trial_id)";
-      };
-      heads = q(st,
-                "SELECT t.trial_id, t.number, t.study_id, t.state, t.datetime_start, t.datetime_complete, " +
-                    agg("param_name, param_value, distribution_json", "trial_params", "") + ", " +
-                    agg("objective, value, value_type", "trial_values", " ORDER BY objective") + ", " +
-                    agg("step, intermediate_value, intermediate_value_type", "trial_intermediate_values", "") + ", " +
-                    agg("\"key\", value_json", "trial_user_attributes", "") + ", " +
-                    agg("\"key\", value_json", "trial_system_attributes", "") + " FROM trials t" +
-                    " WHERE t.trial_id IN " + rdb::placeholders(chunk.size()),
-                bound);
-      auto unpack = [&](const sql_value& id, const sql_value& text, std::vector<sql_row>& into) {
-        if (rdb::is_null(text)) return;
-        const nlohmann::json all = parse_attr(st, rdb::as_text(text));
-        for (const nlohmann::json& item : all) {
-          sql_row r{id};
-          for (const nlohmann::json& v : item) {
-            if (v.is_null()) r.emplace_back(std::monostate{});
-            else if (v.is_number_integer()) r.emplace_back(v.get<std::int64_t>());
-            else if (v.is_number()) r.emplace_back(v.get<double>());
-            else if (v.is_string()) r.emplace_back(v.get<std::string>());  // text, or "NaN"/"Infinity"
-            else r.emplace_back(v.dump());
-          }
-          into.push_back(std::move(r));
+      // One statement, one plain index scan per table (no correlated
+      // subqueries, no JSON built on the server), the ids bound once per
+      // table as one array so the text (and its prepared plan) is fixed.
+      // Columns: table, trial_id, an integer, study_id, a text, a real,
+      // a second text, datetime_complete.
+      std::string ids = "{";
+      for (auto id : chunk) ids.append(ids.size() > 1 ? "," : "").append(std::to_string(id));
+      ids += "}";
+      static const std::string any = " WHERE trial_id = ANY(?::bigint[])";
+      static const std::string sql =
+          "SELECT 0, trial_id::bigint, number::bigint, study_id::bigint, state::text, NULL::float8, datetime_start::text, "
+          "datetime_complete::text FROM trials" + any +
+          " UNION ALL SELECT 1, trial_id, NULL, NULL, param_name, param_value, distribution_json, NULL FROM trial_params" + any +
+          " UNION ALL SELECT 2, trial_id, objective, NULL, NULL, value, value_type::text, NULL FROM trial_values" + any +
+          " UNION ALL SELECT 3, trial_id, step, NULL, NULL, intermediate_value, intermediate_value_type::text, NULL "
+          "FROM trial_intermediate_values" + any +
+          " UNION ALL SELECT 4, trial_id, NULL, NULL, \"key\", NULL, value_json, NULL FROM trial_user_attributes" + any +
+          " UNION ALL SELECT 5, trial_id, NULL, NULL, \"key\", NULL, value_json, NULL FROM trial_system_attributes" + any;
+      for (sql_row& r : q(st, sql, {ids, ids, ids, ids, ids, ids})) {
+        auto m = [&r](std::size_t j) { return std::move(r[j]); };
+        switch (rdb::as_int(r[0])) {
+          case 0: heads.push_back({m(1), m(2), m(3), m(4), m(6), m(7)}); break;
+          case 1: params.push_back({m(1), m(4), m(5), m(6)}); break;
+          case 2: values.push_back({m(1), m(2), m(5), m(6)}); break;
+          case 3: steps.push_back({m(1), m(2), m(5), m(6)}); break;
+          case 4: user.push_back({m(1), m(4), m(6)}); break;
+          default: system.push_back({m(1), m(4), m(6)}); break;
         }
-      };
-      for (const auto& h : heads) {
-        unpack(h[0], h[6], params);
-        unpack(h[0], h[7], values);
-        unpack(h[0], h[8], steps);
-        unpack(h[0], h[9], user);
-        unpack(h[0], h[10], system);
       }
+      // Each trial's values in objective order (UNION ALL promises no order).
+      std::sort(values.begin(), values.end(), [](const sql_row& x, const sql_row& y) {
+        return std::pair{rdb::as_int(x[0]), rdb::as_int(x[1])} < std::pair{rdb::as_int(y[0]), rdb::as_int(y[1])};
+      });
     } else {
+      const std::vector<sql_value> bound(chunk.begin(), chunk.end());
+      const std::string in = " WHERE trial_id IN " + rdb::placeholders(chunk.size());
       heads = q(st, "SELECT trial_id, number, study_id, state, datetime_start, datetime_complete FROM trials" + in, bound);
       params = q(st, "SELECT trial_id, param_name, param_value, distribution_json FROM trial_params" + in, bound);
       values = q(st, "SELECT trial_id, objective, value, value_type FROM trial_values" + in + " ORDER BY trial_id, objective",
