@@ -28,6 +28,7 @@
 #include <tunekit/integrations/xgboost/search_space.hpp>
 
 #include "../examples/digits.hpp"
+#include "digits_trial.hpp"
 #include "multi_fidelity.hpp"  // training_run, task_start
 
 #include <cmath>
@@ -139,15 +140,7 @@ inline task_start xgboost_task(std::shared_ptr<const task_data> data) {
 /// or loss) scores ln(10), the loss of the uniform guess.
 inline task_start digits_net_task(std::shared_ptr<const digits::split_data> split) {
   return [split](tunekit::trial& t, std::int64_t max_steps) -> training_run {
-    digits::mlp_config c;
-    c.learning_rate = t.suggest_float("learning_rate", 1e-4, 0.3, {.log = true});
-    c.l2 = t.suggest_float("l2", 1e-6, 1e-2, {.log = true});
-    c.hidden = static_cast<int>(t.suggest_int("hidden", 16, 128));
-    c.activation = t.suggest_categorical<std::string>("activation", {"relu", "tanh"});
-    c.optimizer = t.suggest_categorical<std::string>("optimizer", {"adam", "sgd"});
-    c.batch_size = static_cast<int>(t.suggest_int("batch_size", 16, 256, {.log = true}));
-    c.epochs = static_cast<int>(max_steps);
-    c.seed = 0;
+    const digits::mlp_config c = digits::suggest_mlp_config(t, static_cast<int>(max_steps));
     auto m = std::make_shared<digits::model>(c, split->train);
     return [m, split] {
       const double uniform = std::log(static_cast<double>(split->validation.n_classes));

@@ -15,6 +15,7 @@
 #include <tunekit/tunekit.hpp>
 
 #include "../examples/digits.hpp"
+#include "digits_trial.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -43,19 +44,6 @@ struct outcome {
   long pruned = 0;
 };
 
-/// The hyperparameters of one trial, drawn through the trial.
-digits::mlp_config suggest(tunekit::trial& t, int epochs) {
-  digits::mlp_config c;
-  c.learning_rate = t.suggest_float("learning_rate", 1e-4, 0.3, {.log = true});
-  c.l2 = t.suggest_float("l2", 1e-6, 1e-2, {.log = true});
-  c.hidden = static_cast<int>(t.suggest_int("hidden", 16, 128));
-  c.activation = t.suggest_categorical<std::string>("activation", {"relu", "tanh"});
-  c.optimizer = t.suggest_categorical<std::string>("optimizer", {"adam", "sgd"});
-  c.batch_size = static_cast<int>(t.suggest_int("batch_size", 16, 256, {.log = true}));
-  c.epochs = epochs;
-  c.seed = 0;
-  return c;
-}
 
 template <class Scheduler>
 outcome run_early_stopping(Scheduler scheduler, const settings& s, const digits::split_data& split,
@@ -66,7 +54,7 @@ outcome run_early_stopping(Scheduler scheduler, const settings& s, const digits:
   const auto start = std::chrono::steady_clock::now();
   const auto summary = tuner.optimize(
       [&](tunekit::trial& t) -> tunekit::result {
-        digits::model m(suggest(t, s.epochs), split.train);
+        digits::model m(digits::suggest_mlp_config(t, s.epochs), split.train);
         double accuracy = 0;
         for (int epoch = 1; epoch <= s.epochs; ++epoch) {
           m.train_epoch(split.train);
@@ -97,7 +85,7 @@ outcome run_pbt(const settings& s, const digits::split_data& split, std::uint64_
   const auto start = std::chrono::steady_clock::now();
   tuner.optimize(
       [&](tunekit::trial& t) -> tunekit::result {
-        const digits::mlp_config c = suggest(t, s.epochs);
+        const digits::mlp_config c = digits::suggest_mlp_config(t, s.epochs);
         auto from = pbt.restore<digits::model>(t);
         digits::model m = from ? *from->state : digits::model(c, split.train);
         m.config().learning_rate = c.learning_rate;  // the explored values apply from here on

@@ -25,21 +25,23 @@ template <class S> std::vector<double> run(const tt::test_function& f, int n, S 
   return vals;
 }
 // run NAME SAMPLER(gp|auto) FUNCS(comma) SEEDLO SEEDHI BUDGETS(comma)
+// TK_TR: the GP with its trust region; TK_BEST_VALUES: print best values, not regrets.
 int main(int argc, char** argv) {
   std::string name = argv[1], sampler = argv[2], funcs = argv[3] + std::string(",");
   int lo = std::atoi(argv[4]), hi = std::atoi(argv[5]);
   std::vector<int> budgets; { std::string b = argv[6] + std::string(","); for (size_t a = 0, e; (e = b.find(',', a)) != std::string::npos; a = e + 1) budgets.push_back(std::atoi(b.substr(a, e - a).c_str())); }
   int n = *std::max_element(budgets.begin(), budgets.end());
+  const bool raw = std::getenv("TK_BEST_VALUES") != nullptr;  // best values, not regrets (gp_trust_region rows)
   for (size_t a = 0, e; (e = funcs.find(',', a)) != std::string::npos; a = e + 1) {
     std::string fn = funcs.substr(a, e - a);
     const tt::test_function* f = nullptr;
     for (const auto& g : tt::suite()) if (g.name == fn) f = &g;
     if (!f) { std::fprintf(stderr, "no %s\n", fn.c_str()); return 2; }
     for (int s = lo; s <= hi; ++s) {
-      auto v = sampler == "gp" ? run(*f, n, tunekit::gp_sampler{{.seed = (std::uint64_t)s}}) : run(*f, n, tunekit::auto_sampler{{.seed = (std::uint64_t)s}});
+      auto v = sampler == "gp" ? run(*f, n, tunekit::gp_sampler{{.trust_region = std::getenv("TK_TR") != nullptr, .seed = (std::uint64_t)s}}) : run(*f, n, tunekit::auto_sampler{{.seed = (std::uint64_t)s}});
       nlohmann::json j{{"system", "tunekit"}, {"sampler", name}, {"function", fn}, {"seed", s}};
       double best = 1e300; nlohmann::json ba;
-      for (int i = 0; i < (int)v.size(); ++i) { best = std::min(best, v[i]); for (int b : budgets) if (b == i + 1) ba[std::to_string(b)] = best - f->known_minimum; }
+      for (int i = 0; i < (int)v.size(); ++i) { best = std::min(best, v[i]); for (int b : budgets) if (b == i + 1) ba[std::to_string(b)] = raw ? best : best - f->known_minimum; }
       j["best_at"] = ba; std::printf("%s\n", j.dump().c_str()); std::fflush(stdout);
     }
   }
