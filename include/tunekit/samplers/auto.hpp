@@ -6,16 +6,32 @@
 /// not know which one that is. The rule and the measurements behind each
 /// threshold are in docs/samplers.md ("auto_sampler"):
 ///
-///   - more than one objective: NSGA-II;
+///   - more objectives than `gp_max_objectives` (2): multi-objective TPE
+///     (`tpe_sampler` on the study; constrained by the trials' `constraints`);
+///   - no COMPLETE trial yet: the GP (its first trials are its Sobol start);
 ///   - a conditional space (a parameter some finished trials lack) or one
 ///     with more categorical than numeric parameters: TPE (multivariate,
-///     grouped);
-///   - otherwise, while fewer than `gp_max_trials` trials are COMPLETE (and
-///     the GP's asks stay under `gp_max_ask_seconds` of CPU): the GP sampler
-///     (its first trials are its Sobol start);
+///     grouped; multi-objective TPE with several objectives);
+///   - 2 objectives: the GP (LogEHVI; log feasibility with constraints)
+///     while fewer than `gp_max_trials` trials are COMPLETE and its asks stay
+///     under `gp_max_ask_seconds` of CPU, then multi-objective TPE;
+///   - 1 objective with constraints (a finished trial has `constraints`
+///     values): the GP at any number of trials (CMA-ES and one-objective
+///     TPE ignore constraints) until one of its asks exceeds
+///     `gp_max_ask_seconds`, then NSGA-II (constrained domination);
+///   - 1 objective otherwise: the GP while fewer than `gp_max_trials` trials
+///     are COMPLETE (and its asks stay under `gp_max_ask_seconds`);
 ///   - then CMA-ES, warm-started (WS-CMA-ES) from the trials so far, for the
 ///     numeric parameters; categorical ones are drawn by TPE's univariate
 ///     estimator over all trials.
+///
+/// Measured (benchmarks/RESULTS.md, "auto_sampler with several
+/// objectives"): with 2 objectives the GP is far above every other sampler
+/// at 50–250 trials (ZDT1–3, WFG4, mlp_cost); with 3 multi-objective TPE is
+/// the safer choice (the GP falls into DTLZ2's corners: 0.16 of the front's
+/// HV against TPE's 0.61 at 100 trials; on 8 problems and seed sets it lost
+/// to TPE by up to 4x and won by up to 1.7x); with 4, TPE beats NSGA-II
+/// (DTLZ2, 0.46 against 0.28 at 100 trials).
 ///
 /// Which sampler proposed a trial is stored with it, as the system attribute
 /// `auto:sampler` ("gp", "tpe", "cmaes" or "nsga2"), so reports, callbacks
@@ -42,8 +58,15 @@ struct auto_sampler_options {
   /// Seed of every draw (each sampler gets one derived from it). Unset: GP
   /// and TPE draw a fresh seed; CMA-ES derives one from the study's name.
   std::optional<std::uint64_t> seed = std::nullopt;
-  /// The GP proposes trials until this many trials are COMPLETE; CMA-ES then.
+  /// The GP proposes trials until this many trials are COMPLETE; CMA-ES then
+  /// (multi-objective TPE with several objectives; no switch by count in a
+  /// constrained one-objective study).
   std::int64_t gp_max_trials = 150;
+  /// The GP for studies of at most this many objectives (1 to 3);
+  /// multi-objective TPE for more. 2: with 3 objectives the GP's LogEHVI
+  /// lost to multi-objective TPE on 5 of 8 measured problems and seed sets
+  /// at 100 trials, by up to 4x (docs/samplers.md); 3 gives the GP those too.
+  std::int64_t gp_max_objectives = 2;
   /// ... or until one GP ask has cost more than this much CPU (seconds, this
   /// thread). Measured cost is not reproducible: a seeded run may switch at
   /// another trial on another machine if its GP asks come near the limit.
@@ -111,7 +134,8 @@ class auto_sampler : public detail::sampler_handle<detail::auto_sampler_core> {
 #endif
 
   /// Chooses the new trial's sampler; the tuner stores the choice (and
-  /// NSGA-II's generation and parents) with the trial.
+  /// NSGA-II's generation and parents, in a constrained one-objective study
+  /// past the GP's cost limit) with the trial.
   attributes new_trial_system_attrs(const study_view& view) { return core_->new_trial_system_attrs(view); }
   /// What the last decision was and why.
   const auto_diagnostics& diagnostics() const noexcept { return core_->diagnostics(); }
