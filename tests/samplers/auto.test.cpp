@@ -77,6 +77,7 @@ TEST_CASE("auto_sampler: options are validated, naming the option", "[samplers][
   REQUIRE_INVALID(auto_sampler({.gp_max_trials = -1}), Catch::Contains("gp_max_trials"));
   REQUIRE_INVALID(auto_sampler({.gp_max_objectives = 0}), Catch::Contains("gp_max_objectives"));
   REQUIRE_INVALID(auto_sampler({.gp_max_objectives = 4}), Catch::Contains("gp_max_objectives = 4"));
+  REQUIRE_INVALID(auto_sampler({.gp_max_constrained_objectives = 0}), Catch::Contains("gp_max_constrained_objectives"));
   REQUIRE_INVALID(auto_sampler({.gp_max_ask_seconds = 0}), Catch::Contains("gp_max_ask_seconds"));
   REQUIRE_INVALID(auto_sampler({.max_categorical_fraction = 1.5}), Catch::Contains("max_categorical_fraction"));
   REQUIRE_INVALID(auto_sampler({.cmaes_warm_start_alpha = std::nan("")}), Catch::Contains("cmaes_warm_start_alpha"));
@@ -204,7 +205,7 @@ std::vector<tunekit::param_map> params_of(const std::vector<tunekit::frozen_tria
 }  // namespace
 
 TEST_CASE("auto_sampler: the choice by number of objectives and constraints", "[samplers][auto]") {
-  // {objectives, constrained, label of trials 1..7 (gp_max_trials = 4), of trials 8..11}
+  // {objectives, constrained, label of trials 1..7, of trials 8..11 (gp_max_trials = 8), last reason}
   struct expected_choice {
     std::size_t m;
     bool constrained;
@@ -216,9 +217,9 @@ TEST_CASE("auto_sampler: the choice by number of objectives and constraints", "[
       {2, false, "gp", "tpe", "2 objectives"},
       {2, true, "gp", "tpe", "2 objectives"},
       {3, false, "tpe", "tpe", "3 objectives > gp_max_objectives"},
-      {3, true, "tpe", "tpe", "3 objectives > gp_max_objectives"},
+      {3, true, "gp", "tpe", "3 objectives: multi-objective TPE has taken over"},  // trial 0: TPE
       {4, false, "tpe", "tpe", "the GP models at most 3"},
-      {5, true, "tpe", "tpe", "5 objectives"},
+      {5, true, "tpe", "tpe", "5 objectives with constraints > gp_max_constrained_objectives"},
   };
   for (const auto& c : cases) {
     INFO(c.m << " objectives, constrained " << c.constrained);
@@ -266,12 +267,24 @@ TEST_CASE("auto_sampler: a delegated phase proposes exactly what its sampler alo
   run(tpe, tiny_mo_objective(2), {.n_trials = 18, .catch_exceptions = false});
   CHECK(params_of(tpe.trials()) == ours);
 
-  // 3 objectives with a constraint: multi-objective TPE from the first trial.
-  tunekit::tuner three{auto_sampler{{.seed = seed}}, tiny_mo_config(3, true)};
+  // 3 objectives: multi-objective TPE from the first trial.
+  tunekit::tuner three{auto_sampler{{.seed = seed}}, tiny_mo_config(3, false)};
   run(three, tiny_mo_objective(3), {.n_trials = 16, .catch_exceptions = false});
-  tunekit::tuner three_tpe{tunekit::tpe_sampler{{.seed = mix(seed, 2)}}, tiny_mo_config(3, true)};
+  tunekit::tuner three_tpe{tunekit::tpe_sampler{{.seed = mix(seed, 2)}}, tiny_mo_config(3, false)};
   run(three_tpe, tiny_mo_objective(3), {.n_trials = 16, .catch_exceptions = false});
   CHECK(params_of(three.trials()) == params_of(three_tpe.trials()));
+
+  // 3 objectives with a constraint: TPE's first trial (constraints unknown
+  // yet), then the GP, modelling from trial 10 on, as the GP alone would.
+  tunekit::tuner constrained{auto_sampler{{.seed = seed}}, tiny_mo_config(3, true)};
+  run(constrained, tiny_mo_objective(3), {.n_trials = 13, .catch_exceptions = false});
+  const auto ours3 = params_of(constrained.trials());
+  tunekit::tuner constrained_gp{tunekit::gp_sampler{{.seed = mix(seed, 1)}}, tiny_mo_config(3, true)};
+  constrained_gp.enqueue({{"x", ours3[0].at("x")}, {"y", ours3[0].at("y")}});
+  run(constrained_gp, tiny_mo_objective(3), {.n_trials = 13, .catch_exceptions = false});
+  CHECK(params_of(constrained_gp.trials()) == ours3);
+  CHECK(label(constrained.trials()[0]) == "tpe");
+  CHECK(label(constrained.trials()[12]) == "gp");
 
   // One objective with a constraint: the GP throughout (gp_max_trials does not apply).
   tunekit::tuner one{auto_sampler{{.seed = seed, .gp_max_trials = 3}}, tiny_mo_config(1, true)};

@@ -129,6 +129,9 @@ class auto_sampler_impl {
     if (o.gp_max_objectives < 1 || o.gp_max_objectives > 3)
       bad_option("gp_max_objectives = " + std::to_string(o.gp_max_objectives) +
                  " must lie in [1, 3] (the GP models 1 to 3 objectives)");
+    if (o.gp_max_constrained_objectives < 1 || o.gp_max_constrained_objectives > 3)
+      bad_option("gp_max_constrained_objectives = " + std::to_string(o.gp_max_constrained_objectives) +
+                 " must lie in [1, 3] (the GP models 1 to 3 objectives)");
     if (o.gp_max_trials < 0) bad_option("gp_max_trials = " + std::to_string(o.gp_max_trials) + " must be >= 0");
     if (!(o.gp_max_ask_seconds > 0))
       bad_option("gp_max_ask_seconds = " + format_number(o.gp_max_ask_seconds) + " must be positive");
@@ -197,6 +200,7 @@ class auto_sampler_impl {
       n_complete_ = 0;
       params_.clear();
       seen_ = {};
+      tpe_after_gp_ = false;
       constrained_ = false;
       cmaes_.reset();
       diag_ = {};
@@ -207,7 +211,10 @@ class auto_sampler_impl {
     for (; scanned_ < finished.size(); ++scanned_) {
       const frozen_trial& t = finished[scanned_];
       for (choice c : {choice::gp, choice::tpe, choice::cmaes, choice::nsga2})
-        if (label_of(t) == name_of(c)) seen_[static_cast<std::size_t>(c)] = true;
+        if (label_of(t) == name_of(c)) {
+          if (c == choice::tpe && seen(choice::gp)) tpe_after_gp_ = true;
+          seen_[static_cast<std::size_t>(c)] = true;
+        }
       if (t.system_attrs.count(detail::constraints_key) != 0) constrained_ = true;
       if (t.state != trial_state::complete) continue;
       ++n_complete_;
@@ -235,9 +242,17 @@ class auto_sampler_impl {
     };
     const std::size_t m = view.directions().size();
     const std::string objectives = std::to_string(m) + " objectives";
-    if (m > 1 && static_cast<std::int64_t>(m) > options_.gp_max_objectives)
-      return pick(choice::tpe, objectives + " > gp_max_objectives: multi-objective TPE" +
-                                   (m > 3 ? " (the GP models at most 3)" : ""));
+    const std::int64_t gp_max = constrained_ ? options_.gp_max_constrained_objectives : options_.gp_max_objectives;
+    if (m > 1 && static_cast<std::int64_t>(m) > gp_max) {
+      const bool before_constraints_known =
+          n_complete_ == 0 && static_cast<std::int64_t>(m) <= options_.gp_max_constrained_objectives;
+      return pick(choice::tpe, objectives + (constrained_ ? " with constraints > gp_max_constrained_objectives"
+                                                          : " > gp_max_objectives") +
+                                   ": multi-objective TPE" +
+                                   (m > 3                     ? " (the GP models at most 3)"
+                                    : before_constraints_known ? " (no COMPLETE trial yet to show constraints)"
+                                                               : ""));
+    }
     if (n_complete_ == 0)
       return pick(choice::gp, (m > 1 ? objectives + ", " : std::string()) +
                                   "no COMPLETE trial yet: the GP's quasi-random start");
@@ -254,7 +269,7 @@ class auto_sampler_impl {
                                    " parameters are categorical");
     const std::string few = std::to_string(n_complete_) + " COMPLETE trials";
     if (m > 1) {  // the GP (LogEHVI), then multi-objective TPE: CMA-ES has one objective
-      if (seen(choice::tpe)) return pick(choice::tpe, objectives + ": multi-objective TPE has taken over");
+      if (tpe_after_gp_) return pick(choice::tpe, objectives + ": multi-objective TPE has taken over");
       if (n_complete_ >= options_.gp_max_trials)
         return pick(choice::tpe, objectives + ", " + few + " >= gp_max_trials: multi-objective TPE");
       if (diag_.gp_too_slow) return pick(choice::tpe, objectives + ", " + gp_slow_words() + ": multi-objective TPE");
@@ -286,6 +301,7 @@ class auto_sampler_impl {
   std::int64_t n_complete_ = 0;
   std::map<std::string, param_stats, std::less<>> params_;
   std::array<bool, 4> seen_{};  ///< by choice: a finished trial carries its label
+  bool tpe_after_gp_ = false;   ///< a TPE trial followed a GP one (the GP -> TPE switch)
   bool constrained_ = false;    ///< a finished trial carries constraint values
   auto_diagnostics diag_;
 };
