@@ -221,17 +221,19 @@ TEST_CASE("auto_sampler: the choice by number of objectives and constraints", "[
       {4, false, "tpe", "tpe", "the GP models at most 3"},
       {5, true, "tpe", "tpe", "5 objectives with constraints > gp_max_constrained_objectives"},
   };
-  for (const auto& c : cases) {
-    INFO(c.m << " objectives, constrained " << c.constrained);
-    tunekit::tuner tuner{auto_sampler{{.seed = 9, .gp_max_trials = 8}}, tiny_mo_config(c.m, c.constrained)};
-    run(tuner, tiny_mo_objective(c.m), {.n_trials = 12, .catch_exceptions = false});
-    const auto trials = tuner.trials();
-    CHECK(label(trials[0]) == (c.m > 2 ? "tpe" : "gp"));
-    for (const auto& t : trials)
-      if (t.number > 0) CHECK(label(t) == (t.number < 8 ? c.early : c.late));
-    CHECK(tuner.sampler().diagnostics().sampler == c.late);
-    CHECK_THAT(tuner.sampler().diagnostics().reason, Catch::Contains(c.reason));
-    require_finite_in_domain(trials);
+  SECTION("each number of objectives, with and without constraints") {
+    for (const auto& c : cases) {
+      INFO(c.m << " objectives, constrained " << c.constrained);
+      tunekit::tuner tuner{auto_sampler{{.seed = 9, .gp_max_trials = 8}}, tiny_mo_config(c.m, c.constrained)};
+      run(tuner, tiny_mo_objective(c.m), {.n_trials = 12, .catch_exceptions = false});
+      const auto trials = tuner.trials();
+      CHECK(label(trials[0]) == (c.m > 2 ? "tpe" : "gp"));
+      for (const auto& t : trials)
+        if (t.number > 0) CHECK(label(t) == (t.number < 8 ? c.early : c.late));
+      CHECK(tuner.sampler().diagnostics().sampler == c.late);
+      CHECK_THAT(tuner.sampler().diagnostics().reason, Catch::Contains(c.reason));
+      require_finite_in_domain(trials);
+    }
   }
   SECTION("gp_max_objectives = 3 gives 3-objective studies to the GP") {
     tunekit::tuner tuner{auto_sampler{{.seed = 9, .gp_max_objectives = 3}}, tiny_mo_config(3, false)};
@@ -253,18 +255,19 @@ TEST_CASE("auto_sampler: the choice by number of objectives and constraints", "[
 TEST_CASE("auto_sampler: a delegated phase proposes exactly what its sampler alone would", "[samplers][auto]") {
   using tunekit::detail::mix;
   const std::uint64_t seed = 5;
-  // 2 objectives: the GP for gp_max_trials = 12 trials, then multi-objective TPE.
-  tunekit::tuner automatic{auto_sampler{{.seed = seed, .gp_max_trials = 12}}, tiny_mo_config(2, false)};
-  run(automatic, tiny_mo_objective(2), {.n_trials = 18, .catch_exceptions = false});
+  // 2 objectives: the GP for gp_max_trials = 11 trials (its Sobol start and
+  // one modelled trial), then multi-objective TPE.
+  tunekit::tuner automatic{auto_sampler{{.seed = seed, .gp_max_trials = 11}}, tiny_mo_config(2, false)};
+  run(automatic, tiny_mo_objective(2), {.n_trials = 16, .catch_exceptions = false});
   const auto ours = params_of(automatic.trials());
   tunekit::tuner gp{tunekit::gp_sampler{{.seed = mix(seed, 1)}}, tiny_mo_config(2, false)};
-  run(gp, tiny_mo_objective(2), {.n_trials = 12, .catch_exceptions = false});
-  CHECK(params_of(gp.trials()) == std::vector<tunekit::param_map>(ours.begin(), ours.begin() + 12));
-  // TPE on the same first 12 trials proposes trials 12..17 as auto did.
+  run(gp, tiny_mo_objective(2), {.n_trials = 11, .catch_exceptions = false});
+  CHECK(params_of(gp.trials()) == std::vector<tunekit::param_map>(ours.begin(), ours.begin() + 11));
+  // TPE on the same first 11 trials proposes trials 11..15 as auto did.
   tunekit::tuner tpe{tunekit::tpe_sampler{{.seed = mix(seed, 2)}}, tiny_mo_config(2, false)};
-  for (int i = 0; i < 12; ++i)
+  for (int i = 0; i < 11; ++i)
     tpe.enqueue({{"x", ours[static_cast<std::size_t>(i)].at("x")}, {"y", ours[static_cast<std::size_t>(i)].at("y")}});
-  run(tpe, tiny_mo_objective(2), {.n_trials = 18, .catch_exceptions = false});
+  run(tpe, tiny_mo_objective(2), {.n_trials = 16, .catch_exceptions = false});
   CHECK(params_of(tpe.trials()) == ours);
 
   // 3 objectives: multi-objective TPE from the first trial.
@@ -275,22 +278,22 @@ TEST_CASE("auto_sampler: a delegated phase proposes exactly what its sampler alo
   CHECK(params_of(three.trials()) == params_of(three_tpe.trials()));
 
   // 3 objectives with a constraint: TPE's first trial (constraints unknown
-  // yet), then the GP, modelling from trial 10 on, as the GP alone would.
+  // yet), then the GP, modelling trial 10, as the GP alone would.
   tunekit::tuner constrained{auto_sampler{{.seed = seed}}, tiny_mo_config(3, true)};
-  run(constrained, tiny_mo_objective(3), {.n_trials = 13, .catch_exceptions = false});
+  run(constrained, tiny_mo_objective(3), {.n_trials = 11, .catch_exceptions = false});
   const auto ours3 = params_of(constrained.trials());
   tunekit::tuner constrained_gp{tunekit::gp_sampler{{.seed = mix(seed, 1)}}, tiny_mo_config(3, true)};
   constrained_gp.enqueue({{"x", ours3[0].at("x")}, {"y", ours3[0].at("y")}});
-  run(constrained_gp, tiny_mo_objective(3), {.n_trials = 13, .catch_exceptions = false});
+  run(constrained_gp, tiny_mo_objective(3), {.n_trials = 11, .catch_exceptions = false});
   CHECK(params_of(constrained_gp.trials()) == ours3);
   CHECK(label(constrained.trials()[0]) == "tpe");
-  CHECK(label(constrained.trials()[12]) == "gp");
+  CHECK(label(constrained.trials()[10]) == "gp");
 
   // One objective with a constraint: the GP throughout (gp_max_trials does not apply).
   tunekit::tuner one{auto_sampler{{.seed = seed, .gp_max_trials = 3}}, tiny_mo_config(1, true)};
-  run(one, tiny_mo_objective(1), {.n_trials = 14, .catch_exceptions = false});
+  run(one, tiny_mo_objective(1), {.n_trials = 12, .catch_exceptions = false});
   tunekit::tuner one_gp{tunekit::gp_sampler{{.seed = mix(seed, 1)}}, tiny_mo_config(1, true)};
-  run(one_gp, tiny_mo_objective(1), {.n_trials = 14, .catch_exceptions = false});
+  run(one_gp, tiny_mo_objective(1), {.n_trials = 12, .catch_exceptions = false});
   CHECK(params_of(one.trials()) == params_of(one_gp.trials()));
 }
 
