@@ -196,7 +196,7 @@ objective_fn tiny_mo_objective(std::size_t m) {
 }
 
 /// Every trial's parameters, in trial order.
-std::vector<tunekit::param_map> params_of(const std::vector<tunekit::frozen_trial>& trials) {
+std::vector<tunekit::param_map> proposals_of(const std::vector<tunekit::frozen_trial>& trials) {
   std::vector<tunekit::param_map> out;
   for (const auto& t : trials) out.push_back(t.params);
   return out;
@@ -259,33 +259,33 @@ TEST_CASE("auto_sampler: a delegated phase proposes exactly what its sampler alo
   // one modelled trial), then multi-objective TPE.
   tunekit::tuner automatic{auto_sampler{{.seed = seed, .gp_max_trials = 11}}, tiny_mo_config(2, false)};
   run(automatic, tiny_mo_objective(2), {.n_trials = 16, .catch_exceptions = false});
-  const auto ours = params_of(automatic.trials());
+  const auto ours = proposals_of(automatic.trials());
   tunekit::tuner gp{tunekit::gp_sampler{{.seed = mix(seed, 1)}}, tiny_mo_config(2, false)};
   run(gp, tiny_mo_objective(2), {.n_trials = 11, .catch_exceptions = false});
-  CHECK(params_of(gp.trials()) == std::vector<tunekit::param_map>(ours.begin(), ours.begin() + 11));
+  CHECK(proposals_of(gp.trials()) == std::vector<tunekit::param_map>(ours.begin(), ours.begin() + 11));
   // TPE on the same first 11 trials proposes trials 11..15 as auto did.
   tunekit::tuner tpe{tunekit::tpe_sampler{{.seed = mix(seed, 2)}}, tiny_mo_config(2, false)};
   for (int i = 0; i < 11; ++i)
     tpe.enqueue({{"x", ours[static_cast<std::size_t>(i)].at("x")}, {"y", ours[static_cast<std::size_t>(i)].at("y")}});
   run(tpe, tiny_mo_objective(2), {.n_trials = 16, .catch_exceptions = false});
-  CHECK(params_of(tpe.trials()) == ours);
+  CHECK(proposals_of(tpe.trials()) == ours);
 
   // 3 objectives: multi-objective TPE from the first trial.
   tunekit::tuner three{auto_sampler{{.seed = seed}}, tiny_mo_config(3, false)};
   run(three, tiny_mo_objective(3), {.n_trials = 16, .catch_exceptions = false});
   tunekit::tuner three_tpe{tunekit::tpe_sampler{{.seed = mix(seed, 2)}}, tiny_mo_config(3, false)};
   run(three_tpe, tiny_mo_objective(3), {.n_trials = 16, .catch_exceptions = false});
-  CHECK(params_of(three.trials()) == params_of(three_tpe.trials()));
+  CHECK(proposals_of(three.trials()) == proposals_of(three_tpe.trials()));
 
   // 3 objectives with a constraint: TPE's first trial (constraints unknown
   // yet), then the GP, modelling trial 10, as the GP alone would.
   tunekit::tuner constrained{auto_sampler{{.seed = seed}}, tiny_mo_config(3, true)};
   run(constrained, tiny_mo_objective(3), {.n_trials = 11, .catch_exceptions = false});
-  const auto ours3 = params_of(constrained.trials());
+  const auto ours3 = proposals_of(constrained.trials());
   tunekit::tuner constrained_gp{tunekit::gp_sampler{{.seed = mix(seed, 1)}}, tiny_mo_config(3, true)};
   constrained_gp.enqueue({{"x", ours3[0].at("x")}, {"y", ours3[0].at("y")}});
   run(constrained_gp, tiny_mo_objective(3), {.n_trials = 11, .catch_exceptions = false});
-  CHECK(params_of(constrained_gp.trials()) == ours3);
+  CHECK(proposals_of(constrained_gp.trials()) == ours3);
   CHECK(label(constrained.trials()[0]) == "tpe");
   CHECK(label(constrained.trials()[10]) == "gp");
 
@@ -294,7 +294,7 @@ TEST_CASE("auto_sampler: a delegated phase proposes exactly what its sampler alo
   run(one, tiny_mo_objective(1), {.n_trials = 12, .catch_exceptions = false});
   tunekit::tuner one_gp{tunekit::gp_sampler{{.seed = mix(seed, 1)}}, tiny_mo_config(1, true)};
   run(one_gp, tiny_mo_objective(1), {.n_trials = 12, .catch_exceptions = false});
-  CHECK(params_of(one.trials()) == params_of(one_gp.trials()));
+  CHECK(proposals_of(one.trials()) == proposals_of(one_gp.trials()));
 }
 
 TEST_CASE("auto_sampler: a same-named study whose directions change between runs is decided afresh",
