@@ -12,14 +12,17 @@
 // --starts: JSON lines, line k = the parameter vectors (x0, x1, ...) of seed
 // k's first trials, enqueued before sampling (e.g. Optuna's random start-up
 // trials of the same seed, from peers/optuna_mo_starts.py).
-// Samplers also: gp, gp-nowarp, gp:startup=N (gp_sampler with N Sobol trials).
+// Samplers also: gp, gp-nowarp, gp:startup=N (gp_sampler with N Sobol trials),
+// auto (auto_sampler's defaults).
 // Problems not run by default: dtlz2_4, zdt1_c, and the held-back set of the
-// GP's reference-point check (dtlz5, dtlz7, dtlz2_12, dtlz2_sc, zdt6).
+// GP's reference-point check (dtlz5, dtlz7, dtlz2_12, dtlz2_sc, zdt6) and of
+// auto_sampler's rule (c2dtlz2_12).
 // TK_TRACE=1 in the environment prints every trial of the [0, 1]^n problems
 // (number, parameters | objectives) to stderr.
 // Peer: peers/optuna_mo_suite.py (same problems, same output); table:
 // mo_compare.py. Commands in RESULTS.md, "Multi-objective (issue 17)".
 #include <tunekit/mo/hypervolume.hpp>
+#include <tunekit/samplers/auto.hpp>
 #include <tunekit/samplers/gp.hpp>
 #include <tunekit/samplers/nsga2.hpp>
 #include <tunekit/tunekit.hpp>
@@ -72,6 +75,9 @@ const std::vector<problem> problems = {
     {"dtlz2_12", 12, {1.1, 1.1, 1.1}, 1.331 - std::numbers::pi / 6, false},
     {"dtlz2_sc", 7, {1.1, 11, 110}, 1000 * (1.331 - std::numbers::pi / 6), false},
     {"zdt6", 10, {1.1, 11}, 0, false},
+    // Held back for auto_sampler's rule (not run by default): C2-DTLZ2 with
+    // 12 parameters (k = 10); same front and true HV as c2dtlz2.
+    {"c2dtlz2_12", 12, {1.1, 1.1, 1.1}, 0.72964605901938151, true},
 };
 
 /// WFG4 (Huband, Hingston, Barone & While, IEEE TEC 10(5), 2006), M = 2,
@@ -365,6 +371,8 @@ int main(int argc, char** argv) {
             hv_at = run(tunekit::gp_sampler{{.warp_outputs = false, .seed = s}}, p, budgets);
           } else if (sampler == "random") {
             hv_at = run(tunekit::random_sampler{{.seed = s}}, p, budgets);
+          } else if (sampler == "auto") {  // auto_sampler defaults (its multi-objective rule, docs/samplers.md)
+            hv_at = run(tunekit::auto_sampler{{.seed = s}}, p, budgets);
           } else {
             std::cerr << "unknown sampler " << sampler << "\n";
             return 2;

@@ -1,13 +1,20 @@
 // Tests of tunekit/samplers/auto.hpp: the rule (GP, then warm-started
 // CMA-ES on numeric spaces; TPE on conditional and categorical-heavy ones;
-// NSGA-II with several objectives), the label stored with every trial,
+// GP then multi-objective TPE with 2 objectives, multi-objective TPE with 3
+// or more; the GP, then NSGA-II, with constraints and one objective), that a
+// delegated phase proposes what its sampler alone would, directions that
+// change between runs, the label stored with every trial,
 // reproducibility, enqueued trials, options, and the bad inputs of issue 18.
 // Studies are short and `gp_max_trials` small so that the test stays cheap
 // under the sanitizers; the suite (benchmarks/suite.cpp, "auto") measures
 // the defaults.
 #include <catch2/catch.hpp>
 
+#include <tunekit/core/random.hpp>
 #include <tunekit/samplers/auto.hpp>
+#include <tunekit/samplers/gp.hpp>
+#include <tunekit/samplers/tpe.hpp>
+#include <tunekit/storage/memory.hpp>
 #include <tunekit/tuner.hpp>
 
 #include <algorithm>
@@ -68,6 +75,9 @@ TEST_CASE("auto_sampler: options are validated, naming the option", "[samplers][
   STATIC_REQUIRE(tunekit::relational_sampler<auto_sampler>);
   CHECK(auto_sampler{}.options().gp_max_trials == 150);
   REQUIRE_INVALID(auto_sampler({.gp_max_trials = -1}), Catch::Contains("gp_max_trials"));
+  REQUIRE_INVALID(auto_sampler({.gp_max_objectives = 0}), Catch::Contains("gp_max_objectives"));
+  REQUIRE_INVALID(auto_sampler({.gp_max_objectives = 4}), Catch::Contains("gp_max_objectives = 4"));
+  REQUIRE_INVALID(auto_sampler({.gp_max_constrained_objectives = 0}), Catch::Contains("gp_max_constrained_objectives"));
   REQUIRE_INVALID(auto_sampler({.gp_max_ask_seconds = 0}), Catch::Contains("gp_max_ask_seconds"));
   REQUIRE_INVALID(auto_sampler({.max_categorical_fraction = 1.5}), Catch::Contains("max_categorical_fraction"));
   REQUIRE_INVALID(auto_sampler({.cmaes_warm_start_alpha = std::nan("")}), Catch::Contains("cmaes_warm_start_alpha"));
@@ -158,18 +168,181 @@ TEST_CASE("auto_sampler: conditional and categorical-heavy spaces go to TPE", "[
   }
 }
 
-TEST_CASE("auto_sampler: several objectives go to NSGA-II, with its generations", "[samplers][auto]") {
-  tunekit::tuner tuner{auto_sampler{{.seed = 4}},
-                       tunekit::study_config{.directions = {tunekit::direction::minimize, tunekit::direction::minimize}}};
-  run(tuner, 
-      [](tunekit::trial& t) {
-        const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", 0, 1);
-        return std::vector<double>{x, (1 + y) * (1 - std::sqrt(x))};
-      },
-      {.n_trials = 60, .catch_exceptions = false});
-  for (const auto& t : tuner.trials()) {
-    CHECK(label(t) == "nsga2");
-    CHECK(t.system_attrs.count("nsga2:generation") == 1);
+namespace {
+
+/// The directions of a study of m objectives, all minimised.
+std::vector<tunekit::direction> minimise_all(std::size_t m) {
+  return std::vector<tunekit::direction>(m, tunekit::direction::minimize);
+}
+
+/// A tiny problem of m objectives on x, y in [0, 1] (ZDT1-like for 2, DTLZ2-like
+/// angles for more), with the constraint x <= 0.8 when `constrained`.
+tunekit::study_config tiny_mo_config(std::size_t m, bool constrained) {
+  tunekit::study_config c{.directions = minimise_all(m)};
+  if (constrained)
+    c.constraints = [](const tunekit::frozen_trial& t) { return std::vector<double>{t.params.at("x") - 0.8}; };
+  return c;
+}
+objective_fn tiny_mo_objective(std::size_t m) {
+  return [m](tunekit::trial& t) -> tunekit::result {
+    const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", 0, 1);
+    if (m == 1) return (x - 0.9) * (x - 0.9) + y;
+    if (m == 2) return std::vector<double>{x, (1 + 9 * y) * (1 - std::sqrt(x / (1 + 9 * y)))};
+    std::vector<double> f(m, 1 + (y - 0.5) * (y - 0.5));
+    for (std::size_t k = 0; k < m; ++k) f[k] *= k % 2 == 0 ? std::cos(x * 1.5707963) : std::sin(x * 1.5707963);
+    f[0] += 0.1 * static_cast<double>(m);  // no two objectives equal
+    return f;
+  };
+}
+
+/// Every trial's parameters, in trial order.
+std::vector<tunekit::param_map> proposals_of(const std::vector<tunekit::frozen_trial>& trials) {
+  std::vector<tunekit::param_map> out;
+  for (const auto& t : trials) out.push_back(t.params);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("auto_sampler: the choice by number of objectives and constraints", "[samplers][auto]") {
+  // {objectives, constrained, label of trials 1..7, of trials 8..11 (gp_max_trials = 8), last reason}
+  struct expected_choice {
+    std::size_t m;
+    bool constrained;
+    std::string early, late, reason;
+  };
+  const std::vector<expected_choice> cases{
+      {1, false, "gp", "cmaes", "CMA-ES"},
+      {1, true, "gp", "gp", "constraints"},  // CMA-ES would ignore the constraint
+      {2, false, "gp", "tpe", "2 objectives"},
+      {2, true, "gp", "tpe", "2 objectives"},
+      {3, false, "tpe", "tpe", "3 objectives > gp_max_objectives"},
+      {3, true, "gp", "tpe", "3 objectives: multi-objective TPE has taken over"},  // trial 0: TPE
+      {4, false, "tpe", "tpe", "the GP models at most 3"},
+      {5, true, "tpe", "tpe", "5 objectives with constraints > gp_max_constrained_objectives"},
+  };
+  SECTION("each number of objectives, with and without constraints") {
+    for (const auto& c : cases) {
+      INFO(c.m << " objectives, constrained " << c.constrained);
+      tunekit::tuner tuner{auto_sampler{{.seed = 9, .gp_max_trials = 8}}, tiny_mo_config(c.m, c.constrained)};
+      run(tuner, tiny_mo_objective(c.m), {.n_trials = 12, .catch_exceptions = false});
+      const auto trials = tuner.trials();
+      CHECK(label(trials[0]) == (c.m > 2 ? "tpe" : "gp"));
+      for (const auto& t : trials)
+        if (t.number > 0) CHECK(label(t) == (t.number < 8 ? c.early : c.late));
+      CHECK(tuner.sampler().diagnostics().sampler == c.late);
+      CHECK_THAT(tuner.sampler().diagnostics().reason, Catch::Contains(c.reason));
+      require_finite_in_domain(trials);
+    }
+  }
+  SECTION("gp_max_objectives = 3 gives 3-objective studies to the GP") {
+    tunekit::tuner tuner{auto_sampler{{.seed = 9, .gp_max_objectives = 3}}, tiny_mo_config(3, false)};
+    run(tuner, tiny_mo_objective(3), {.n_trials = 11, .catch_exceptions = false});
+    for (const auto& t : tuner.trials()) CHECK(label(t) == "gp");
+    CHECK_THAT(tuner.sampler().diagnostics().reason, Catch::Contains("LogEHVI"));
+  }
+  SECTION("one objective, constrained, past the GP's cost limit: NSGA-II, which honours constraints") {
+    tunekit::tuner tuner{auto_sampler{{.seed = 9, .gp_max_ask_seconds = 1e-12}}, tiny_mo_config(1, true)};
+    run(tuner, tiny_mo_objective(1), {.n_trials = 14, .catch_exceptions = false});
+    const auto trials = tuner.trials();
+    CHECK(label(trials.back()) == "nsga2");
+    CHECK(trials.back().system_attrs.count("nsga2:generation") == 1);
+    CHECK_THAT(tuner.sampler().diagnostics().reason, Catch::Contains("NSGA-II"));
+    require_finite_in_domain(trials);
+  }
+}
+
+TEST_CASE("auto_sampler: a delegated phase proposes exactly what its sampler alone would", "[samplers][auto]") {
+  using tunekit::detail::mix;
+  const std::uint64_t seed = 5;
+  // 2 objectives: the GP for gp_max_trials = 11 trials (its Sobol start and
+  // one modelled trial), then multi-objective TPE.
+  tunekit::tuner automatic{auto_sampler{{.seed = seed, .gp_max_trials = 11}}, tiny_mo_config(2, false)};
+  run(automatic, tiny_mo_objective(2), {.n_trials = 16, .catch_exceptions = false});
+  const auto ours = proposals_of(automatic.trials());
+  tunekit::tuner gp{tunekit::gp_sampler{{.seed = mix(seed, 1)}}, tiny_mo_config(2, false)};
+  run(gp, tiny_mo_objective(2), {.n_trials = 11, .catch_exceptions = false});
+  CHECK(proposals_of(gp.trials()) == std::vector<tunekit::param_map>(ours.begin(), ours.begin() + 11));
+  // TPE on the same first 11 trials proposes trials 11..15 as auto did.
+  tunekit::tuner tpe{tunekit::tpe_sampler{{.seed = mix(seed, 2)}}, tiny_mo_config(2, false)};
+  for (int i = 0; i < 11; ++i)
+    tpe.enqueue({{"x", ours[static_cast<std::size_t>(i)].at("x")}, {"y", ours[static_cast<std::size_t>(i)].at("y")}});
+  run(tpe, tiny_mo_objective(2), {.n_trials = 16, .catch_exceptions = false});
+  CHECK(proposals_of(tpe.trials()) == ours);
+
+  // 3 objectives: multi-objective TPE from the first trial.
+  tunekit::tuner three{auto_sampler{{.seed = seed}}, tiny_mo_config(3, false)};
+  run(three, tiny_mo_objective(3), {.n_trials = 16, .catch_exceptions = false});
+  tunekit::tuner three_tpe{tunekit::tpe_sampler{{.seed = mix(seed, 2)}}, tiny_mo_config(3, false)};
+  run(three_tpe, tiny_mo_objective(3), {.n_trials = 16, .catch_exceptions = false});
+  CHECK(proposals_of(three.trials()) == proposals_of(three_tpe.trials()));
+
+  // 3 objectives with a constraint: TPE's first trial (constraints unknown
+  // yet), then the GP, modelling trial 10, as the GP alone would.
+  tunekit::tuner constrained{auto_sampler{{.seed = seed}}, tiny_mo_config(3, true)};
+  run(constrained, tiny_mo_objective(3), {.n_trials = 11, .catch_exceptions = false});
+  const auto ours3 = proposals_of(constrained.trials());
+  tunekit::tuner constrained_gp{tunekit::gp_sampler{{.seed = mix(seed, 1)}}, tiny_mo_config(3, true)};
+  constrained_gp.enqueue({{"x", ours3[0].at("x")}, {"y", ours3[0].at("y")}});
+  run(constrained_gp, tiny_mo_objective(3), {.n_trials = 11, .catch_exceptions = false});
+  CHECK(proposals_of(constrained_gp.trials()) == ours3);
+  CHECK(label(constrained.trials()[0]) == "tpe");
+  CHECK(label(constrained.trials()[10]) == "gp");
+
+  // One objective with a constraint: the GP throughout (gp_max_trials does not apply).
+  tunekit::tuner one{auto_sampler{{.seed = seed, .gp_max_trials = 3}}, tiny_mo_config(1, true)};
+  run(one, tiny_mo_objective(1), {.n_trials = 12, .catch_exceptions = false});
+  tunekit::tuner one_gp{tunekit::gp_sampler{{.seed = mix(seed, 1)}}, tiny_mo_config(1, true)};
+  run(one_gp, tiny_mo_objective(1), {.n_trials = 12, .catch_exceptions = false});
+  CHECK(proposals_of(one.trials()) == proposals_of(one_gp.trials()));
+}
+
+TEST_CASE("auto_sampler: a same-named study whose directions change between runs is decided afresh",
+          "[samplers][auto]") {
+  // One sampler meets studies of one name whose number of objectives changes
+  // (1, 2, 3, 2, 4, 1), each with more trials than the last, so that only
+  // the directions tell it the data are another study's. Each decision and
+  // proposal must equal a fresh auto_sampler's on the same study.
+  auto_sampler reused{{.seed = 3}};
+  const std::vector<std::size_t> runs{1, 2, 3, 2, 4, 1};
+  const std::vector<std::pair<std::string, tunekit::distribution>> dims{{"x", tunekit::float_distribution(0, 1)},
+                                                                         {"y", tunekit::float_distribution(0, 1)}};
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    const std::size_t m = runs[r];
+    INFO("run " << r << ", " << m << " objectives");
+    // The same study, built afresh for each sampler (a RUNNING trial of one
+    // would be a fantasy for the other's GP).
+    const auto propose = [&](auto_sampler& s) {
+      tunekit::memory_storage storage;
+      const auto study = storage.create_study("same name", minimise_all(m));
+      tunekit::random_engine rng(11);
+      for (std::size_t i = 0; i < 11 + r; ++i) {
+        const double x = rng.uniform(), y = rng.uniform();
+        const auto t = storage.create_trial(study, tunekit::frozen_trial{});
+        storage.set_param(t.id, "x", x, dims[0].second);
+        storage.set_param(t.id, "y", y, dims[1].second);
+        std::vector<double> values{x + y, (1 - x) * (1 + y), (x - 0.6) * (x - 0.6) + y * y, x * y};
+        values.resize(m);
+        storage.finish_trial(t.id, tunekit::trial_state::complete, values, {}, "");
+      }
+      const auto view = storage.view(study);
+      const auto attrs = s.new_trial_system_attrs(view);
+      tunekit::frozen_trial blank;
+      blank.system_attrs = attrs;
+      const auto t = storage.trial(storage.create_trial(study, blank).id);
+      const auto space = s.infer_relative_search_space(view, t);
+      return std::pair{attrs.at(std::string(tunekit::auto_sampler_key)).get<std::string>(),
+                       s.sample_relative(view, t, space)};
+    };
+    const auto [reused_label, reused_params] = propose(reused);
+    CHECK(reused_label == (m <= 2 ? "gp" : "tpe"));
+    CHECK(reused.diagnostics().n_complete == static_cast<std::int64_t>(11 + r));
+    auto_sampler fresh{{.seed = 3}};
+    const auto [fresh_label, fresh_params] = propose(fresh);
+    CHECK(reused_label == fresh_label);
+    CHECK(reused.diagnostics().reason == fresh.diagnostics().reason);
+    CHECK(reused_params == fresh_params);
+    for (const auto& [name, v] : reused_params) CHECK((std::isfinite(v) && v >= 0 && v <= 1));
   }
 }
 

@@ -6,16 +6,41 @@
 /// not know which one that is. The rule and the measurements behind each
 /// threshold are in docs/samplers.md ("auto_sampler"):
 ///
-///   - more than one objective: NSGA-II;
+///   - more objectives than `gp_max_objectives` (2), or, once a finished
+///     trial carries `constraints` values, than
+///     `gp_max_constrained_objectives` (3): multi-objective TPE
+///     (`tpe_sampler` on the study; constrained by the trials' `constraints`);
+///   - no COMPLETE trial yet: the GP (its first trials are its Sobol start);
 ///   - a conditional space (a parameter some finished trials lack) or one
 ///     with more categorical than numeric parameters: TPE (multivariate,
-///     grouped);
-///   - otherwise, while fewer than `gp_max_trials` trials are COMPLETE (and
-///     the GP's asks stay under `gp_max_ask_seconds` of CPU): the GP sampler
-///     (its first trials are its Sobol start);
+///     grouped; multi-objective TPE with several objectives);
+///   - 2 objectives (3 with constraints): the GP (LogEHVI; plus the log
+///     probability of feasibility with constraints) while fewer than `gp_max_trials` trials are COMPLETE and its asks stay
+///     under `gp_max_ask_seconds` of CPU, then multi-objective TPE;
+///   - 1 objective with constraints (a finished trial has `constraints`
+///     values): the GP at any number of trials (CMA-ES and one-objective
+///     TPE ignore constraints) until one of its asks exceeds
+///     `gp_max_ask_seconds`, then NSGA-II (constrained domination);
+///   - 1 objective otherwise: the GP while fewer than `gp_max_trials` trials
+///     are COMPLETE (and its asks stay under `gp_max_ask_seconds`);
 ///   - then CMA-ES, warm-started (WS-CMA-ES) from the trials so far, for the
 ///     numeric parameters; categorical ones are drawn by TPE's univariate
 ///     estimator over all trials.
+///
+/// Measured (benchmarks/RESULTS.md, "auto_sampler with several
+/// objectives"; HV / true-front HV, medians of 5-10 seeds): with 2
+/// objectives the GP is far above every other sampler at 50-250 trials
+/// (ZDT1-3, WFG4, mlp_cost; e.g. ZDT1 at 100: 0.999 against MOTPE's 0.917).
+/// With 3 and no constraints it is not safe: on 6 problems and seed sets
+/// (DTLZ2, and 5 held back) at 100 trials it loses to multi-objective TPE
+/// on 3 by 2-4x (DTLZ2 0.16 against 0.61, below random search) and wins on
+/// 3 by 1.03-1.4x; at 50 trials TPE leads on 5 of 6; a 3-objective GP ask costs
+/// ~42 ms of CPU at 100 trials (a 2-objective TPE ask 0.14 ms). With 3
+/// objectives and constraints the GP is far ahead on the 3 constrained sets
+/// (C2-DTLZ2, seeds 0-9 and 10-14, and with 12 parameters: 0.50, 0.55, 0.27
+/// at 100 trials against TPE's 0.30, 0.22, 0.00): its feasibility model
+/// keeps it out of DTLZ2's corners. With 4 objectives TPE beats NSGA-II
+/// (DTLZ2, 0.46 against 0.28 at 100 trials).
 ///
 /// Which sampler proposed a trial is stored with it, as the system attribute
 /// `auto:sampler` ("gp", "tpe", "cmaes" or "nsga2"), so reports, callbacks
@@ -42,8 +67,21 @@ struct auto_sampler_options {
   /// Seed of every draw (each sampler gets one derived from it). Unset: GP
   /// and TPE draw a fresh seed; CMA-ES derives one from the study's name.
   std::optional<std::uint64_t> seed = std::nullopt;
-  /// The GP proposes trials until this many trials are COMPLETE; CMA-ES then.
+  /// The GP proposes trials until this many trials are COMPLETE; CMA-ES then
+  /// (multi-objective TPE with several objectives; no switch by count in a
+  /// constrained one-objective study).
   std::int64_t gp_max_trials = 150;
+  /// The GP for studies of at most this many objectives (1 to 3);
+  /// multi-objective TPE for more. 2: with 3 objectives (no constraints)
+  /// the GP lost to multi-objective TPE by 2-4x on 3 of 6 measured problems
+  /// and seed sets at 100 trials and won by at most 1.4x (docs/samplers.md);
+  /// 3 gives the GP those too.
+  std::int64_t gp_max_objectives = 2;
+  /// The same once a finished trial carries constraint values. 3: with
+  /// constraints the GP led multi-objective TPE on every 3-objective set
+  /// measured (C2-DTLZ2 at 100 trials: 0.50 against 0.30 of the front's HV;
+  /// with 12 parameters 0.27 against 0.00, TPE found no feasible point).
+  std::int64_t gp_max_constrained_objectives = 3;
   /// ... or until one GP ask has cost more than this much CPU (seconds, this
   /// thread). Measured cost is not reproducible: a seeded run may switch at
   /// another trial on another machine if its GP asks come near the limit.
@@ -111,7 +149,8 @@ class auto_sampler : public detail::sampler_handle<detail::auto_sampler_core> {
 #endif
 
   /// Chooses the new trial's sampler; the tuner stores the choice (and
-  /// NSGA-II's generation and parents) with the trial.
+  /// NSGA-II's generation and parents, in a constrained one-objective study
+  /// past the GP's cost limit) with the trial.
   attributes new_trial_system_attrs(const study_view& view) { return core_->new_trial_system_attrs(view); }
   /// What the last decision was and why.
   const auto_diagnostics& diagnostics() const noexcept { return core_->diagnostics(); }

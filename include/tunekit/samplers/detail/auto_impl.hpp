@@ -5,6 +5,8 @@
 /// header-only mode and by the compiled library (src/samplers.cpp), never by
 /// a compiled-mode user's translation unit.
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <map>
@@ -20,6 +22,7 @@
 #include "../../core/random.hpp"
 #include "../../detail/format.hpp"
 #include "../../detail/resource_meter.hpp"
+#include "../../mo/constraints.hpp"
 #include "../auto.hpp"
 #include "../cmaes.hpp"
 #include "../gp.hpp"
@@ -123,6 +126,12 @@ class auto_sampler_impl {
   }
 
   static auto_sampler_options validated(auto_sampler_options o) {
+    if (o.gp_max_objectives < 1 || o.gp_max_objectives > 3)
+      bad_option("gp_max_objectives = " + std::to_string(o.gp_max_objectives) +
+                 " must lie in [1, 3] (the GP models 1 to 3 objectives)");
+    if (o.gp_max_constrained_objectives < 1 || o.gp_max_constrained_objectives > 3)
+      bad_option("gp_max_constrained_objectives = " + std::to_string(o.gp_max_constrained_objectives) +
+                 " must lie in [1, 3] (the GP models 1 to 3 objectives)");
     if (o.gp_max_trials < 0) bad_option("gp_max_trials = " + std::to_string(o.gp_max_trials) + " must be >= 0");
     if (!(o.gp_max_ask_seconds > 0))
       bad_option("gp_max_ask_seconds = " + format_number(o.gp_max_ask_seconds) + " must be positive");
@@ -176,20 +185,37 @@ class auto_sampler_impl {
     return decide(view);
   }
 
+  /// Takes in the trials that finished since the last call. A study of
+  /// another name, fewer finished trials or other directions (a same-named
+  /// study re-created with other objectives) is another study: everything
+  /// learnt, the delegates included, starts afresh.
   void scan(const study_view& view) {
     const auto& finished = view.finished();
-    if (view.name() != study_name_ || finished.size() < scanned_) {
+    const auto dirs = view.directions();
+    if (view.name() != study_name_ || finished.size() < scanned_ ||
+        !std::equal(dirs.begin(), dirs.end(), directions_.begin(), directions_.end())) {
       study_name_ = view.name();
+      directions_.assign(dirs.begin(), dirs.end());
       scanned_ = 0;
       n_complete_ = 0;
       params_.clear();
-      cmaes_started_ = false;
+      seen_ = {};
+      tpe_after_gp_ = false;
+      constrained_ = false;
       cmaes_.reset();
       diag_ = {};
+      gp_ = gp_sampler({.seed = child_seed(1)});
+      tpe_ = tpe_sampler({.seed = child_seed(2)});
+      nsga2_ = nsga2_sampler({.seed = child_seed(4)});
     }
     for (; scanned_ < finished.size(); ++scanned_) {
       const frozen_trial& t = finished[scanned_];
-      if (label_of(t) == name_of(choice::cmaes)) cmaes_started_ = true;
+      for (choice c : {choice::gp, choice::tpe, choice::cmaes, choice::nsga2})
+        if (label_of(t) == name_of(c)) {
+          if (c == choice::tpe && seen(choice::gp)) tpe_after_gp_ = true;
+          seen_[static_cast<std::size_t>(c)] = true;
+        }
+      if (t.system_attrs.count(detail::constraints_key) != 0) constrained_ = true;
       if (t.state != trial_state::complete) continue;
       ++n_complete_;
       for (const auto& [name, d] : t.distributions) {
@@ -200,6 +226,12 @@ class auto_sampler_impl {
     }
   }
 
+  bool seen(choice c) const noexcept { return seen_[static_cast<std::size_t>(c)]; }
+
+  std::string gp_slow_words() const {
+    return "a GP ask took " + format_number(diag_.last_gp_ask_seconds) + " s of CPU > gp_max_ask_seconds";
+  }
+
   choice decide(const study_view& view) {
     scan(view);
     diag_.n_complete = n_complete_;
@@ -208,9 +240,22 @@ class auto_sampler_impl {
       diag_.reason = std::move(why);
       return c;
     };
-    if (view.directions().size() > 1)
-      return pick(choice::nsga2, std::to_string(view.directions().size()) + " objectives");
-    if (n_complete_ == 0) return pick(choice::gp, "no COMPLETE trial yet: the GP's quasi-random start");
+    const std::size_t m = view.directions().size();
+    const std::string objectives = std::to_string(m) + " objectives";
+    const std::int64_t gp_max = constrained_ ? options_.gp_max_constrained_objectives : options_.gp_max_objectives;
+    if (m > 1 && static_cast<std::int64_t>(m) > gp_max) {
+      const bool before_constraints_known =
+          n_complete_ == 0 && static_cast<std::int64_t>(m) <= options_.gp_max_constrained_objectives;
+      return pick(choice::tpe, objectives + (constrained_ ? " with constraints > gp_max_constrained_objectives"
+                                                          : " > gp_max_objectives") +
+                                   ": multi-objective TPE" +
+                                   (m > 3                     ? " (the GP models at most 3)"
+                                    : before_constraints_known ? " (no COMPLETE trial yet to show constraints)"
+                                                               : ""));
+    }
+    if (n_complete_ == 0)
+      return pick(choice::gp, (m > 1 ? objectives + ", " : std::string()) +
+                                  "no COMPLETE trial yet: the GP's quasi-random start");
     std::int64_t n_categorical = 0;
     for (const auto& [name, p] : params_) {
       if (p.count < n_complete_)
@@ -222,13 +267,25 @@ class auto_sampler_impl {
         static_cast<double>(n_categorical) > options_.max_categorical_fraction * static_cast<double>(params_.size()))
       return pick(choice::tpe, std::to_string(n_categorical) + " of " + std::to_string(params_.size()) +
                                    " parameters are categorical");
-    if (cmaes_started_) return pick(choice::cmaes, "CMA-ES has taken over");
-    if (n_complete_ >= options_.gp_max_trials)
-      return pick(choice::cmaes, std::to_string(n_complete_) + " COMPLETE trials >= gp_max_trials");
-    if (diag_.gp_too_slow)
-      return pick(choice::cmaes, "a GP ask took " + format_number(diag_.last_gp_ask_seconds) +
-                                     " s of CPU > gp_max_ask_seconds");
-    return pick(choice::gp, "numeric space, " + std::to_string(n_complete_) + " COMPLETE trials < gp_max_trials");
+    const std::string few = std::to_string(n_complete_) + " COMPLETE trials";
+    if (m > 1) {  // the GP (LogEHVI), then multi-objective TPE: CMA-ES has one objective
+      if (tpe_after_gp_) return pick(choice::tpe, objectives + ": multi-objective TPE has taken over");
+      if (n_complete_ >= options_.gp_max_trials)
+        return pick(choice::tpe, objectives + ", " + few + " >= gp_max_trials: multi-objective TPE");
+      if (diag_.gp_too_slow) return pick(choice::tpe, objectives + ", " + gp_slow_words() + ": multi-objective TPE");
+      return pick(choice::gp, objectives + ", numeric space, " + few + " < gp_max_trials: the GP (LogEHVI)");
+    }
+    if (constrained_) {  // CMA-ES and one-objective TPE ignore constraints; the GP and NSGA-II do not
+      if (seen(choice::nsga2)) return pick(choice::nsga2, "constraints: NSGA-II has taken over");
+      if (diag_.gp_too_slow)
+        return pick(choice::nsga2, "constraints, " + gp_slow_words() + ": NSGA-II (CMA-ES ignores constraints)");
+      return pick(choice::gp, "constraints, numeric space, " + few +
+                                  ": the GP (log EI + log feasibility) at any number of trials (CMA-ES ignores constraints)");
+    }
+    if (seen(choice::cmaes)) return pick(choice::cmaes, "CMA-ES has taken over");
+    if (n_complete_ >= options_.gp_max_trials) return pick(choice::cmaes, few + " >= gp_max_trials");
+    if (diag_.gp_too_slow) return pick(choice::cmaes, gp_slow_words());
+    return pick(choice::gp, "numeric space, " + few + " < gp_max_trials");
   }
 
   auto_sampler_options options_;
@@ -239,10 +296,13 @@ class auto_sampler_impl {
   std::optional<cmaes_sampler> cmaes_;
 
   std::string study_name_;
+  std::vector<direction> directions_;
   std::size_t scanned_ = 0;
   std::int64_t n_complete_ = 0;
   std::map<std::string, param_stats, std::less<>> params_;
-  bool cmaes_started_ = false;
+  std::array<bool, 4> seen_{};  ///< by choice: a finished trial carries its label
+  bool tpe_after_gp_ = false;   ///< a TPE trial followed a GP one (the GP -> TPE switch)
+  bool constrained_ = false;    ///< a finished trial carries constraint values
   auto_diagnostics diag_;
 };
 
