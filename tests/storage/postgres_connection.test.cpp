@@ -297,17 +297,17 @@ TEST_CASE("postgres connection: a transaction id reported committed after a serv
   };
   // An autocommitted statement with an id: committed.
   const auto [done, started] = id_and_start("SELECT txid_current(), pg_postmaster_start_time()::text");
-  CHECK(c.committed(done, started));
+  CHECK(c.committed({done, started, ""}));
   // The same answer from a server that restarted since: another
   // transaction may hold that id now (PostgreSQL 15 reuses the ids of
   // transactions a crash lost), so the shared layer must check the rows.
-  CHECK_THROWS_AS(c.committed(done, "2000-01-01 00:00:00+00"), tk::detail::sql_in_doubt);
+  CHECK_THROWS_AS(c.committed({done, "2000-01-01 00:00:00+00", ""}), tk::detail::sql_in_doubt);
   // Rolled back: not committed, restart or not.
   c.begin();
   const auto [rolled, started2] = id_and_start("SELECT txid_current(), pg_postmaster_start_time()::text");
   c.rollback();
-  CHECK_FALSE(c.committed(rolled, started2));
-  CHECK_FALSE(c.committed(rolled, "2000-01-01 00:00:00+00"));
+  CHECK_FALSE(c.committed({rolled, started2, ""}));
+  CHECK_FALSE(c.committed({rolled, "2000-01-01 00:00:00+00", ""}));
   // An id not given out yet (what a crash's lost ids are until reused).
-  CHECK_FALSE(c.committed(std::to_string(std::stoll(done) + 1000000), started));
+  CHECK_FALSE(c.committed({std::to_string(std::stoll(done) + 1000000), started, ""}));
 }
