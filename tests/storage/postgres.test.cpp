@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/postgres.hpp"
+#include "support/postgres_cut.hpp"
 #include "support/scratch_database.hpp"
 #include "support/require_invalid.hpp"
 #include "support/storage_checks.hpp"
@@ -561,4 +562,49 @@ TEST_CASE("postgres_storage: a COMMIT in doubt after a server restart is decided
   CHECK(reader.study_user_attrs(sid).at("k") == 7);
   CHECK(stored().size() == 3);
   s.delete_study(sid);
+}
+
+TEST_CASE("postgres_storage: a trial creation whose COMMIT still waits on the server when its connection is cut is "
+          "stored once: the old server process is ended before the creation is run again",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  using namespace std::chrono_literals;
+  scratch_database db(url);
+  tk::detail::rdb_options options;
+  options.coalesce = true;
+  options.async_creation = true;
+  tk::detail::rdb_storage<tk::detail::postgres_connection> s(
+      tk::detail::postgres_connection(db.url(), {.in_doubt_grace = 200ms}), "test database", options);
+  const auto sid = s.create_study("hang", minimize_one);
+  // Every COMMIT that inserted a trial waits for an advisory lock `holder` holds.
+  tk::detail::postgres_connection holder(db.url());
+  holder.execute("CREATE FUNCTION wait_for_key() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM "
+                 "pg_advisory_xact_lock(74150205); RETURN NULL; END $$", {});
+  holder.execute("CREATE CONSTRAINT TRIGGER commit_waits AFTER INSERT ON trials DEFERRABLE INITIALLY DEFERRED FOR EACH "
+                 "ROW EXECUTE FUNCTION wait_for_key()", {});
+  holder.query("SELECT pg_advisory_lock(74150205)", {});
+  std::atomic<int> cut{-1};
+  std::atomic<bool> ended{false};
+  tk::frozen_trial made;
+  {
+    // The creator's server process waits in its COMMIT: its connection is
+    // cut; the lock is released once that process is gone (the storage
+    // ends it after the grace), so the re-run can commit.
+    std::jthread network([&] {
+      tk::detail::postgres_connection w(db.url());
+      const auto pid = tk::testing::process_waiting_for(w, "advisory");
+      cut = pid == 0 ? 0 : tk::testing::cut_client_side(w, pid);
+      ended = cut == 1 && tk::testing::process_gone(w, pid);
+      holder.query("SELECT pg_advisory_unlock_all()", {});
+    });
+    made = s.create_trial(sid, {});
+  }
+  CHECK(cut == 1);
+  CHECK(ended);
+  tk::postgres_storage reader(db.url());
+  const auto stored = reader.trials(sid);
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].id == made.id);
+  CHECK(stored[0].number == 0);
+  CHECK(stored[0].state == tk::trial_state::running);
 }
