@@ -506,8 +506,8 @@ TEST_CASE("postgres_storage: with the advisory creation lock, 4 threads x 4 hand
   admin.delete_study(sid);
 }
 
-TEST_CASE("postgres_storage: a COMMIT in doubt after a server restart is decided by the trial's row: a landed creation "
-          "or finish is not run twice, a lost one is run again",
+TEST_CASE("postgres_storage: a COMMIT in doubt after a server restart is decided by the trial's row: a landed creation, "
+          "finish or added trial is not run twice, a lost one is run again",
           "[storage][postgres]") {
   TUNEKIT_REQUIRE_POSTGRES(url);
   using next = pg_in_doubt_connection::next;
@@ -556,11 +556,36 @@ TEST_CASE("postgres_storage: a COMMIT in doubt after a server restart is decided
   REQUIRE(popped);
   CHECK(reader.trial(popped->id).state == tk::trial_state::running);
   CHECK_FALSE(s.pop_waiting_trial(sid));
+  // Added trials (a study copy, an enqueued trial): landed -> stored once,
+  // found by id, number, state, times and parameters; lost -> added again.
+  tk::frozen_trial copy;
+  copy.state = tk::trial_state::complete;
+  copy.values = {0.5};
+  copy.params["x"] = 0.125;
+  copy.distributions.insert_or_assign("x", tk::float_distribution(0, 1));
+  copy.datetime_start = tk::frozen_trial::clock::now() - std::chrono::seconds(3);
+  copy.datetime_complete = tk::frozen_trial::clock::now() - std::chrono::seconds(1);
+  *mode = next::landed;
+  const auto c1 = s.add_trial(sid, copy);
+  CHECK(stored().size() == 4);
+  *mode = next::lost;
+  const auto c2 = s.add_trial(sid, copy);
+  CHECK(stored().size() == 5);
+  CHECK(reader.trial(c2.id).params.at("x") == 0.125);
+  tk::frozen_trial queued;
+  queued.state = tk::trial_state::waiting;
+  queued.params["x"] = 0.75;
+  queued.distributions.insert_or_assign("x", tk::float_distribution(0, 1));
+  *mode = next::landed;
+  s.add_trial(sid, queued);
+  CHECK(stored().size() == 6);
+  CHECK(c1.number == 3);
+  CHECK(c2.number == 4);
   // A write without a check (an upsert) is simply re-run.
   *mode = next::landed;
   s.set_study_user_attr(sid, "k", 7);
   CHECK(reader.study_user_attrs(sid).at("k") == 7);
-  CHECK(stored().size() == 3);
+  CHECK(stored().size() == 6);
   s.delete_study(sid);
 }
 
