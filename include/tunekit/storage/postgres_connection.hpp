@@ -183,7 +183,7 @@ class postgres_connection {
     if (!link_.connection_lost(res.get())) check(res.get(), "COMMIT");
     const pg::transaction_ref txn = std::exchange(txn_, {});
     reconnect(link_.message_of(res.get()));
-    if (!txn.id.empty() && pg::committed(link_, txn)) return;
+    if (!txn.id.empty() && committed(txn)) return;
     throw sql_retry(where() + ": connection lost during COMMIT, which did not take effect; reconnected");
   }
 
@@ -214,7 +214,18 @@ class postgres_connection {
 
   /// Did transaction `t` commit? What `commit()` asks after a lost answer
   /// (postgres_in_doubt.hpp); public for tests.
-  bool committed(const pg::transaction_ref& t) { return pg::committed(link_, t); }
+  bool committed(const pg::transaction_ref& t) {
+    const auto before = link_.generation();
+    // Asking may reconnect again: a new session has none of our statements.
+    struct forget {
+      postgres_connection& c;
+      std::uint64_t before;
+      ~forget() {
+        if (c.link_.generation() != before) c.prepared_.clear();
+      }
+    } guard{*this, before};
+    return pg::committed(link_, t);
+  }
 
  private:
   struct result_deleter {
@@ -499,7 +510,7 @@ class postgres_connection {
     const bool was_in_transaction = std::exchange(in_transaction_, false);
     const pg::transaction_ref txn = std::exchange(txn_, {});
     reconnect(why);
-    if (has_commit && !txn.id.empty() && pg::committed(link_, txn)) return last;
+    if (has_commit && !txn.id.empty() && committed(txn)) return last;
     throw sql_retry(where() + ": connection lost (" + why + ")" +
                     (has_commit ? "; the COMMIT did not take effect; reconnected"
                                 : was_in_transaction ? "; reconnected, the transaction was rolled back" : "; reconnected"));

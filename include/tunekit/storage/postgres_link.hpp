@@ -89,6 +89,10 @@ class link {
     if (const auto m = where_.rfind(", mode "); m != std::string::npos) where_.replace(m, where_.size() - m, ", mode " + mode_);
   }
 
+  /// How many connections were established (a new one has a new server
+  /// session: none of the old one's prepared statements).
+  [[nodiscard]] std::uint64_t generation() const noexcept { return generation_; }
+
   /// Round trips to the server so far by every connection of the process.
   static inline std::atomic<std::int64_t> round_trips{0};
 
@@ -181,6 +185,7 @@ class link {
     std::swap(mode_, o.mode_);
     std::swap(password_, o.password_);
     std::swap(conn_, o.conn_);
+    std::swap(generation_, o.generation_);
   }
 
   // Host, port, database and user for messages, from the URL as libpq parses
@@ -242,6 +247,7 @@ class link {
     conn_ = PQconnectdbParams(keys, vals, 1);
     if (conn_ == nullptr) return "out of memory";
     if (PQstatus(conn_) != CONNECTION_OK) return message_of(nullptr);
+    ++generation_;
     PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);  // "already exists, skipping"
     const char* host = PQhost(conn_);
     set_where(host ? host : "", PQport(conn_) ? PQport(conn_) : "", PQdb(conn_) ? PQdb(conn_) : "",
@@ -265,6 +271,7 @@ class link {
   std::string mode_ = "session";
   std::string password_;
   PGconn* conn_ = nullptr;
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace pg
