@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "support/postgres.hpp"
+#include "support/postgres_cut.hpp"
 #include "support/scratch_database.hpp"
 #include "support/require_invalid.hpp"
 #include "support/storage_checks.hpp"
@@ -505,8 +506,8 @@ TEST_CASE("postgres_storage: with the advisory creation lock, 4 threads x 4 hand
   admin.delete_study(sid);
 }
 
-TEST_CASE("postgres_storage: a COMMIT in doubt after a server restart is decided by the trial's row: a landed creation "
-          "or finish is not run twice, a lost one is run again",
+TEST_CASE("postgres_storage: a COMMIT in doubt after a server restart is decided by the trial's row: a landed creation, "
+          "finish or added trial is not run twice, a lost one is run again",
           "[storage][postgres]") {
   TUNEKIT_REQUIRE_POSTGRES(url);
   using next = pg_in_doubt_connection::next;
@@ -555,10 +556,80 @@ TEST_CASE("postgres_storage: a COMMIT in doubt after a server restart is decided
   REQUIRE(popped);
   CHECK(reader.trial(popped->id).state == tk::trial_state::running);
   CHECK_FALSE(s.pop_waiting_trial(sid));
+  // Added trials (a study copy, an enqueued trial): landed -> stored once,
+  // found by id, number, state, times and parameters; lost -> added again.
+  tk::frozen_trial copy;
+  copy.state = tk::trial_state::complete;
+  copy.values = {0.5};
+  copy.params["x"] = 0.125;
+  copy.distributions.insert_or_assign("x", tk::float_distribution(0, 1));
+  copy.datetime_start = tk::frozen_trial::clock::now() - std::chrono::seconds(3);
+  copy.datetime_complete = tk::frozen_trial::clock::now() - std::chrono::seconds(1);
+  *mode = next::landed;
+  const auto c1 = s.add_trial(sid, copy);
+  CHECK(stored().size() == 4);
+  *mode = next::lost;
+  const auto c2 = s.add_trial(sid, copy);
+  CHECK(stored().size() == 5);
+  CHECK(reader.trial(c2.id).params.at("x") == 0.125);
+  tk::frozen_trial queued;
+  queued.state = tk::trial_state::waiting;
+  queued.params["x"] = 0.75;
+  queued.distributions.insert_or_assign("x", tk::float_distribution(0, 1));
+  *mode = next::landed;
+  s.add_trial(sid, queued);
+  CHECK(stored().size() == 6);
+  CHECK(c1.number == 3);
+  CHECK(c2.number == 4);
   // A write without a check (an upsert) is simply re-run.
   *mode = next::landed;
   s.set_study_user_attr(sid, "k", 7);
   CHECK(reader.study_user_attrs(sid).at("k") == 7);
-  CHECK(stored().size() == 3);
+  CHECK(stored().size() == 6);
   s.delete_study(sid);
+}
+
+TEST_CASE("postgres_storage: a trial creation whose COMMIT still waits on the server when its connection is cut is "
+          "stored once: the old server process is ended before the creation is run again",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  using namespace std::chrono_literals;
+  scratch_database db(url);
+  tk::detail::rdb_options options;
+  options.coalesce = true;
+  options.async_creation = true;
+  tk::detail::rdb_storage<tk::detail::postgres_connection> s(
+      tk::detail::postgres_connection(db.url(), {.in_doubt_grace = 200ms}), "test database", options);
+  const auto sid = s.create_study("hang", minimize_one);
+  // Every COMMIT that inserted a trial waits for an advisory lock `holder` holds.
+  tk::detail::postgres_connection holder(db.url());
+  holder.execute("CREATE FUNCTION wait_for_key() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM "
+                 "pg_advisory_xact_lock(74150205); RETURN NULL; END $$", {});
+  holder.execute("CREATE CONSTRAINT TRIGGER commit_waits AFTER INSERT ON trials DEFERRABLE INITIALLY DEFERRED FOR EACH "
+                 "ROW EXECUTE FUNCTION wait_for_key()", {});
+  holder.query("SELECT pg_advisory_lock(74150205)", {});
+  std::atomic<int> cut{-1};
+  std::atomic<bool> ended{false};
+  tk::frozen_trial made;
+  {
+    // The creator's server process waits in its COMMIT: its connection is
+    // cut; the lock is released once that process is gone (the storage
+    // ends it after the grace), so the re-run can commit.
+    std::jthread network([&] {
+      tk::detail::postgres_connection w(db.url());
+      const auto pid = tk::testing::process_waiting_for(w, "advisory");
+      cut = pid == 0 ? 0 : tk::testing::cut_client_side(w, pid);
+      ended = cut == 1 && tk::testing::process_gone(w, pid);
+      holder.query("SELECT pg_advisory_unlock_all()", {});
+    });
+    made = s.create_trial(sid, {});
+  }
+  CHECK(cut == 1);
+  CHECK(ended);
+  tk::postgres_storage reader(db.url());
+  const auto stored = reader.trials(sid);
+  REQUIRE(stored.size() == 1);
+  CHECK(stored[0].id == made.id);
+  CHECK(stored[0].number == 0);
+  CHECK(stored[0].state == tk::trial_state::running);
 }

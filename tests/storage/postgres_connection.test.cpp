@@ -7,11 +7,15 @@
 #include <catch2/catch.hpp>
 
 #include "support/postgres.hpp"
+#include "support/postgres_cut.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -19,6 +23,7 @@ namespace tk = tunekit;
 using tk::detail::postgres_connection;
 using tk::detail::sql_row;
 using tk::detail::sql_value;
+using Catch::Contains;
 
 namespace {
 
@@ -297,17 +302,118 @@ TEST_CASE("postgres connection: a transaction id reported committed after a serv
   };
   // An autocommitted statement with an id: committed.
   const auto [done, started] = id_and_start("SELECT txid_current(), pg_postmaster_start_time()::text");
-  CHECK(c.committed(done, started));
+  CHECK(c.committed({done, started, ""}));
   // The same answer from a server that restarted since: another
   // transaction may hold that id now (PostgreSQL 15 reuses the ids of
   // transactions a crash lost), so the shared layer must check the rows.
-  CHECK_THROWS_AS(c.committed(done, "2000-01-01 00:00:00+00"), tk::detail::sql_in_doubt);
+  CHECK_THROWS_AS(c.committed({done, "2000-01-01 00:00:00+00", ""}), tk::detail::sql_in_doubt);
   // Rolled back: not committed, restart or not.
   c.begin();
   const auto [rolled, started2] = id_and_start("SELECT txid_current(), pg_postmaster_start_time()::text");
   c.rollback();
-  CHECK_FALSE(c.committed(rolled, started2));
-  CHECK_FALSE(c.committed(rolled, "2000-01-01 00:00:00+00"));
+  CHECK_FALSE(c.committed({rolled, started2, ""}));
+  CHECK_FALSE(c.committed({rolled, "2000-01-01 00:00:00+00", ""}));
   // An id not given out yet (what a crash's lost ids are until reused).
-  CHECK_FALSE(c.committed(std::to_string(std::stoll(done) + 1000000), started));
+  CHECK_FALSE(c.committed({std::to_string(std::stoll(done) + 1000000), started, ""}));
+}
+
+TEST_CASE("postgres connection: a COMMIT whose answer was lost while its transaction still waits on the server is "
+          "decided only once that transaction has ended (its server process is ended), so the write exists once",
+          "[storage][postgres]") {
+  TUNEKIT_REQUIRE_POSTGRES(url);
+  TUNEKIT_REQUIRE_ENV(ro_url, "TUNEKIT_TEST_POSTGRES_RO_URL");
+  using namespace std::chrono_literals;
+  postgres_connection c(url, {.in_doubt_grace = 300ms, .in_doubt_end_wait = 5000ms});
+  postgres_connection holder(url);
+  const std::string table = "in_doubt_" + std::to_string(c.backend_pid());
+  const std::int64_t key = 7415020400 + c.backend_pid();
+  // Every COMMIT that inserted into the table waits for advisory lock `key`
+  // (a deferred constraint trigger), which `holder` holds.
+  x(c, "DROP TABLE IF EXISTS " + table);
+  x(c, "CREATE TABLE " + table + " (k INTEGER PRIMARY KEY)");
+  x(c, "CREATE OR REPLACE FUNCTION " + table + "_wait() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM "
+       "pg_advisory_xact_lock(" + std::to_string(key) + "); RETURN NULL; END $$");
+  x(c, "CREATE CONSTRAINT TRIGGER " + table + "_commit_waits AFTER INSERT ON " + table +
+       " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION " + table + "_wait()");
+  auto count = [&] { return std::get<std::int64_t>(q(holder, "SELECT count(*) FROM " + table)[0][0]); };
+  auto alive = [&](int pid) {
+    return !q(holder, "SELECT 1 FROM pg_stat_activity WHERE pid = ?::int", {std::int64_t{pid}}).empty();
+  };
+
+  // 1. The lock is released right after the cut: the old transaction
+  // commits while the client asks; COMMIT returns (the write is not re-run).
+  q(holder, "SELECT pg_advisory_lock(?)", {key});
+  c.begin();
+  x(c, "INSERT INTO " + table + " VALUES (1)");  // the COMMIT alone in its round trip
+  int pid = c.backend_pid();
+  std::atomic<int> cut{-1};
+  // Cuts the client side of `pid` once it waits for the lock (in its COMMIT).
+  auto cut_when_waiting = [&url](int pid) {
+    postgres_connection w(url);
+    return tk::testing::process_waiting_for(w, "advisory", pid) == pid ? tk::testing::cut_client_side(w, pid) : 0;
+  };
+  {
+    std::jthread cutter([&] {
+      cut = cut_when_waiting(pid);
+      q(holder, "SELECT pg_advisory_unlock(?)", {key});
+    });
+    CHECK_NOTHROW(c.commit());
+  }
+  CHECK(cut == 1);
+  CHECK(count() == 1);
+  CHECK(c.backend_pid() != pid);
+  q(holder, "SELECT pg_advisory_unlock_all()");
+
+  // 2. The lock stays held: the old transaction is still in progress after
+  // the grace, its server process is ended, and only then does COMMIT say
+  // "did not take effect". Released later, the lock lets nothing commit.
+  q(holder, "SELECT pg_advisory_lock(?)", {key});
+  c.begin();
+  CHECK(std::get<std::int64_t>(q(c, "SELECT count(*) FROM " + table)[0][0]) == 1);
+  c.defer("INSERT INTO " + table + " VALUES (2)", {});  // pipelined with the COMMIT
+  pid = c.backend_pid();
+  cut = -1;
+  const auto t0 = std::chrono::steady_clock::now();
+  {
+    std::jthread cutter([&] {
+      cut = cut_when_waiting(pid);
+      if (cut != 1) q(holder, "SELECT pg_advisory_unlock(?)", {key});  // no cut: let the COMMIT finish
+    });
+    CHECK_THROWS_AS(c.commit(), tk::detail::sql_retry);
+  }
+  const auto took = std::chrono::steady_clock::now() - t0;
+  c.rollback();
+  CHECK(cut == 1);
+  CHECK(took >= 300ms);
+  CHECK(took < 5s);
+  CHECK(tk::testing::process_gone(holder, pid));
+  q(holder, "SELECT pg_advisory_unlock_all()");
+  std::this_thread::sleep_for(200ms);
+  CHECK(count() == 1);  // the old transaction did not commit later
+  c.begin();
+  c.defer("INSERT INTO " + table + " VALUES (2)", {});
+  c.commit();  // the re-run
+  CHECK(count() == 2);
+
+  // 3. A process that cannot be ended (another role's: a role may end only
+  // its own role's processes) leaves the outcome unknown: storage_error,
+  // not "did not commit"; and a process that does not run the transaction
+  // is never ended.
+  postgres_connection ro(ro_url);
+  ro.begin();
+  const auto r = q(ro, tk::detail::pg::transaction_sql);
+  const std::string id = std::to_string(std::get<std::int64_t>(r.at(0).at(0)));
+  const std::string started = std::get<std::string>(r.at(0).at(1));
+  const std::string ro_pid = std::to_string(std::get<std::int64_t>(r.at(0).at(2)));
+  postgres_connection checker(url, {.in_doubt_grace = 0ms, .in_doubt_end_wait = 1000ms});
+  CHECK_THROWS_WITH(checker.committed({id, started, ro_pid}),
+                    Contains("still in progress in server process " + ro_pid) && Contains("42501") &&
+                        Contains("not re-run") && Contains("pg_signal_backend"));
+  const std::string other = std::to_string(holder.backend_pid());
+  CHECK_THROWS_WITH(checker.committed({id, started, other}), Contains("no server process runs it") && Contains("not re-run"));
+  CHECK(alive(holder.backend_pid()));
+  CHECK(std::get<std::int64_t>(q(ro, "SELECT 1")[0][0]) == 1);  // still in its transaction
+  ro.rollback();
+  x(c, "DROP TABLE " + table);
+  x(c, "DROP FUNCTION " + table + "_wait()");
 }

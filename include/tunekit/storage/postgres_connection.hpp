@@ -25,7 +25,7 @@
 //    in-flight one back, nothing of it is half-written. After the attempts run
 //    out, `storage_error`.
 //  - Fewer round trips (libpq pipeline mode): `begin()` sends nothing; BEGIN
-//    and `SELECT txid_current()` go to the server in one pipeline with the
+//    and `SELECT txid_current(), ...` go to the server in one pipeline with the
 //    transaction's first statement, and writes whose result only matters if
 //    it is an error (`defer`) wait and go with the next statement or with the
 //    COMMIT. A transaction that reads once before it writes is two round
@@ -35,62 +35,38 @@
 //    ends with one Sync and is read to the end before the next is sent, so a
 //    pooler sees ordinary extended-protocol messages.
 //  - A COMMIT whose acknowledgement was lost is resolved, not guessed: the
-//    transaction's id (`txid_current()`) is always read before its COMMIT is
-//    sent, and after reconnecting `commit()` asks the server `txid_status(id)`.
-//    Committed: `commit()` returns normally (re-running would, for instance,
-//    create a second trial). Aborted or unknown: `sql_retry`, and the shared
-//    layer re-runs a transaction that left no trace. Committed, but the
-//    server restarted in between (a crash may have lost the commit and given
-//    its id to another transaction): `sql_in_doubt`, and the shared layer
-//    checks the transaction's rows (`committed(txid, started)`).
+//    transaction's id, the server's start time and the server process that
+//    runs it are always read before its COMMIT is sent, and after
+//    reconnecting `commit()` asks the server (postgres_in_doubt.hpp):
+//    committed, it returns normally; not committed, `sql_retry` and the
+//    shared layer re-runs a transaction that left no trace; still in
+//    progress, the old server process is ended first, so the write can
+//    never land twice; committed across a server restart, `sql_in_doubt`
+//    and the shared layer checks the transaction's rows.
+//  - Connecting, reconnecting and messages: postgres_link.hpp; values and
+//    placeholders: postgres_values.hpp.
 
 #include <libpq-fe.h>
 
-#include <algorithm>
-#include <atomic>
-#include <cctype>
 #include <charconv>
-#include <chrono>
-#include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <random>
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <unordered_map>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "../core/errors.hpp"
-#include "postgres_values.hpp"
 #include "detail/sql.hpp"
+#include "postgres_in_doubt.hpp"
+#include "postgres_link.hpp"
+#include "postgres_values.hpp"
 
 namespace tunekit::detail {
-
-/// How a `postgres_connection` connects and how hard it tries to reconnect.
-struct postgres_connection_options {
-  /// Seconds libpq waits for a connection to be established (the URL's own
-  /// `connect_timeout` wins). Without it an unreachable host blocks for the
-  /// operating system's TCP timeout, minutes.
-  int connect_timeout_s = 10;
-  /// Attempts of the first connection when the server refuses or does not
-  /// answer (it may be starting, as when a fleet and its database start
-  /// together), with the same doubling waits as reconnection; the defaults
-  /// wait about 6 s in all. A refused login, an unknown database or a bad
-  /// URL fail at once: retrying cannot mend them.
-  int connect_attempts = 8;
-  /// Reconnection attempts after a lost connection before giving up with
-  /// `storage_error`; the waits between them double from `reconnect_initial`
-  /// up to `reconnect_max`. The defaults ride out a server restart of ~30 s.
-  int reconnect_attempts = 12;
-  std::chrono::milliseconds reconnect_initial{50};
-  std::chrono::milliseconds reconnect_max{4000};
-};
 
 /// One libpq connection to a PostgreSQL database (see the header comment).
 /// Not thread-safe: the shared layer serialises its use.
@@ -102,32 +78,15 @@ class postgres_connection {
   /// any libpq connection string); what the URL leaves out comes from libpq's
   /// environment (PGHOST, PGPASSWORD, ...) and ~/.pgpass.
   explicit postgres_connection(std::string url, postgres_connection_options options = {})
-      : url_(std::move(url)), options_(options) {
-    if (options_.connect_attempts < 1) {
-      throw invalid_argument("postgres connect_attempts = " + std::to_string(options_.connect_attempts) + ": must be >= 1");
-    }
-    if (options_.reconnect_attempts < 0) {
-      throw invalid_argument("postgres reconnect_attempts = " + std::to_string(options_.reconnect_attempts) +
-                             ": must be >= 0");
-    }
-    if (options_.reconnect_initial.count() < 0 || options_.reconnect_max < options_.reconnect_initial) {
-      throw invalid_argument("postgres reconnect back-off: reconnect_initial must be >= 0 and <= reconnect_max");
-    }
-    describe_from_url();
-    connect_or_throw();
+      : link_(std::move(url), checked(options)) {
+    link_.connect_or_throw();
   }
 
   postgres_connection(const postgres_connection&) = delete;
   postgres_connection& operator=(const postgres_connection&) = delete;
-  postgres_connection(postgres_connection&& other) noexcept { swap(other); }
-  postgres_connection& operator=(postgres_connection&& other) noexcept {
-    if (this != &other) {
-      close();
-      swap(other);
-    }
-    return *this;
-  }
-  ~postgres_connection() { close(); }
+  postgres_connection(postgres_connection&&) noexcept = default;
+  postgres_connection& operator=(postgres_connection&&) noexcept = default;
+  ~postgres_connection() = default;
 
   /// Runs one statement, returns its rows converted by column type. In a
   /// transaction, what waits in the pipeline (BEGIN, deferred writes) goes
@@ -186,18 +145,19 @@ class postgres_connection {
     if (batch_.size() >= 64) run_batch();
   }
 
-  /// Starts a transaction: BEGIN and `SELECT txid_current()` (the id, for
-  /// `commit()`'s recovery) wait in the pipeline for the first statement.
+  /// Starts a transaction: BEGIN and `pg::transaction_sql` (its id and
+  /// server process, for `commit()`'s recovery) wait in the pipeline for the
+  /// first statement.
   void begin() {
     ensure_connected();
     batch_.clear();
-    txid_.clear();
+    txn_ = {};
     batch_.push_back(bound("BEGIN", {}, pg::role::begin));
-    batch_.push_back(bound("SELECT txid_current(), pg_postmaster_start_time()::text", {}, pg::role::txid));
+    batch_.push_back(bound(pg::transaction_sql, {}, pg::role::txid));
     in_transaction_ = true;
   }
 
-  /// Commits; a lost acknowledgement is resolved with `txid_status` (see top).
+  /// Commits; a lost acknowledgement is resolved (postgres_in_doubt.hpp).
   void commit() {
     ensure_connected();
     // The id must be known before COMMIT is sent: a transaction that only
@@ -208,8 +168,8 @@ class postgres_connection {
       run_batch();
       return;
     }
-    ++round_trips_;
-    result res{PQexec(conn_, "COMMIT")};
+    ++pg::link::round_trips;
+    result res{PQexec(link_.get(), "COMMIT")};
     const ExecStatusType status = PQresultStatus(res.get());
     if (status == PGRES_COMMAND_OK) {
       in_transaction_ = false;
@@ -220,10 +180,10 @@ class postgres_connection {
       return;
     }
     in_transaction_ = false;
-    if (!connection_lost(res.get())) check(res.get(), "COMMIT");
-    const std::string txid = std::exchange(txid_, {});
-    reconnect(message_of(res.get()));
-    if (!txid.empty() && committed(txid)) return;
+    if (!link_.connection_lost(res.get())) check(res.get(), "COMMIT");
+    const pg::transaction_ref txn = std::exchange(txn_, {});
+    reconnect(link_.message_of(res.get()));
+    if (!txn.id.empty() && committed(txn)) return;
     throw sql_retry(where() + ": connection lost during COMMIT, which did not take effect; reconnected");
   }
 
@@ -236,21 +196,36 @@ class postgres_connection {
     const bool sent = batch_.empty() || batch_.front().what != pg::role::begin;
     batch_.clear();
     const bool was = std::exchange(in_transaction_, false);
-    txid_.clear();
-    if (!was || !sent || conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return;  // nothing reached the server
-    ++round_trips_;
-    PQclear(PQexec(conn_, "ROLLBACK"));
+    txn_ = {};
+    if (!was || !sent || !link_.open()) return;  // nothing reached the server
+    ++pg::link::round_trips;
+    PQclear(PQexec(link_.get(), "ROLLBACK"));
   }
 
   /// Round trips to the server so far by every connection of the process
   /// (each waits for the server once), for benchmarks.
-  static std::int64_t round_trips() noexcept { return round_trips_.load(); }
+  static std::int64_t round_trips() noexcept { return pg::link::round_trips.load(); }
 
   /// "host 127.0.0.1 port 5432, database tunekit, user alice": for messages.
-  [[nodiscard]] const std::string& where() const noexcept { return where_; }
+  [[nodiscard]] const std::string& where() const noexcept { return link_.where(); }
 
   /// The server's process id for this connection (tests terminate it).
-  [[nodiscard]] int backend_pid() const noexcept { return conn_ ? PQbackendPID(conn_) : 0; }
+  [[nodiscard]] int backend_pid() const noexcept { return link_.get() ? PQbackendPID(link_.get()) : 0; }
+
+  /// Did transaction `t` commit? What `commit()` asks after a lost answer
+  /// (postgres_in_doubt.hpp); public for tests.
+  bool committed(const pg::transaction_ref& t) {
+    const auto before = link_.generation();
+    // Asking may reconnect again: a new session has none of our statements.
+    struct forget {
+      postgres_connection& c;
+      std::uint64_t before;
+      ~forget() {
+        if (c.link_.generation() != before) c.prepared_.clear();
+      }
+    } guard{*this, before};
+    return pg::committed(link_, t);
+  }
 
  private:
   struct result_deleter {
@@ -258,67 +233,29 @@ class postgres_connection {
   };
   using result = std::unique_ptr<PGresult, result_deleter>;
 
-  void swap(postgres_connection& o) noexcept {
-    std::swap(url_, o.url_);
-    std::swap(options_, o.options_);
-    std::swap(where_, o.where_);
-    std::swap(password_, o.password_);
-    std::swap(conn_, o.conn_);
-    std::swap(prepared_, o.prepared_);
-    std::swap(in_transaction_, o.in_transaction_);
-    std::swap(txid_, o.txid_);
-    std::swap(txid_started_, o.txid_started_);
-    std::swap(next_statement_, o.next_statement_);
-    std::swap(statement_prefix_, o.statement_prefix_);
-    std::swap(named_statements_, o.named_statements_);
-    std::swap(lost_connection_, o.lost_connection_);
-    std::swap(batch_, o.batch_);
+  static postgres_connection_options checked(const postgres_connection_options& o) {
+    if (o.connect_attempts < 1)
+      throw invalid_argument("postgres connect_attempts = " + std::to_string(o.connect_attempts) + ": must be >= 1");
+    if (o.reconnect_attempts < 0)
+      throw invalid_argument("postgres reconnect_attempts = " + std::to_string(o.reconnect_attempts) + ": must be >= 0");
+    if (o.reconnect_initial.count() < 0 || o.reconnect_max < o.reconnect_initial)
+      throw invalid_argument("postgres reconnect back-off: reconnect_initial must be >= 0 and <= reconnect_max");
+    if (o.in_doubt_grace.count() < 0 || o.in_doubt_end_wait.count() < 0)
+      throw invalid_argument("postgres in_doubt_grace and in_doubt_end_wait must be >= 0");
+    return o;
   }
 
   void close() noexcept {
     batch_.clear();
-    if (conn_ != nullptr) PQfinish(conn_);
-    conn_ = nullptr;
+    link_.close();
     prepared_.clear();
   }
 
-  // Host, port, database and user for messages, from the URL as libpq parses
-  // it (environment defaults fill in after connecting). The password is kept
-  // only to scrub it from any message that might quote it.
-  void describe_from_url() {
-    char* err = nullptr;
-    PQconninfoOption* opts = PQconninfoParse(url_.c_str(), &err);
-    if (opts == nullptr) {
-      std::string msg = err ? err : "out of memory";
-      if (err) PQfreemem(err);
-      while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-      password_ = password_in(url_);
-      throw storage_error("postgres storage URL is not a valid PostgreSQL connection string (" + scrub(msg) +
-                          "); expected postgresql://user[:password]@host[:port]/database");
-    }
-    std::string host, port, db, user;
-    for (PQconninfoOption* o = opts; o->keyword != nullptr; ++o) {
-      if (o->val == nullptr) continue;
-      const std::string_view k = o->keyword;
-      if (k == "host" || (k == "hostaddr" && host.empty())) host = o->val;
-      if (k == "port") port = o->val;
-      if (k == "dbname") db = o->val;
-      if (k == "user") user = o->val;
-      if (k == "password") password_ = o->val;
-    }
-    PQconninfoFree(opts);
-    set_where(host, port, db, user);
-  }
-
-  void set_where(std::string_view host, std::string_view port, std::string_view db, std::string_view user) {
-    where_ = "PostgreSQL at host ";
-    where_.append(host.empty() ? "(default)" : host);
-    if (!port.empty()) where_.append(" port ").append(port);
-    where_.append(", database ").append(db.empty() ? "(default)" : db);
-    if (!user.empty()) where_.append(", user ").append(user);
-    // The mode the storage runs the connection in: `session` (server-side
-    // prepared statements) until a pooler in transaction mode shows itself.
-    where_.append(named_statements_ ? ", mode session" : ", mode transaction-pooled");
+  // A new connection (its server session has none of our prepared statements).
+  void reconnect(const std::string& why) {
+    batch_.clear();
+    prepared_.clear();
+    link_.reconnect(why);
   }
 
   static std::string random_prefix() {
@@ -329,160 +266,12 @@ class postgres_connection {
     return p + "_";
   }
 
-  // The text between "://user:" and "@" of a URL, for scrubbing only.
-  static std::string password_in(std::string_view url) {
-    const auto scheme = url.find("://");
-    if (scheme == std::string_view::npos) return {};
-    const auto at = url.find('@', scheme + 3);
-    if (at == std::string_view::npos) return {};
-    const auto colon = url.find(':', scheme + 3);
-    if (colon == std::string_view::npos || colon > at) return {};
-    return std::string(url.substr(colon + 1, at - colon - 1));
-  }
-
-  [[nodiscard]] std::string scrub(std::string msg) const {
-    if (password_.size() >= 1) {
-      for (auto pos = msg.find(password_); pos != std::string::npos; pos = msg.find(password_, pos + 3)) {
-        msg.replace(pos, password_.size(), "***");
-      }
-    }
-    return msg;
-  }
-
-  // A new connection; on failure `conn_` is left bad and the message returned.
-  std::string try_connect() {
-    close();
-    const std::string timeout = std::to_string(options_.connect_timeout_s);
-    // Earlier keywords are overridden by what the URL (expanded from dbname,
-    // processed last) says.
-    const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
-    const char* vals[] = {timeout.c_str(), "tunekit", url_.c_str(), nullptr};
-    conn_ = PQconnectdbParams(keys, vals, 1);
-    if (conn_ == nullptr) return "out of memory";
-    if (PQstatus(conn_) != CONNECTION_OK) return message_of(nullptr);
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);  // "already exists, skipping"
-    const char* host = PQhost(conn_);
-    set_where(host ? host : "", PQport(conn_) ? PQport(conn_) : "", PQdb(conn_) ? PQdb(conn_) : "",
-              PQuser(conn_) ? PQuser(conn_) : "");
-    return {};
-  }
-
-  // Failures of the first connection that waiting may mend: the server is
-  // not up yet (refused, timed out, starting up, too many clients).
-  static bool transient(std::string_view msg) {
-    for (std::string_view permanent : {"password authentication failed", "does not exist", "no pg_hba.conf entry",
-                                       "authentication", "invalid connection option", "invalid URI", "invalid integer",
-                                       "could not translate host name", "permission denied"})
-      if (msg.find(permanent) != std::string_view::npos) return false;
-    return true;
-  }
-
-  void connect_or_throw() {
-    auto wait = options_.reconnect_initial;
-    const auto start = std::chrono::steady_clock::now();
-    std::string msg;
-    int attempt = 0;
-    while (true) {
-      ++attempt;
-      msg = try_connect();
-      if (msg.empty()) return;
-      if (attempt >= options_.connect_attempts || !transient(msg)) break;
-      std::this_thread::sleep_for(wait);
-      wait = std::min(options_.reconnect_max, wait * 2);
-    }
-    close();
-    const auto waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::string tries;
-    if (attempt > 1) tries = " after " + std::to_string(attempt) + " attempts in " + std::to_string(static_cast<int>(waited * 1000)) + " ms";
-    throw storage_error("cannot connect to " + where() + tries + ": " + msg);
-  }
-
   void ensure_connected() {
-    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+    if (!link_.open()) {
       const bool was_in_transaction = std::exchange(in_transaction_, false);
       reconnect("connection is not open");
       if (was_in_transaction) throw sql_retry(where() + ": connection lost in a transaction; reconnected");
     }
-  }
-
-  // Re-establishes the connection with exponential back-off, or throws.
-  void reconnect(const std::string& why) {
-    auto wait = options_.reconnect_initial;
-    std::string last = why;
-    for (int attempt = 0; attempt <= options_.reconnect_attempts; ++attempt) {
-      if (attempt > 0) {
-        std::this_thread::sleep_for(wait);
-        wait = std::min(options_.reconnect_max, wait * 2);
-      }
-      last = try_connect();
-      if (last.empty()) return;
-    }
-    close();
-    throw storage_error("lost the connection to " + where() + " (" + scrub(why) + ") and could not reconnect in " +
-                        std::to_string(options_.reconnect_attempts + 1) + " attempts: " + last);
-  }
-
-  // Was the transaction `txid` committed? Asked after a lost COMMIT
-  // acknowledgement (the public overload below says when it cannot tell).
-  bool committed(const std::string& txid) { return committed(txid, txid_started_); }
-
- public:
-  /// Did transaction `txid` commit, begun while the server had been running
-  /// since `started` (`pg_postmaster_start_time()` as text)? Asked after a
-  /// COMMIT's answer was lost, on a new connection; waits while the old
-  /// backend is still finishing it. PostgreSQL hands the ids of transactions
-  /// whose WAL had not reached the disk out again after a crash (checked on
-  /// PostgreSQL 15, docs/storage.md "A COMMIT whose answer was lost"), so
-  /// once the server has restarted, "committed" may be another
-  /// transaction's: then `sql_in_doubt`, and the shared layer asks the data.
-  /// "aborted", "in progress" after a restart, or an id "in the future"
-  /// (not given out again yet) mean it did not commit. Public for tests.
-  bool committed(const std::string& txid, const std::string& started) {
-    for (int i = 0; i < 100; ++i) {
-      ++round_trips_;
-      const char* vals[] = {txid.c_str()};
-      result res{PQexecParams(conn_, "SELECT txid_status($1::bigint), pg_postmaster_start_time()::text", 1, nullptr, vals,
-                              nullptr, nullptr, 0)};
-      if (PQresultStatus(res.get()) != PGRES_TUPLES_OK || PQntuples(res.get()) != 1) return false;
-      if (PQgetisnull(res.get(), 0, 0)) return false;
-      const std::string_view s = PQgetvalue(res.get(), 0, 0);
-      const bool restarted = started.empty() || started != PQgetvalue(res.get(), 0, 1);
-      if (s == "committed" && restarted)
-        throw sql_in_doubt(where() + ": the connection was lost during a COMMIT and the server restarted since the "
-                                     "transaction began: its id may have been given to another transaction");
-      if (s == "committed") return true;
-      if (s == "aborted" || restarted) return false;  // "in progress" after a restart: another transaction's
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // "in progress"
-    }
-    return false;
-  }
-
- private:
-  // Is this failure a lost connection (rather than an error in the statement)?
-  bool connection_lost(const PGresult* res) const {
-    if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) return true;
-    const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
-    if (state == nullptr) return res == nullptr;
-    const std::string_view s = state;
-    // 08xxx connection exceptions; 57P01/02/03 admin or crash shutdown, cannot connect now.
-    return s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03";
-  }
-
-  std::string message_of(const PGresult* res) const {
-    std::string msg;
-    if (res != nullptr) {
-      if (const char* primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)) msg = primary;
-    }
-    if (msg.empty() && conn_ != nullptr) msg = PQerrorMessage(conn_);
-    if (msg.empty() && res != nullptr) msg = PQresultErrorMessage(res);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    for (char& c : msg) {
-      if (c == '\n') c = ' ';
-    }
-    if (res != nullptr) {
-      if (const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE)) msg.append(" [SQLSTATE ").append(state).append("]");
-    }
-    return scrub(msg);
   }
 
   // Throws for a failed result: sql_retry for serialization failures,
@@ -490,21 +279,21 @@ class postgres_connection {
   void check(const PGresult* res, std::string_view what) {
     const ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) return;
-    const std::string msg = message_of(res);
+    const std::string msg = link_.message_of(res);
     if (msg.find("pooling mode") != std::string::npos) {
       // PgBouncer in statement mode: a multi-statement transaction ends the
       // connection. Retrying cannot help; say what to change.
       in_transaction_ = false;
       close();
-      if (const auto m = where_.rfind(", mode "); m != std::string::npos) where_.replace(m, where_.size() - m, ", mode statement-pooled");
+      link_.set_mode("statement-pooled");
       throw storage_error(where() + " is a pooler in statement pooling mode (PgBouncer pool_mode=statement), which "
                                     "cannot run multi-statement transactions; tunekit's storage needs pool_mode = "
                                     "transaction or session (" + msg + ")");
     }
-    if (connection_lost(res)) {
+    if (link_.connection_lost(res)) {
       lost_connection_ = true;
       in_transaction_ = false;
-      txid_.clear();
+      txn_ = {};
       reconnect(msg);
       throw sql_retry(where() + ": connection lost (" + msg + "); reconnected, the transaction was rolled back");
     }
@@ -547,13 +336,13 @@ class postgres_connection {
     const int n = static_cast<int>(q.texts.size());
 
     result res;
-    ++round_trips_;
+    ++pg::link::round_trips;
     if (!pg::preparable(text) && params.empty()) {
-      res.reset(PQexec(conn_, text.c_str()));
+      res.reset(PQexec(link_.get(), text.c_str()));
     } else if (!named_statements_) {
       // Behind a transaction pooler: unnamed statements only (parse, bind
       // and execute in one round trip, nothing left on the server session).
-      res.reset(PQexecParams(conn_, text.c_str(), n, q.types.data(), values.data(), nullptr, nullptr, 0));
+      res.reset(PQexecParams(link_.get(), text.c_str(), n, q.types.data(), values.data(), nullptr, nullptr, 0));
     } else {
       std::string key = text;
       key.push_back('\x01');
@@ -561,20 +350,20 @@ class postgres_connection {
       auto it = prepared_.find(key);
       if (it == prepared_.end()) {
         if (prepared_.size() >= 512) {  // a bounded cache: forget all, the server too
-          ++round_trips_;
-          PQclear(PQexec(conn_, "DEALLOCATE ALL"));
+          ++pg::link::round_trips;
+          PQclear(PQexec(link_.get(), "DEALLOCATE ALL"));
           prepared_.clear();
         }
         // Named per connection object (a random prefix): behind a pooler in
         // transaction mode, server sessions are shared between clients, and
         // another client's "tk0" must never be mistaken for ours.
         std::string name = statement_prefix_ + std::to_string(next_statement_++);
-        ++round_trips_;
-        result prep{PQprepare(conn_, name.c_str(), text.c_str(), n, q.types.data())};
+        ++pg::link::round_trips;
+        result prep{PQprepare(link_.get(), name.c_str(), text.c_str(), n, q.types.data())};
         check_prepared(prep.get(), text);
         it = prepared_.emplace(std::move(key), std::move(name)).first;
       }
-      res.reset(PQexecPrepared(conn_, it->second.c_str(), n, values.data(), nullptr, nullptr, 0));
+      res.reset(PQexecPrepared(link_.get(), it->second.c_str(), n, values.data(), nullptr, nullptr, 0));
       check_prepared(res.get(), text);
     }
     check(res.get(), text);
@@ -594,7 +383,7 @@ class postgres_connection {
     }
     named_statements_ = false;
     prepared_.clear();
-    if (const auto m = where_.rfind(", mode session"); m != std::string::npos) where_.replace(m, where_.size() - m, ", mode transaction-pooled");
+    link_.set_mode("transaction-pooled");
     lost_connection_ = !in_transaction_;  // outside a transaction `run` re-runs the statement itself
     throw sql_retry(where() + ": server session changed under the connection (a pooler in transaction mode); "
                               "using unnamed statements from now on");
@@ -632,12 +421,12 @@ class postgres_connection {
       // second use in this pipeline reuses it; forgotten if the Parse fails.
       std::string name = statement_prefix_ + std::to_string(next_statement_++);
       slots.push_back({index, key});
-      if (PQsendPrepare(conn_, name.c_str(), q.text.c_str(), n, types) != 1) return false;
+      if (PQsendPrepare(link_.get(), name.c_str(), q.text.c_str(), n, types) != 1) return false;
       it = prepared_.emplace(key, std::move(name)).first;
     }
     slots.push_back({index, {}});
-    if (it == prepared_.end()) return PQsendQueryParams(conn_, q.text.c_str(), n, types, vals, nullptr, nullptr, 0) == 1;
-    return PQsendQueryPrepared(conn_, it->second.c_str(), n, vals, nullptr, nullptr, 0) == 1;
+    if (it == prepared_.end()) return PQsendQueryParams(link_.get(), q.text.c_str(), n, types, vals, nullptr, nullptr, 0) == 1;
+    return PQsendQueryPrepared(link_.get(), it->second.c_str(), n, vals, nullptr, nullptr, 0) == 1;
   }
 
   // Sends what waits as one pipeline (one Sync), reads every result, and
@@ -650,21 +439,22 @@ class postgres_connection {
     const bool has_commit = !batch.empty() && batch.back().what == pg::role::commit;
     std::vector<slot> slots;
     std::vector<result> got;
-    ++round_trips_;
-    bool ok = conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK && PQenterPipelineMode(conn_) == 1;
+    ++pg::link::round_trips;
+    PGconn* const conn = link_.get();
+    bool ok = link_.open() && PQenterPipelineMode(conn) == 1;
     for (std::size_t i = 0; ok && i < batch.size(); ++i) ok = send(batch[i], i, slots);
-    ok = ok && PQpipelineSync(conn_) == 1;
+    ok = ok && PQpipelineSync(conn) == 1;
     if (ok) {
       got.resize(slots.size());
       for (std::size_t k = 0; k < slots.size() && ok; ++k) {
-        while (PGresult* r = PQgetResult(conn_)) got[k].reset(r);
-        ok = got[k] != nullptr && PQstatus(conn_) == CONNECTION_OK;
+        while (PGresult* r = PQgetResult(conn)) got[k].reset(r);
+        ok = got[k] != nullptr && PQstatus(conn) == CONNECTION_OK;
       }
       if (ok) {
-        result sync{PQgetResult(conn_)};
+        result sync{PQgetResult(conn)};
         ok = sync != nullptr && PQresultStatus(sync.get()) == PGRES_PIPELINE_SYNC;
       }
-      ok = ok && PQexitPipelineMode(conn_) == 1;
+      ok = ok && PQexitPipelineMode(conn) == 1;
     }
     // A pipeline not read to its end leaves the connection unusable: a new one is made below.
     if (!ok) close();
@@ -681,7 +471,7 @@ class postgres_connection {
       if (r == nullptr) break;  // the connection dropped: below
       const ExecStatusType status = PQresultStatus(r);
       if (status == PGRES_PIPELINE_ABORTED) continue;  // after the failure thrown below (not reached)
-      if (status == PGRES_FATAL_ERROR && has_commit && connection_lost(r)) break;
+      if (status == PGRES_FATAL_ERROR && has_commit && link_.connection_lost(r)) break;
       if (!slots[k].prepare_key.empty()) {
         check_prepared(r, q.text);
         continue;
@@ -692,10 +482,7 @@ class postgres_connection {
           break;
         case pg::role::txid:
           check(r, "SELECT txid_current()");
-          if (PQntuples(r) == 1) {
-            txid_ = PQgetvalue(r, 0, 0);
-            txid_started_ = PQgetvalue(r, 0, 1);
-          }
+          if (PQntuples(r) == 1 && PQnfields(r) == 3) txn_ = {PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2)};
           break;
         case pg::role::statement:
           check_prepared(r, q.text);
@@ -706,7 +493,7 @@ class postgres_connection {
         case pg::role::commit:
           check(r, "COMMIT");
           in_transaction_ = false;
-          txid_.clear();
+          txn_ = {};
           // "COMMIT" of a transaction that had failed reports ROLLBACK: it did not commit.
           if (std::string_view(PQcmdStatus(r)) == "ROLLBACK")
             throw sql_retry(where() + ": transaction was rolled back by the server");
@@ -717,33 +504,27 @@ class postgres_connection {
     }
     if (ok && !has_commit) return last;
     // The connection broke before every answer arrived.
-    std::string why = message_of(nullptr);
+    std::string why = link_.message_of(nullptr);
     if (why.empty()) why = "connection lost in a pipeline";
     lost_connection_ = true;
     const bool was_in_transaction = std::exchange(in_transaction_, false);
-    const std::string txid = std::exchange(txid_, {});
+    const pg::transaction_ref txn = std::exchange(txn_, {});
     reconnect(why);
-    if (has_commit && !txid.empty() && committed(txid)) return last;
+    if (has_commit && !txn.id.empty() && committed(txn)) return last;
     throw sql_retry(where() + ": connection lost (" + why + ")" +
                     (has_commit ? "; the COMMIT did not take effect; reconnected"
                                 : was_in_transaction ? "; reconnected, the transaction was rolled back" : "; reconnected"));
   }
 
-  std::string url_;
-  postgres_connection_options options_;
-  std::string where_;
-  std::string password_;
-  PGconn* conn_ = nullptr;
+  pg::link link_;
   std::unordered_map<std::string, std::string> prepared_;
   std::uint64_t next_statement_ = 0;
   std::string statement_prefix_ = random_prefix();
   bool named_statements_ = true;  // false once a pooler in transaction mode shows itself
   bool in_transaction_ = false;
   bool lost_connection_ = false;  // the last failure was a lost connection
-  std::string txid_;
-  std::string txid_started_;  // the server's start time when the transaction began
+  pg::transaction_ref txn_;  // the transaction's id, server start time and server process
   std::vector<pg::queued> batch_;  // waiting to go to the server in one pipeline
-  static inline std::atomic<std::int64_t> round_trips_{0};
 };
 
 static_assert(sql_connection<postgres_connection>);

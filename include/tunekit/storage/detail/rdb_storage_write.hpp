@@ -333,12 +333,36 @@ frozen_trial rdb_storage<Connection>::insert_trial(study_id sid, const frozen_tr
                         rec.state == trial_state::running;
   frozen_trial created;
   // A COMMIT in doubt after a server restart: the trial landed if its row
-  // is there as written (id, number, start time to the microsecond).
+  // is there as written. A new trial: id, number, start time to the
+  // microsecond. An added one (a copy, a warm start, an enqueued trial):
+  // id, number, study, state, both times and every parameter's value; a
+  // trial another worker added with the same id and number after a crash
+  // and equal in all of these cannot be told from it (docs/storage.md).
   const landed_check landed = [&](state& st) {
-    if (!start_now || !created.datetime_start) return false;
-    return !q(st, "SELECT 1 FROM trials WHERE trial_id = ? AND number = ? AND datetime_start = " + std::string(rdb::ts_param(dialect)),
-              {created.id, created.number, rdb::format_time(*created.datetime_start)})
-                .empty();
+    const std::string ts(rdb::ts_param(dialect));
+    if (start_now) {
+      return created.datetime_start &&
+             !q(st, "SELECT 1 FROM trials WHERE trial_id = ? AND number = ? AND datetime_start = " + ts,
+                {created.id, created.number, rdb::format_time(*created.datetime_start)})
+                  .empty();
+    }
+    auto time = [](const std::optional<frozen_trial::clock::time_point>& t) -> sql_value {
+      if (t) return rdb::format_time(*t);
+      return std::monostate{};
+    };
+    const std::string same = dialect == sql_dialect::sqlite ? " IS " : " IS NOT DISTINCT FROM ";
+    if (q(st, "SELECT 1 FROM trials WHERE trial_id = ? AND number = ? AND study_id = ? AND state = " +
+                  rdb::state_literal(rec.state) + " AND datetime_start" + same + ts + " AND datetime_complete" + same + ts,
+          {created.id, created.number, sid, time(rec.datetime_start), time(rec.datetime_complete)})
+            .empty())
+      return false;
+    const auto params = q(st, "SELECT param_name, param_value FROM trial_params WHERE trial_id = ?", {created.id});
+    if (params.size() != rec.params.size()) return false;
+    for (const auto& r : params) {
+      const auto p = rec.params.find(rdb::as_text(r[0]));
+      if (p == rec.params.end() || p->second != rdb::as_double(r[1])) return false;
+    }
+    return true;
   };
   const std::int64_t id = transact([&](state& st) {
     lock_study(st, sid, no_flush);
