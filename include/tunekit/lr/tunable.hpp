@@ -77,6 +77,8 @@ inline std::int64_t fraction_of(std::int64_t horizon, double fraction, std::int6
 ///   final_div_factor, three_phase), cyclic (base_ratio, up_fraction, mode,
 ///   final_factor for exp_range), warmup_cosine (warmup_fraction,
 ///   start_factor, eta_min_factor: linear warm-up then cosine annealing).
+/// (A template only so that the schedules it can build are instantiated where it is called.)
+template <class = void>
 inline any_chainable_lr suggest_lr_schedule(trial& t, double lr, const lr_schedule_space& space) {
   const std::int64_t h = space.horizon;
   // Below 4 steps one_cycle's phases cannot all be non-empty.

@@ -56,40 +56,14 @@ struct bohb_sampler_options {
   std::optional<std::uint64_t> seed = std::nullopt;
 };
 
-/// The model half of BOHB (Falkner, Klein & Hutter 2018, "BOHB: Robust and
-/// Efficient Hyperparameter Optimization at Scale", ICML; Algorithm 2): one
-/// pair of kernel densities per budget, fitted to the values trials
-/// reported at that budget, and proposals from the largest budget that has
-/// at least N_min + 2 observations. With probability ρ, or while no budget
-/// has enough observations, the proposal is uniform at random. Otherwise
-/// the N_b observations of the budget are ranked; the best
-/// N_l = max(N_min, ⌊q·N_b / 100⌋) make l(x), the worst
-/// N_g = max(N_min, N_b − N_l) make g(x) (`detail::bohb_kde`); N_s
-/// candidates are drawn from l with bandwidths widened by b_w, and the one
-/// maximising l(x)/g(x) is proposed.
-///
-/// Pair it with `bohb_scheduler` (Hyperband brackets whose trials all feed
-/// this model): `tuner{space, bohb_sampler{o}, bohb_scheduler{h}}`. The two
-/// share nothing but the study: the sampler reads every trial's reported
-/// values, finished or running (as the scheduler's rungs see them), so
-/// threads (`n_jobs > 1`) and processes on one storage feed one model, and
-/// no worker waits for another.
-///
-/// Observations: trial t contributes to budget s its value at the first
-/// reported step at or past s (the rule ASHA judges by), if finite, from
-/// COMPLETE, PRUNED, FAIL and RUNNING trials alike (a worker that died
-/// mid-rung keeps what it reported); a COMPLETE trial that never reported
-/// contributes its final value at max_resource. NaN values are left out;
-/// infinities rank last. Parameters outside the relational space (the
-/// typed space, or the parameters every finished trial shares) are drawn
-/// uniformly.
-///
-/// Cost: O(new trials · budgets) bookkeeping, the running trials' reports,
-/// and O(N_s · min(N_b, max_points_in_model) · d) for the densities per ask.
-/// Single-objective studies only.
-class bohb_sampler {
+namespace detail {
+/// The implementation of `bohb_sampler` (below). A template only so that a
+/// translation unit instantiates what its members call where it constructs
+/// one, not wherever this header is included (compile cost).
+template <class Tag = void>
+class bohb_sampler_impl {
  public:
-  explicit bohb_sampler(bohb_sampler_options options = {}) : options_(options), seed_(detail::seed_or_entropy(options.seed)) {
+  explicit bohb_sampler_impl(bohb_sampler_options options) : options_(options), seed_(detail::seed_or_entropy(options.seed)) {
     const char* who = "bohb_sampler: ";
     auto fail = [&](const std::string& what) { throw invalid_argument(who + what); };
     budgets_ = detail::budget_ladder(who, options.min_resource, options.max_resource, options.reduction_factor,
@@ -291,6 +265,45 @@ class bohb_sampler {
   std::map<std::string, study_cache, std::less<>> caches_;
   std::optional<std::int64_t> last_budget_;
   std::vector<std::size_t> last_counts_;
+};
+}  // namespace detail
+
+/// The model half of BOHB (Falkner, Klein & Hutter 2018, "BOHB: Robust and
+/// Efficient Hyperparameter Optimization at Scale", ICML; Algorithm 2): one
+/// pair of kernel densities per budget, fitted to the values trials
+/// reported at that budget, and proposals from the largest budget that has
+/// at least N_min + 2 observations. With probability ρ, or while no budget
+/// has enough observations, the proposal is uniform at random. Otherwise
+/// the N_b observations of the budget are ranked; the best
+/// N_l = max(N_min, ⌊q·N_b / 100⌋) make l(x), the worst
+/// N_g = max(N_min, N_b − N_l) make g(x) (`detail::bohb_kde`); N_s
+/// candidates are drawn from l with bandwidths widened by b_w, and the one
+/// maximising l(x)/g(x) is proposed.
+///
+/// Pair it with `bohb_scheduler` (Hyperband brackets whose trials all feed
+/// this model): `tuner{space, bohb_sampler{o}, bohb_scheduler{h}}`. The two
+/// share nothing but the study: the sampler reads every trial's reported
+/// values, finished or running (as the scheduler's rungs see them), so
+/// threads (`n_jobs > 1`) and processes on one storage feed one model, and
+/// no worker waits for another.
+///
+/// Observations: trial t contributes to budget s its value at the first
+/// reported step at or past s (the rule ASHA judges by), if finite, from
+/// COMPLETE, PRUNED, FAIL and RUNNING trials alike (a worker that died
+/// mid-rung keeps what it reported); a COMPLETE trial that never reported
+/// contributes its final value at max_resource. NaN values are left out;
+/// infinities rank last. Parameters outside the relational space (the
+/// typed space, or the parameters every finished trial shares) are drawn
+/// uniformly.
+///
+/// Cost: O(new trials · budgets) bookkeeping, the running trials' reports,
+/// and O(N_s · min(N_b, max_points_in_model) · d) for the densities per ask.
+/// Single-objective studies only.
+class bohb_sampler : public detail::bohb_sampler_impl<> {
+ public:
+  /// Throws `invalid_argument` naming the bad option.
+  template <class Tag = void>
+  explicit bohb_sampler(bohb_sampler_options options = {}) : detail::bohb_sampler_impl<Tag>(std::move(options)) {}
 };
 
 static_assert(relational_sampler<bohb_sampler>);

@@ -48,57 +48,14 @@ struct dehb_proposal {
   std::vector<std::int64_t> pool;      ///< trial numbers of the parent pool the parents were drawn from
 };
 
-/// DEHB (Awad, Mallik & Hutter 2021, "DEHB: Evolutionary Hyperband for
-/// Scalable, Robust and Efficient Hyperparameter Optimization", IJCAI):
-/// differential evolution in Hyperband's brackets, one subpopulation per
-/// budget, with the paper's cross-budget mutation. Pair it with
-/// `bohb_scheduler` given the same three budget options:
-/// `tuner{space, dehb_sampler{o}, bohb_scheduler{h}}` (not
-/// `hyperband_scheduler`, whose sampler views hold one bracket under
-/// another study name).
-///
-/// Every parameter lives on the unit interval (the paper's encoding):
-/// floats and integers through their own map (log scale, steps, rounding),
-/// a categorical with c choices as c equal bins.
-///
-/// A trial's bracket b is the one `bohb_scheduler` gives it (CRC-32 of its
-/// study's name and number); its first rung is budget s_b = budgets()[b].
-/// Bracket b's trials, in number order, fill the N_b slots of the
-/// subpopulation at s_b in turn (slot = rank in the bracket mod N_b), N_b the
-/// paper's population size: the most evaluations Hyperband makes at s_b in
-/// one iteration (81, 34, 15, 8, 5 for budgets 1 … 81, η = 3). A slot's
-/// member is its best trial at s_b (ties: the later), so each new trial
-/// competes with the member it was crossed with: DE's one-to-one selection,
-/// read from the study. A new trial in slot i:
-///   1. parent pool: in bracket 0, the subpopulation at s_0 (other slots);
-///      in bracket b > 0, the **promoted configurations of the lower
-///      budget**: the best ⌈N_{b−1}/η⌉ trials at s_{b−1} (what successive
-///      halving promotes from it). If the pool has fewer than 3 trials it is
-///      filled up with members of the other subpopulations (the paper's
-///      global population);
-///   2. mutant v = a + F (b − c), a, b, c distinct and drawn from the pool;
-///      a coordinate outside [0, 1] is redrawn uniformly;
-///   3. offspring: binomial crossover of v with slot i's member (at least
-///      one mutant coordinate); while slot i is empty, v itself (in bracket
-///      0: a uniform draw, the paper's random initial population).
-/// With no 3 trials anywhere to draw from, the proposal is uniform.
-///
-/// Asynchronous: the state is read from the study on each ask — every
-/// trial's value at each budget (the report at the first step at or past
-/// it, from COMPLETE, PRUNED, FAIL and RUNNING trials alike; a COMPLETE
-/// trial that never reported counts at max_resource) — so threads and
-/// processes sharing a storage share one population, and no worker waits
-/// for a rung or a generation. Where the paper trains each offspring from
-/// scratch at one budget, here a trial starts in its bracket with a DE
-/// proposal for the bracket's first budget and the bracket's successive
-/// halving then promotes it by continuing it (as BOHB's brackets do).
-///
-/// Cost: O(new trials · budgets) bookkeeping, the running trials' reports,
-/// and O(Σ N_b · d) per ask, whatever the size of the study.
-/// Single-objective studies only.
-class dehb_sampler {
+namespace detail {
+/// The implementation of `dehb_sampler` (below). A template only so that a
+/// translation unit instantiates what its members call where it constructs
+/// one, not wherever this header is included (compile cost).
+template <class Tag = void>
+class dehb_sampler_impl {
  public:
-  explicit dehb_sampler(dehb_sampler_options options = {}) : options_(options), seed_(detail::seed_or_entropy(options.seed)) {
+  explicit dehb_sampler_impl(dehb_sampler_options options) : options_(options), seed_(detail::seed_or_entropy(options.seed)) {
     const char* who = "dehb_sampler: ";
     auto fail = [&](const std::string& what) { throw invalid_argument(who + what); };
     budgets_ = detail::budget_ladder(who, options.min_resource, options.max_resource, options.reduction_factor,
@@ -176,7 +133,7 @@ class dehb_sampler {
     std::vector<std::vector<member>> top;                   // [budget]: best finished, best first, capped
 
     /// Extends the bracket and slot of every trial number up to `number`.
-    void number_through(std::int64_t number, const std::string& name, const dehb_sampler& s) {
+    void number_through(std::int64_t number, const std::string& name, const dehb_sampler_impl& s) {
       while (static_cast<std::int64_t>(bracket.size()) <= number) {
         const auto n = static_cast<std::int64_t>(bracket.size());
         const std::size_t b = s.bracket_of(name, n);
@@ -191,7 +148,7 @@ class dehb_sampler {
 
     /// Files `t`'s values into `slot_members` (its bracket's first budget)
     /// and `best` (every budget below the last bracket's, capped at `caps`).
-    void file(const frozen_trial& t, const search_space& sp, const dehb_sampler& s, direction dir,
+    void file(const frozen_trial& t, const search_space& sp, const dehb_sampler_impl& s, direction dir,
               std::vector<std::vector<std::optional<member>>>& slot_members, std::vector<std::vector<member>>& best,
               const std::string& name) {
       std::vector<double> x;
@@ -216,7 +173,7 @@ class dehb_sampler {
       if (list.size() > cap) list.pop_back();
     }
 
-    void sync(const study_view& view, const search_space& s, const dehb_sampler& owner, direction dir) {
+    void sync(const study_view& view, const search_space& s, const dehb_sampler_impl& owner, direction dir) {
       const std::size_t n = owner.shares_.size();
       if (!(s == space) || view.finished().size() < read || slots.empty()) {
         space = s;
@@ -313,6 +270,62 @@ class dehb_sampler {
   std::vector<std::int64_t> population_;
   std::map<std::string, study_cache, std::less<>> caches_;
   std::optional<dehb_proposal> last_;
+};
+}  // namespace detail
+
+/// DEHB (Awad, Mallik & Hutter 2021, "DEHB: Evolutionary Hyperband for
+/// Scalable, Robust and Efficient Hyperparameter Optimization", IJCAI):
+/// differential evolution in Hyperband's brackets, one subpopulation per
+/// budget, with the paper's cross-budget mutation. Pair it with
+/// `bohb_scheduler` given the same three budget options:
+/// `tuner{space, dehb_sampler{o}, bohb_scheduler{h}}` (not
+/// `hyperband_scheduler`, whose sampler views hold one bracket under
+/// another study name).
+///
+/// Every parameter lives on the unit interval (the paper's encoding):
+/// floats and integers through their own map (log scale, steps, rounding),
+/// a categorical with c choices as c equal bins.
+///
+/// A trial's bracket b is the one `bohb_scheduler` gives it (CRC-32 of its
+/// study's name and number); its first rung is budget s_b = budgets()[b].
+/// Bracket b's trials, in number order, fill the N_b slots of the
+/// subpopulation at s_b in turn (slot = rank in the bracket mod N_b), N_b the
+/// paper's population size: the most evaluations Hyperband makes at s_b in
+/// one iteration (81, 34, 15, 8, 5 for budgets 1 … 81, η = 3). A slot's
+/// member is its best trial at s_b (ties: the later), so each new trial
+/// competes with the member it was crossed with: DE's one-to-one selection,
+/// read from the study. A new trial in slot i:
+///   1. parent pool: in bracket 0, the subpopulation at s_0 (other slots);
+///      in bracket b > 0, the **promoted configurations of the lower
+///      budget**: the best ⌈N_{b−1}/η⌉ trials at s_{b−1} (what successive
+///      halving promotes from it). If the pool has fewer than 3 trials it is
+///      filled up with members of the other subpopulations (the paper's
+///      global population);
+///   2. mutant v = a + F (b − c), a, b, c distinct and drawn from the pool;
+///      a coordinate outside [0, 1] is redrawn uniformly;
+///   3. offspring: binomial crossover of v with slot i's member (at least
+///      one mutant coordinate); while slot i is empty, v itself (in bracket
+///      0: a uniform draw, the paper's random initial population).
+/// With no 3 trials anywhere to draw from, the proposal is uniform.
+///
+/// Asynchronous: the state is read from the study on each ask — every
+/// trial's value at each budget (the report at the first step at or past
+/// it, from COMPLETE, PRUNED, FAIL and RUNNING trials alike; a COMPLETE
+/// trial that never reported counts at max_resource) — so threads and
+/// processes sharing a storage share one population, and no worker waits
+/// for a rung or a generation. Where the paper trains each offspring from
+/// scratch at one budget, here a trial starts in its bracket with a DE
+/// proposal for the bracket's first budget and the bracket's successive
+/// halving then promotes it by continuing it (as BOHB's brackets do).
+///
+/// Cost: O(new trials · budgets) bookkeeping, the running trials' reports,
+/// and O(Σ N_b · d) per ask, whatever the size of the study.
+/// Single-objective studies only.
+class dehb_sampler : public detail::dehb_sampler_impl<> {
+ public:
+  /// Throws `invalid_argument` naming the bad option.
+  template <class Tag = void>
+  explicit dehb_sampler(dehb_sampler_options options = {}) : detail::dehb_sampler_impl<Tag>(std::move(options)) {}
 };
 
 static_assert(relational_sampler<dehb_sampler>);

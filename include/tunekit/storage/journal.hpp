@@ -27,8 +27,13 @@ TUNEKIT_EXTERN_TEMPLATE(class journal_storage_impl<void>);  // compiled mode: in
 /// See `detail::journal_storage_impl` (detail/journal_storage_class.hpp) for what it does.
 class journal_storage : public detail::journal_storage_impl<> {
  public:
+  /// A template only so that a translation unit instantiates the journal's
+  /// code (opening, replaying, writing) where it constructs one, not
+  /// wherever this header is included (compile cost: a non-template inline
+  /// constructor instantiates everything it calls).
+  template <class Tag = void>
   explicit journal_storage(const std::filesystem::path& path, journal_storage_options options = {})
-      : detail::journal_storage_impl<>(path, std::move(options)) {}
+      : detail::journal_storage_impl<Tag>(path, std::move(options)) {}
 };
 
 static_assert(storage<journal_storage>);

@@ -26,6 +26,8 @@
 
 #include <Eigen/Core>
 
+#include "../../detail/dependent.hpp"
+
 namespace tunekit::detail {
 
 struct box_lbfgs_options {
@@ -51,16 +53,18 @@ struct box_lbfgs_result {
 template <class F>
 box_lbfgs_result box_lbfgs(F&& fg, const Eigen::VectorXd& x0, const Eigen::VectorXd& lo, const Eigen::VectorXd& hi,
                            const box_lbfgs_options& options = {}) {
+  // Dependent spellings of Eigen's types (detail/dependent.hpp): checked where used.
+  using VectorXd = Eigen::Matrix<dependent_t<F, double>, Eigen::Dynamic, 1>;
   const Eigen::Index n = x0.size();
   box_lbfgs_result r;
-  Eigen::VectorXd x = x0.cwiseMax(lo).cwiseMin(hi), g(n), x_new(n), g_new(n), d(n), q(n);
+  VectorXd x = x0.cwiseMax(lo).cwiseMin(hi), g(n), x_new(n), g_new(n), d(n), q(n);
   double f = fg(x, g);
   r.evaluations = 1;
   if (!std::isfinite(f)) {
     r.x = x;
     return r;
   }
-  std::deque<Eigen::VectorXd> S, Y;
+  std::deque<VectorXd> S, Y;
   std::deque<double> rho;
   std::vector<double> alpha(static_cast<std::size_t>(std::max(options.memory, 1)));
   Eigen::Array<bool, Eigen::Dynamic, 1> free(n);
@@ -120,7 +124,7 @@ box_lbfgs_result box_lbfgs(F&& fg, const Eigen::VectorXd& x0, const Eigen::Vecto
       S.clear(), Y.clear(), rho.clear();
       continue;
     }
-    Eigen::VectorXd s = x_new - x, y = g_new - g;
+    VectorXd s = x_new - x, y = g_new - g;
     const double sy = s.dot(y);
     if (sy > 1e-12 * s.norm() * y.norm()) {
       if (static_cast<int>(S.size()) == options.memory) S.pop_front(), Y.pop_front(), rho.pop_front();

@@ -39,6 +39,7 @@
 #include <Eigen/Eigenvalues>
 
 #include "../../core/random.hpp"
+#include "../../detail/dependent.hpp"
 
 namespace tunekit::detail::cma {
 
@@ -98,8 +99,12 @@ struct run_config {
 /// One run of CMA-ES. A template only so that its Eigen code (the
 /// eigensolver in particular) is instantiated in the translation units that
 /// use the sampler (compile cost, as in gp.hpp).
-template <class = void>
+template <class Tag = void>
 class cma_run_impl {
+  // Dependent spellings of Eigen::VectorXd and Eigen::MatrixXd (detail/dependent.hpp).
+  using VectorXd = Eigen::Matrix<dependent_t<Tag, double>, Eigen::Dynamic, 1>;
+  using MatrixXd = Eigen::Matrix<dependent_t<Tag, double>, Eigen::Dynamic, Eigen::Dynamic>;
+
  public:
   explicit cma_run_impl(run_config c)
       : axes_(std::move(c.axes)), separable_(c.separable), margin_(c.margin), lr_adapt_(c.lr_adapt) {
@@ -110,7 +115,7 @@ class cma_run_impl {
     if (axes_.size() != static_cast<std::size_t>(n_)) axes_.assign(static_cast<std::size_t>(n_), discrete_axis{});
 
     // --- strategy parameters, [H16] Table 1 ------------------------------------
-    Eigen::VectorXd wp(lambda_);
+    VectorXd wp(lambda_);
     for (int i = 0; i < lambda_; ++i) wp[i] = std::log((lambda_ + 1) / 2.0) - std::log(i + 1.0);
     const double sum_pos = wp.head(mu_).sum();
     mu_eff_ = sum_pos * sum_pos / wp.head(mu_).squaredNorm();
@@ -140,11 +145,11 @@ class cma_run_impl {
     // --- state ---------------------------------------------------------------
     mean_ = c.mean;
     sigma_ = sigma0_ = c.sigma;
-    p_sigma_ = Eigen::VectorXd::Zero(n_);
-    p_c_ = Eigen::VectorXd::Zero(n_);
-    A_ = Eigen::VectorXd::Ones(n_);
-    if (separable_) diag_ = c.cov ? Eigen::VectorXd(c.cov->diagonal()) : Eigen::VectorXd::Ones(n_);
-    else C_ = c.cov ? *c.cov : Eigen::MatrixXd::Identity(n_, n_);
+    p_sigma_ = VectorXd::Zero(n_);
+    p_c_ = VectorXd::Zero(n_);
+    A_ = VectorXd::Ones(n_);
+    if (separable_) diag_ = c.cov ? VectorXd(c.cov->diagonal()) : VectorXd::Ones(n_);
+    else C_ = c.cov ? *c.cov : MatrixXd::Identity(n_, n_);
     history_length_ = 10 + static_cast<int>(std::ceil(30.0 * nd / lambda_));
     if (margin_) {  // [HSNS22]: alpha = 1 / (N lambda)
       const double alpha = 1.0 / (nd * lambda_);
@@ -159,8 +164,8 @@ class cma_run_impl {
   int population_size() const noexcept { return lambda_; }
   std::int64_t generation() const noexcept { return generation_; }
   double sigma() const noexcept { return sigma_; }
-  const Eigen::VectorXd& mean() const noexcept { return mean_; }
-  const Eigen::VectorXd& margin_scale() const noexcept { return A_; }
+  const VectorXd& mean() const noexcept { return mean_; }
+  const VectorXd& margin_scale() const noexcept { return A_; }
   /// [NAO23]'s learning rates (1 without `lr_adapt`).
   double eta_mean() const noexcept { return eta_m_; }
   double eta_cov() const noexcept { return eta_S_; }
@@ -170,9 +175,9 @@ class cma_run_impl {
   /// (at most 100 times, then clipped), as Optuna's sampler repairs bounds.
   /// A function of the state and the engine's stream only, so another
   /// worker replaying the study recomputes the same point.
-  Eigen::VectorXd sample(random_engine& rng) const {
+  VectorXd sample(random_engine& rng) const {
     refresh_eigen();
-    Eigen::VectorXd z(n_), x(n_);
+    VectorXd z(n_), x(n_);
     for (int attempt = 0; attempt < 100; ++attempt) {
       for (int i = 0; i < n_; ++i) z[i] = rng.normal();
       x = mean_ + sigma_ * A_.cwiseProduct(to_y(z));
@@ -183,23 +188,23 @@ class cma_run_impl {
 
   /// Updates the distribution from a full population: (x, f) pairs, f to be
   /// minimised. Ties keep the given order, so replays agree.
-  void tell(std::vector<std::pair<Eigen::VectorXd, double>> population) {
+  void tell(std::vector<std::pair<VectorXd, double>> population) {
     refresh_eigen();
     std::stable_sort(population.begin(), population.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
     const int lam = std::min<int>(lambda_, static_cast<int>(population.size()));
     // y_i = A^-1 (x_i - m) / sigma: the margin's A only widens the sampling.
-    std::vector<Eigen::VectorXd> y(static_cast<std::size_t>(lam));
-    Eigen::VectorXd y_w = Eigen::VectorXd::Zero(n_);
+    std::vector<VectorXd> y(static_cast<std::size_t>(lam));
+    VectorXd y_w = VectorXd::Zero(n_);
     for (int i = 0; i < lam; ++i) {
       y[static_cast<std::size_t>(i)] = (population[static_cast<std::size_t>(i)].first - mean_).cwiseQuotient(A_) / sigma_;
       if (i < mu_) y_w += weights_[i] * y[static_cast<std::size_t>(i)];
     }
     // [NAO23] needs the distribution before the update, and Sigma^-1/2 of it.
-    const Eigen::VectorXd m_old = mean_;
+    const VectorXd m_old = mean_;
     const double sigma_old = sigma_;
-    const Eigen::MatrixXd C_old = lr_adapt_ && !separable_ ? C_ : Eigen::MatrixXd();
-    const Eigen::VectorXd diag_old = lr_adapt_ && separable_ ? diag_ : Eigen::VectorXd();
-    const Eigen::VectorXd d_old = d_;
+    const MatrixXd C_old = lr_adapt_ && !separable_ ? C_ : MatrixXd();
+    const VectorXd diag_old = lr_adapt_ && separable_ ? diag_ : VectorXd();
+    const VectorXd d_old = d_;
     mean_ += sigma_ * A_.cwiseProduct(y_w);  // [H16] eq. 41 with c_m = 1
 
     // Cumulation and step size, [H16] eqs. 43-44.
@@ -225,11 +230,11 @@ class cma_run_impl {
       w_circ[static_cast<std::size_t>(i)] = w;
     }
     if (separable_) {
-      Eigen::VectorXd rank_mu = Eigen::VectorXd::Zero(n_);
+      VectorXd rank_mu = VectorXd::Zero(n_);
       for (int i = 0; i < lam; ++i) rank_mu += w_circ[static_cast<std::size_t>(i)] * y[static_cast<std::size_t>(i)].cwiseAbs2();
       diag_ = keep * diag_ + c1_ * p_c_.cwiseAbs2() + c_mu_ * rank_mu;
     } else {
-      Eigen::MatrixXd rank_mu = Eigen::MatrixXd::Zero(n_, n_);
+      MatrixXd rank_mu = MatrixXd::Zero(n_, n_);
       for (int i = 0; i < lam; ++i)
         rank_mu.noalias() += w_circ[static_cast<std::size_t>(i)] * y[static_cast<std::size_t>(i)] * y[static_cast<std::size_t>(i)].transpose();
       C_ = keep * C_ + c1_ * p_c_ * p_c_.transpose() + c_mu_ * rank_mu;
@@ -258,12 +263,12 @@ class cma_run_impl {
       if (*hi - *lo < tolfun && last_range_ < tolfun) return "tolfun";
     }
     const double tolx = tolx_factor * sigma0_;
-    const Eigen::VectorXd sd = sigma_ * variances().cwiseSqrt();
+    const VectorXd sd = sigma_ * variances().cwiseSqrt();
     if ((sd.array() < tolx).all() && ((sigma_ * p_c_).array().abs() < tolx).all()) return "tolx";
     if (sigma_ * d_.maxCoeff() > 1e4 * sigma0_) return "tolxup";
     if (d_.maxCoeff() > 1e7 * d_.minCoeff()) return "conditioncov";  // cond(C) = (max d / min d)^2 > 1e14
     const int axis = static_cast<int>(generation_ % n_);
-    const Eigen::VectorXd shifted = mean_ + 0.1 * sigma_ * d_[axis] * column(axis);
+    const VectorXd shifted = mean_ + 0.1 * sigma_ * d_[axis] * column(axis);
     if (shifted == mean_) return "noeffectaxis";
     for (int i = 0; i < n_; ++i)
       if (mean_[i] + 0.2 * sd[i] == mean_[i]) return "noeffectcoord";
@@ -271,7 +276,7 @@ class cma_run_impl {
   }
 
  private:
-  Eigen::VectorXd variances() const { return separable_ ? diag_ : Eigen::VectorXd(C_.diagonal()); }
+  VectorXd variances() const { return separable_ ? diag_ : VectorXd(C_.diagonal()); }
 
   /// [NAO23] Algorithm 1: the update just made (m', sigma', C') is taken as
   /// Delta_m = m' - m and Delta_Sigma = sigma'^2 C' - sigma^2 C, expressed in
@@ -285,25 +290,25 @@ class cma_run_impl {
   /// Then m = m_old + eta_m Delta_m. Our choice for splitting Sigma's
   /// update between sigma and C (the paper states it on Sigma): C = C_old +
   /// eta_Sigma (C' - C_old) and sigma = sigma_old (sigma' / sigma_old)^eta_Sigma.
-  void adapt_learning_rates(const Eigen::VectorXd& m_old, double sigma_old, const Eigen::MatrixXd& C_old,
-                            const Eigen::VectorXd& diag_old, const Eigen::VectorXd& d_old) {
+  void adapt_learning_rates(const VectorXd& m_old, double sigma_old, const MatrixXd& C_old,
+                            const VectorXd& diag_old, const VectorXd& d_old) {
     constexpr double alpha = 1.4, beta_m = 0.1, beta_S = 0.03, gamma = 0.1;
-    const Eigen::VectorXd dm = mean_ - m_old;
-    Eigen::VectorXd dm_local;
-    Eigen::MatrixXd dS_local;
+    const VectorXd dm = mean_ - m_old;
+    VectorXd dm_local;
+    MatrixXd dS_local;
     const double s2_old = sigma_old * sigma_old, s2 = sigma_ * sigma_;
     if (separable_) {
       dm_local = dm.cwiseQuotient(d_old) / sigma_old;
-      dS_local = Eigen::MatrixXd((s2 * diag_ - s2_old * diag_old).cwiseQuotient(diag_old) / s2_old);
+      dS_local = MatrixXd((s2 * diag_ - s2_old * diag_old).cwiseQuotient(diag_old) / s2_old);
     } else {
-      const Eigen::MatrixXd isqrt = B_ * d_old.cwiseInverse().asDiagonal() * B_.transpose() / sigma_old;
+      const MatrixXd isqrt = B_ * d_old.cwiseInverse().asDiagonal() * B_.transpose() / sigma_old;
       dm_local = isqrt * dm;
       dS_local = isqrt * (s2 * C_ - s2_old * C_old) * isqrt;
     }
     if (!dm_local.allFinite() || !dS_local.allFinite()) return;
     if (E_m_.size() == 0) {
-      E_m_ = Eigen::VectorXd::Zero(dm_local.size());
-      E_S_ = Eigen::MatrixXd::Zero(dS_local.rows(), dS_local.cols());
+      E_m_ = VectorXd::Zero(dm_local.size());
+      E_S_ = MatrixXd::Zero(dS_local.rows(), dS_local.cols());
     }
     E_m_ = (1 - beta_m) * E_m_ + beta_m * dm_local;
     V_m_ = (1 - beta_m) * V_m_ + beta_m * dm_local.squaredNorm();
@@ -324,15 +329,15 @@ class cma_run_impl {
   }
 
   /// B D z (full) or sqrt(diag) z (separable).
-  Eigen::VectorXd to_y(const Eigen::VectorXd& z) const {
-    return separable_ ? Eigen::VectorXd(d_.cwiseProduct(z)) : Eigen::VectorXd(B_ * d_.cwiseProduct(z));
+  VectorXd to_y(const VectorXd& z) const {
+    return separable_ ? VectorXd(d_.cwiseProduct(z)) : VectorXd(B_ * d_.cwiseProduct(z));
   }
-  Eigen::VectorXd inv_sqrt_C(const Eigen::VectorXd& v) const {
+  VectorXd inv_sqrt_C(const VectorXd& v) const {
     if (separable_) return v.cwiseQuotient(d_);
     return B_ * (B_.transpose() * v).cwiseQuotient(d_);
   }
-  Eigen::VectorXd column(int i) const {
-    if (separable_) return Eigen::VectorXd::Unit(n_, i);
+  VectorXd column(int i) const {
+    if (separable_) return VectorXd::Unit(n_, i);
     return B_.col(i);
   }
 
@@ -343,28 +348,28 @@ class cma_run_impl {
   void refresh_eigen() const {
     if (eigen_fresh_) return;
     eigen_fresh_ = true;
-    Eigen::VectorXd ev;
+    VectorXd ev;
     if (separable_) {
       ev = diag_;
     } else if (C_.allFinite()) {
-      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(C_);
+      Eigen::SelfAdjointEigenSolver<MatrixXd> es(C_);
       if (es.info() != Eigen::Success) {
         degenerate_ = true;
-        B_ = Eigen::MatrixXd::Identity(n_, n_);
-        ev = Eigen::VectorXd::Ones(n_);
+        B_ = MatrixXd::Identity(n_, n_);
+        ev = VectorXd::Ones(n_);
       } else {
         B_ = es.eigenvectors();
         ev = es.eigenvalues();
       }
     } else {
       degenerate_ = true;
-      B_ = Eigen::MatrixXd::Identity(n_, n_);
-      ev = Eigen::VectorXd::Ones(n_);
+      B_ = MatrixXd::Identity(n_, n_);
+      ev = VectorXd::Ones(n_);
     }
     const double top = ev.allFinite() ? ev.maxCoeff() : 0.0;
     if (!(top > 0) || !std::isfinite(top)) {
       degenerate_ = true;
-      ev = Eigen::VectorXd::Ones(n_);
+      ev = VectorXd::Ones(n_);
     } else if (ev.minCoeff() <= top * 1e-20) {
       degenerate_ = true;
       ev = ev.cwiseMax(top * 1e-20);
@@ -380,7 +385,7 @@ class cma_run_impl {
   /// coordinate's scale A_jj grows until both tails hold alpha / 2.
   void correct_margin() {
     refresh_eigen();
-    const Eigen::VectorXd var = variances();
+    const VectorXd var = variances();
     for (int j = 0; j < n_; ++j) {
       const auto& ax = axes_[static_cast<std::size_t>(j)];
       if (ax.size < 2) continue;
@@ -409,22 +414,22 @@ class cma_run_impl {
   std::vector<discrete_axis> axes_;
   bool separable_, margin_, lr_adapt_;
   double eta_m_ = 1.0, eta_S_ = 1.0, V_m_ = 0.0, V_S_ = 0.0;  ///< [NAO23]
-  Eigen::VectorXd E_m_;
-  Eigen::MatrixXd E_S_;
+  VectorXd E_m_;
+  MatrixXd E_S_;
   int n_ = 0, lambda_ = 0, mu_ = 0, history_length_ = 0;
   double mu_eff_ = 0, c_sigma_ = 0, d_sigma_ = 0, c_c_ = 0, c1_ = 0, c_mu_ = 0, chi_n_ = 0;
   double alpha_ = 0, z_half_ = 0, z_full_ = 0;
-  Eigen::VectorXd weights_;
+  VectorXd weights_;
 
-  Eigen::VectorXd mean_, p_sigma_, p_c_, A_, diag_;
-  Eigen::MatrixXd C_;
+  VectorXd mean_, p_sigma_, p_c_, A_, diag_;
+  MatrixXd C_;
   double sigma_ = 0, sigma0_ = 0;
   std::int64_t generation_ = 0;
   std::deque<double> best_history_;
   double last_range_ = std::numeric_limits<double>::infinity();
 
-  mutable Eigen::MatrixXd B_;
-  mutable Eigen::VectorXd d_;
+  mutable MatrixXd B_;
+  mutable VectorXd d_;
   mutable bool eigen_fresh_ = false, degenerate_ = false;
 };
 
@@ -435,19 +440,21 @@ using cma_run = cma_run_impl<>;
 /// gives m = their mean and Sigma = alpha^2 I + their covariance (the moment
 /// match of a mixture of N(x_i, alpha^2 I)); then sigma = det(Sigma)^(1/2n)
 /// and C = Sigma / sigma^2.
-template <class = void>
+template <class Tag = void>
 std::pair<run_config, int> warm_start_config(const std::vector<Eigen::VectorXd>& sorted_best_first, double gamma,
                                              double alpha) {
+  using VectorXd = Eigen::Matrix<dependent_t<Tag, double>, Eigen::Dynamic, 1>;
+  using MatrixXd = Eigen::Matrix<dependent_t<Tag, double>, Eigen::Dynamic, Eigen::Dynamic>;
   const auto n = sorted_best_first.front().size();
   const int k = std::max(1, static_cast<int>(std::floor(gamma * static_cast<double>(sorted_best_first.size()))));
-  Eigen::VectorXd m = Eigen::VectorXd::Zero(n);
+  VectorXd m = VectorXd::Zero(n);
   for (int i = 0; i < k; ++i) m += sorted_best_first[static_cast<std::size_t>(i)] / k;
-  Eigen::MatrixXd S = alpha * alpha * Eigen::MatrixXd::Identity(n, n);
+  MatrixXd S = alpha * alpha * MatrixXd::Identity(n, n);
   for (int i = 0; i < k; ++i) {
-    const Eigen::VectorXd d = sorted_best_first[static_cast<std::size_t>(i)] - m;
+    const VectorXd d = sorted_best_first[static_cast<std::size_t>(i)] - m;
     S.noalias() += d * d.transpose() / k;
   }
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(S, Eigen::EigenvaluesOnly);
+  const Eigen::SelfAdjointEigenSolver<MatrixXd> es(S, Eigen::EigenvaluesOnly);
   const double log_det = es.eigenvalues().cwiseMax(1e-300).array().log().sum();
   const double sigma = std::exp(log_det / (2.0 * static_cast<double>(n)));
   run_config c;

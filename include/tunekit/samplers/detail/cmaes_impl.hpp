@@ -20,6 +20,7 @@
 #include "../../core/distribution.hpp"
 #include "../../core/errors.hpp"
 #include "../../core/random.hpp"
+#include "../../detail/dependent.hpp"
 #include "../../detail/format.hpp"
 #include "../cmaes.hpp"
 #include "../random.hpp"
@@ -30,8 +31,11 @@ namespace tunekit::detail {
 
 /// The sampler (see the file comment). A template only so that its Eigen code
 /// is instantiated where the sampler is used (compile cost, as gp.hpp).
-template <class = void>
+template <class Tag = void>
 class cmaes_sampler_impl {
+  // A dependent spelling of Eigen::VectorXd (detail/dependent.hpp): checked where used.
+  using VectorXd = Eigen::Matrix<dependent_t<Tag, double>, Eigen::Dynamic, 1>;
+
  public:
   explicit cmaes_sampler_impl(cmaes_sampler_options options)
       : options_(std::move(options)), fallback_({.seed = detail::seed_or_entropy(options_.seed)}) {
@@ -63,7 +67,7 @@ class cmaes_sampler_impl {
     sync(view, dims);
     if (!run_) return {};
     random_engine rng = stream_for(seed_, t.number, "cmaes");
-    const Eigen::VectorXd x = run_->sample(rng);
+    const VectorXd x = run_->sample(rng);
     param_map out;
     for (std::size_t i = 0; i < dims_.size(); ++i)
       out.emplace(dims_[i].name, from_unit(dims_[i].dist, x[static_cast<Eigen::Index>(i)]));
@@ -178,9 +182,9 @@ class cmaes_sampler_impl {
 
   /// The candidate trial `t` had if it was drawn from the current
   /// generation, or nothing when its parameters say otherwise.
-  std::optional<Eigen::VectorXd> member(const frozen_trial& t) const {
+  std::optional<VectorXd> member(const frozen_trial& t) const {
     random_engine rng = stream_for(seed_, t.number, "cmaes");
-    Eigen::VectorXd x = run_->sample(rng);
+    VectorXd x = run_->sample(rng);
     for (std::size_t i = 0; i < dims_.size(); ++i) {
       const auto& dm = dims_[i];
       const auto p = t.params.find(dm.name);
@@ -245,7 +249,7 @@ class cmaes_sampler_impl {
       c = warm_start();
       diag_.warm_started = true;
     } else {
-      c.mean = Eigen::VectorXd::Constant(n, 0.5);
+      c.mean = VectorXd::Constant(n, 0.5);
       for (Eigen::Index i = 0; i < n; ++i) {
         const auto& dm = dims_[static_cast<std::size_t>(i)];
         if (auto v = options_.x0.find(dm.name); v != options_.x0.end())
@@ -313,12 +317,12 @@ class cmaes_sampler_impl {
   /// The warm start's initial distribution (see cma::warm_start_config),
   /// with every source value mapped to this study's unit cube.
   cma::run_config warm_start() const {
-    std::vector<std::pair<double, Eigen::VectorXd>> points;
+    std::vector<std::pair<double, VectorXd>> points;
     const auto n = static_cast<Eigen::Index>(dims_.size());
     std::vector<bool> seen(dims_.size(), false);
     for (const auto& s : options_.source_trials) {
       if (s.state != trial_state::complete || s.values.size() != 1 || !std::isfinite(s.values[0])) continue;
-      Eigen::VectorXd x(n);
+      VectorXd x(n);
       bool complete = true;
       for (Eigen::Index i = 0; i < n; ++i) {
         const auto& dm = dims_[static_cast<std::size_t>(i)];
@@ -354,9 +358,9 @@ class cmaes_sampler_impl {
       throw invalid_argument("cmaes_sampler_options::source_trials: no COMPLETE single-objective source trial has every "
                              "parameter of the space");
     std::stable_sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::vector<Eigen::VectorXd> sorted;
+    std::vector<VectorXd> sorted;
     for (auto& p : points) sorted.push_back(std::move(p.second));
-    return cma::warm_start_config(sorted, options_.warm_start_gamma, options_.warm_start_alpha).first;
+    return cma::warm_start_config<Tag>(sorted, options_.warm_start_gamma, options_.warm_start_alpha).first;
   }
 
   cmaes_sampler_options options_;
@@ -369,8 +373,8 @@ class cmaes_sampler_impl {
   std::size_t scanned_ = 0;
   std::int64_t n_usable_ = 0;
   std::vector<dim> dims_;
-  std::optional<cma::cma_run> run_;
-  std::vector<std::pair<Eigen::VectorXd, double>> population_;
+  std::optional<cma::cma_run_impl<Tag>> run_;
+  std::vector<std::pair<VectorXd, double>> population_;
   int lambda_large_ = 0;
   std::int64_t budget_large_ = 0, budget_small_ = 0;
   bool in_small_regime_ = false;

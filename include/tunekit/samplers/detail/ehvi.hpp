@@ -42,6 +42,9 @@
 
 namespace tunekit::detail::ehvi {
 
+// The functions are templates only so that they are compiled where the GP
+// sampler is, not in every translation unit that includes gp.hpp.
+
 inline constexpr double neg_inf = -std::numeric_limits<double>::infinity();
 
 /// Disjoint boxes [lo, hi) of m <= 3 objectives, stored flat (box b, objective k at b * m + k).
@@ -59,6 +62,7 @@ struct boxes {
 
 /// The 2-D boxes (x_lo, x_hi, y_hi; y_lo = -inf) not dominated by a
 /// staircase: points with increasing x and decreasing y, all below (r0, r1).
+template <class = void>
 inline std::vector<std::array<double, 3>> staircase_boxes(const std::vector<std::pair<double, double>>& st, double r0,
                                                           double r1) {
   std::vector<std::array<double, 3>> out;
@@ -73,6 +77,7 @@ inline std::vector<std::array<double, 3>> staircase_boxes(const std::vector<std:
 
 /// Inserts (x, y) into a staircase unless a point of it weakly dominates
 /// (x, y); removes the points (x, y) dominates. False when not inserted.
+template <class = void>
 inline bool staircase_insert(std::vector<std::pair<double, double>>& st, double x, double y) {
   auto it = std::upper_bound(st.begin(), st.end(), x, [](double v, const auto& p) { return v < p.first; });
   if (it != st.begin() && std::prev(it)->second <= y) return false;  // a point with x' <= x, y' <= y
@@ -87,6 +92,7 @@ inline bool staircase_insert(std::vector<std::pair<double, double>>& st, double 
 /// (lower bounds -inf where unbounded). m = reference.size() must be 2 or 3;
 /// points beyond the reference point in some objective are left out (they
 /// dominate none of it); dominated points and duplicates add nothing.
+template <class = void>
 inline boxes nondominated_boxes(const std::vector<std::vector<double>>& front, std::span<const double> reference) {
   const std::size_t m = reference.size();
   boxes out;
@@ -127,6 +133,7 @@ inline boxes nondominated_boxes(const std::vector<std::vector<double>>& front, s
 }
 
 /// The hypervolume improvement of the point y over the front the boxes came from.
+template <class = void>
 inline double improvement(const boxes& b, std::span<const double> y) {
   double total = 0;
   for (std::size_t i = 0; i < b.size(); ++i) {
@@ -145,6 +152,7 @@ struct log_ehvi_value {
 
 /// log EHVI of independent N(mu_k, sigma_k^2) (sigma_k > 0) over the boxes;
 /// -inf when there are no boxes (a front that dominates the whole region).
+template <class = void>
 inline log_ehvi_value log_ehvi(const boxes& b, std::span<const double> mu, std::span<const double> sigma) {
   const std::size_t m = b.m, n = b.size();
   log_ehvi_value r;

@@ -29,6 +29,7 @@ namespace tunekit::detail::gp {
 /// `zero` (and no warp), *zero receives the image of the value 0 (a
 /// constraint's threshold); for constant outputs, +10 when they are <= 0
 /// and -10 otherwise (far on the side the data are on).
+template <class = void>
 inline Eigen::VectorXd standardise(const std::vector<double>& values, bool warp, double* zero = nullptr) {
   const auto n = static_cast<Eigen::Index>(values.size());
   Eigen::VectorXd y(n);

@@ -25,6 +25,7 @@
 #include "../../core/distribution.hpp"
 #include "../../core/errors.hpp"
 #include "../../core/random.hpp"
+#include "../../detail/dependent.hpp"
 #include "../../detail/format.hpp"
 #include "../../mo/constraints.hpp"
 #include "../gp.hpp"
@@ -42,8 +43,13 @@ namespace tunekit::detail {
 /// A template only so that its Eigen/Boost.Math code is instantiated in the
 /// translation units that use the sampler, not in every one that includes
 /// the header (compile cost; see benchmarks/RESULTS.md, "Compile cost").
-template <class = void>
+template <class Tag = void>
 class gp_sampler_impl {
+  // Dependent spellings of Eigen's types (detail/dependent.hpp): checked where used.
+  using VectorXd = Eigen::Matrix<dependent_t<Tag, double>, Eigen::Dynamic, 1>;
+  using RowVectorXd = Eigen::Matrix<dependent_t<Tag, double>, 1, Eigen::Dynamic>;
+  using MatrixXd = Eigen::Matrix<dependent_t<Tag, double>, Eigen::Dynamic, Eigen::Dynamic>;
+
  public:
   explicit gp_sampler_impl(gp_sampler_options options)
       : options_(options), seed_(detail::seed_or_entropy(options.seed)), startup_({.seed = seed_}), fallback_({.seed = seed_}) {
@@ -197,7 +203,7 @@ class gp_sampler_impl {
 
   /// A trial's row; false if a parameter has another distribution, or (for
   /// a running trial, `allow_absent` false) has not been suggested yet.
-  bool row_of(const frozen_trial& t, Eigen::RowVectorXd& row, bool allow_absent = true) const {
+  bool row_of(const frozen_trial& t, RowVectorXd& row, bool allow_absent = true) const {
     row.resize(static_cast<Eigen::Index>(dims_.size()));
     for (std::size_t i = 0; i < dims_.size(); ++i) {
       const double c = coordinate(dims_[i], t);
@@ -217,8 +223,8 @@ class gp_sampler_impl {
       directions_.assign(dirs.begin(), dirs.end());
       objectives_.assign(dirs.size(), {});
     }
-    Eigen::RowVectorXd row;
-    std::vector<Eigen::RowVectorXd> fresh;
+    RowVectorXd row;
+    std::vector<RowVectorXd> fresh;
     for (; scanned_ < finished.size(); ++scanned_) {
       const frozen_trial& t = finished[scanned_];
       // Usable: COMPLETE with one finite value per objective.
@@ -233,7 +239,7 @@ class gp_sampler_impl {
       constraints_.push_back(trial_constraints(t));
     }
     if (!fresh.empty()) {
-      Eigen::MatrixXd block(static_cast<Eigen::Index>(fresh.size()), static_cast<Eigen::Index>(dims_.size()));
+      MatrixXd block(static_cast<Eigen::Index>(fresh.size()), static_cast<Eigen::Index>(dims_.size()));
       for (std::size_t i = 0; i < fresh.size(); ++i) block.row(static_cast<Eigen::Index>(i)) = fresh[i];
       data_.append(block);
     }
@@ -241,7 +247,7 @@ class gp_sampler_impl {
 
   // --- the proposal --------------------------------------------------------------
   /// Snaps discrete coordinates to the centre of their cell, categorical ones to an index.
-  void snap(Eigen::Ref<Eigen::RowVectorXd, 0, Eigen::InnerStride<>> x) const {
+  void snap(Eigen::Ref<RowVectorXd, 0, Eigen::InnerStride<>> x) const {
     for (std::size_t i = 0; i < dims_.size(); ++i) {
       const auto d = static_cast<Eigen::Index>(i);
       if (x[d] == absent) continue;
@@ -284,11 +290,11 @@ class gp_sampler_impl {
     return v;
   }
 
-  Eigen::VectorXd score(const Eigen::MatrixXd& C) const {
+  VectorXd score(const MatrixXd& C) const {
     const std::size_t n = posts_.size();
-    std::vector<Eigen::VectorXd> mean(n), var(n);
+    std::vector<VectorXd> mean(n), var(n);
     for (std::size_t o = 0; o < n; ++o) posts_[o].predict(C, mean[o], var[o]);
-    Eigen::VectorXd out(C.rows());
+    VectorXd out(C.rows());
     std::vector<double> mu(n), sigma(n), scratch(2 * n);
     for (Eigen::Index j = 0; j < C.rows(); ++j) {
       for (std::size_t o = 0; o < n; ++o) mu[o] = mean[o][j], sigma[o] = std::sqrt(var[o][j]);
@@ -298,10 +304,10 @@ class gp_sampler_impl {
     return out;
   }
 
-  Eigen::MatrixXd candidates(random_engine& rng) {
+  MatrixXd candidates(random_engine& rng) {
     const auto D = static_cast<Eigen::Index>(dims_.size());
     const Eigen::Index n_total = options_.n_candidates, n_sobol = (n_total + 1) / 2, n_local = n_total - n_sobol;
-    Eigen::MatrixXd C(n_total, D);
+    MatrixXd C(n_total, D);
     // Quasi-random: the Sobol sequence with a fresh digital shift per ask.
     if (!sobol_ || sobol_->dimension() != static_cast<std::size_t>(D)) sobol_.emplace(static_cast<std::size_t>(D));
     sobol_->seed(0);
@@ -362,8 +368,8 @@ class gp_sampler_impl {
   /// not), so it depends on the study alone, also across workers.
   void trust_region_box() {
     const auto D = static_cast<Eigen::Index>(dims_.size());
-    box_lo_ = Eigen::VectorXd::Zero(D);
-    box_hi_ = Eigen::VectorXd::Ones(D);
+    box_lo_ = VectorXd::Zero(D);
+    box_hi_ = VectorXd::Ones(D);
     in_box_ = false;
     const auto n = static_cast<std::size_t>(data_.size());
     if (!options_.trust_region || acq_.n_objectives != 1 || !acq_.improve || n == 0 ||
@@ -408,18 +414,18 @@ class gp_sampler_impl {
   }
 
   /// Gradient ascent on the continuous coordinates (the others held).
-  double refine(Eigen::RowVectorXd& x) const {
+  double refine(RowVectorXd& x) const {
     const auto D = static_cast<Eigen::Index>(dims_.size());
-    Eigen::VectorXd lo(D), hi(D);
+    VectorXd lo(D), hi(D);
     for (Eigen::Index d = 0; d < D; ++d) {
       const bool free = dims_[static_cast<std::size_t>(d)].k == kind::continuous && x[d] != absent;
       lo[d] = free ? box_lo_[d] : x[d];
       hi[d] = free ? box_hi_[d] : x[d];
     }
     const std::size_t n = posts_.size();
-    std::vector<Eigen::VectorXd> dmean(n), dvar(n);
+    std::vector<VectorXd> dmean(n), dvar(n);
     std::vector<double> mu(n), var(n), sigma(n), d_mu(n), d_sigma(n);
-    auto objective = [&](const Eigen::VectorXd& p, Eigen::VectorXd& g) {
+    auto objective = [&](const VectorXd& p, VectorXd& g) {
       for (std::size_t o = 0; o < n; ++o) {
         posts_[o].predict_grad(p.transpose(), mu[o], var[o], dmean[o], dvar[o]);
         sigma[o] = std::sqrt(var[o]);
@@ -435,7 +441,7 @@ class gp_sampler_impl {
   }
 
   /// Greedy neighbour search on discrete and categorical coordinates.
-  double discrete_search(Eigen::RowVectorXd& x, double value) const {
+  double discrete_search(RowVectorXd& x, double value) const {
     for (int pass = 0; pass < 3; ++pass) {
       bool moved = false;
       for (std::size_t i = 0; i < dims_.size(); ++i) {
@@ -453,12 +459,12 @@ class gp_sampler_impl {
           for (double step : {-2.0, -1.0, 1.0, 2.0}) options.push_back(x[d] + step * cell);
         }
         if (options.empty()) continue;
-        Eigen::MatrixXd C = x.replicate(static_cast<Eigen::Index>(options.size()), 1);
+        MatrixXd C = x.replicate(static_cast<Eigen::Index>(options.size()), 1);
         for (std::size_t j = 0; j < options.size(); ++j) {
           C(static_cast<Eigen::Index>(j), d) = options[j];
           snap(C.row(static_cast<Eigen::Index>(j)));
         }
-        const Eigen::VectorXd s = score(C);
+        const VectorXd s = score(C);
         Eigen::Index arg;
         const double top = s.maxCoeff(&arg);
         if (top > value) {
@@ -477,8 +483,8 @@ class gp_sampler_impl {
   /// ones equal. Not wider: a guard of 1e-3 rejected every proposal next to
   /// the incumbent, so a GP converging on a smooth minimum was sent to
   /// random points instead and stalled (branin at regret 3e-5; benchmarks/RESULTS.md).
-  bool near_observation(const Eigen::RowVectorXd& x) const {
-    const Eigen::MatrixXd& X = data_.X();
+  bool near_observation(const RowVectorXd& x) const {
+    const MatrixXd& X = data_.X();
     for (Eigen::Index a = 0; a < X.rows(); ++a) {
       double d2 = 0;
       for (std::size_t i = 0; i < dims_.size(); ++i) {
@@ -494,10 +500,10 @@ class gp_sampler_impl {
   param_map propose(const study_view& view, const frozen_trial& t, const search_space& space) {
     const auto D = static_cast<Eigen::Index>(dims_.size());
     random_engine rng = stream_for(seed_, t.number, "gp");
-    const std::vector<Eigen::VectorXd> ys = detail::gp::outputs(objectives_, constraints_, options_.warp_outputs, rng, acq_);
+    const std::vector<VectorXd> ys = detail::gp::outputs(objectives_, constraints_, options_.warp_outputs, rng, acq_);
     posts_.resize(ys.size());
     warms_.resize(ys.size());
-    std::vector<Eigen::VectorXd> thetas;
+    std::vector<VectorXd> thetas;
     for (std::size_t o = 0; o < ys.size(); ++o) {
       thetas.push_back(detail::gp::fit_map(data_, ys[o], rng, warms_[o], {options_.min_noise, options_.n_restarts}, ws_,
                                            diag_.fit_evaluations));
@@ -506,15 +512,15 @@ class gp_sampler_impl {
 
     // Running trials at their predicted value (kriging believer).
     if (options_.fantasize_running) {
-      std::vector<Eigen::RowVectorXd> running;
-      Eigen::RowVectorXd row;
+      std::vector<RowVectorXd> running;
+      RowVectorXd row;
       for (const auto& r : view.running())
         if (r.number != t.number && row_of(r, row, false)) running.push_back(row);
       if (!running.empty()) {
-        Eigen::MatrixXd R(static_cast<Eigen::Index>(running.size()), D);
+        MatrixXd R(static_cast<Eigen::Index>(running.size()), D);
         for (std::size_t i = 0; i < running.size(); ++i) R.row(static_cast<Eigen::Index>(i)) = running[i];
-        Eigen::VectorXd var;
-        std::vector<Eigen::VectorXd> mean(posts_.size());
+        VectorXd var;
+        std::vector<VectorXd> mean(posts_.size());
         diag_.n_fantasies = R.rows();
         for (std::size_t o = 0; o < posts_.size(); ++o) {
           posts_[o].predict(R, mean[o], var);
@@ -539,8 +545,8 @@ class gp_sampler_impl {
     }
 
     trust_region_box();
-    const Eigen::MatrixXd C = candidates(rng);
-    const Eigen::VectorXd s = score(C);
+    const MatrixXd C = candidates(rng);
+    const VectorXd s = score(C);
     std::vector<Eigen::Index> order(static_cast<std::size_t>(C.rows()));
     std::iota(order.begin(), order.end(), Eigen::Index{0});
     // The refined candidates plus a few more scored ones to fall back on.
@@ -549,21 +555,21 @@ class gp_sampler_impl {
                       [&](Eigen::Index a, Eigen::Index b) { return s[a] > s[b]; });
     // The refined candidates and the discrete search's result, best first;
     // the proposal is the best one that does not repeat a finished trial.
-    std::vector<std::pair<double, Eigen::RowVectorXd>> ranked;
+    std::vector<std::pair<double, RowVectorXd>> ranked;
     const bool any_continuous =
         std::any_of(dims_.begin(), dims_.end(), [](const dim& d) { return d.k == kind::continuous; });
     for (std::size_t i = 0; i < k; ++i) {
-      Eigen::RowVectorXd x = C.row(order[i]);
+      RowVectorXd x = C.row(order[i]);
       double v = s[order[i]];
       if (any_continuous && i < static_cast<std::size_t>(options_.n_refine)) {
-        Eigen::RowVectorXd r = x;
+        RowVectorXd r = x;
         if (const double rv = refine(r); rv > v) v = rv, x = std::move(r);
       }
       ranked.emplace_back(v, std::move(x));
     }
     std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
     {
-      Eigen::RowVectorXd x = ranked.front().second;
+      RowVectorXd x = ranked.front().second;
       const double v = discrete_search(x, ranked.front().first);
       ranked.insert(ranked.begin(), {v, std::move(x)});
     }
@@ -576,7 +582,7 @@ class gp_sampler_impl {
       // small discrete space): a wasted trial. Explore instead.
       return startup(view, t, space, "duplicate: the acquisition's maximum is an observed point");
     }
-    const Eigen::RowVectorXd best_x = pick->second;
+    const RowVectorXd best_x = pick->second;
     const double best_value = pick->first;
 
     const auto& h = posts_.front().hyperparameters();
@@ -613,14 +619,14 @@ class gp_sampler_impl {
   std::vector<std::vector<double>> objectives_;
   /// Each modelled trial's constraint values, if it has them, in data order.
   std::vector<std::optional<std::vector<double>>> constraints_;
-  Eigen::MatrixXd rows_;
+  MatrixXd rows_;
   detail::gp::gp_data data_;
   detail::gp::lml_workspace ws_;
   std::vector<detail::gp::posterior> posts_;  ///< per output: the objectives, then the constraints
-  std::vector<std::optional<Eigen::VectorXd>> warms_;  ///< per output, the previous fit
+  std::vector<std::optional<VectorXd>> warms_;  ///< per output, the previous fit
   detail::gp::acquisition_state acq_;  ///< set by detail::gp::outputs each ask
   std::optional<detail::sobol_engine> sobol_;
-  Eigen::VectorXd box_lo_, box_hi_;  ///< this ask's box (the unit cube without a trust region)
+  VectorXd box_lo_, box_hi_;  ///< this ask's box (the unit cube without a trust region)
   bool in_box_ = false;              ///< a trust region is in force this ask
   gp_diagnostics diag_;
 };

@@ -40,6 +40,8 @@
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
 
+#include "../../detail/dependent.hpp"
+
 namespace tunekit::detail::gp {
 
 inline constexpr double sqrt5 = 2.23606797749978969641;
@@ -54,8 +56,12 @@ struct hyper_bounds {
 
 /// Data and cached pairwise geometry. Rows of X are points: numeric
 /// coordinates in [0, 1], categorical ones the choice's index.
-template <class = void>
+template <class Tag = void>
 class basic_gp_data {
+  // Dependent spellings of Eigen's types (detail/dependent.hpp): checked where used.
+  using RowVectorXd = Eigen::Matrix<dependent_t<Tag, double>, 1, Eigen::Dynamic>;
+  using MatrixXd = Eigen::Matrix<dependent_t<Tag, double>, Eigen::Dynamic, Eigen::Dynamic>;
+
  public:
   void reset(std::vector<std::uint8_t> categorical) {
     categorical_ = std::move(categorical);
@@ -63,7 +69,7 @@ class basic_gp_data {
     pairs_.resize(0, static_cast<Eigen::Index>(categorical_.size()));
   }
   /// Appends points (rows). O(k n D).
-  void append(const Eigen::MatrixXd& rows) {
+  void append(const MatrixXd& rows) {
     const Eigen::Index n0 = X_.rows(), k = rows.rows(), D = dims();
     X_.conservativeResize(n0 + k, D);
     X_.bottomRows(k) = rows;
@@ -78,8 +84,8 @@ class basic_gp_data {
     X_.conservativeResize(n, dims());
     pairs_.conservativeResize(n * (n - 1) / 2, dims());
   }
-  Eigen::RowVectorXd sq_diff(const Eigen::RowVectorXd& u, const Eigen::RowVectorXd& v) const {
-    Eigen::RowVectorXd out(dims());
+  RowVectorXd sq_diff(const RowVectorXd& u, const RowVectorXd& v) const {
+    RowVectorXd out(dims());
     for (Eigen::Index d = 0; d < dims(); ++d) {
       const double delta = u[d] - v[d];
       out[d] = categorical_[static_cast<std::size_t>(d)] ? (delta != 0 ? 1.0 : 0.0) : delta * delta;
@@ -89,15 +95,15 @@ class basic_gp_data {
   static Eigen::Index pair_index(Eigen::Index a, Eigen::Index b) noexcept { return b * (b - 1) / 2 + a; }
   Eigen::Index size() const noexcept { return X_.rows(); }
   Eigen::Index dims() const noexcept { return static_cast<Eigen::Index>(categorical_.size()); }
-  const Eigen::MatrixXd& X() const noexcept { return X_; }
-  const Eigen::MatrixXd& pairs() const noexcept { return pairs_; }
+  const MatrixXd& X() const noexcept { return X_; }
+  const MatrixXd& pairs() const noexcept { return pairs_; }
   bool categorical(Eigen::Index d) const noexcept { return categorical_[static_cast<std::size_t>(d)] != 0; }
   const std::vector<std::uint8_t>& categorical_flags() const noexcept { return categorical_; }
 
  private:
   std::vector<std::uint8_t> categorical_;
-  Eigen::MatrixXd X_;      ///< n x D
-  Eigen::MatrixXd pairs_;  ///< n(n-1)/2 x D squared differences, pair (a < b) at row b(b-1)/2 + a
+  MatrixXd X_;      ///< n x D
+  MatrixXd pairs_;  ///< n(n-1)/2 x D squared differences, pair (a < b) at row b(b-1)/2 + a
 };
 using gp_data = basic_gp_data<>;
 
@@ -158,21 +164,24 @@ inline double log_prior(const Eigen::VectorXd& t, Eigen::VectorXd* grad, const p
 inline constexpr double jitter_start = 1e-10, jitter_max = 1e-4;
 
 /// Scratch for marginal-likelihood evaluations (reused: no allocation per call once sized).
-template <class = void>
+template <class Tag = void>
 struct basic_lml_workspace {
-  Eigen::VectorXd w, r2, kpair, epair, alpha, gpair;
-  Eigen::MatrixXd K, Kinv, Linv;
+  // Dependent spellings of Eigen's types (detail/dependent.hpp): checked where used.
+  using VectorXd = Eigen::Matrix<dependent_t<Tag, double>, Eigen::Dynamic, 1>;
+  using MatrixXd = Eigen::Matrix<dependent_t<Tag, double>, Eigen::Dynamic, Eigen::Dynamic>;
+  VectorXd w, r2, kpair, epair, alpha, gpair;
+  MatrixXd K, Kinv, Linv;
   // Factorised once (of nothing) so that its status is set: Eigen's default
   // constructor leaves it uninitialised, and moving the workspace reads it.
-  Eigen::LLT<Eigen::MatrixXd> llt{Eigen::MatrixXd(0, 0)};
+  Eigen::LLT<MatrixXd> llt{MatrixXd(0, 0)};
   double jitter = 0;
 };
 using lml_workspace = basic_lml_workspace<>;
 
 /// Builds K(theta) (lower triangle and diagonal), factorises it with jitter
 /// escalation; false if even the largest jitter fails or K is not finite.
-template <class = void>
-inline bool factorize(const gp_data& data, const hyper& h, lml_workspace& ws) {
+template <class Tag = void>
+inline bool factorize(const basic_gp_data<Tag>& data, const hyper& h, basic_lml_workspace<Tag>& ws) {
   const Eigen::Index n = data.size();
   ws.w = (-2.0 * h.log_lengthscale.array()).exp().matrix();
   const double s2 = std::exp(h.log_signal), noise = std::exp(h.log_noise);
@@ -204,8 +213,8 @@ inline bool factorize(const gp_data& data, const hyper& h, lml_workspace& ws) {
 /// against the identity: Linv = L^-1 column by column skipping its zero upper
 /// part (n^3/3), then K^-1 = Linv^T Linv summing only where Linv is nonzero
 /// (n^3/3). The upper triangle of ws.Kinv is left unspecified.
-template <class = void>
-inline void inverse_from_factor(lml_workspace& ws) {
+template <class Tag = void>
+inline void inverse_from_factor(basic_lml_workspace<Tag>& ws) {
   const auto& L = ws.llt.matrixLLT();  // lower triangle holds L
   const Eigen::Index n = L.rows();
   ws.Linv.setZero(n, n);
@@ -213,7 +222,7 @@ inline void inverse_from_factor(lml_workspace& ws) {
     const Eigen::Index m = n - j;
     auto col = ws.Linv.col(j).tail(m);
     col[0] = 1.0;
-    L.bottomRightCorner(m, m).triangularView<Eigen::Lower>().solveInPlace(col);
+    L.bottomRightCorner(m, m).template triangularView<Eigen::Lower>().solveInPlace(col);
   }
   ws.Kinv.resize(n, n);
   for (Eigen::Index j = 0; j < n; ++j)
@@ -223,9 +232,9 @@ inline void inverse_from_factor(lml_workspace& ws) {
 
 /// Negative log posterior (negative log marginal likelihood minus log prior)
 /// of theta and, if `grad`, its gradient. +inf where K cannot be factorised.
-template <class = void>
-inline double neg_log_posterior(const gp_data& data, const Eigen::VectorXd& y, const Eigen::VectorXd& theta,
-                                Eigen::VectorXd* grad, lml_workspace& ws) {
+template <class Tag = void>
+inline double neg_log_posterior(const basic_gp_data<Tag>& data, const Eigen::VectorXd& y, const Eigen::VectorXd& theta,
+                                Eigen::VectorXd* grad, basic_lml_workspace<Tag>& ws) {
   const Eigen::Index n = data.size(), D = data.dims();
   const hyper h = hyper::unpack(theta);
   if (!factorize(data, h, ws)) {
@@ -264,11 +273,17 @@ inline double neg_log_posterior(const gp_data& data, const Eigen::VectorXd& y, c
 }
 
 /// A fitted posterior: the factor of K(theta) over the data, alpha = K^-1 y.
-template <class = void>
+template <class Tag = void>
 class basic_posterior {
+  // Dependent spellings of Eigen's types (detail/dependent.hpp): checked where used.
+  using VectorXd = Eigen::Matrix<dependent_t<Tag, double>, Eigen::Dynamic, 1>;
+  using RowVectorXd = Eigen::Matrix<dependent_t<Tag, double>, 1, Eigen::Dynamic>;
+  using MatrixXd = Eigen::Matrix<dependent_t<Tag, double>, Eigen::Dynamic, Eigen::Dynamic>;
+  using ArrayXd = Eigen::Array<dependent_t<Tag, double>, Eigen::Dynamic, 1>;
+
  public:
   /// Factorises at theta. False (and the posterior unusable) on failure.
-  bool fit(const gp_data& data, const Eigen::VectorXd& y, const Eigen::VectorXd& theta) {
+  bool fit(const basic_gp_data<Tag>& data, const VectorXd& y, const VectorXd& theta) {
     h_ = hyper::unpack(theta);
     if (!factorize(data, h_, ws_)) return false;
     L_ = ws_.llt.matrixL();
@@ -284,20 +299,20 @@ class basic_posterior {
 
   /// Adds points with given targets at fixed hyperparameters (the kriging
   /// believer's fantasies): the factor is extended in O(n^2 k), not recomputed.
-  bool extend(const Eigen::MatrixXd& rows, const Eigen::VectorXd& targets) {
+  bool extend(const MatrixXd& rows, const VectorXd& targets) {
     const Eigen::Index k = rows.rows();
     if (k == 0) return true;
-    Eigen::MatrixXd K12(n_, k), K22(k, k);
+    MatrixXd K12(n_, k), K22(k, k);
     for (Eigen::Index j = 0; j < k; ++j) {
       K12.col(j) = cross(rows.row(j));
       for (Eigen::Index i = 0; i <= j; ++i) K22(j, i) = K22(i, j) = s2_ * matern52(r2(rows.row(i), rows.row(j)));
     }
     K22.diagonal().array() += std::exp(h_.log_noise) + ws_.jitter;
-    const Eigen::MatrixXd L21t = L_.triangularView<Eigen::Lower>().solve(K12);
-    Eigen::MatrixXd S = K22 - L21t.transpose() * L21t;
-    Eigen::LLT<Eigen::MatrixXd> l22(S);
+    const MatrixXd L21t = L_.template triangularView<Eigen::Lower>().solve(K12);
+    MatrixXd S = K22 - L21t.transpose() * L21t;
+    Eigen::LLT<MatrixXd> l22(S);
     if (l22.info() != Eigen::Success) return false;
-    Eigen::MatrixXd L(n_ + k, n_ + k);
+    MatrixXd L(n_ + k, n_ + k);
     L.setZero();
     L.topLeftCorner(n_, n_) = L_;
     L.bottomLeftCorner(k, n_) = L21t.transpose();
@@ -308,12 +323,12 @@ class basic_posterior {
     y_.conservativeResize(n_ + k);
     y_.tail(k) = targets;
     n_ += k;
-    alpha_ = L_.triangularView<Eigen::Lower>().solve(y_);
-    L_.triangularView<Eigen::Lower>().transpose().solveInPlace(alpha_);
+    alpha_ = L_.template triangularView<Eigen::Lower>().solve(y_);
+    L_.template triangularView<Eigen::Lower>().transpose().solveInPlace(alpha_);
     return alpha_.allFinite();
   }
 
-  double r2(const Eigen::RowVectorXd& u, const Eigen::RowVectorXd& v) const {
+  double r2(const RowVectorXd& u, const RowVectorXd& v) const {
     double s = 0;
     for (Eigen::Index d = 0; d < u.size(); ++d) {
       const double delta = u[d] - v[d];
@@ -323,51 +338,51 @@ class basic_posterior {
   }
 
   /// Covariances between the data and one point.
-  Eigen::VectorXd cross(const Eigen::RowVectorXd& x) const {
-    Eigen::VectorXd k(n_);
+  VectorXd cross(const RowVectorXd& x) const {
+    VectorXd k(n_);
     for (Eigen::Index a = 0; a < n_; ++a) k[a] = s2_ * matern52(r2(X_.row(a), x));
     return k;
   }
 
   /// Posterior means and latent variances of the candidate rows, in O(n^2) per candidate.
-  void predict(const Eigen::MatrixXd& C, Eigen::VectorXd& mean, Eigen::VectorXd& var) const {
+  void predict(const MatrixXd& C, VectorXd& mean, VectorXd& var) const {
     const Eigen::Index m = C.rows();
-    Eigen::MatrixXd R2 = Eigen::MatrixXd::Zero(n_, m);
+    MatrixXd R2 = MatrixXd::Zero(n_, m);
     for (Eigen::Index d = 0; d < C.cols(); ++d) {
       if (categorical_[static_cast<std::size_t>(d)]) {
         for (Eigen::Index j = 0; j < m; ++j)
-          R2.col(j).array() += w_[d] * (X_.col(d).array() != C(j, d)).cast<double>();
+          R2.col(j).array() += w_[d] * (X_.col(d).array() != C(j, d)).template cast<double>();
       } else {
         for (Eigen::Index j = 0; j < m; ++j) R2.col(j).array() += w_[d] * (X_.col(d).array() - C(j, d)).square();
       }
     }
-    Eigen::MatrixXd Kc = R2.unaryExpr([s2 = s2_](double r) { return s2 * matern52(r); });
+    MatrixXd Kc = R2.unaryExpr([s2 = s2_](double r) { return s2 * matern52(r); });
     mean.noalias() = Kc.transpose() * alpha_;
-    L_.triangularView<Eigen::Lower>().solveInPlace(Kc);
+    L_.template triangularView<Eigen::Lower>().solveInPlace(Kc);
     var = (s2_ - Kc.colwise().squaredNorm().array()).max(var_floor()).matrix().transpose();
   }
 
   /// Mean, latent variance and their gradients at one point, with respect to
   /// the numeric coordinates (categorical entries of the gradients are 0).
-  void predict_grad(const Eigen::RowVectorXd& x, double& mean, double& var, Eigen::VectorXd& dmean,
-                    Eigen::VectorXd& dvar) const {
+  void predict_grad(const RowVectorXd& x, double& mean, double& var, VectorXd& dmean,
+                    VectorXd& dvar) const {
     const Eigen::Index D = x.size();
-    Eigen::VectorXd k(n_), slope(n_);
+    VectorXd k(n_), slope(n_);
     for (Eigen::Index a = 0; a < n_; ++a) {
       const double r = r2(X_.row(a), x);
       k[a] = s2_ * matern52(r);
       slope[a] = s2_ * matern52_slope(r);  // -dk/d(r^2)
     }
     mean = k.dot(alpha_);
-    Eigen::VectorXd v = L_.triangularView<Eigen::Lower>().solve(k);
+    VectorXd v = L_.template triangularView<Eigen::Lower>().solve(k);
     var = s2_ - v.squaredNorm();
-    Eigen::VectorXd u = L_.triangularView<Eigen::Lower>().transpose().solve(v);  // K^-1 k
+    VectorXd u = L_.template triangularView<Eigen::Lower>().transpose().solve(v);  // K^-1 k
     dmean.setZero(D);
     dvar.setZero(D);
     for (Eigen::Index d = 0; d < D; ++d) {
       if (categorical_[static_cast<std::size_t>(d)]) continue;
       // dk_a/dx_d = -slope_a * 2 w_d (x_d - X_ad)
-      const Eigen::ArrayXd dk = -slope.array() * 2.0 * w_[d] * (x[d] - X_.col(d).array());
+      const ArrayXd dk = -slope.array() * 2.0 * w_[d] * (x[d] - X_.col(d).array());
       dmean[d] = (dk * alpha_.array()).sum();
       dvar[d] = -2.0 * (dk * u.array()).sum();
     }
@@ -384,9 +399,9 @@ class basic_posterior {
 
  private:
   hyper h_;
-  lml_workspace ws_;
-  Eigen::MatrixXd L_, X_;
-  Eigen::VectorXd y_, alpha_, w_;
+  basic_lml_workspace<Tag> ws_;
+  MatrixXd L_, X_;
+  VectorXd y_, alpha_, w_;
   std::vector<std::uint8_t> categorical_;
   Eigen::Index n_ = 0;
   double s2_ = 1;

@@ -54,6 +54,7 @@ struct acquisition_state {
 /// of values (infeasible) at the largest value seen (0 if smaller) plus the
 /// values' spread, -inf at the smallest minus the spread. `rng` breaks ties
 /// between the centres of the local candidates (several objectives only).
+template <class = void>
 inline std::vector<Eigen::VectorXd> outputs(const std::vector<std::vector<double>>& objectives,
                                             const std::vector<std::optional<std::vector<double>>>& constraints,
                                             bool warp, random_engine& rng, acquisition_state& acq) {

@@ -16,6 +16,8 @@
 #include <boost/math/policies/policy.hpp>
 #include <boost/math/special_functions/erf.hpp>
 
+#include "../../detail/dependent.hpp"
+
 namespace tunekit::detail::tpe {
 
 /// Boost.Math evaluates double functions in long double by default, which
@@ -29,12 +31,17 @@ using double_policy = boost::math::policies::policy<
     boost::math::policies::pole_error<boost::math::policies::errno_on_error>,
     boost::math::policies::evaluation_error<boost::math::policies::errno_on_error>>;
 
-template <class = void>
-inline double erf(double x) noexcept { return boost::math::erf(x, double_policy{}); }
-template <class = void>
-inline double erfc(double x) noexcept { return boost::math::erfc(x, double_policy{}); }
-template <class = void>
-inline double erfc_inv(double p) noexcept { return boost::math::erfc_inv(p, double_policy{}); }
+// The argument is cast to a dependent spelling of double (detail/dependent.hpp)
+// so that Boost.Math's overloads are resolved, and its templates
+// instantiated, only where these functions are used.
+template <class Tag = void>
+inline double erf(double x) noexcept { return boost::math::erf(static_cast<dependent_t<Tag, double>>(x), double_policy{}); }
+template <class Tag = void>
+inline double erfc(double x) noexcept { return boost::math::erfc(static_cast<dependent_t<Tag, double>>(x), double_policy{}); }
+template <class Tag = void>
+inline double erfc_inv(double p) noexcept {
+  return boost::math::erfc_inv(static_cast<dependent_t<Tag, double>>(p), double_policy{});
+}
 
 inline constexpr double inv_sqrt2 = 0.70710678118654752440;
 /// log(sqrt(2 pi)): the constant of the normal log-density.
