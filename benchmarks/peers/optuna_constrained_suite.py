@@ -10,7 +10,7 @@ best_at: the best objective value among the feasible COMPLETE trials within
 the first `budget` trials (null: none feasible). Run with Debian's python:
 
     /usr/bin/python3 benchmarks/peers/optuna_constrained_suite.py \
-        --problems gramacy,branin_disk,sphere10_disk,hartmann6_sum --seeds 0-9 \
+        --problems gramacy,branin_disk,sphere10_disk,small_ball4,hartmann6_sum --seeds 0-9 \
         --budgets 50,100,200 --jobs 2 > optuna.jsonl
 
 The problems are written again from constrained_suite.cpp (keep in step).
@@ -44,6 +44,10 @@ def sphere10_disk(x):
     return sum((x[i] - 0.7) ** 2 for i in range(4)), [x[0] ** 2 + x[1] ** 2 - 0.5]
 
 
+def small_ball4(x):
+    return sum(x), [sum((v - 0.7) ** 2 for v in x) - 0.04]
+
+
 H6_A = [[10, 3, 17, 3.5, 1.7, 8], [0.05, 10, 17, 0.1, 8, 14], [3, 3.5, 1.7, 10, 17, 8], [17, 8, 0.05, 10, 0.1, 14]]
 H6_P = [[0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886], [0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991],
         [0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650], [0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381]]
@@ -61,6 +65,7 @@ PROBLEMS = {
     "gramacy": (gramacy, [(0, 1)] * 2),
     "branin_disk": (branin_disk, [(-5, 10), (0, 15)]),
     "sphere10_disk": (sphere10_disk, [(0, 1)] * 10),
+    "small_ball4": (small_ball4, [(0, 1)] * 4),
     "hartmann6_sum": (hartmann6_sum, [(0, 1)] * 6),
 }
 
