@@ -18,7 +18,9 @@
 // BOHB's budget rule, budget_aware_sampler, + bohb_scheduler), dehb
 // (dehb_sampler + bohb_scheduler); not by
 // default: asha_bohb and asha_budget_tpe (the two models with ASHA alone),
-// hyperband_random (random_sampler + bohb_scheduler: the brackets alone). ASHA and Hyperband
+// hyperband_random (random_sampler + bohb_scheduler: the brackets alone), and
+// random_full, bohb_full, bohb_full_rf0 (random search and bohb_sampler with
+// its defaults or random_fraction = 0, without early stopping). ASHA and Hyperband
 // with min_resource 1 and η = 3. The peer (Optuna 3.1 TPESampler +
 // HyperbandPruner) is peers/optuna_bohb_bench.py, same format.
 //
@@ -405,6 +407,16 @@ int main(int argc, char** argv) {
         run(fn, "dehb", seed, s,
             tunekit::dehb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
             tunekit::bohb_scheduler{hb}, true);
+      // The models alone, no early stopping (issue 19's question whether BOHB's model is defective).
+      if (listed(s.methods, "random_full"))
+        run(fn, "random_full", seed, s, tunekit::random_sampler{{.seed = u}}, tunekit::nop_scheduler{}, false);
+      if (listed(s.methods, "bohb_full"))
+        run(fn, "bohb_full", seed, s, tunekit::bohb_sampler{{.max_resource = s.max_steps, .seed = u}},
+            tunekit::nop_scheduler{}, false);
+      if (listed(s.methods, "bohb_full_rf0"))
+        run(fn, "bohb_full_rf0", seed, s,
+            tunekit::bohb_sampler{{.max_resource = s.max_steps, .random_fraction = 0, .seed = u}},
+            tunekit::nop_scheduler{}, false);
       if (listed(s.methods, "hyperband_random"))  // DEHB's and BOHB's brackets with random proposals
         run(fn, "hyperband_random", seed, s, tunekit::random_sampler{{.seed = u}}, tunekit::bohb_scheduler{hb}, true);
       if (listed(s.methods, "asha_bohb"))

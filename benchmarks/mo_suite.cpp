@@ -7,6 +7,9 @@
 //   {"system": "tunekit", "sampler": "nsga2", "problem": "zdt1", "seed": 3,
 //    "hv_at": {"50": 9.1, "100": 9.6, "250": 10.4}, "hv_true": 11.7667}
 //
+// and, on the constrained problem, "feasible_at": the number of feasible
+// trials after each budget (inside the reference point or not).
+//
 // Usage: mo_suite [--samplers nsga2,random,tpe,tpe-uv,tpe:key=value/...] [--problems zdt1,zdt2,...]
 //                 [--seeds 0-9] [--budgets 50,100,250] [--population 50] [--starts FILE]
 // --starts: JSON lines, line k = the parameter vectors (x0, x1, ...) of seed
@@ -300,7 +303,7 @@ nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& bu
       for (std::size_t i = 0; i < names.size(); ++i) v[names[i]] = x.at(i).get<double>();
       tuner.enqueue(v);
     }
-  nlohmann::json hv_at = nlohmann::json::object();
+  nlohmann::json hv_at = nlohmann::json::object(), feasible_at = nlohmann::json::object();
   int done = 0;
   for (int budget : budgets) {
     tuner.optimize(objective, {.n_trials = budget - done});
@@ -310,8 +313,10 @@ nlohmann::json run(Sampler sampler, const problem& p, const std::vector<int>& bu
       if (t.state == tunekit::trial_state::complete && (!p.constrained || constraint_of(p.name, t.values) <= 0))
         front.push_back(t.values);
     hv_at[std::to_string(budget)] = tunekit::hypervolume(front, p.reference, tunekit::outside_reference::ignore);
+    // Feasible trials, inside the reference or not: "finds feasible points" is a count, not a volume.
+    if (p.constrained) feasible_at[std::to_string(budget)] = front.size();
   }
-  return hv_at;
+  return p.constrained ? nlohmann::json{{"hv_at", hv_at}, {"feasible_at", feasible_at}} : nlohmann::json{{"hv_at", hv_at}};
 }
 
 }  // namespace
@@ -349,39 +354,39 @@ int main(int argc, char** argv) {
         for (int seed : seeds) {
           const auto s = static_cast<std::uint64_t>(seed);
           start_of_seed = static_cast<std::size_t>(seed) < start_trials.size() ? &start_trials[static_cast<std::size_t>(seed)] : nullptr;
-          nlohmann::json hv_at;
+          nlohmann::json measured;  // {"hv_at": ..., and "feasible_at" on a constrained problem}
           if (sampler == "nsga2") {
             tunekit::nsga2_sampler_options o{.population_size = population, .seed = s};
             if (p.constrained)
               o.constraints_func = [&p](const tunekit::frozen_trial& t) {
                 return std::vector<double>{constraint_of(p.name, t.values)};
               };
-            hv_at = run(tunekit::nsga2_sampler{o}, p, budgets);
+            measured = run(tunekit::nsga2_sampler{o}, p, budgets);
           } else if (sampler == "tpe") {
-            hv_at = run(tunekit::tpe_sampler{{.seed = s}}, p, budgets);
+            measured = run(tunekit::tpe_sampler{{.seed = s}}, p, budgets);
           } else if (sampler == "tpe-uv") {  // univariate, Optuna's default
-            hv_at = run(tunekit::tpe_sampler{{.multivariate = false, .seed = s}}, p, budgets);
+            measured = run(tunekit::tpe_sampler{{.multivariate = false, .seed = s}}, p, budgets);
           } else if (sampler.rfind("tpe:", 0) == 0) {
-            hv_at = run(tunekit::tpe_sampler{tpe_variant(sampler, s)}, p, budgets);
+            measured = run(tunekit::tpe_sampler{tpe_variant(sampler, s)}, p, budgets);
           } else if (sampler == "gp") {  // gp_sampler defaults (log EHVI; log PoF on constrained problems)
-            hv_at = run(tunekit::gp_sampler{{.seed = s}}, p, budgets);
+            measured = run(tunekit::gp_sampler{{.seed = s}}, p, budgets);
           } else if (sampler.rfind("gp:startup=", 0) == 0) {  // gp_sampler with another number of Sobol trials
-            hv_at = run(tunekit::gp_sampler{{.n_startup_trials = std::stoll(sampler.substr(11)), .seed = s}}, p, budgets);
+            measured = run(tunekit::gp_sampler{{.n_startup_trials = std::stoll(sampler.substr(11)), .seed = s}}, p, budgets);
           } else if (sampler == "gp-nowarp") {
-            hv_at = run(tunekit::gp_sampler{{.warp_outputs = false, .seed = s}}, p, budgets);
+            measured = run(tunekit::gp_sampler{{.warp_outputs = false, .seed = s}}, p, budgets);
           } else if (sampler == "random") {
-            hv_at = run(tunekit::random_sampler{{.seed = s}}, p, budgets);
+            measured = run(tunekit::random_sampler{{.seed = s}}, p, budgets);
           } else if (sampler == "auto") {  // auto_sampler defaults (its multi-objective rule, docs/samplers.md)
-            hv_at = run(tunekit::auto_sampler{{.seed = s}}, p, budgets);
+            measured = run(tunekit::auto_sampler{{.seed = s}}, p, budgets);
           } else {
             std::cerr << "unknown sampler " << sampler << "\n";
             return 2;
           }
           const std::string label = sampler == "nsga2" && population != 50 ? "nsga2-p" + std::to_string(population) : sampler;
-          std::cout << nlohmann::json{{"system", "tunekit"}, {"sampler", label}, {"problem", p.name},
-                                      {"seed", seed},        {"hv_at", hv_at},     {"hv_true", p.hv_true}}
-                           .dump()
-                    << std::endl;
+          nlohmann::json row{{"system", "tunekit"}, {"sampler", label}, {"problem", p.name},
+                             {"seed", seed},        {"hv_true", p.hv_true}};
+          row.update(measured);
+          std::cout << row.dump() << std::endl;
         }
       }
 }

@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -201,6 +202,29 @@ TEST_CASE("bohb: maximisation ranks the other way", "[samplers][bohb]") {
     dist += std::sqrt(bohb_bowl(p.at("x"), p.at("y")));
   }
   CHECK(dist / 30 < 0.2);
+}
+
+TEST_CASE("bohb: infinite values rank last in either direction", "[samplers][bohb]") {
+  // Three diverged trials (N_min of them) in the corner (0.95, 0.05) and 12 on
+  // the bowl: ranked first, the corner alone would make l(x) and every proposal.
+  for (const auto dir : {tk::direction::minimize, tk::direction::maximize}) {
+    const double sign = dir == tk::direction::maximize ? -1.0 : 1.0;
+    const double diverged = -sign * std::numeric_limits<double>::infinity();  // the "best" possible value
+    tk::testing::study_history h(dir);
+    tk::random_engine rng(11);
+    for (int i = 0; i < 3; ++i) h.add(bohb_xy(), {0.95, 0.05}, tk::trial_state::complete, {diverged});
+    for (int i = 0; i < 12; ++i) {
+      const double x = rng.uniform(), y = rng.uniform();
+      h.add(bohb_xy(), {x, y}, tk::trial_state::complete, {sign * bohb_bowl(x, y)});
+    }
+    tk::bohb_sampler s({.max_resource = 1, .random_fraction = 0, .seed = 4});
+    for (int k = 0; k < 20; ++k) {
+      const auto p = s.sample_relative(h.view(), bohb_trial_number(100 + k), bohb_space_xy());
+      REQUIRE(s.last_model_budget() == 1);
+      INFO("direction " << (sign > 0 ? "minimize" : "maximize") << ", proposal " << k);
+      CHECK(std::hypot(p.at("x") - 0.95, p.at("y") - 0.05) > 0.2);
+    }
+  }
 }
 
 TEST_CASE("bohb: trials that never report, NaN reports, dead workers and categoricals", "[samplers][bohb]") {

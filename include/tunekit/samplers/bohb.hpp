@@ -158,7 +158,10 @@ class bohb_sampler_impl {
     template <class On>
     static void observations_of(const frozen_trial& t, const std::vector<std::int64_t>& budgets, direction dir, On&& on) {
       const double sign = dir == direction::maximize ? -1.0 : 1.0;
-      detail::for_each_budget_value(t, budgets, [&](std::size_t k, double v) { on(k, sign * v); });
+      // An infinity ranks last whatever its sign (as HpBandSter counts any
+      // non-finite loss as bad): a diverged run must not become a "good" point.
+      constexpr double last = std::numeric_limits<double>::infinity();
+      detail::for_each_budget_value(t, budgets, [&](std::size_t k, double v) { on(k, std::isfinite(v) ? sign * v : last); });
     }
 
     void sync(const study_view& view, const search_space& s, const std::vector<std::int64_t>& budgets, direction dir) {
@@ -292,7 +295,7 @@ class bohb_sampler_impl {
 /// COMPLETE, PRUNED, FAIL and RUNNING trials alike (a worker that died
 /// mid-rung keeps what it reported); a COMPLETE trial that never reported
 /// contributes its final value at max_resource. NaN values are left out;
-/// infinities rank last. Parameters outside the relational space (the
+/// infinities of either sign rank last, in either direction. Parameters outside the relational space (the
 /// typed space, or the parameters every finished trial shares) are drawn
 /// uniformly.
 ///

@@ -167,12 +167,14 @@ class tpe_sampler_impl;  // detail/tpe_impl.hpp
 /// Pruned trials rank after every complete one, by their last reported
 /// step (later is better) then value; failed trials and NaN values are
 /// ignored; maximisation flips the sign. Running trials (other than the one
-/// being sampled) count as bad ones with `constant_liar`.
+/// being sampled) count as bad ones with `constant_liar`. With constraint
+/// values (`trial::set_constraints`), feasible trials rank first, then the
+/// others by total violation (Optuna 3.1's `constraints_func` split).
 ///
 /// Draws depend only on (seed, trial number, parameter name) and on the
 /// finished trials, so a seeded sequential run is reproducible. A sampler
 /// instance serves one study at a time (it caches that study's trials).
-/// Multi-objective studies are sampled at random (MOTPE is future work).
+/// Multi-objective studies get MOTPE (detail/motpe.hpp; docs/multi-objective.md).
 class tpe_sampler : public detail::sampler_handle<detail::sampler_core<tpe_sampler_options>> {
   using core_type = detail::sampler_core<tpe_sampler_options>;
 

@@ -13,10 +13,8 @@
 ///   - A. P. Guerreiro, C. M. Fonseca, L. Paquete. *Greedy hypervolume subset
 ///     selection in low dimensions*. Evol. Comput. 24(3), 2016 (the greedy
 ///     HSSP, a (1 - 1/e)-approximation).
-///   - S. Watanabe, F. Hutter. *c-TPE: tree-structured Parzen estimator with
-///     inequality constraints for expensive hyperparameter optimization*.
-///     IJCAI 2023, and Optuna 3.1's `constraints_func` for TPE (feasible
-///     trials first, then by total violation).
+///   - Constraints: feasible trials first, then by total violation
+///     (constrained_split.hpp, with its reference).
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -27,6 +25,7 @@
 
 #include "../../mo/hypervolume.hpp"
 #include "../../mo/pareto.hpp"
+#include "constrained_split.hpp"
 
 namespace tunekit::detail::motpe {
 
@@ -86,17 +85,13 @@ inline void split(const point_set& losses, std::span<const double> violations, s
   weights.clear();
   n_below = std::min(n_below, n);
   if (n_below == 0) return;
-  std::vector<std::size_t> pool(n);
-  std::iota(pool.begin(), pool.end(), std::size_t{0});
-  if (!violations.empty()) {
-    std::stable_sort(pool.begin(), pool.end(), [&](std::size_t a, std::size_t b) { return violations[a] < violations[b]; });
-    if (n_below >= n || violations[pool[n_below]] > 0) {
-      below.assign(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(n_below));
-      pool.clear();
-    } else {  // enough feasible trials: split those by dominance
-      pool.erase(std::remove_if(pool.begin(), pool.end(), [&](std::size_t i) { return violations[i] > 0; }), pool.end());
-      std::sort(pool.begin(), pool.end());
-    }
+  std::vector<std::size_t> pool;
+  if (violations.empty()) {
+    pool.resize(n);
+    std::iota(pool.begin(), pool.end(), std::size_t{0});
+  } else if (!split_by_violation(violations, n_below, below)) {  // enough feasible trials: split those by dominance
+    for (std::size_t i = 0; i < n; ++i)
+      if (!(violations[i] > 0)) pool.push_back(i);
   }
   if (!pool.empty()) {
     point_set p;
