@@ -22,6 +22,7 @@
 
 #include "../core/errors.hpp"
 #include "../core/frozen_trial.hpp"
+#include "../detail/dependent.hpp"
 #include "../detail/format.hpp"
 #include "../mo/constraints.hpp"
 
@@ -212,17 +213,18 @@ front_pick choose_from_front(std::string_view study_name, std::span<const direct
 namespace tunekit::detail {
 
 /// The `selection` member of an export document (format_version 3).
-template <class = void>
+template <class V = void>
 nlohmann::json choice_selection_json(std::span<const direction> dirs, const deploy::front_choice& choice,
                                      const deploy::front_pick& pick) {
-  auto name = [&](std::size_t k) { return choice.objective_names.empty() ? nlohmann::json(nullptr) : nlohmann::json(choice.objective_names[k]); };
-  nlohmann::json budgets = nlohmann::json::array();
+  using json = dependent_t<V, nlohmann::json>;
+  auto name = [&](std::size_t k) { return choice.objective_names.empty() ? json(nullptr) : json(choice.objective_names[k]); };
+  json budgets = json::array();
   for (std::size_t b = 0; b < pick.budgets.size(); ++b) {
     const std::size_t k = pick.budgets[b];
     budgets.push_back({{"objective", k}, {"name", name(k)}, {"relation", dirs[k] == direction::minimize ? "<=" : ">="},
                        {"limit", choice.budgets[b].limit}});
   }
-  return {{"objective", {{"index", pick.objective}, {"name", name(pick.objective)}}},
+  return json{{"objective", {{"index", pick.objective}, {"name", name(pick.objective)}}},
           {"budgets", budgets},
           {"front_size", pick.front_size},
           {"candidates", pick.candidates}};
@@ -233,7 +235,8 @@ nlohmann::json choice_selection_json(std::span<const direction> dirs, const depl
 /// directions, one best trial, and that trial meeting every budget.
 /// `fail(path, what)` throws.
 template <class Fail>
-void choice_check_selection(const nlohmann::json& doc, const Fail& fail) {
+void choice_check_selection(const dependent_t<Fail, nlohmann::json>& doc, const Fail& fail) {
+  using json = dependent_t<Fail, nlohmann::json>;
   const auto& sel = doc["selection"];
   const auto& dirs = doc["study"]["directions"];
   const std::size_t m = dirs.size();
@@ -243,18 +246,18 @@ void choice_check_selection(const nlohmann::json& doc, const Fail& fail) {
       fail("selection." + key, "is unknown (allowed here: objective, budgets, front_size, candidates)");
   for (const char* key : {"objective", "budgets", "front_size", "candidates"})
     if (!sel.contains(key)) fail(std::string("selection.") + key, "is missing (required here: objective, budgets, front_size, candidates)");
-  auto index = [&](const nlohmann::json& o, const std::string& path) {
-    if (!o.is_object() || !o.contains("index") || !o["index"].is_number_unsigned() || o["index"].get<std::uint64_t>() >= m)
+  auto index = [&](const json& o, const std::string& path) {
+    if (!o.is_object() || !o.contains("index") || !o["index"].is_number_unsigned() || o["index"].template get<std::uint64_t>() >= m)
       fail(path + ".index", "must be an objective's index, below " + std::to_string(m));
     if (!o.contains("name") || !(o["name"].is_string() || o["name"].is_null())) fail(path + ".name", "must be a string or null");
-    return o["index"].get<std::size_t>();
+    return o["index"].template get<std::size_t>();
   };
   if (!sel["objective"].is_object() || sel["objective"].size() != 2) fail("selection.objective", "must be {\"index\", \"name\"}");
   index(sel["objective"], "selection.objective");
   for (const char* key : {"front_size", "candidates"})
-    if (!sel[key].is_number_unsigned() || sel[key].get<std::uint64_t>() == 0)
+    if (!sel[key].is_number_unsigned() || sel[key].template get<std::uint64_t>() == 0)
       fail(std::string("selection.") + key, "must be a positive integer");
-  if (sel["candidates"].get<std::uint64_t>() > sel["front_size"].get<std::uint64_t>())
+  if (sel["candidates"].template get<std::uint64_t>() > sel["front_size"].template get<std::uint64_t>())
     fail("selection.candidates", "exceeds selection.front_size");
   if (doc["best_trials"].size() != 1)
     fail("best_trials", "holds " + std::to_string(doc["best_trials"].size()) + " trials; a document with a selection holds the chosen one");
@@ -262,7 +265,7 @@ void choice_check_selection(const nlohmann::json& doc, const Fail& fail) {
   const auto& values = doc["best_trials"][0]["values"];
   for (std::size_t b = 0; b < sel["budgets"].size(); ++b) {
     const std::string path = "selection.budgets[" + std::to_string(b) + "]";
-    nlohmann::json o = sel["budgets"][b];
+    json o = sel["budgets"][b];
     if (!o.is_object() || o.size() != 4 || !o.contains("objective") || !o.contains("relation") || !o.contains("limit"))
       fail(path, "must be {\"objective\", \"name\", \"relation\", \"limit\"}");
     o["index"] = o["objective"];
@@ -270,9 +273,9 @@ void choice_check_selection(const nlohmann::json& doc, const Fail& fail) {
     const std::string relation = dirs[k] == "minimize" ? "<=" : ">=";
     if (o["relation"] != relation)
       fail(path + ".relation", "= " + o["relation"].dump() + " but objective " + std::to_string(k) + " is " +
-                                   dirs[k].get<std::string>() + "d: expected \"" + relation + "\"");
+                                   dirs[k].template get<std::string>() + "d: expected \"" + relation + "\"");
     if (!o["limit"].is_number()) fail(path + ".limit", "must be a number");
-    const double limit = o["limit"].get<double>(), v = values[k].get<double>();
+    const double limit = o["limit"].template get<double>(), v = values[k].template get<double>();
     if (relation == "<=" ? !(v <= limit) : !(v >= limit))
       fail(path, "is not met by best_trials[0].values[" + std::to_string(k) + "] = " + detail::choice_number(v) +
                      " (limit " + relation + " " + detail::choice_number(limit) + ")");
@@ -281,19 +284,20 @@ void choice_check_selection(const nlohmann::json& doc, const Fail& fail) {
 
 /// A line saying what a checked `selection` chose, for a manifest
 /// annotation: "best on error among 3 of 9 front trials with latency_ms <= 20".
-template <class = void>
-std::string choice_summary(const nlohmann::json& doc) {
+template <class V = void>
+std::string choice_summary(const dependent_t<V, nlohmann::json>& doc) {
+  using json = dependent_t<V, nlohmann::json>;
   const auto& sel = doc["selection"];
-  auto name = [](const nlohmann::json& o, const nlohmann::json& index) {
-    return o["name"].is_string() ? o["name"].get<std::string>() : "objective " + index.dump();
+  auto name = [](const json& o, const json& index) {
+    return o["name"].is_string() ? o["name"].template get<std::string>() : "objective " + index.dump();
   };
   std::string out = "best on " + name(sel["objective"], sel["objective"]["index"]) + " (" +
-                    doc["study"]["directions"][sel["objective"]["index"].get<std::size_t>()].get<std::string>() + ") among " +
+                    doc["study"]["directions"][sel["objective"]["index"].template get<std::size_t>()].template get<std::string>() + ") among " +
                     sel["candidates"].dump() + " of " + sel["front_size"].dump() + " feasible front trials";
   for (std::size_t b = 0; b < sel["budgets"].size(); ++b) {
     const auto& o = sel["budgets"][b];
-    out += (b ? ", " : " with ") + name(o, o["objective"]) + " " + o["relation"].get<std::string>() + " " +
-           choice_number(o["limit"].get<double>());
+    out += (b ? ", " : " with ") + name(o, o["objective"]) + " " + o["relation"].template get<std::string>() + " " +
+           choice_number(o["limit"].template get<double>());
   }
   return out;
 }

@@ -29,6 +29,7 @@
 #include "../core/errors.hpp"
 #include "../core/frozen_trial.hpp"
 #include "../core/space.hpp"
+#include "../detail/dependent.hpp"
 #include "../detail/format.hpp"
 #include "../detail/journal_format.hpp"
 #include "../version.hpp"
@@ -87,16 +88,17 @@ std::vector<frozen_trial> export_best_front(std::span<const direction> dirs, std
   return front;
 }
 
-template <class = void>
+template <class V = void>
 nlohmann::json export_trial_entry(const frozen_trial& t) {
-  nlohmann::json params = nlohmann::json::object(), dists = nlohmann::json::object();
+  using json = dependent_t<V, nlohmann::json>;
+  json params = json::object(), dists = json::object();
   for (const auto& [name, internal] : t.params) {
     const auto d = t.distributions.find(name);
     if (d == t.distributions.end()) continue;  // a storage always records both; be defensive
     params[name] = journal::category_json(to_external(d->second, internal));
-    dists[name] = nlohmann::json::parse(journal::distribution_to_json(d->second));  // Optuna's form
+    dists[name] = json::parse(journal::distribution_to_json(d->second));  // Optuna's form
   }
-  nlohmann::json resources = {{"wall_seconds", t.resources.wall_seconds},
+  json resources = {{"wall_seconds", t.resources.wall_seconds},
                               {"cpu_seconds", t.resources.cpu_seconds},
                               {"peak_memory_growth_bytes", t.resources.peak_memory_growth_bytes}};
   return {{"number", t.number}, {"values", t.values}, {"params", params}, {"distributions", dists},
@@ -182,14 +184,15 @@ nlohmann::json export_parse_text(const std::string& text, std::string_view sourc
 }
 
 /// A JSON parameter value as a category, or nothing when its JSON type cannot be one.
-template <class = void>
-std::optional<category> export_json_category(const nlohmann::json& v) {
-  if (v.is_boolean()) return category(v.get<bool>());
-  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-    return category(v.get<double>());  // beyond int64: only a float parameter can take it
-  if (v.is_number_integer()) return category(v.get<std::int64_t>());
-  if (v.is_number()) return category(v.get<double>());
-  if (v.is_string()) return category(v.get<std::string>());
+template <class V = void>
+std::optional<category> export_json_category(const dependent_t<V, nlohmann::json>& v) {
+  using json = dependent_t<V, nlohmann::json>;
+  if (v.is_boolean()) return category(v.template get<bool>());
+  if (v.is_number_unsigned() && v.template get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+    return category(v.template get<double>());  // beyond int64: only a float parameter can take it
+  if (v.is_number_integer()) return category(v.template get<std::int64_t>());
+  if (v.is_number()) return category(v.template get<double>());
+  if (v.is_string()) return category(v.template get<std::string>());
   return std::nullopt;
 }
 
@@ -208,8 +211,9 @@ bool export_type_fits(const distribution& d, const category& c) {
   return std::holds_alternative<double>(c) || std::holds_alternative<std::int64_t>(c);
 }
 
-template <class = void>
-std::string export_json_type_name(const nlohmann::json& v) {
+template <class V = void>
+std::string export_json_type_name(const dependent_t<V, nlohmann::json>& v) {
+  using json = dependent_t<V, nlohmann::json>;
   if (v.is_number_integer()) return "integer";
   if (v.is_number()) return "number";
   return v.type_name();
@@ -219,8 +223,10 @@ std::string export_json_type_name(const nlohmann::json& v) {
 /// throws `invalid_argument` naming the first bad one by its JSON path
 /// (`best_trials[0].resources.cpu_seconds`). The struct-specific checks of
 /// the parameters are `deploy::read_config`'s.
-template <class = void>
+template <class V = void>
 class export_checker {
+  using json = dependent_t<V, nlohmann::json>;
+
  public:
   explicit export_checker(std::string where) : where_(std::move(where)) {}
 
@@ -230,14 +236,14 @@ class export_checker {
 
   /// A value for a message: its JSON text, cut short when long (a whole
   /// object where a number belongs).
-  static std::string shown(const nlohmann::json& v) {
+  static std::string shown(const json& v) {
     std::string text = v.dump();
     if (text.size() > 60) text = text.substr(0, 57) + "...";
     return text;
   }
 
   /// Refuses members of `obj` outside `fields` and members of `fields` it lacks.
-  void exact_members(const nlohmann::json& obj, std::string_view path, std::initializer_list<std::string_view> fields) const {
+  void exact_members(const json& obj, std::string_view path, std::initializer_list<std::string_view> fields) const {
     for (const auto& [key, v] : obj.items())
       if (std::find(fields.begin(), fields.end(), key) == fields.end())
         fail(export_path(path, key), "is unknown (allowed here: " + list(fields) + ")");
@@ -245,37 +251,37 @@ class export_checker {
       if (!obj.contains(key)) fail(export_path(path, key), "is missing (required here: " + list(fields) + ")");
   }
 
-  void expect(bool ok, const nlohmann::json& v, const std::string& path, std::string_view expected) const {
+  void expect(bool ok, const json& v, const std::string& path, std::string_view expected) const {
     if (!ok) fail(path, "has the wrong type (" + export_json_type_name(v) + " " + shown(v) + "); expected " + std::string(expected));
   }
 
-  void object(const nlohmann::json& v, const std::string& path) const { expect(v.is_object(), v, path, "an object"); }
-  void string(const nlohmann::json& v, const std::string& path) const { expect(v.is_string(), v, path, "a string"); }
-  void string_or_null(const nlohmann::json& v, const std::string& path) const {
+  void object(const json& v, const std::string& path) const { expect(v.is_object(), v, path, "an object"); }
+  void string(const json& v, const std::string& path) const { expect(v.is_string(), v, path, "a string"); }
+  void string_or_null(const json& v, const std::string& path) const {
     expect(v.is_string() || v.is_null(), v, path, "a string or null");
   }
-  void count(const nlohmann::json& v, const std::string& path) const {
+  void count(const json& v, const std::string& path) const {
     expect(v.is_number_integer(), v, path, "a non-negative integer");
-    if (!v.is_number_unsigned() && v.get<std::int64_t>() < 0)
+    if (!v.is_number_unsigned() && v.template get<std::int64_t>() < 0)
       fail(path, "= " + v.dump() + " is negative; expected a non-negative integer");
   }
-  void number(const nlohmann::json& v, const std::string& path) const { expect(v.is_number(), v, path, "a number"); }
-  void integer(const nlohmann::json& v, const std::string& path) const {
+  void number(const json& v, const std::string& path) const { expect(v.is_number(), v, path, "a number"); }
+  void integer(const json& v, const std::string& path) const {
     expect(v.is_number_integer(), v, path, "an integer");
   }
 
   /// The whole document; returns its format_version. `records` = false
   /// leaves `orphan_records` for later (read_config first names a missing
   /// parameter, the likelier mistake, by the struct it is missing for).
-  int document(const nlohmann::json& doc, std::string_view format, int newest, bool records = true) const {
+  int document(const json& doc, std::string_view format, int newest, bool records = true) const {
     if (!doc.is_object() || !doc.contains("format") || doc["format"] != std::string(format))
       throw invalid_argument(where_ + " is not a tunekit best-config document (its \"format\" must be \"" +
                              std::string(format) + "\")");
-    const auto& fv = doc.contains("format_version") ? doc["format_version"] : nlohmann::json();
-    if (!fv.is_number_integer() || fv.get<std::int64_t>() < 1 || fv.get<std::int64_t>() > newest)
+    const auto& fv = doc.contains("format_version") ? doc["format_version"] : json();
+    if (!fv.is_number_integer() || fv.template get<std::int64_t>() < 1 || fv.template get<std::int64_t>() > newest)
       throw invalid_argument(where_ + " has format_version " + (fv.is_null() ? std::string("(none)") : fv.dump()) +
                              "; this tunekit reads versions 1 to " + std::to_string(newest));
-    const int version = fv.get<int>();
+    const int version = fv.template get<int>();
     if (version == 1) {
       exact_members(doc, "", {"format", "format_version", "tunekit_version", "exported_at", "study", "best_trials", "params"});
     } else if (version == 3) {
@@ -298,7 +304,7 @@ class export_checker {
                               " trials; a single-objective study exports exactly one (a Pareto front needs several directions)");
     for (std::size_t i = 0; i < best.size(); ++i) {
       trial(best[i], export_path("best_trials", i), n_objectives);
-      if (i > 0 && !(best[i]["number"].get<std::uint64_t>() > best[i - 1]["number"].get<std::uint64_t>()))
+      if (i > 0 && !(best[i]["number"].template get<std::uint64_t>() > best[i - 1]["number"].template get<std::uint64_t>()))
         fail(export_path(export_path("best_trials", i), "number"),
              "= " + best[i]["number"].dump() + " does not follow best_trials[" + std::to_string(i - 1) +
                  "].number = " + best[i - 1]["number"].dump() + "; a Pareto front is listed by increasing trial number");
@@ -311,7 +317,7 @@ class export_checker {
 
   /// A distribution record must describe a parameter of its trial (one left
   /// behind by a rename or removal would otherwise go unnoticed).
-  void orphan_records(const nlohmann::json& doc) const {
+  void orphan_records(const json& doc) const {
     const auto& best = doc["best_trials"];
     for (std::size_t i = 0; i < best.size(); ++i) {
       const std::string path = export_path("best_trials", i);
@@ -330,9 +336,9 @@ class export_checker {
     return out;
   }
 
-  void exported_at(const nlohmann::json& v) const {
+  void exported_at(const json& v) const {
     string(v, "exported_at");
-    const auto& s = v.get_ref<const std::string&>();
+    const auto& s = v.template get_ref<const std::string&>();
     // YYYY-MM-DDTHH:MM:SSZ, as iso8601_utc writes it
     const std::string_view shape = "0000-00-00T00:00:00Z";
     bool ok = s.size() == shape.size();
@@ -341,7 +347,7 @@ class export_checker {
     if (!ok) fail("exported_at", "= " + v.dump() + " is not a UTC time stamp like \"2026-12-02T18:40:00Z\"");
   }
 
-  std::size_t study(const nlohmann::json& s) const {
+  std::size_t study(const json& s) const {
     object(s, "study");
     exact_members(s, "study", {"name", "directions", "storage", "n_trials", "n_complete"});
     string(s["name"], "study.name");
@@ -357,12 +363,12 @@ class export_checker {
     string_or_null(storage["url"], "study.storage.url");
     count(s["n_trials"], "study.n_trials");
     count(s["n_complete"], "study.n_complete");
-    if (s["n_complete"].get<std::uint64_t>() > s["n_trials"].get<std::uint64_t>())
+    if (s["n_complete"].template get<std::uint64_t>() > s["n_trials"].template get<std::uint64_t>())
       fail("study.n_complete", "= " + s["n_complete"].dump() + " exceeds study.n_trials = " + s["n_trials"].dump());
     return dirs.size();
   }
 
-  void trial(const nlohmann::json& t, const std::string& path, std::size_t n_objectives) const {
+  void trial(const json& t, const std::string& path, std::size_t n_objectives) const {
     object(t, path);
     exact_members(t, path, {"number", "values", "params", "distributions", "resources"});
     count(t["number"], export_path(path, "number"));
@@ -404,7 +410,7 @@ class export_checker {
   }
 
   /// A version-1 file holds the parameters twice; both copies must say the same.
-  void agree(const nlohmann::json& top, const nlohmann::json& first) const {
+  void agree(const json& top, const json& first) const {
     object(top, "params");
     const std::string advice =
         "; the copies disagree (format_version 1 files hold the parameters twice): make them equal, or delete the "
@@ -468,9 +474,10 @@ struct export_options {
 /// front, ordered by trial number, or with `options.choice` the one trial it
 /// picks (`choose_from_front`; errors as there). Throws `state_error` naming
 /// the study when no trial has completed, or none is feasible.
-template <class = void>
+template <class V = void>
 nlohmann::json best_config_json(std::string_view study_name, std::span<const direction> directions,
                                        std::span<const frozen_trial> trials, const export_options& options = {}) {
+  using json = detail::dependent_t<V, nlohmann::json>;
   std::optional<front_pick> pick;
   if (options.choice) pick = choose_from_front(study_name, directions, trials, *options.choice);
   const auto front = pick ? std::vector<frozen_trial>{pick->trial} : detail::export_best_front(directions, trials);
@@ -484,17 +491,17 @@ nlohmann::json best_config_json(std::string_view study_name, std::span<const dir
                       std::to_string(trials.size()) + " trials, " + std::to_string(finished) +
                       " finished as PRUNED or FAIL); run the study first");
   }
-  nlohmann::json dirs = nlohmann::json::array();
+  json dirs = json::array();
   for (auto d : directions) dirs.push_back(std::string(to_string(d)));
   std::size_t n_complete = 0;
   for (const auto& t : trials) n_complete += t.state == trial_state::complete ? 1 : 0;
-  nlohmann::json storage = {{"kind", options.storage_url.empty() ? nlohmann::json(nullptr)
-                                                                 : nlohmann::json(detail::storage_kind(options.storage_url))},
-                            {"url", options.storage_url.empty() ? nlohmann::json(nullptr)
-                                                                : nlohmann::json(detail::redact_url(options.storage_url))}};
-  nlohmann::json best = nlohmann::json::array();
+  json storage = {{"kind", options.storage_url.empty() ? json(nullptr)
+                                                                 : json(detail::storage_kind(options.storage_url))},
+                            {"url", options.storage_url.empty() ? json(nullptr)
+                                                                : json(detail::redact_url(options.storage_url))}};
+  json best = json::array();
   for (const auto& t : front) best.push_back(detail::export_trial_entry(t));
-  nlohmann::json doc;
+  json doc;
   doc["format"] = best_config_format;
   doc["format_version"] = pick ? 3 : 2;
   doc["tunekit_version"] = version;

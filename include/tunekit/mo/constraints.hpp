@@ -42,7 +42,8 @@ inline constexpr std::string_view given_constraints_key = "tunekit:constraints";
 }  // namespace detail
 
 /// The system attributes that store `values` (see the file comment).
-inline attributes constraint_attributes(std::span<const double> values) {
+template <class = void>
+attributes constraint_attributes(std::span<const double> values) {
   constexpr double big = std::numeric_limits<double>::max();
   attributes out;
   nlohmann::json stored = nlohmann::json::array(), given = nlohmann::json::array();
@@ -64,7 +65,8 @@ inline attributes constraint_attributes(std::span<const double> values) {
 
 /// A trial's constraint values: none when it has no `constraints`
 /// attribute; NaN where a value is unknown (stored as null, or not a number).
-inline std::optional<std::vector<double>> trial_constraints(const frozen_trial& t) {
+template <class = void>
+std::optional<std::vector<double>> trial_constraints(const frozen_trial& t) {
   auto c = t.system_attrs.find(detail::constraints_key);
   if (c == t.system_attrs.end()) return std::nullopt;
   const nlohmann::json* values = &c->second;
@@ -81,13 +83,15 @@ inline std::optional<std::vector<double>> trial_constraints(const frozen_trial& 
 
 /// The total violation of Deb (2002) of a trial: 0 when feasible or
 /// unconstrained, +inf when a value is NaN (see `constraint_violation`).
-inline double trial_violation(const frozen_trial& t) {
+template <class = void>
+double trial_violation(const frozen_trial& t) {
   const auto c = trial_constraints(t);
   return c ? constraint_violation(*c) : 0.0;
 }
 
 /// True when every constraint of `t` is satisfied (or it has none).
-inline bool is_feasible(const frozen_trial& t) { return trial_violation(t) <= 0; }
+template <class = void>
+bool is_feasible(const frozen_trial& t) { return trial_violation(t) <= 0; }
 
 /// The best trials of COMPLETE `trials` under constrained domination (Deb
 /// 2002): the Pareto front of the feasible ones if there are any; otherwise

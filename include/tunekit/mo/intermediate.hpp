@@ -28,11 +28,13 @@ namespace tunekit {
 namespace detail {
 inline constexpr std::string_view intermediate_vector_prefix = "tunekit:intermediate_values:";
 
-inline std::string intermediate_vector_key(std::int64_t step) {
+template <class = void>
+std::string intermediate_vector_key(std::int64_t step) {
   return std::string(intermediate_vector_prefix) + std::to_string(step);
 }
 
-inline nlohmann::json intermediate_vector_json(std::span<const double> values) {
+template <class = void>
+nlohmann::json intermediate_vector_json(std::span<const double> values) {
   nlohmann::json out = nlohmann::json::array();
   for (double v : values) out.push_back(std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr));
   return out;
@@ -41,7 +43,8 @@ inline nlohmann::json intermediate_vector_json(std::span<const double> values) {
 
 /// The vector `t` reported at `step` with `trial::report_values`, if any.
 /// Values that were not finite come back as NaN.
-inline std::optional<std::vector<double>> intermediate_vector(const frozen_trial& t, std::int64_t step) {
+template <class = void>
+std::optional<std::vector<double>> intermediate_vector(const frozen_trial& t, std::int64_t step) {
   auto it = t.system_attrs.find(detail::intermediate_vector_key(step));
   if (it == t.system_attrs.end() || !it->second.is_array()) return std::nullopt;
   std::vector<double> out;
@@ -50,7 +53,8 @@ inline std::optional<std::vector<double>> intermediate_vector(const frozen_trial
 }
 
 /// Every step at which `t` reported a vector, with the vector, by step.
-inline std::vector<std::pair<std::int64_t, std::vector<double>>> intermediate_vectors(const frozen_trial& t) {
+template <class = void>
+std::vector<std::pair<std::int64_t, std::vector<double>>> intermediate_vectors(const frozen_trial& t) {
   std::vector<std::pair<std::int64_t, std::vector<double>>> out;
   const std::string_view prefix = detail::intermediate_vector_prefix;
   for (auto it = t.system_attrs.lower_bound(prefix); it != t.system_attrs.end(); ++it) {

@@ -40,7 +40,8 @@ using point_set = std::vector<std::vector<double>>;
 /// True when `a` Pareto-dominates `b` (minimisation): no worse in every
 /// objective and strictly better in at least one. Equal points do not
 /// dominate each other.
-inline bool dominates(std::span<const double> a, std::span<const double> b) noexcept {
+template <class = void>
+bool dominates(std::span<const double> a, std::span<const double> b) noexcept {
   bool strictly = false;
   const std::size_t m = std::min(a.size(), b.size());
   for (std::size_t k = 0; k < m; ++k) {
@@ -54,7 +55,8 @@ inline bool dominates(std::span<const double> a, std::span<const double> b) noex
 /// constraint values (a value <= 0 is satisfied, Optuna's convention). A NaN
 /// constraint counts as violated without bound (+inf): an unknown constraint
 /// is never treated as satisfied.
-inline double constraint_violation(std::span<const double> constraints) noexcept {
+template <class = void>
+double constraint_violation(std::span<const double> constraints) noexcept {
   double v = 0;
   for (double c : constraints) {
     if (std::isnan(c)) return std::numeric_limits<double>::infinity();
@@ -67,7 +69,8 @@ inline double constraint_violation(std::span<const double> constraints) noexcept
 /// an infeasible one; of two infeasible points the one with the smaller
 /// total violation dominates; two feasible points compare by `dominates`.
 /// `violation_a`/`violation_b` come from `constraint_violation` (0 = feasible).
-inline bool constrained_dominates(std::span<const double> a, double violation_a, std::span<const double> b,
+template <class = void>
+bool constrained_dominates(std::span<const double> a, double violation_a, std::span<const double> b,
                                   double violation_b) noexcept {
   const bool fa = violation_a <= 0, fb = violation_b <= 0;
   if (fa && fb) return dominates(a, b);
@@ -78,7 +81,8 @@ inline bool constrained_dominates(std::span<const double> a, double violation_a,
 /// The objective values of a study as minimisation values: maximised
 /// objectives change sign. Throws if a vector's length differs from the
 /// number of directions.
-inline point_set to_minimization(const point_set& values, std::span<const direction> directions) {
+template <class = void>
+point_set to_minimization(const point_set& values, std::span<const direction> directions) {
   point_set out = values;
   for (std::size_t i = 0; i < out.size(); ++i) {
     if (out[i].size() != directions.size())
@@ -94,7 +98,8 @@ namespace detail {
 
 /// Checks that every point has `m` finite values (m taken from the first
 /// point when 0); returns m. `what` names the calling function.
-inline std::size_t check_points(const point_set& points, const char* what, std::size_t m = 0) {
+template <class = void>
+std::size_t check_points(const point_set& points, const char* what, std::size_t m = 0) {
   if (m == 0 && !points.empty()) m = points.front().size();
   for (std::size_t i = 0; i < points.size(); ++i) {
     if (points[i].size() != m)
@@ -115,7 +120,8 @@ inline std::size_t check_points(const point_set& points, const char* what, std::
 /// dominator of a point comes before it, and the fronts' smallest second
 /// objective grows with the rank, so a point's rank is the first front none
 /// of whose members dominates it, found by binary search. O(n log n).
-inline std::vector<std::size_t> ranks_2d(const point_set& p) {
+template <class = void>
+std::vector<std::size_t> ranks_2d(const point_set& p) {
   const std::size_t n = p.size();
   // Contiguous copies: sorting through the vectors of vectors costs a cache
   // miss per comparison.
@@ -152,7 +158,8 @@ inline std::vector<std::size_t> ranks_2d(const point_set& p) {
 
 /// Deb's fast non-dominated sort (2002): count each point's dominators,
 /// peel fronts off. O(m n^2) time, O(n^2) memory in the worst case.
-inline std::vector<std::size_t> ranks_general(const point_set& p) {
+template <class = void>
+std::vector<std::size_t> ranks_general(const point_set& p) {
   const std::size_t n = p.size();
   std::vector<std::vector<std::size_t>> dominated(n);
   std::vector<std::size_t> count(n, 0), rank(n, 0), current;
@@ -181,7 +188,8 @@ inline std::vector<std::size_t> ranks_general(const point_set& p) {
 /// front of what remains, and so on (Deb 2002). O(n log n) for up to two
 /// objectives, O(m n^2) for more. Throws `invalid_argument` on points of
 /// different lengths or non-finite values.
-inline std::vector<std::size_t> non_dominated_ranks(const point_set& points) {
+template <class = void>
+std::vector<std::size_t> non_dominated_ranks(const point_set& points) {
   const std::size_t m = detail::check_points(points, "non_dominated_ranks");
   if (points.empty()) return {};
   if (m == 1) {
@@ -201,7 +209,8 @@ inline std::vector<std::size_t> non_dominated_ranks(const point_set& points) {
 /// (violation <= 0) ranked by `non_dominated_ranks`, then the infeasible
 /// ones, one rank per distinct violation, smallest first. `violations[i]`
 /// is `constraint_violation` of point i.
-inline std::vector<std::size_t> constrained_non_dominated_ranks(const point_set& points,
+template <class = void>
+std::vector<std::size_t> constrained_non_dominated_ranks(const point_set& points,
                                                                 std::span<const double> violations) {
   detail::check_points(points, "constrained_non_dominated_ranks");
   if (violations.size() != points.size())
@@ -238,7 +247,8 @@ inline std::vector<std::size_t> constrained_non_dominated_ranks(const point_set&
 
 /// The points grouped by rank: `fronts[r]` lists the indices of rank r in
 /// increasing order.
-inline std::vector<std::vector<std::size_t>> fronts_of(std::span<const std::size_t> ranks) {
+template <class = void>
+std::vector<std::vector<std::size_t>> fronts_of(std::span<const std::size_t> ranks) {
   std::vector<std::vector<std::size_t>> fronts;
   for (std::size_t i = 0; i < ranks.size(); ++i) {
     if (ranks[i] >= fronts.size()) fronts.resize(ranks[i] + 1);
@@ -248,14 +258,16 @@ inline std::vector<std::vector<std::size_t>> fronts_of(std::span<const std::size
 }
 
 /// Non-dominated sorting: the fronts of `points`, best first.
-inline std::vector<std::vector<std::size_t>> non_dominated_fronts(const point_set& points) {
+template <class = void>
+std::vector<std::vector<std::size_t>> non_dominated_fronts(const point_set& points) {
   const auto ranks = non_dominated_ranks(points);
   return fronts_of(ranks);
 }
 
 /// The indices of the Pareto-optimal points (rank 0), in increasing order.
 /// Duplicates of a Pareto-optimal point are all kept.
-inline std::vector<std::size_t> pareto_front(const point_set& points) {
+template <class = void>
+std::vector<std::size_t> pareto_front(const point_set& points) {
   auto fronts = non_dominated_fronts(points);
   return fronts.empty() ? std::vector<std::size_t>{} : std::move(fronts.front());
 }
@@ -265,7 +277,8 @@ inline std::vector<std::size_t> pareto_front(const point_set& points) {
 /// normalised by the front's range, summed; the extreme points of every
 /// objective get +inf. Objectives on which the whole front is equal add
 /// nothing. Returns one distance per member, in the order of `members`.
-inline std::vector<double> crowding_distance(const point_set& points, std::span<const std::size_t> members) {
+template <class = void>
+std::vector<double> crowding_distance(const point_set& points, std::span<const std::size_t> members) {
   const std::size_t n = members.size();
   std::vector<double> d(n, 0.0);
   if (n == 0) return d;

@@ -30,29 +30,18 @@ struct grid_sampler_options {
   bool shuffle = true;
 };
 
-/// Exhaustive search over the Cartesian product of parameter values.
-///
-/// Never hands out the same point twice: points already present in the
-/// study (finished or running trials, e.g. of another worker or an earlier
-/// run) are skipped, and so are points this sampler handed out itself. An
-/// enqueued trial evaluates its own values and uses up only its own point
-/// (if it is on the grid). When every point is taken, `is_exhausted()` is
-/// true and the tuner ends the study. O(parameters) per trial; memory one
-/// bit per grid point.
-///
-/// Across workers (tuners, threads, processes) each point is claimed
-/// through `study_view::claim`, which the storage makes atomic (the
-/// journal under its file lock), so no two workers run the same point even
-/// when they start trials at the same moment. With a storage that cannot
-/// arbitrate claims, workers see a point only once its trial has recorded
-/// its parameters.
-class grid_sampler {
+namespace detail {
+/// The implementation of `grid_sampler` (below). A template only so that a
+/// translation unit instantiates its members where it constructs one, not
+/// wherever this header is included (compile cost: docs/compile-time.md).
+template <class = void>
+class grid_sampler_impl {
  public:
   /// Grids above this many points are refused; enumerate them with the
   /// random or quasi-random samplers instead.
   static constexpr std::uint64_t max_points = std::uint64_t{1} << 28;
 
-  explicit grid_sampler(grid_sampler_options options = {})
+  explicit grid_sampler_impl(grid_sampler_options options)
       : values_(std::move(options.values)),
         seed_(detail::seed_or_entropy(options.seed)),
         shuffle_(options.shuffle) {
@@ -281,6 +270,30 @@ class grid_sampler {
   std::vector<bool> taken_;
   std::size_t scanned_ = 0;
   std::unordered_map<std::int64_t, std::vector<category>> assigned_;
+};
+
+}  // namespace detail
+
+/// Exhaustive search over the Cartesian product of parameter values.
+///
+/// Never hands out the same point twice: points already present in the
+/// study (finished or running trials, e.g. of another worker or an earlier
+/// run) are skipped, and so are points this sampler handed out itself. An
+/// enqueued trial evaluates its own values and uses up only its own point
+/// (if it is on the grid). When every point is taken, `is_exhausted()` is
+/// true and the tuner ends the study. O(parameters) per trial; memory one
+/// bit per grid point.
+///
+/// Across workers (tuners, threads, processes) each point is claimed
+/// through `study_view::claim`, which the storage makes atomic (the
+/// journal under its file lock), so no two workers run the same point even
+/// when they start trials at the same moment. With a storage that cannot
+/// arbitrate claims, workers see a point only once its trial has recorded
+/// its parameters.
+class grid_sampler : public detail::grid_sampler_impl<> {
+ public:
+  template <class Tag = void>
+  explicit grid_sampler(grid_sampler_options options = {}) : detail::grid_sampler_impl<Tag>(std::move(options)) {}
 };
 
 static_assert(relational_sampler<grid_sampler>);

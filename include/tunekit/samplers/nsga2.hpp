@@ -20,11 +20,7 @@
 /// generation fills up, one elite selection over at most 2P + (parallel
 /// extras) trials: O(m P^2) (O(P log P) for two objectives); then O(D) per
 /// child. Memory O(N).
-#include <cstdint>
-#include <functional>
-#include <optional>
-#include <string_view>
-#include <vector>
+#include <utility>
 
 #include "../core/concepts.hpp"
 #include "detail/nsga2_impl.hpp"
@@ -48,33 +44,13 @@ namespace tunekit {
 /// trials and trials without the attribute (warm starts) join no generation.
 ///
 /// Same seed, same study, `n_jobs = 1` gives the same trials.
-class nsga2_sampler {
+class nsga2_sampler : public detail::nsga2_sampler_impl<> {
  public:
-  /// Throws `invalid_argument` naming the bad option.
-  explicit nsga2_sampler(nsga2_sampler_options options = {}) : impl_(std::move(options)) {}
-
-  const nsga2_sampler_options& options() const noexcept { return impl_.options(); }
-  std::uint64_t seed() const noexcept { return impl_.seed(); }
-
-  /// Decides the new trial's generation and parents; the tuner stores them
-  /// with the trial when it creates it.
-  attributes new_trial_system_attrs(const study_view& view) { return impl_.new_trial_system_attrs(view); }
-  /// The parameters every COMPLETE or PRUNED trial shares.
-  search_space infer_relative_search_space(const study_view& view, const frozen_trial&) {
-    return impl_.infer_relative_search_space(view);
-  }
-  /// The child of the trial's parents (empty in generation 0).
-  param_map sample_relative(const study_view& view, const frozen_trial& t, const search_space& space) {
-    return impl_.sample_relative(view, t, space);
-  }
-  /// Uniform draw, exactly as `random_sampler`: generation 0 and mutations.
-  double sample_independent(const study_view&, const frozen_trial& t, std::string_view name,
-                            const distribution& d) const {
-    return impl_.sample_independent(t, name, d);
-  }
-
- private:
-  detail::nsga2_sampler_impl<> impl_;
+  /// Throws `invalid_argument` naming the bad option. A template so that the
+  /// implementation's members are instantiated only where one is constructed
+  /// (compile cost: docs/compile-time.md).
+  template <class Tag = void>
+  explicit nsga2_sampler(nsga2_sampler_options options = {}) : detail::nsga2_sampler_impl<Tag>(std::move(options)) {}
 };
 
 static_assert(relational_sampler<nsga2_sampler>);

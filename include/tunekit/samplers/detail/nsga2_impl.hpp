@@ -59,6 +59,8 @@ class nsga2_sampler_impl {
   const nsga2_sampler_options& options() const noexcept { return options_; }
   std::uint64_t seed() const noexcept { return seed_; }
 
+  /// Decides the new trial's generation and parents; the tuner stores them
+  /// with the trial when it creates it.
   attributes new_trial_system_attrs(const study_view& view) {
     update(view);
     const auto& [generation, parents] = parent_population(view);
@@ -75,13 +77,15 @@ class nsga2_sampler_impl {
     return attrs;
   }
 
-  search_space infer_relative_search_space(const study_view& view) {
+  /// The parameters every COMPLETE or PRUNED trial shares.
+  search_space infer_relative_search_space(const study_view& view, const frozen_trial&) {
     search_space out;
     for (const auto& [name, d] : space_.update(view))
       if (!single(d)) out.add(name, d);
     return out;
   }
 
+  /// The child of the trial's parents (empty in generation 0).
   param_map sample_relative(const study_view& view, const frozen_trial& t, const search_space& space) {
     param_map out;
     auto g = t.system_attrs.find(nsga2_generation_key);
@@ -116,7 +120,9 @@ class nsga2_sampler_impl {
     return out;
   }
 
-  double sample_independent(const frozen_trial& t, std::string_view name, const distribution& d) const {
+  /// Uniform draw, exactly as `random_sampler`: generation 0 and mutations.
+  double sample_independent(const study_view&, const frozen_trial& t, std::string_view name,
+                            const distribution& d) const {
     random_engine engine = stream_for(seed_, t.number, name);  // exactly random_sampler's draw
     return from_unit(d, engine.uniform());
   }
