@@ -186,7 +186,6 @@ nlohmann::json export_parse_text(const std::string& text, std::string_view sourc
 /// A JSON parameter value as a category, or nothing when its JSON type cannot be one.
 template <class V = void>
 std::optional<category> export_json_category(const dependent_t<V, nlohmann::json>& v) {
-  using json = dependent_t<V, nlohmann::json>;
   if (v.is_boolean()) return category(v.template get<bool>());
   if (v.is_number_unsigned() && v.template get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
     return category(v.template get<double>());  // beyond int64: only a float parameter can take it
@@ -213,7 +212,6 @@ bool export_type_fits(const distribution& d, const category& c) {
 
 template <class V = void>
 std::string export_json_type_name(const dependent_t<V, nlohmann::json>& v) {
-  using json = dependent_t<V, nlohmann::json>;
   if (v.is_number_integer()) return "integer";
   if (v.is_number()) return "number";
   return v.type_name();
