@@ -21,8 +21,8 @@
 
 namespace {
 
-const tunekit::distribution unit = tunekit::float_distribution(0.0, 1.0);
-constexpr double inf = std::numeric_limits<double>::infinity();
+const tunekit::distribution unit_interval = tunekit::float_distribution(0.0, 1.0);
+constexpr double infinity = std::numeric_limits<double>::infinity();
 
 /// A one-objective study written straight into a memory storage.
 struct constrained_history {
@@ -36,7 +36,7 @@ struct constrained_history {
   void add(double x, tunekit::trial_state state, std::vector<double> values,
            std::optional<std::vector<double>> constraints, std::map<std::int64_t, double> intermediate = {}) {
     const auto t = storage.create_trial(study, tunekit::frozen_trial{});
-    storage.set_param(t.id, "x", x, unit);
+    storage.set_param(t.id, "x", x, unit_interval);
     for (const auto& [step, v] : intermediate) storage.set_intermediate_value(t.id, step, v);
     if (constraints)
       for (const auto& [key, value] : tunekit::constraint_attributes(*constraints)) storage.set_system_attr(t.id, key, value);
@@ -77,12 +77,12 @@ TEST_CASE("tpe split, one objective with constraints: feasible trials first by v
         c.emplace();
         for (std::size_t k = 0, len = e.below(4); k < len; ++k) {  // the length changes from trial to trial
           const auto r = e.below(12);
-          c->push_back(r == 0 ? std::nan("") : r == 1 ? inf : r < 6 ? -1.0 : static_cast<double>(r - 5) / 4);
+          c->push_back(r == 0 ? std::nan("") : r == 1 ? infinity : r < 6 ? -1.0 : static_cast<double>(r - 5) / 4);
         }
       }
       double violation = 0;
       if (c)
-        for (double v : *c) violation += std::isnan(v) ? inf : std::max(v, 0.0);
+        for (double v : *c) violation += std::isnan(v) ? infinity : std::max(v, 0.0);
       const auto kind = e.below(20);
       if (kind == 0) {
         h.add(e.uniform(), tunekit::trial_state::fail, {}, c);
@@ -96,7 +96,7 @@ TEST_CASE("tpe split, one objective with constraints: feasible trials first by v
         ex.push_back({true, violation, {-static_cast<double>(step), value}});
       } else {
         h.add(e.uniform(), tunekit::trial_state::complete, {value}, c);
-        ex.push_back({true, violation, {-inf, value}});
+        ex.push_back({true, violation, {-infinity, value}});
       }
     }
     split_probe probe;
@@ -150,7 +150,7 @@ namespace {
 /// 0.5 at (0.5, 0.5)). `report`: tell the sampler the constraints.
 double best_feasible(std::uint64_t seed, bool report) {
   tunekit::tuner tuner{tunekit::tpe_sampler{{.seed = seed}}};
-  double best = inf;
+  double best = infinity;
   tuner.optimize([&](tunekit::trial& t) {
     const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", 0, 1);
     const double f = (x - 1) * (x - 1) + (y - 1) * (y - 1), c = x * x + y * y - 0.5;
@@ -181,7 +181,7 @@ TEST_CASE("tpe split, one objective: NaN constraints are infeasible, +inf nearly
   constrained_history h;
   using tunekit::trial_state;
   h.add(0.1, trial_state::complete, {0.0}, std::vector<double>{std::nan("")});  // 0: best value, unknown constraint
-  h.add(0.2, trial_state::complete, {1.0}, std::vector<double>{inf});           // 1: violation the largest double
+  h.add(0.2, trial_state::complete, {1.0}, std::vector<double>{infinity});           // 1: violation the largest double
   h.add(0.3, trial_state::complete, {2.0}, std::vector<double>{0.5});           // 2: violation 0.5
   h.add(0.4, trial_state::complete, {3.0}, std::vector<double>{0.2, 0.2, -3});  // 3: 0.4, three values
   h.add(0.5, trial_state::complete, {4.0}, std::vector<double>{});             // 4: no values: feasible
@@ -198,7 +198,7 @@ TEST_CASE("tpe split, one objective: NaN constraints are infeasible, +inf nearly
     const double x = t.suggest_float("x", 0, 1);
     const auto n = t.number();
     if (n % 4 == 0) t.set_constraints({std::nan("")});
-    else if (n % 4 == 1) t.set_constraints({inf});
+    else if (n % 4 == 1) t.set_constraints({infinity});
     else if (n % 4 == 2) t.set_constraints({x - 0.5});
     return x;
   }, {.n_trials = 16});
