@@ -19,11 +19,13 @@
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -399,6 +401,68 @@ TEST_CASE("tpe_sampler: a sampler shown several views in turn proposes what one 
       for (const auto& [name, value] : a) CHECK(value == b.at(name));
     }
   }
+}
+
+namespace {
+
+/// One TPE sampler lent to several tuners, so that their studies take turns on it.
+struct lent_tpe {
+  tpe_sampler* shared;
+  double sample_independent(const tunekit::study_view& v, const tunekit::frozen_trial& t, std::string_view name,
+                            const distribution& d) {
+    return shared->sample_independent(v, t, name, d);
+  }
+  tunekit::search_space infer_relative_search_space(const tunekit::study_view& v, const tunekit::frozen_trial& t) {
+    return shared->infer_relative_search_space(v, t);
+  }
+  tunekit::param_map sample_relative(const tunekit::study_view& v, const tunekit::frozen_trial& t,
+                                     const tunekit::search_space& space) {
+    return shared->sample_relative(v, t, space);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("tpe_sampler: studies taking turns on one sampler, with two objectives, constraints or more than the "
+          "parked views, get what each gets alone", "[samplers][tpe]") {
+  // All of a view's state (MOTPE's losses and weights, the violations too)
+  // must move with it, and a view dropped from the parked ones (18 views,
+  // 16 parked) must be rebuilt from its trials.
+  using lent_tuner = tunekit::tuner<tunekit::define_by_run, lent_tpe, tunekit::nop_scheduler, tunekit::memory_storage>;
+  struct scenario {
+    int views;
+    std::size_t objectives;
+    int rounds;
+  };
+  for (const scenario& sc : {scenario{3, 2, 12}, scenario{18, 1, 6}})
+    for (const bool multivariate : {false, true}) {
+      CAPTURE(sc.views, multivariate);
+      const tpe_sampler_options options{.n_startup_trials = 3, .multivariate = multivariate, .seed = 12};
+      const std::vector<tunekit::direction> directions(sc.objectives, tunekit::direction::minimize);
+      // Each view its own optimum and constraint, so a state leaking between views shows.
+      auto objective = [&](int v) {
+        return [v, n = sc.objectives](tunekit::trial& t) {
+          const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", 0, 1), c = 0.05 * v;
+          t.set_constraints({x - 0.7 + c});
+          std::vector<double> values{(x - c) * (x - c) + y};
+          if (n == 2) values.push_back((1 + y) * (1 - std::sqrt(x)) + c);
+          return values;
+        };
+      };
+      tpe_sampler shared{options};
+      tunekit::memory_storage storage;
+      std::vector<std::unique_ptr<lent_tuner>> turns;
+      for (int v = 0; v < sc.views; ++v)
+        turns.push_back(std::make_unique<lent_tuner>(
+            lent_tpe{&shared}, storage, tunekit::study_config{.name = "view-" + std::to_string(v), .directions = directions}));
+      for (int round = 0; round < sc.rounds; ++round)
+        for (int v = 0; v < sc.views; ++v) turns[static_cast<std::size_t>(v)]->optimize(objective(v), {.n_trials = 1});
+      for (int v = 0; v < sc.views; ++v) {
+        tunekit::tuner alone{tpe_sampler{options}, tunekit::study_config{.directions = directions}};
+        alone.optimize(objective(v), {.n_trials = sc.rounds});
+        CHECK(params_by_trial(turns[static_cast<std::size_t>(v)]->trials()) == params_by_trial(alone.trials()));
+      }
+    }
 }
 
 TEST_CASE("tpe_sampler: with n_jobs = 2 no two running trials hold the same parameters", "[samplers][tpe]") {

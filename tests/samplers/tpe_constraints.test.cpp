@@ -50,9 +50,9 @@ struct split_probe : tunekit::detail::tpe_history<> {
   std::vector<std::uint32_t> good(const tunekit::study_view& view, std::size_t g) {
     sync(view);
     split_at(g);
-    return below_marked_;
+    return study_.below_marked;
   }
-  std::size_t usable() const { return n_usable_; }
+  std::size_t usable() const { return study_.n_usable; }
 };
 
 }  // namespace

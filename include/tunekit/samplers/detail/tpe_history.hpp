@@ -35,6 +35,7 @@ class tpe_history {
  protected:
   using kind = detail::tpe::kind;
   static constexpr std::uint32_t no_id = std::numeric_limits<std::uint32_t>::max();
+  static constexpr std::size_t no_split = std::numeric_limits<std::size_t>::max();
 
   struct dim_ref {
     std::string_view name;
@@ -91,116 +92,81 @@ class tpe_history {
     }
   };
 
-  void reset() {
-    ranking_.clear();
-    in_below_.clear();
-    below_marked_.clear();
-    columns_.clear();
-    group_states_.clear();
-    intersection_ = {};
-    groups_ = {};
-    scanned_ = 0;
-    split_n_ = no_split;
-    n_usable_ = 0;
-    losses_.clear();
-    violations_.clear();
-    mo_weight_.clear();
-  }
-
-  /// Everything `sync` keeps about one study view, so that a sampler shown
-  /// several views in turn (Hyperband: one per bracket) keeps each one's
-  /// caches instead of re-reading the view from the start on every switch.
-  struct parked_study {
+  /// Everything `sync` keeps about one study view, in one place so that a
+  /// sampler shown several views in turn (Hyperband: one per bracket) parks
+  /// and takes back a view's caches whole: nothing of one view can stay
+  /// behind in another's.
+  struct study_state {
     std::string name;
     bool single_objective = true;
-    double sign = 1.0;
+    std::size_t n_objectives = 1;
+    double sign = 1.0;  ///< -1 when the one objective is maximised (ranking minimises)
     std::size_t scanned = 0, n_usable = 0, split_n = no_split;
-    std::vector<rank_entry> ranking;
+    std::vector<rank_entry> ranking;  ///< ranked trials, best first
     std::vector<std::uint8_t> in_below;
     std::vector<std::uint32_t> below_marked;
-    std::map<std::string, std::vector<std::unique_ptr<column>>, std::less<>> columns;
+    point_set losses;                ///< multi-objective: minimised values by trial (empty: not usable)
+    std::vector<double> violations;  ///< total constraint violation by trial (0: feasible or none)
+    std::vector<double> mo_weight;   ///< multi-objective: kernel weight of each good trial
+    std::map<std::string, std::vector<std::unique_ptr<column>>, std::less<>> columns;  ///< by name, one per distribution
     std::vector<group_state> group_states;
     detail::intersection_search_space intersection;
     detail::group_decomposed_search_space groups;
-    point_set losses;
-    std::vector<double> violations, mo_weight;
   };
   static constexpr std::size_t max_parked = 16;
 
-  void swap_study(parked_study& p) noexcept {
-    using std::swap;
-    swap(study_name_, p.name);
-    swap(single_objective_, p.single_objective);
-    swap(sign_, p.sign);
-    swap(scanned_, p.scanned);
-    swap(n_usable_, p.n_usable);
-    swap(split_n_, p.split_n);
-    swap(ranking_, p.ranking);
-    swap(in_below_, p.in_below);
-    swap(below_marked_, p.below_marked);
-    swap(columns_, p.columns);
-    swap(group_states_, p.group_states);
-    swap(intersection_, p.intersection);
-    swap(groups_, p.groups);
-    swap(losses_, p.losses);
-    swap(violations_, p.violations);
-    swap(mo_weight_, p.mo_weight);
-  }
-
-  /// Makes `name`'s caches the current ones: parks the current view's
+  /// Makes `name`'s state the current one: parks the current view's
   /// (dropping the least recently used beyond `max_parked`) and takes back
   /// `name`'s if it was parked, else starts empty.
   void switch_study(const std::string& name) {
-    const auto found = std::find_if(parked_.begin(), parked_.end(), [&](const parked_study& p) { return p.name == name; });
-    parked_study incoming;
+    const auto found = std::find_if(parked_.begin(), parked_.end(), [&](const study_state& p) { return p.name == name; });
+    study_state incoming;
     if (found != parked_.end()) {
       incoming = std::move(*found);
       parked_.erase(found);
     } else {
       incoming.name = name;
     }
-    if (!study_name_.empty() || scanned_ > 0) {
-      parked_.emplace_back();
-      swap_study(parked_.back());
+    if (!study_.name.empty() || study_.scanned > 0) {
+      parked_.push_back(std::move(study_));
       if (parked_.size() > max_parked) parked_.erase(parked_.begin());
     }
-    reset();
-    swap_study(incoming);
+    study_ = std::move(incoming);
   }
 
   /// Takes in what finished since the previous call: O(new trials · log N).
   void sync(const study_view& view) {
     const auto& finished = view.finished();
-    if (view.name() != study_name_) switch_study(view.name());
-    if (finished.size() < scanned_) {  // not the study these caches were built from
-      reset();
-      study_name_ = view.name();
+    if (view.name() != study_.name) switch_study(view.name());
+    if (finished.size() < study_.scanned) {  // not the study these caches were built from
+      study_ = study_state{};
+      study_.name = view.name();
     }
-    single_objective_ = view.directions().size() == 1;
-    n_objectives_ = view.directions().size();
-    sign_ = single_objective_ && view.directions()[0] == direction::maximize ? -1.0 : 1.0;
-    if (scanned_ == finished.size()) return;
+    study_.single_objective = view.directions().size() == 1;
+    study_.n_objectives = view.directions().size();
+    study_.sign = study_.single_objective && view.directions()[0] == direction::maximize ? -1.0 : 1.0;
+    if (study_.scanned == finished.size()) return;
     // New ranked trials are sorted among themselves and merged in: O(k log k + N)
     // for k new trials, never a full re-sort.
-    const auto old_size = static_cast<std::ptrdiff_t>(ranking_.size());
-    for (; scanned_ < finished.size(); ++scanned_) {
-      const frozen_trial& t = finished[scanned_];
-      in_below_.push_back(0);
-      violations_.push_back(trial_violation(t));
-      if (!single_objective_) {  // the minimised values, for the multi-objective split
-        losses_.emplace_back();
+    const auto old_size = static_cast<std::ptrdiff_t>(study_.ranking.size());
+    for (; study_.scanned < finished.size(); ++study_.scanned) {
+      const frozen_trial& t = finished[study_.scanned];
+      study_.in_below.push_back(0);
+      study_.violations.push_back(trial_violation(t));
+      if (!study_.single_objective) {  // the minimised values, for the multi-objective split
+        study_.losses.emplace_back();
         if (rank_key(t)) {
-          losses_.back() = t.values;
+          study_.losses.back() = t.values;
           for (std::size_t k = 0; k < t.values.size(); ++k)
-            if (view.directions()[k] == direction::maximize) losses_.back()[k] = -losses_.back()[k];
+            if (view.directions()[k] == direction::maximize) study_.losses.back()[k] = -study_.losses.back()[k];
         }
       }
       if (auto key = rank_key(t)) {
-        ranking_.push_back({key->first, key->second, static_cast<std::uint32_t>(scanned_)});
-        ++n_usable_;
+        study_.ranking.push_back({key->first, key->second, static_cast<std::uint32_t>(study_.scanned)});
+        ++study_.n_usable;
       }
     }
-    merge_tail(ranking_, static_cast<std::size_t>(old_size));
+    merge_tail(study_.ranking, static_cast<std::size_t>(old_size));
   }
 
   /// Optuna's ranking: COMPLETE trials by value, then PRUNED ones by their
@@ -208,21 +174,21 @@ class tpe_history {
   /// Multi-objective studies: COMPLETE trials with finite values, unordered
   /// (the split is by dominance, `split_multi_objective`); nothing else.
   std::optional<std::pair<double, double>> rank_key(const frozen_trial& t) const {
-    if (!single_objective_) {
-      if (t.state != trial_state::complete || t.values.size() != n_objectives_) return std::nullopt;
+    if (!study_.single_objective) {
+      if (t.state != trial_state::complete || t.values.size() != study_.n_objectives) return std::nullopt;
       for (double v : t.values)
         if (!std::isfinite(v)) return std::nullopt;
       return std::pair{0.0, 0.0};
     }
     if (t.state == trial_state::complete) {
       if (t.values.size() != 1 || std::isnan(t.values[0])) return std::nullopt;
-      return std::pair{-std::numeric_limits<double>::infinity(), sign_ * t.values[0]};
+      return std::pair{-std::numeric_limits<double>::infinity(), study_.sign * t.values[0]};
     }
     if (t.state == trial_state::pruned) {
       if (t.intermediate_values.empty()) return std::pair{1.0, 0.0};
       const auto& [step, value] = *t.intermediate_values.rbegin();
       return std::pair{-static_cast<double>(step),
-                       std::isnan(value) ? std::numeric_limits<double>::infinity() : sign_ * value};
+                       std::isnan(value) ? std::numeric_limits<double>::infinity() : study_.sign * value};
     }
     return std::nullopt;
   }
@@ -242,24 +208,24 @@ class tpe_history {
 
   /// Marks the `g` best trials (g = gamma(usable trials), from the sampler).
   std::size_t split_at(std::size_t g) {
-    for (auto id : below_marked_) in_below_[id] = 0;
-    below_marked_.clear();
-    if (!single_objective_) return split_multi_objective(g);
+    for (auto id : study_.below_marked) study_.in_below[id] = 0;
+    study_.below_marked.clear();
+    if (!study_.single_objective) return split_multi_objective(g);
     if (constrained()) {
       split_constrained(g);
     } else {
-      for (std::size_t k = 0; k < g; ++k) below_marked_.push_back(ranking_[k].id);
+      for (std::size_t k = 0; k < g; ++k) study_.below_marked.push_back(study_.ranking[k].id);
     }
-    for (auto id : below_marked_) in_below_[id] = 1;
-    std::sort(below_marked_.begin(), below_marked_.end());  // chronological
-    split_n_ = scanned_;
-    return below_marked_.size();
+    for (auto id : study_.below_marked) study_.in_below[id] = 1;
+    std::sort(study_.below_marked.begin(), study_.below_marked.end());  // chronological
+    study_.split_n = study_.scanned;
+    return study_.below_marked.size();
   }
 
   /// True when a ranked trial of a one-objective study violates a constraint.
   bool constrained() const noexcept {
-    for (const auto& r : ranking_)
-      if (violations_[r.id] != 0) return true;
+    for (const auto& r : study_.ranking)
+      if (study_.violations[r.id] != 0) return true;
     return false;
   }
 
@@ -268,47 +234,47 @@ class tpe_history {
   /// (Optuna 3.1's `constraints_func`).
   void split_constrained(std::size_t g) {
     std::vector<std::uint32_t> ids;  // the ranked trials, chronological
-    for (const auto& r : ranking_) ids.push_back(r.id);
+    for (const auto& r : study_.ranking) ids.push_back(r.id);
     std::sort(ids.begin(), ids.end());
     std::vector<double> violations;
-    for (auto id : ids) violations.push_back(violations_[id]);
+    for (auto id : ids) violations.push_back(study_.violations[id]);
     std::vector<std::size_t> below;
     if (split_by_violation(violations, g, below)) {
-      for (std::size_t j : below) below_marked_.push_back(ids[j]);
+      for (std::size_t j : below) study_.below_marked.push_back(ids[j]);
       return;
     }
-    for (const auto& r : ranking_) {
-      if (below_marked_.size() == g) break;
-      if (!(violations_[r.id] > 0)) below_marked_.push_back(r.id);
+    for (const auto& r : study_.ranking) {
+      if (study_.below_marked.size() == g) break;
+      if (!(study_.violations[r.id] > 0)) study_.below_marked.push_back(r.id);
     }
   }
 
   /// MOTPE's split (detail/motpe.hpp): the good trials by (constrained)
   /// non-domination rank and greedy hypervolume subset selection, and their
-  /// hypervolume-contribution weights in `mo_weight_` (by trial).
+  /// hypervolume-contribution weights in `study_.mo_weight` (by trial).
   std::size_t split_multi_objective(std::size_t g) {
     point_set losses;
     std::vector<double> violations;
     std::vector<std::uint32_t> ids;
     bool constrained = false;
-    for (std::size_t id = 0; id < scanned_; ++id)
-      if (!losses_[id].empty()) {
-        losses.push_back(losses_[id]);
-        violations.push_back(violations_[id]);
-        constrained = constrained || violations_[id] != 0;
+    for (std::size_t id = 0; id < study_.scanned; ++id)
+      if (!study_.losses[id].empty()) {
+        losses.push_back(study_.losses[id]);
+        violations.push_back(study_.violations[id]);
+        constrained = constrained || study_.violations[id] != 0;
         ids.push_back(static_cast<std::uint32_t>(id));
       }
     std::vector<std::size_t> below;
     std::vector<double> weights;
     motpe::split(losses, constrained ? std::span<const double>(violations) : std::span<const double>(), g, below, weights);
-    mo_weight_.assign(scanned_, 0.0);
+    study_.mo_weight.assign(study_.scanned, 0.0);
     for (std::size_t j = 0; j < below.size(); ++j) {
       const std::uint32_t id = ids[below[j]];
-      below_marked_.push_back(id);
-      in_below_[id] = 1;
-      mo_weight_[id] = weights[j];
+      study_.below_marked.push_back(id);
+      study_.in_below[id] = 1;
+      study_.mo_weight[id] = weights[j];
     }
-    split_n_ = scanned_;
+    study_.split_n = study_.scanned;
     return below.size();
   }
 
@@ -334,8 +300,8 @@ class tpe_history {
   }
 
   column& column_for(const study_view& view, std::string_view name, const distribution& d) {
-    auto it = columns_.find(name);
-    if (it == columns_.end()) it = columns_.emplace(std::string(name), std::vector<std::unique_ptr<column>>{}).first;
+    auto it = study_.columns.find(name);
+    if (it == study_.columns.end()) it = study_.columns.emplace(std::string(name), std::vector<std::unique_ptr<column>>{}).first;
     column* col = nullptr;
     for (auto& c : it->second)
       if (c->dist == d) col = c.get();
@@ -343,10 +309,10 @@ class tpe_history {
       it->second.push_back(std::make_unique<column>(column{d, detail::tpe::kind_of(d), {}, {}, 0, {}}));
       col = it->second.back().get();
     }
-    if (col->scanned == scanned_) return *col;
+    if (col->scanned == study_.scanned) return *col;
     const auto& finished = view.finished();
     const auto old_size = static_cast<std::ptrdiff_t>(col->sorted.size());
-    for (; col->scanned < scanned_; ++col->scanned) {
+    for (; col->scanned < study_.scanned; ++col->scanned) {
       const frozen_trial& t = finished[col->scanned];
       double v = std::numeric_limits<double>::quiet_NaN();
       if (rank_key(t)) v = observe(col->dist, t, name);
@@ -358,7 +324,7 @@ class tpe_history {
   }
 
   group_state& group_state_for(std::span<const dim_ref> dims) {
-    for (auto& g : group_states_) {
+    for (auto& g : study_.group_states) {
       if (g.dims.size() != dims.size()) continue;
       bool same = true;
       for (std::size_t d = 0; d < dims.size() && same; ++d)
@@ -368,31 +334,11 @@ class tpe_history {
     group_state g;
     for (const auto& r : dims) g.dims.emplace_back(std::string(r.name), *r.dist);
     g.above.resize(dims.size());
-    group_states_.push_back(std::move(g));
-    return group_states_.back();
+    study_.group_states.push_back(std::move(g));
+    return study_.group_states.back();
   }
 
-
-  static constexpr std::size_t no_split = std::numeric_limits<std::size_t>::max();
-
-
-  // The study, incrementally.
-  std::string study_name_;
-  bool single_objective_ = true;
-  std::size_t n_objectives_ = 1;
-  point_set losses_;                ///< multi-objective: minimised values by trial (empty: not usable)
-  std::vector<double> violations_;  ///< total constraint violation by trial (0: feasible or none)
-  std::vector<double> mo_weight_;   ///< multi-objective: kernel weight of each good trial
-  double sign_ = 1.0;
-  std::size_t scanned_ = 0, n_usable_ = 0, split_n_ = no_split;
-  std::vector<rank_entry> ranking_;    ///< ranked trials, best first
-  std::vector<std::uint8_t> in_below_;
-  std::vector<std::uint32_t> below_marked_;
-  std::map<std::string, std::vector<std::unique_ptr<column>>, std::less<>> columns_;
-  std::vector<group_state> group_states_;
-  detail::intersection_search_space intersection_;
-  detail::group_decomposed_search_space groups_;
-  std::vector<parked_study> parked_;  ///< other views' caches, least recently used first
-
+  study_state study_;                ///< the view being sampled
+  std::vector<study_state> parked_;  ///< other views', least recently used first
 };
 }  // namespace tunekit::detail

@@ -58,11 +58,11 @@ class tpe_sampler_impl : private tpe_history<> {
     if (!options_.multivariate) return out;
     sync(view);
     if (options_.group) {
-      for (const auto& g : groups_.update(view))
+      for (const auto& g : study_.groups.update(view))
         for (const auto& [name, d] : g)
           if (!single(d)) out.add(name, d);
     } else {
-      for (const auto& [name, d] : intersection_.update(view))
+      for (const auto& [name, d] : study_.intersection.update(view))
         if (!single(d)) out.add(name, d);
     }
     return out;
@@ -76,7 +76,7 @@ class tpe_sampler_impl : private tpe_history<> {
     if (!tpe_ready()) return out;
     std::vector<dim_ref> dims;
     if (options_.group) {
-      for (const auto& g : groups_.update(view)) {
+      for (const auto& g : study_.groups.update(view)) {
         dims.clear();
         for (const auto& entry : g)
           if (const distribution* d = space.find(entry.first); d && !single(*d)) dims.push_back({entry.first, d});
@@ -165,13 +165,13 @@ class tpe_sampler_impl : private tpe_history<> {
 
 
   bool tpe_ready() const noexcept {
-    return n_usable_ >= static_cast<std::size_t>(options_.n_startup_trials);
+    return study_.n_usable >= static_cast<std::size_t>(options_.n_startup_trials);
   }
 
   /// Marks the gamma(n) best trials; kept while no trial finishes.
   std::size_t split() {
-    if (split_n_ == scanned_) return below_marked_.size();
-    return split_at(static_cast<std::size_t>(gamma_checked(static_cast<std::int64_t>(n_usable_))));
+    if (study_.split_n == study_.scanned) return study_.below_marked.size();
+    return split_at(static_cast<std::size_t>(gamma_checked(static_cast<std::int64_t>(study_.n_usable))));
   }
 
   /// The running trials other than `t` (the constant liar's observations).
@@ -245,7 +245,7 @@ class tpe_sampler_impl : private tpe_history<> {
 
     // Good trials (chronological) and the running ones.
     obs_ids_.clear();
-    for (auto id : below_marked_)
+    for (auto id : study_.below_marked)
       if (!std::isnan(col.value[id])) obs_ids_.push_back(id);
     running_.clear();
     for_each_running(view, t, [&](const frozen_trial& r) {
@@ -259,7 +259,7 @@ class tpe_sampler_impl : private tpe_history<> {
       const auto& w = weights_checked(static_cast<std::int64_t>(obs_ids_.size()));
       pairs_.clear();
       for (std::size_t i = 0; i < obs_ids_.size(); ++i)
-        pairs_.push_back({col.value[obs_ids_[i]], single_objective_ ? w[i] : mo_weight_[obs_ids_[i]], no_id});
+        pairs_.push_back({col.value[obs_ids_[i]], study_.single_objective ? w[i] : study_.mo_weight[obs_ids_[i]], no_id});
       build_univariate(below_, pairs_, k, d, nullptr);
     }
 
@@ -267,16 +267,16 @@ class tpe_sampler_impl : private tpe_history<> {
     // column's incremental sort; weights by chronological rank.
     {
       // Chronological rank among the bad trials holding the parameter (no_id: not one).
-      rank_of_.resize(scanned_);
+      rank_of_.resize(study_.scanned);
       std::uint32_t r = 0;
-      for (std::size_t id = 0; id < scanned_; ++id)
-        rank_of_[id] = !in_below_[id] && !std::isnan(col.value[id]) ? r++ : no_id;
+      for (std::size_t id = 0; id < study_.scanned; ++id)
+        rank_of_[id] = !study_.in_below[id] && !std::isnan(col.value[id]) ? r++ : no_id;
       const std::size_t n_above = r + running_.size();
       const auto& w = weights_checked(static_cast<std::int64_t>(n_above));
       pairs_.resize(n_above);
       obs_pair* out = pairs_.data();
       if (k == kind::categorical) {
-        for (std::size_t id = 0; id < scanned_; ++id)
+        for (std::size_t id = 0; id < study_.scanned; ++id)
           if (rank_of_[id] != no_id) *out++ = {col.value[id], w[rank_of_[id]], static_cast<std::uint32_t>(id)};
         for (std::size_t i = 0; i < running_.size(); ++i) *out++ = {running_[i], w[r + i], no_id};
       } else {
@@ -290,7 +290,7 @@ class tpe_sampler_impl : private tpe_history<> {
         }
         for (; ri < running_.size(); ++ri) *out++ = {running_[ri], w[r + ri], no_id};
       }
-      col.above.fit(scanned_);
+      col.above.fit(study_.scanned);
       above_.dims.assign(1, {});
       build_univariate(above_, pairs_, k, d, &col.above, /*sorted=*/true);
     }
@@ -396,11 +396,11 @@ class tpe_sampler_impl : private tpe_history<> {
 
     // Good and bad trials holding every parameter of the group, chronological.
     obs_ids_.clear();
-    for (auto id : below_marked_)
+    for (auto id : study_.below_marked)
       if (has_all(id)) obs_ids_.push_back(id);
     above_ids_.clear();
-    for (std::size_t id = 0; id < scanned_; ++id)
-      if (!in_below_[id] && has_all(static_cast<std::uint32_t>(id))) above_ids_.push_back(static_cast<std::uint32_t>(id));
+    for (std::size_t id = 0; id < study_.scanned; ++id)
+      if (!study_.in_below[id] && has_all(static_cast<std::uint32_t>(id))) above_ids_.push_back(static_cast<std::uint32_t>(id));
     running_rows_.clear();
     for_each_running(view, t, [&](const frozen_trial& r) {
       const std::size_t start = running_rows_.size();
@@ -417,7 +417,7 @@ class tpe_sampler_impl : private tpe_history<> {
 
     build_joint(below_, obs_ids_, {}, 0, dims, nullptr);
     gs.above.resize(D);
-    for (auto& c : gs.above) c.fit(scanned_);
+    for (auto& c : gs.above) c.fit(study_.scanned);
     build_joint(above_, above_ids_, running_rows_, n_running, dims, &gs);
 
     std::vector<const distribution*> dists;
@@ -477,8 +477,8 @@ class tpe_sampler_impl : private tpe_history<> {
     pe.base.assign(total, 0.0);
     const auto& w = weights_checked(static_cast<std::int64_t>(n));
     raw_.assign(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(n));
-    if (!single_objective_ && !gs)  // the good trials of a multi-objective study: hypervolume contributions
-      for (std::size_t i = 0; i < n_fin; ++i) raw_[i] = mo_weight_[ids[i]];
+    if (!study_.single_objective && !gs)  // the good trials of a multi-objective study: hypervolume contributions
+      for (std::size_t i = 0; i < n_fin; ++i) raw_[i] = study_.mo_weight[ids[i]];
     // The bad trials' widths are refreshed when their number moves by more
     // than 1/16 (always while there are few): their normalisers then stay cached.
     const std::vector<double>* sigma = &widths_;
