@@ -12,7 +12,8 @@
 # directory is not a git checkout with a commit.
 #
 #   cmake -DSOURCE_DIR=<checkout> -DWORK_DIR=<dir> -DGENERATOR=<gen> -DCONFIG=<build type>
-#         [-DMAKE_PROGRAM=<make>] [-DCXX_COMPILER=<c++>] [-DLAUNCHER=<a|b|c: launcher, |-separated>]
+#         [-DMAKE_PROGRAM=<make>] [-DCXX_COMPILER=<c++>] [-DCONFIG_FLAGS=-DCMAKE_CXX_FLAGS_<CONFIG>=<flags>]
+#         [-DLAUNCHER=<a|b|c: launcher, |-separated>]
 #         -P fetch_content.cmake
 foreach(var IN ITEMS SOURCE_DIR WORK_DIR GENERATOR CONFIG)
   if(NOT DEFINED ${var})
@@ -69,6 +70,9 @@ if(MAKE_PROGRAM)
 endif()
 if(CXX_COMPILER)
   list(APPEND options "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}")
+endif()
+if(CONFIG_FLAGS)  # -DCMAKE_CXX_FLAGS_<CONFIG>=... of the build under test
+  list(APPEND options "${CONFIG_FLAGS}")
 endif()
 if(LAUNCHER)  # a list: through an initial-cache file rather than a -D with semicolons
   string(REPLACE "|" ";" LAUNCHER "${LAUNCHER}")

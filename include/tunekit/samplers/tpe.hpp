@@ -173,7 +173,9 @@ class tpe_sampler_impl;  // detail/tpe_impl.hpp
 ///
 /// Draws depend only on (seed, trial number, parameter name) and on the
 /// finished trials, so a seeded sequential run is reproducible. A sampler
-/// instance serves one study at a time (it caches that study's trials).
+/// instance may serve several studies: it caches the trials of the study it
+/// last saw and keeps the caches of up to 16 others, so switching back and
+/// forth costs no rescan (and proposals are those of one sampler per study).
 /// Multi-objective studies get MOTPE (detail/motpe.hpp; docs/multi-objective.md).
 class tpe_sampler : public detail::sampler_handle<detail::sampler_core<tpe_sampler_options>> {
   using core_type = detail::sampler_core<tpe_sampler_options>;
