@@ -26,6 +26,7 @@
 #include "core/trial.hpp"
 #include "mo/constraints.hpp"
 #include "mo/intermediate.hpp"
+#include "detail/default_study_name.hpp"
 #include "detail/progress.hpp"
 #include "detail/resource_meter.hpp"
 #include "samplers/random.hpp"
@@ -159,8 +160,8 @@ result to_result(R&& r) {
 inline std::string fresh_study_name() {
   random_engine engine(detail::seed_or_entropy(std::nullopt));
   static constexpr char hex[] = "0123456789abcdef";
-  std::string name = "tunekit-study-";
-  for (int i = 0; i < 12; ++i) name += hex[engine.below(16)];
+  std::string name(default_study_name_prefix);
+  for (std::size_t i = 0; i < default_study_name_digits; ++i) name += hex[engine.below(16)];
   return name;
 }
 

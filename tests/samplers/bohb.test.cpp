@@ -17,6 +17,7 @@
 #include <tunekit/tuner.hpp>
 
 #include "support/awkward_reports.hpp"
+#include "support/multifidelity_scenarios.hpp"
 #include "support/require_invalid.hpp"
 #include "support/study_history.hpp"
 #include "support/temp_dir.hpp"
@@ -278,20 +279,42 @@ TEST_CASE("bohb_scheduler: no sampler view, Hyperband's brackets and promotions"
 TEST_CASE("bohb: the tuner runs BOHB on awkward reports without losing trials", "[samplers][bohb]") {
   // Reports at decreasing and repeated steps, steps off the rungs (every
   // 2nd step from 2), trials that never report, trials that throw
-  // mid-rung (a dying worker), on two threads.
+  // mid-rung (a dying worker), on two threads: every trial in the storage,
+  // every bracket still trains trials to the end.
   tk::tuner tuner{tk::bohb_sampler({.max_resource = 27, .seed = 4}), tk::bohb_scheduler({.max_resource = 27})};
-  const auto summary = tuner.optimize(
-      [](tk::trial& t) -> tk::result {
-        const double x = t.suggest_float("x", 0, 1), y = t.suggest_float("y", 0, 1);
-        return tunekit_test::awkward_reports(t, bohb_bowl(x, y), false);
-      },
-      {.n_trials = 120, .n_jobs = 2});
-  CHECK(summary.n_complete + summary.n_pruned + summary.n_fail == 120);
-  // Numbers 6, 19, ... 110 die, but 45 (never reports) and 71 (may be stopped on its decreasing steps first).
-  CHECK((summary.n_fail == 7 || summary.n_fail == 8));
-  CHECK(summary.n_pruned > 0);
-  CHECK(tuner.trials().size() == 120);
+  const auto& brackets = tuner.scheduler();
+  const std::string name = tuner.study_name();
+  tunekit_test::check_awkward_run(
+      tuner, 120, brackets.n_brackets(), [&](std::int64_t n) { return brackets.bracket_of(name, n); }, 2, false);
   CHECK(tuner.best_value() < 0.02);
+}
+
+TEST_CASE("bohb: workers that die mid-rung block no bracket", "[samplers][bohb]") {
+  const tk::bohb_scheduler brackets({.max_resource = 27});
+  tunekit_test::check_dead_workers(
+      [](tk::journal_storage s) {
+        return tk::tuner{std::move(s), tk::study_config{.name = "mf"}, tk::bohb_sampler({.max_resource = 27, .seed = 5}),
+                         tk::bohb_scheduler({.max_resource = 27})};
+      },
+      60, [&](std::int64_t n) { return brackets.bracket_of("mf", n); });
+}
+
+TEST_CASE("bohb: budgets that do not match the scheduler's rungs", "[samplers][bohb]") {
+  // Trials report at the rungs of a scheduler with max_resource 27 (1, 3, 9, 27); the sampler
+  // was given other budgets. It models the largest of its budgets that has enough values.
+  tk::testing::study_history h;
+  tk::random_engine rng(3);
+  bohb_fill(h, rng, 10, {1, 3, 9, 27});
+  const auto space = bohb_space_xy();
+  tk::bohb_sampler wider({.max_resource = 81, .random_fraction = 0, .seed = 1});  // 1, 3, 9, 27, 81
+  wider.sample_relative(h.view(), bohb_trial_number(100), space);
+  CHECK(wider.last_model_budget() == 27);
+  CHECK(wider.observations_at(4) == 0);
+  tk::bohb_sampler shifted({.min_resource = 2, .max_resource = 81, .random_fraction = 0, .seed = 1});
+  CHECK(shifted.budgets() == std::vector<std::int64_t>{2, 6, 18, 54, 81});
+  shifted.sample_relative(h.view(), bohb_trial_number(101), space);
+  CHECK(shifted.last_model_budget() == 18);  // step 27 counts at budget 18; nothing reaches 54
+  CHECK(shifted.observations_at(0) == 10);   // step 3 counts at budget 2
 }
 
 TEST_CASE("bohb: two storage handles on one journal file feed one model", "[samplers][bohb]") {
@@ -389,4 +412,90 @@ TEST_CASE("budget_aware_sampler: TPE under BOHB's rule with bohb_scheduler finds
   CHECK(summary.n_fail == 0);
   CHECK(summary.n_pruned > 0);
   CHECK(tuner.best_value() < 0.02);
+}
+
+namespace {
+
+/// Records the finished trials of the budget views it is given.
+struct budget_aware_recorder {
+  std::vector<tk::frozen_trial> seen;
+  double sample_independent(const tk::study_view&, const tk::frozen_trial&, std::string_view, const tk::distribution& d) {
+    return tk::from_unit(d, 0.5);
+  }
+  tk::search_space infer_relative_search_space(const tk::study_view&, const tk::frozen_trial&) { return {}; }
+  tk::param_map sample_relative(const tk::study_view& v, const tk::frozen_trial&, const tk::search_space&) {
+    seen.clear();
+    for (const auto& t : v.finished()) seen.push_back(t);
+    return {};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("budget_aware_sampler: an infinite value ranks last and never reaches the inner sampler",
+          "[samplers][bohb]") {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  for (const auto dir : {tk::direction::minimize, tk::direction::maximize}) {
+    tk::testing::study_history h(dir);
+    // Diverged runs: infinite reports of either sign at both budgets, and a COMPLETE
+    // infinite value without reports (it counts at max_resource).
+    h.add(bohb_xy(), {0.9, 0.1}, tk::trial_state::pruned, {}, {{1, -inf}, {3, inf}});
+    h.add(bohb_xy(), {0.9, 0.2}, tk::trial_state::fail, {}, {{1, inf}, {3, -inf}});
+    h.add(bohb_xy(), {0.9, 0.3}, tk::trial_state::complete, {-inf});
+    for (int i = 0; i < 4; ++i)
+      h.add(bohb_xy(), {0.1 * i, 0.5}, tk::trial_state::pruned, {}, {{1, 1.0 + i}, {3, 0.5 + i}});
+    tk::budget_aware_sampler s{budget_aware_recorder{}, {.max_resource = 3, .min_observations = 5}};
+    s.sample_relative(h.view(), bohb_trial_number(50), bohb_space_xy());
+    REQUIRE(s.last_budget() == 3);
+    const auto& seen = s.inner().seen;
+    REQUIRE(seen.size() == 7);  // every trial has a value at 3, infinite or not
+    int ranked_last = 0;
+    for (const auto& t : seen) {
+      INFO("trial " << t.number);
+      for (double v : t.values) CHECK(std::isfinite(v));
+      if (t.number < 3) {
+        // Handed over the way a model skips or ranks last: PRUNED, no value, no report.
+        CHECK(t.state == tk::trial_state::pruned);
+        CHECK(t.values.empty());
+        CHECK(t.intermediate_values.empty());
+        ++ranked_last;
+      } else {
+        CHECK(t.state == tk::trial_state::complete);
+      }
+    }
+    CHECK(ranked_last == 3);
+  }
+}
+
+TEST_CASE("budget_aware_sampler: budgets that do not match the scheduler's rungs", "[samplers][bohb]") {
+  tk::testing::study_history h;
+  tk::random_engine rng(4);
+  bohb_fill(h, rng, 6, {1, 3, 9, 27});
+  tk::budget_aware_sampler s{bohb_view_probe{}, {.min_resource = 2, .max_resource = 81, .min_observations = 5}};
+  CHECK(s.budgets() == std::vector<std::int64_t>{2, 6, 18, 54, 81});
+  s.sample_relative(h.view(), bohb_trial_number(100), bohb_space_xy());
+  CHECK(s.last_budget() == 18);  // each trial's step-27 value; nothing reaches 54
+  CHECK(s.inner().name == "history/budget-18");
+  REQUIRE(s.inner().values.size() == 6);
+  for (std::size_t i = 0; i < 6; ++i) CHECK(s.inner().values[i] == h.storage.trials(h.study)[i].intermediate_values.at(27));
+}
+
+TEST_CASE("budget_aware_sampler: awkward reports and dead workers lose no trial and stall no bracket",
+          "[samplers][bohb]") {
+  const tk::bohb_scheduler brackets({.max_resource = 27});
+  SECTION("awkward reports") {
+    tk::tuner tuner{tk::budget_aware_sampler{tk::tpe_sampler{{.seed = 3}}, {.max_resource = 27}},
+                    tk::bohb_scheduler({.max_resource = 27}), tk::study_config{.name = "ba"}};
+    tunekit_test::check_awkward_run(tuner, 120, brackets.n_brackets(),
+                                    [&](std::int64_t n) { return brackets.bracket_of("ba", n); });
+  }
+  SECTION("dead workers") {
+    tunekit_test::check_dead_workers(
+        [](tk::journal_storage s) {
+          return tk::tuner{std::move(s), tk::study_config{.name = "mf"},
+                           tk::budget_aware_sampler{tk::tpe_sampler{{.seed = 5}}, {.max_resource = 27}},
+                           tk::bohb_scheduler({.max_resource = 27})};
+        },
+        60, [&](std::int64_t n) { return brackets.bracket_of("mf", n); });
+  }
 }

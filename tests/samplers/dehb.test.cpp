@@ -13,6 +13,7 @@
 #include <tunekit/tuner.hpp>
 
 #include "support/awkward_reports.hpp"
+#include "support/multifidelity_scenarios.hpp"
 #include "support/require_invalid.hpp"
 #include "support/study_history.hpp"
 #include "support/temp_dir.hpp"
@@ -21,6 +22,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -237,19 +239,54 @@ TEST_CASE("dehb: an empty study or an empty slot of bracket 0 is drawn at random
 TEST_CASE("dehb: the tuner runs DEHB on awkward reports on two threads without losing trials", "[samplers][dehb]") {
   // Reports at decreasing and repeated steps, steps off the rungs (every
   // 2nd step from 2), trials that never report, trials that throw mid-rung
-  // (a dying worker), and NaN reports.
+  // (a dying worker), and NaN reports: every trial in the storage, every
+  // bracket still trains trials to the end.
   tk::tuner tuner{tk::dehb_sampler({.max_resource = 27, .seed = 4}), tk::bohb_scheduler({.max_resource = 27})};
-  const auto summary = tuner.optimize(
-      [](tk::trial& t) -> tk::result {
-        const std::vector<double> p{t.suggest_float("x", 0, 1), t.suggest_float("y", 0, 1), t.suggest_float("z", 0, 1)};
-        return tunekit_test::awkward_reports(t, dehb_bowl(p));
-      },
-      {.n_trials = 150, .n_jobs = 2});
-  CHECK(summary.n_complete + summary.n_pruned + summary.n_fail == 150);
-  CHECK(tuner.trials().size() == 150);
-  CHECK(summary.n_fail >= 9);  // numbers 6, 19, 32, ... die, but 45 (never reports) and any stopped first
-  CHECK(summary.n_pruned > 0);
+  const auto& brackets = tuner.scheduler();
+  const std::string name = tuner.study_name();
+  tunekit_test::check_awkward_run(tuner, 150, brackets.n_brackets(),
+                                  [&](std::int64_t n) { return brackets.bracket_of(name, n); }, 2);
   CHECK(tuner.best_value() < 0.05);
+}
+
+TEST_CASE("dehb: workers that die mid-rung block no bracket", "[samplers][dehb]") {
+  const tk::bohb_scheduler brackets({.max_resource = 27});
+  tunekit_test::check_dead_workers(
+      [](tk::journal_storage s) {
+        return tk::tuner{std::move(s), tk::study_config{.name = "mf"}, tk::dehb_sampler({.max_resource = 27, .seed = 5}),
+                         tk::bohb_scheduler({.max_resource = 27})};
+      },
+      60, [&](std::int64_t n) { return brackets.bracket_of("mf", n); });
+}
+
+TEST_CASE("dehb: an infinite value ranks last: never a parent or a slot's member over a finite one",
+          "[samplers][dehb]") {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  for (const auto dir : {tk::direction::minimize, tk::direction::maximize}) {
+    const double sign = dir == tk::direction::maximize ? -1.0 : 1.0;
+    tk::testing::study_history h(dir);
+    tk::random_engine rng(8);
+    const auto dims = dehb_xyz();
+    // Trials 0-2 diverged at step 1 with the "best" infinity of the direction (and 3 with the
+    // other sign); 4-15 report finite values. Budget 1 feeds bracket 1's parent pool.
+    for (int i = 0; i < 16; ++i) {
+      const std::vector<double> p{rng.uniform(), rng.uniform(), rng.uniform()};
+      const double v = i < 3 ? -sign * inf : i == 3 ? sign * inf : sign * dehb_bowl(p);
+      h.add(dims, p, tk::trial_state::pruned, {}, {{1, v}});
+    }
+    tk::dehb_sampler s({.max_resource = 9, .seed = 2});
+    REQUIRE(s.population_sizes() == std::vector<std::int64_t>{9, 5, 3});  // bracket 1 draws from the best 3 at 1
+    std::int64_t n = 16;
+    while (s.bracket_of("history", n) != 1) ++n;
+    s.sample_relative(h.view(), dehb_numbered(n), tunekit_test::space_of(dims));
+    REQUIRE(s.last_proposal());
+    const auto& pool = s.last_proposal()->pool;
+    CHECK(pool.size() == 3);
+    for (auto q : pool) {
+      INFO("pool member " << q);
+      CHECK(q >= 4);
+    }
+  }
 }
 
 TEST_CASE("dehb: two storage handles on one journal file share one population", "[samplers][dehb]") {

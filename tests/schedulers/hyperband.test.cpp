@@ -7,9 +7,12 @@
 
 #include <map>
 #include <set>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "fake_study.hpp"
+#include "support/multifidelity_scenarios.hpp"
 #include "support/require_invalid.hpp"
 
 namespace tk = tunekit;
@@ -122,4 +125,80 @@ TEST_CASE("hyperband_scheduler with TPE: the bracket views keep TPE consistent",
   CHECK(summary.n_fail == 0);
   CHECK(summary.n_pruned > 0);
   CHECK(tuner.best_value() < 0.5);
+}
+
+// --- bad input (issue 19) -----------------------------------------------------
+
+TEST_CASE("hyperband_scheduler: an unnamed study gets the same brackets in every run (same seed, same trials)",
+          "[schedulers][hyperband]") {
+  // The tuner names an unnamed study at random (so that two never collide in
+  // one storage); the bracket hash leaves such a name out.
+  struct outcome {
+    std::string name;
+    std::vector<std::tuple<tk::trial_state, std::int64_t, tk::param_map>> trials;
+  };
+  auto run = [] {
+    tk::tuner tuner{tk::hyperband_scheduler({.max_resource = 27}), tk::random_sampler{{.seed = 7}}};
+    tuner.optimize(tunekit_test::mf_train, {.n_trials = 40});
+    outcome o{tuner.study_name(), {}};
+    for (const auto& t : tuner.trials()) o.trials.emplace_back(t.state, tunekit_test::mf_last_step(t), t.params);
+    return o;
+  };
+  const outcome a = run(), b = run();
+  CHECK(a.name != b.name);
+  CHECK(tk::detail::is_default_study_name(a.name));
+  CHECK((a.trials == b.trials));
+  tk::hyperband_scheduler hb({.max_resource = 27});
+  std::set<std::size_t> used;
+  for (std::int64_t n = 0; n < 100; ++n) {
+    REQUIRE(hb.bracket_of(a.name, n) == hb.bracket_of(b.name, n));
+    used.insert(hb.bracket_of(a.name, n));
+  }
+  CHECK(used.size() == 4);
+  // Only the tuner's own pattern is left out: a name the user gives is hashed (Optuna's assignment).
+  CHECK_FALSE(tk::detail::is_default_study_name("tunekit-study-0123456789AB"));
+  CHECK_FALSE(tk::detail::is_default_study_name("tunekit-study-0123456789abc"));
+  CHECK_FALSE(tk::detail::is_default_study_name("my-study"));
+  CHECK(tk::detail::is_default_study_name("tunekit-study-0123456789ab"));
+}
+
+TEST_CASE("hyperband_scheduler: reports at decreasing steps, off the rungs and past max_resource",
+          "[schedulers][hyperband]") {
+  // Study "hb", max_resource 30: trials 0, 3, 5, 6 are in bracket 0 (rungs 1, 3, 9, 27, then 81).
+  tests::fake_study study(tk::direction::minimize, "hb");
+  tk::hyperband_scheduler hb({.max_resource = 30});
+  const auto v = study.view();
+  // Trial 0 first reports step 20: judged at rungs 1, 3 and 9 on that value, kept (first everywhere).
+  CHECK_FALSE(hb.should_prune(v, study.running({{20, 0.5}}, 0)));
+  CHECK(hb.bracket(0).rung_size(2) == 1);
+  // A later report at a lower step is not judged again and changes no rung.
+  CHECK_FALSE(hb.should_prune(v, study.running({{4, 9.0}, {20, 0.5}}, 0)));
+  CHECK(hb.bracket(0).rung_size(0) == 1);
+  CHECK(hb.bracket(0).rung_size(1) == 1);
+  // Trial 3 reports every 2nd step: step 2 counts at rung 1, step 4 at rung 3.
+  CHECK(hb.should_prune(v, study.running({{2, 0.9}}, 3)));  // rung 1: {0.5, 0.9}, keeps the best one
+  CHECK(hb.bracket(0).rung_size(0) == 2);
+  // Past max_resource the rungs go on (81 here): a trial reporting step 90 is judged there.
+  CHECK_FALSE(hb.should_prune(v, study.running({{90, 0.1}}, 5)));
+  CHECK(hb.bracket(0).rung_size(4) == 1);
+  CHECK(hb.bracket(0).rung_size(5) == 0);                       // 243: not reached
+  CHECK(hb.should_prune(v, study.running({{90, 0.2}}, 6)));  // rung 1 already: {0.5, 0.9, 0.1, 0.2}
+}
+
+TEST_CASE("hyperband_scheduler: awkward reports lose no trial and stall no bracket", "[schedulers][hyperband]") {
+  tk::tuner tuner{tk::hyperband_scheduler({.max_resource = 27}), tk::random_sampler{{.seed = 3}},
+                  tk::study_config{.name = "hb-awkward"}};
+  const auto& hb = tuner.scheduler();
+  tunekit_test::check_awkward_run(tuner, 150, hb.n_brackets(),
+                                  [&](std::int64_t n) { return hb.bracket_of("hb-awkward", n); });
+}
+
+TEST_CASE("hyperband_scheduler: workers that die mid-rung block no bracket", "[schedulers][hyperband]") {
+  const tk::hyperband_scheduler hb({.max_resource = 27});
+  tunekit_test::check_dead_workers(
+      [](tk::journal_storage s) {
+        return tk::tuner{std::move(s), tk::study_config{.name = "mf"}, tk::random_sampler{{.seed = 5}},
+                         tk::hyperband_scheduler({.max_resource = 27})};
+      },
+      60, [&](std::int64_t n) { return hb.bracket_of("mf", n); });
 }

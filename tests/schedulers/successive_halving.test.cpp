@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fake_study.hpp"
+#include "support/multifidelity_scenarios.hpp"
 #include "support/require_invalid.hpp"
 
 namespace tk = tunekit;
@@ -149,4 +150,43 @@ TEST_CASE("asha_scheduler in a tuner with n_jobs = 2 trains far fewer steps", "[
       {.n_trials = 60, .n_jobs = 2});
   CHECK(steps < 60 * 27 / 3);
   CHECK(tuner.best_value() < 0.2);
+}
+
+// --- bad input (issue 19) -----------------------------------------------------
+
+TEST_CASE("successive_halving_scheduler: reports at decreasing steps are judged once, on the highest step",
+          "[schedulers][asha]") {
+  tests::fake_study study;
+  tk::successive_halving_scheduler s({.min_resource = 1, .reduction_factor = 3});
+  CHECK_FALSE(s.should_prune(study.view(), study.running({{1, 1.0}})));  // trial 0
+  // Trial 1 reports step 9 first: its value there is recorded at rungs 1, 3 and 9.
+  CHECK_FALSE(s.should_prune(study.view(), study.running({{9, 0.5}}, 1)));
+  // Then step 2, lower: no rung is judged again, no rung changes.
+  CHECK_FALSE(s.should_prune(study.view(), study.running({{2, 7.0}, {9, 0.5}}, 1)));
+  CHECK(s.rung_size(0) == 2);
+  CHECK(s.rung_size(1) == 1);
+  CHECK(s.rung_size(2) == 1);
+  // A scheduler that did not judge trial 1 (another process) reads it once finished, by its
+  // reports: the first step at or past each rung (7.0 at rung 1; 0.5 at 3 and 9). So a trial
+  // reporting 2.0 at step 1 is stopped by the first scheduler (0.5 there) and kept by the other.
+  REQUIRE(study.finish({{2, 7.0}, {9, 0.5}}, tk::trial_state::pruned) == 1);
+  tk::successive_halving_scheduler other({.min_resource = 1, .reduction_factor = 3});
+  CHECK(s.should_prune(study.view(), study.running({{1, 2.0}}, 5)));
+  CHECK_FALSE(other.should_prune(study.view(), study.running({{1, 2.0}}, 6)));
+  CHECK(s.rung_size(1) == 1);  // trial 1 was not added twice
+  CHECK(other.rung_size(1) == 1);
+}
+
+TEST_CASE("successive_halving_scheduler: awkward reports lose no trial and stall no rung", "[schedulers][asha]") {
+  tk::tuner tuner{tk::asha_scheduler({.min_resource = 1, .reduction_factor = 3}), tk::random_sampler{{.seed = 4}}};
+  tunekit_test::check_awkward_run(tuner, 120, 1, [](std::int64_t) { return std::size_t{0}; });
+}
+
+TEST_CASE("successive_halving_scheduler: workers that die mid-rung block no rung", "[schedulers][asha]") {
+  tunekit_test::check_dead_workers(
+      [](tk::journal_storage s) {
+        return tk::tuner{std::move(s), tk::study_config{.name = "mf"}, tk::random_sampler{{.seed = 6}},
+                         tk::asha_scheduler({.min_resource = 1, .reduction_factor = 3})};
+      },
+      40, [](std::int64_t) { return std::size_t{0}; });
 }

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "default_study_name.hpp"
+
 namespace tunekit::detail {
 
 /// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320): the hash Optuna
@@ -43,12 +45,14 @@ inline std::vector<std::int64_t> hyperband_shares(std::int64_t min_resource, std
 }
 
 /// The bracket of trial `trial_number` of the study `study_name`: CRC-32 of
-/// "name_number" modulo the total share, walked through the shares.
+/// "name_number" modulo the total share, walked through the shares. A name
+/// the tuner made up (`is_default_study_name`) is left out ("_number"): it is
+/// random, and the brackets must follow from what the user gave alone.
 inline std::size_t hyperband_bracket(const std::vector<std::int64_t>& shares, std::string_view study_name,
                                      std::int64_t trial_number) {
   std::int64_t total = 0;
   for (auto s : shares) total += s;
-  std::string key(study_name);
+  std::string key(is_default_study_name(study_name) ? std::string_view{} : study_name);
   key += '_';
   key += std::to_string(trial_number);
   auto n = static_cast<std::int64_t>(crc32(key) % static_cast<std::uint64_t>(total));

@@ -38,8 +38,11 @@ struct budget_aware_sampler_options {
 /// different budgets. While no budget qualifies, it sees the study as it is.
 ///
 /// A trial's value at budget s is its report at the first step at or past s
-/// (the rule ASHA judges by), if finite; a COMPLETE trial that never
-/// reported counts at max_resource with its final value. The views are named
+/// (the rule ASHA judges by); a COMPLETE trial that never reported counts
+/// at max_resource with its final value. A NaN value is left out; an
+/// infinite one (either sign, either direction) is handed over as a PRUNED
+/// trial without values, which ranks last in TPE and is skipped by GP and
+/// CMA-ES, so no model ever sees an infinity. The views are named
 /// "<study>/budget-<s>", so a sampler that caches per study keeps one cache
 /// per budget. Running trials are passed through as they are (TPE's constant
 /// liar). Use it with `bohb_scheduler` (or ASHA): with `hyperband_scheduler`
@@ -103,8 +106,11 @@ class budget_aware_sampler {
         auto copy = std::make_shared<frozen_trial>();
         copy->number = t.number;
         copy->id = t.id;
-        copy->state = trial_state::complete;
-        copy->values = {v};
+        // An infinity (a diverged run) must rank last and never reach a
+        // model as a number: a PRUNED trial without reports is what TPE
+        // ranks after every COMPLETE one and what GP and CMA-ES skip.
+        copy->state = std::isfinite(v) ? trial_state::complete : trial_state::pruned;
+        if (std::isfinite(v)) copy->values = {v};
         copy->params = t.params;
         copy->distributions = t.distributions;
         copy->system_attrs = t.system_attrs;

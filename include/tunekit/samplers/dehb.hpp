@@ -1,7 +1,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -157,7 +159,9 @@ class dehb_sampler_impl {
       const std::size_t b = bracket[static_cast<std::size_t>(t.number)];
       const double sign = dir == direction::maximize ? -1.0 : 1.0;
       detail::for_each_budget_value(t, s.budgets_, [&](std::size_t k, double v) {
-        member m{x, sign * v, t.number};
+        // An infinity ranks last whatever its sign, as in bohb_sampler: a
+        // diverged run must not displace a finite slot member or parent.
+        member m{x, std::isfinite(v) ? sign * v : std::numeric_limits<double>::infinity(), t.number};
         if (k == b) {
           auto& held = slot_members[b][slot[static_cast<std::size_t>(t.number)]];
           if (!held || m.beats(*held)) held = m;
@@ -311,7 +315,8 @@ class dehb_sampler_impl {
 /// Asynchronous: the state is read from the study on each ask — every
 /// trial's value at each budget (the report at the first step at or past
 /// it, from COMPLETE, PRUNED, FAIL and RUNNING trials alike; a COMPLETE
-/// trial that never reported counts at max_resource) — so threads and
+/// trial that never reported counts at max_resource; NaN is left out and
+/// an infinity of either sign ranks last) — so threads and
 /// processes sharing a storage share one population, and no worker waits
 /// for a rung or a generation. Where the paper trains each offspring from
 /// scratch at one budget, here a trial starts in its bracket with a DE

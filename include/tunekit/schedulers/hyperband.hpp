@@ -42,7 +42,9 @@ struct hyperband_scheduler_options {
 /// each bracket is given about the same budget of steps. A trial's bracket
 /// is fixed by its study's name and its number (CRC-32 of "name_number"
 /// modulo the total share, as Optuna does), so every worker and process
-/// agrees on it without talking to the others.
+/// agrees on it without talking to the others. The random name a tuner
+/// gives an unnamed study is left out ("_number"), so two runs with the
+/// same seeds get the same brackets.
 ///
 /// Each bracket judges a trial only against the trials of its own bracket,
 /// and the tuner gives samplers the same filtered view (`sampler_view`), so
