@@ -13,7 +13,7 @@
 #                             (URLs, the restart command, the server log's path)
 #
 # The tests start and stop their own server through this script (the CTest
-# fixture `postgres`, tests/cmake/services.cmake, on port 54330); by hand,
+# fixture `postgres`, tests/cmake/services.cmake, on a port of the build tree's); by hand,
 # `eval "$(.ci/postgres.sh start)"` gives benchmarks and ad-hoc runs one. Run as root (CI), the server runs as the
 # `postgres` user; run as anyone else, it runs as that user.
 #

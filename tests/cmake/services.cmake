@@ -20,8 +20,16 @@
 
 set(TUNEKIT_TEST_POSTGRES_URL "$ENV{TUNEKIT_TEST_POSTGRES_URL}" CACHE STRING
     "PostgreSQL URL for the tests (role may CREATE DATABASE); empty: the tests start their own server")
-set(TUNEKIT_TEST_POSTGRES_PORT 54330 CACHE STRING
-    "Port of the server the tests start (when TUNEKIT_TEST_POSTGRES_URL is empty)")
+# Each build tree gets its own port by default, hence its own cluster
+# directory: two trees testing at once (a CI run beside a developer's tree)
+# must not share one server, since the first to finish stops it under the
+# other (seen: the other's last PostgreSQL tests failed, "connection refused").
+# Ports 54400-55996 in steps of 4 (server, spare, two PgBouncers).
+string(MD5 _tunekit_tree_hash "${CMAKE_BINARY_DIR}")
+string(SUBSTRING "${_tunekit_tree_hash}" 0 3 _tunekit_tree_hash)
+math(EXPR _tunekit_default_pg_port "54400 + (0x${_tunekit_tree_hash} % 400) * 4")
+set(TUNEKIT_TEST_POSTGRES_PORT ${_tunekit_default_pg_port} CACHE STRING
+    "Port of the server the tests start (when TUNEKIT_TEST_POSTGRES_URL is empty); default: 54400-55996, from the build directory")
 
 find_program(TUNEKIT_BASH bash REQUIRED)
 set(_tunekit_pg_script "${PROJECT_SOURCE_DIR}/.ci/postgres.sh")

@@ -218,7 +218,7 @@ TEST_CASE("postgres: connections cut and workers killed with SIGKILL in a bounde
   // The workers' own application_name, so the cuts hit them and no other test's connections.
   const std::string app = "tunekit_faults_" + std::to_string(::getpid());
   const std::string wurl =
-      url + (url.find('?') == std::string::npos ? "?" : "&") + "heartbeat=0.1&grace=0.6&application_name=" + app;
+      url + (url.find('?') == std::string::npos ? "?" : "&") + "heartbeat=0.1&grace=2&application_name=" + app;
   const fs::path stop = dir.path() / "stop";
   auto start_worker = [&](int w) {
     return spawn([&, w] {
@@ -277,8 +277,10 @@ TEST_CASE("postgres: connections cut and workers killed with SIGKILL in a bounde
   CHECK(killed.size() == 2);
   CHECK(cuts >= 1);
   {
-    // The killed workers' trials: failed through their heartbeats.
-    std::this_thread::sleep_for(700ms);
+    // The killed workers' trials: failed through their heartbeats. A grace of
+    // 2 s, not less: with 0.6 s, a live ASan worker on a loaded machine once
+    // missed its heartbeats long enough to have its trial failed under it.
+    std::this_thread::sleep_for(2100ms);
     tk::postgres_storage checker(wurl);
     checker.fail_stale_trials(checker.study_by_name(name));
   }
