@@ -290,13 +290,8 @@ TEST_CASE("bohb: the tuner runs BOHB on awkward reports without losing trials", 
 }
 
 TEST_CASE("bohb: workers that die mid-rung block no bracket", "[samplers][bohb]") {
-  const tk::bohb_scheduler brackets({.max_resource = 27});
-  tunekit_test::check_dead_workers(
-      [](tk::journal_storage s) {
-        return tk::tuner{std::move(s), tk::study_config{.name = "mf"}, tk::bohb_sampler({.max_resource = 27, .seed = 5}),
-                         tk::bohb_scheduler({.max_resource = 27})};
-      },
-      60, [&](std::int64_t n) { return brackets.bracket_of("mf", n); });
+  tunekit_test::check_dead_workers_under_bohb_brackets(
+      [] { return tk::bohb_sampler({.max_resource = 27, .seed = 5}); }, 60);
 }
 
 TEST_CASE("bohb: budgets that do not match the scheduler's rungs", "[samplers][bohb]") {

@@ -250,13 +250,8 @@ TEST_CASE("dehb: the tuner runs DEHB on awkward reports on two threads without l
 }
 
 TEST_CASE("dehb: workers that die mid-rung block no bracket", "[samplers][dehb]") {
-  const tk::bohb_scheduler brackets({.max_resource = 27});
-  tunekit_test::check_dead_workers(
-      [](tk::journal_storage s) {
-        return tk::tuner{std::move(s), tk::study_config{.name = "mf"}, tk::dehb_sampler({.max_resource = 27, .seed = 5}),
-                         tk::bohb_scheduler({.max_resource = 27})};
-      },
-      60, [&](std::int64_t n) { return brackets.bracket_of("mf", n); });
+  tunekit_test::check_dead_workers_under_bohb_brackets(
+      [] { return tk::dehb_sampler({.max_resource = 27, .seed = 5}); }, 60);
 }
 
 TEST_CASE("dehb: an infinite value ranks last: never a parent or a slot's member over a finite one",

@@ -9,7 +9,9 @@
 
 #include <tunekit/core/result.hpp>
 #include <tunekit/core/trial.hpp>
+#include <tunekit/schedulers/bohb.hpp>
 #include <tunekit/storage/journal.hpp>
+#include <tunekit/tuner.hpp>
 
 #include "awkward_reports.hpp"
 #include "temp_dir.hpp"
@@ -174,6 +176,19 @@ void check_dead_workers(Make make, int n_trials, const std::function<std::size_t
   CHECK(std::any_of(trials.begin(), trials.end(), [&](const auto& t) {
     return t.number > last_dead && t.state == tunekit::trial_state::complete && mf_last_step(t) == 27;
   }));
+}
+
+/// check_dead_workers for a budget-aware sampler (`make_sampler()` gives a
+/// fresh one per tuner) under BOHB's brackets (max_resource 27), study "mf".
+template <class MakeSampler>
+void check_dead_workers_under_bohb_brackets(MakeSampler make_sampler, int n_trials) {
+  const tunekit::bohb_scheduler brackets({.max_resource = 27});
+  check_dead_workers(
+      [&](tunekit::journal_storage s) {
+        return tunekit::tuner{std::move(s), tunekit::study_config{.name = "mf"}, make_sampler(),
+                              tunekit::bohb_scheduler({.max_resource = 27})};
+      },
+      n_trials, [&](std::int64_t n) { return brackets.bracket_of("mf", n); });
 }
 
 }  // namespace tunekit_test
