@@ -8,9 +8,38 @@
 # template backtrace that happens to end in it.
 # MODE=control: the file, with TUNEKIT_COMPILE_FAIL_CONTROL defined (the
 # correct use), must compile; this proves the command line itself is sound.
+#
+# With -DPCH=<dir>/<stem>.hpp the check gets that precompiled header with
+# -include (made by the fixture compile_fail.pch:
+#   cmake -DCXX=... -DFLAGS=... -DPCH_DIR=<dir> -DPCH_HEADERS=<stem>=<header>;...
+# writes <dir>/<stem>.hpp, which includes <header>, and its .gch).
 string(REPLACE "|" ";" _flags "${FLAGS}")
+
+if(PCH_DIR)
+  file(REMOVE_RECURSE "${PCH_DIR}")
+  file(MAKE_DIRECTORY "${PCH_DIR}")
+  foreach(_entry IN LISTS PCH_HEADERS)
+    string(REPLACE "=" ";" _entry "${_entry}")
+    list(GET _entry 0 _stem)
+    list(GET _entry 1 _header)
+    file(WRITE "${PCH_DIR}/${_stem}.hpp" "#include <${_header}>\n")
+    execute_process(
+        COMMAND "${CXX}" ${_flags} -x c++-header "${PCH_DIR}/${_stem}.hpp" -o "${PCH_DIR}/${_stem}.hpp.gch"
+        RESULT_VARIABLE _rc
+        OUTPUT_VARIABLE _out
+        ERROR_VARIABLE _out)
+    if(NOT _rc EQUAL 0)
+      message(FATAL_ERROR "Precompiling <${_header}> failed:\n${_out}")
+    endif()
+  endforeach()
+  return()
+endif()
+
 if(MODE STREQUAL "control")
   list(APPEND _flags "-DTUNEKIT_COMPILE_FAIL_CONTROL")
+endif()
+if(PCH)
+  list(APPEND _flags -Winvalid-pch -Werror=invalid-pch -include "${PCH}")
 endif()
 execute_process(
     COMMAND "${CXX}" ${_flags} -fsyntax-only "${SOURCE}"
