@@ -149,6 +149,8 @@ class gp_sampler_impl {
     if (o.n_restarts < 0) bad_option("n_restarts = " + std::to_string(o.n_restarts) + " must be >= 0");
     if (!(o.ucb_kappa >= 0) || !std::isfinite(o.ucb_kappa))
       bad_option("ucb_kappa = " + detail::format_number(o.ucb_kappa) + " must be finite and >= 0");
+    if (!(o.scalarized_fraction >= 0 && o.scalarized_fraction <= 1))
+      bad_option("scalarized_fraction = " + detail::format_number(o.scalarized_fraction) + " must lie in [0, 1]");
     if (!(o.min_noise > 0 && o.min_noise <= 1e-1))
       bad_option("min_noise = " + detail::format_number(o.min_noise) + " must lie in (0, 0.1]");
     if (o.acquisition != gp_acquisition::log_ei && o.acquisition != gp_acquisition::ucb &&
@@ -181,6 +183,7 @@ class gp_sampler_impl {
     scanned_ = 0;
     conditional_ = false;
     warms_.clear();
+    scalarized_warms_.clear();
   }
 
   bool same_dims(const std::vector<std::pair<std::string, distribution>>& dims) const {
@@ -372,7 +375,7 @@ class gp_sampler_impl {
     box_hi_ = VectorXd::Ones(D);
     in_box_ = false;
     const auto n = static_cast<std::size_t>(data_.size());
-    if (!options_.trust_region || acq_.n_objectives != 1 || !acq_.improve || n == 0 ||
+    if (!options_.trust_region || objectives_.size() != 1 || !acq_.improve || n == 0 ||
         std::any_of(constraints_.begin(), constraints_.end(), [](const auto& c) { return c.has_value(); }))
       return;
     // TuRBO-1's constants (its batch of one): length in [0.5^7, 1.6], from 0.8.
@@ -500,12 +503,20 @@ class gp_sampler_impl {
   param_map propose(const study_view& view, const frozen_trial& t, const search_space& space) {
     const auto D = static_cast<Eigen::Index>(dims_.size());
     random_engine rng = stream_for(seed_, t.number, "gp");
-    const std::vector<VectorXd> ys = detail::gp::outputs(objectives_, constraints_, options_.warp_outputs, rng, acq_);
+    // Several objectives: log EHVI, or in a fraction of the asks log EI of a
+    // random scalarisation (ParEGO), whose GP keeps warm starts of its own.
+    const bool scalarized =
+        objectives_.size() > 1 && options_.scalarized_fraction > 0 && rng.uniform() < options_.scalarized_fraction;
+    const std::vector<VectorXd> ys =
+        scalarized ? detail::gp::outputs({detail::gp::chebyshev_scalarised(objectives_, rng, diag_.scalarization_weights)},
+                                         constraints_, options_.warp_outputs, rng, acq_)
+                   : detail::gp::outputs(objectives_, constraints_, options_.warp_outputs, rng, acq_);
+    auto& warms = scalarized ? scalarized_warms_ : warms_;
     posts_.resize(ys.size());
-    warms_.resize(ys.size());
+    warms.resize(ys.size());
     std::vector<VectorXd> thetas;
     for (std::size_t o = 0; o < ys.size(); ++o) {
-      thetas.push_back(detail::gp::fit_map(data_, ys[o], rng, warms_[o], {options_.min_noise, options_.n_restarts}, ws_,
+      thetas.push_back(detail::gp::fit_map(data_, ys[o], rng, warms[o], {options_.min_noise, options_.n_restarts}, ws_,
                                            diag_.fit_evaluations));
       if (!posts_[o].fit(data_, ys[o], thetas[o])) return startup(view, t, space, "model failed: posterior is not finite");
     }
@@ -624,6 +635,7 @@ class gp_sampler_impl {
   detail::gp::lml_workspace ws_;
   std::vector<detail::gp::posterior> posts_;  ///< per output: the objectives, then the constraints
   std::vector<std::optional<VectorXd>> warms_;  ///< per output, the previous fit
+  std::vector<std::optional<VectorXd>> scalarized_warms_;  ///< the same for asks that scalarise (ParEGO)
   detail::gp::acquisition_state acq_;  ///< set by detail::gp::outputs each ask
   std::optional<detail::sobol_engine> sobol_;
   VectorXd box_lo_, box_hi_;  ///< this ask's box (the unit cube without a trust region)

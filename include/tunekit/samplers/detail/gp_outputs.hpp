@@ -44,6 +44,34 @@ struct acquisition_state {
   std::vector<double> rank;        ///< per trial, the order in which local candidates take centres
 };
 
+/// ParEGO's augmented Chebyshev scalarisation (Knowles 2006) of the
+/// objectives (`objectives[k][i]`, minimised): each objective normalised to
+/// [0, 1] over the trials, then max_k w_k f_k + 0.05 sum_k w_k f_k, the
+/// weights `w` drawn uniformly on the simplex (normalised exponentials) and
+/// written to `weights`. The small linear term keeps weakly dominated points
+/// from tying with the points that dominate them.
+template <class = void>
+inline std::vector<double> chebyshev_scalarised(const std::vector<std::vector<double>>& objectives, random_engine& rng,
+                                                std::vector<double>& weights) {
+  constexpr double rho = 0.05;
+  const std::size_t m = objectives.size(), n = m == 0 ? 0 : objectives.front().size();
+  weights.assign(m, 0.0);
+  double sum = 0;
+  for (double& w : weights) w = -std::log1p(-rng.uniform()), sum += w;
+  for (double& w : weights) w = sum > 0 ? w / sum : 1.0 / static_cast<double>(m);
+  std::vector<double> worst(n, -std::numeric_limits<double>::infinity()), linear(n, 0.0);
+  for (std::size_t k = 0; k < m; ++k) {
+    const auto [lo, hi] = std::minmax_element(objectives[k].begin(), objectives[k].end());
+    const double low = n ? *lo : 0, range = n && *hi > *lo ? *hi - *lo : 1.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double f = weights[k] * (objectives[k][i] - low) / range;
+      worst[i] = std::max(worst[i], f), linear[i] += f;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) worst[i] += rho * linear[i];
+  return worst;
+}
+
 /// The standardised outputs (the objectives, then the constraints) of the
 /// modelled trials, and the acquisition's state from them. `objectives[k][i]`
 /// is objective k of trial i (minimised); `constraints[i]` trial i's
