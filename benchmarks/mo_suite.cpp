@@ -372,6 +372,8 @@ int main(int argc, char** argv) {
             measured = run(tunekit::gp_sampler{{.seed = s}}, p, budgets);
           } else if (sampler.rfind("gp:startup=", 0) == 0) {  // gp_sampler with another number of Sobol trials
             measured = run(tunekit::gp_sampler{{.n_startup_trials = std::stoll(sampler.substr(11)), .seed = s}}, p, budgets);
+          } else if (sampler.rfind("gp:scalarized=", 0) == 0) {  // another share of ParEGO asks (0: log EHVI only)
+            measured = run(tunekit::gp_sampler{{.scalarized_fraction = std::stod(sampler.substr(14)), .seed = s}}, p, budgets);
           } else if (sampler == "gp-nowarp") {
             measured = run(tunekit::gp_sampler{{.warp_outputs = false, .seed = s}}, p, budgets);
           } else if (sampler == "random") {
