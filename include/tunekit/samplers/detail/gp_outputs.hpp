@@ -61,10 +61,11 @@ inline std::vector<double> chebyshev_scalarised(const std::vector<std::vector<do
   for (double& w : weights) w = sum > 0 ? w / sum : 1.0 / static_cast<double>(m);
   std::vector<double> worst(n, -std::numeric_limits<double>::infinity()), linear(n, 0.0);
   for (std::size_t k = 0; k < m; ++k) {
+    // Halves, so that the range of values near +-DBL_MAX does not overflow.
     const auto [lo, hi] = std::minmax_element(objectives[k].begin(), objectives[k].end());
-    const double low = n ? *lo : 0, range = n && *hi > *lo ? *hi - *lo : 1.0;
+    const double low = n ? *lo / 2 : 0, range = n && *hi > *lo ? *hi / 2 - low : 1.0;
     for (std::size_t i = 0; i < n; ++i) {
-      const double f = weights[k] * (objectives[k][i] - low) / range;
+      const double f = weights[k] * std::min((objectives[k][i] / 2 - low) / range, 1.0);
       worst[i] = std::max(worst[i], f), linear[i] += f;
     }
   }
