@@ -298,7 +298,11 @@ TEST_CASE("cmaes_sampler: n_jobs = 2 with out-of-order completion still converge
   CHECK(summary.n_complete + summary.n_fail == 240);
   CHECK(summary.n_fail > 5);
   CHECK(tuner.sampler().diagnostics().n_generations >= 25);
-  CHECK(tuner.best_value() < 1e-6);
+  // Which trials share a generation depends on the threads' timing: on an
+  // idle machine the best value is well below 1e-6, under load it was seen
+  // at 1.0e-6 to 1.7e-6 (2 of 40 runs, 4 at a time on 2 cores, 2026-12-07).
+  // 1e-4 is still four orders below the start and a stalled step size's ~1e-2.
+  CHECK(tuner.best_value() < 1e-4);
 }
 
 TEST_CASE("cmaes_sampler: two workers on one journal file (two processes) share the generations", "[samplers][cmaes]") {
