@@ -65,7 +65,7 @@ inline std::vector<double> chebyshev_scalarised(const std::vector<std::vector<do
     const auto [lo, hi] = std::minmax_element(objectives[k].begin(), objectives[k].end());
     const double low = n ? *lo / 2 : 0, range = n && *hi > *lo ? *hi / 2 - low : 1.0;
     for (std::size_t i = 0; i < n; ++i) {
-      const double f = weights[k] * std::min((objectives[k][i] / 2 - low) / range, 1.0);
+      const double f = weights[k] * (objectives[k][i] / 2 - low) / range;
       worst[i] = std::max(worst[i], f), linear[i] += f;
     }
   }
