@@ -37,6 +37,7 @@
 #include "gp_fit.hpp"
 #include "gp_outputs.hpp"
 #include "gp_model.hpp"
+#include "gp_trust_region.hpp"
 #include "sobol.hpp"
 
 namespace tunekit::detail {
@@ -362,13 +363,7 @@ class gp_sampler_impl {
   }
 
   /// The box candidates and refinement stay in (box_lo_, box_hi_; the unit
-  /// cube without a trust region). TuRBO-1 (D. Eriksson, M. Pearce, J.
-  /// Gardner, R. Turner, M. Poloczek. *Scalable Global Optimization via
-  /// Local Bayesian Optimization*. NeurIPS 2019): a box around the best
-  /// trial, its sides proportional to the fitted lengthscales with geometric
-  /// mean `length`; `length` is replayed from the modelled trials in order
-  /// (a trial improves on the best so far by more than 1e-3 of its size, or
-  /// not), so it depends on the study alone, also across workers.
+  /// cube without a trust region; detail/gp_trust_region.hpp).
   void trust_region_box() {
     const auto D = static_cast<Eigen::Index>(dims_.size());
     box_lo_ = VectorXd::Zero(D);
@@ -378,40 +373,16 @@ class gp_sampler_impl {
     if (!options_.trust_region || objectives_.size() != 1 || !acq_.improve || n == 0 ||
         std::any_of(constraints_.begin(), constraints_.end(), [](const auto& c) { return c.has_value(); }))
       return;
-    // TuRBO-1's constants (its batch of one): length in [0.5^7, 1.6], from 0.8.
-    static constexpr double initial = 0.8, longest = 1.6, shortest = 0.0078125;
-    static constexpr int success_tolerance = 3;
-    const int failure_tolerance = std::max(4, static_cast<int>(D));
     const std::vector<double>& y = objectives_.front();
-    const std::size_t n0 = std::min<std::size_t>(static_cast<std::size_t>(std::max<std::int64_t>(options_.n_startup_trials, 1)), n);
-    double best = *std::min_element(y.begin(), y.begin() + static_cast<std::ptrdiff_t>(n0));
-    double length = initial;
-    int successes = 0, failures = 0;
-    for (std::size_t i = n0; i < n; ++i) {
-      if (y[i] < best - 1e-3 * std::abs(best)) ++successes, failures = 0;
-      else ++failures, successes = 0;
-      best = std::min(best, y[i]);
-      if (successes == success_tolerance) length = std::min(2 * length, longest), successes = 0;
-      if (failures == failure_tolerance) length /= 2, failures = 0;
-      if (length < shortest) length = initial, successes = failures = 0;  // TuRBO's restart
-    }
+    const double length =
+        detail::gp::trust_region_length(y, static_cast<std::size_t>(std::max<std::int64_t>(options_.n_startup_trials, 1)), dims_.size());
     const auto centre = static_cast<Eigen::Index>(std::min_element(y.begin(), y.end()) - y.begin());
-    // Weights: the lengthscales of the box's dimensions over their geometric mean.
-    const auto& h = posts_.front().hyperparameters();
-    double log_mean = 0;
-    int boxed = 0;
-    for (Eigen::Index d = 0; d < D; ++d)
-      if (dims_[static_cast<std::size_t>(d)].k != kind::categorical && data_.X()(centre, d) != absent)
-        log_mean += h.log_lengthscale[d], ++boxed;
-    if (boxed == 0) return;
-    log_mean /= boxed;
-    for (Eigen::Index d = 0; d < D; ++d) {
-      const double c = data_.X()(centre, d);
-      if (dims_[static_cast<std::size_t>(d)].k == kind::categorical || c == absent) continue;
-      const double half = 0.5 * length * std::exp(h.log_lengthscale[d] - log_mean);
-      box_lo_[d] = std::max(0.0, c - half);
-      box_hi_[d] = std::min(1.0, c + half);
-    }
+    std::vector<bool> boxed(dims_.size());
+    for (std::size_t d = 0; d < dims_.size(); ++d)
+      boxed[d] = dims_[d].k != kind::categorical && data_.X()(centre, static_cast<Eigen::Index>(d)) != absent;
+    const RowVectorXd c = data_.X().row(centre);
+    if (!detail::gp::trust_region_bounds(c, boxed, posts_.front().hyperparameters().log_lengthscale, length, box_lo_, box_hi_))
+      return;
     in_box_ = true;
     diag_.trust_region_length = length;
   }
