@@ -3,6 +3,7 @@
 #include <tunekit/samplers/auto.hpp>
 #include <tunekit/tuner.hpp>
 #include <nlohmann/json.hpp>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -21,9 +22,21 @@ std::vector<std::pair<std::string, tunekit::distribution>> dists(const tt::test_
 }
 template <class S> std::vector<double> run(const tt::test_function& f, int n, S s) {
   auto params = dists(f); tunekit::tuner tuner{std::move(s)}; std::vector<double> vals, x(params.size());
-  tuner.optimize([&](tunekit::trial& t) { for (std::size_t i = 0; i < params.size(); ++i) x[i] = t.suggest(params[i].first, params[i].second); double v = f.evaluate(x); vals.push_back(v); return v; }, {.n_trials = n, .catch_exceptions = false});
+  if (std::getenv("TK_CENTRE")) {  // the centre of the box as the first trial (log: geometric mean; int: rounded; categorical: left to the sampler)
+    tunekit::param_values c;
+    for (const auto& p : f.domain) {
+      if (p.kind == tt::parameter_kind::categorical) continue;
+      double m = p.log ? std::sqrt(p.low * p.high) : 0.5 * (p.low + p.high);
+      if (p.kind == tt::parameter_kind::integer) m = std::round(m);
+      c[p.name] = m;
+    }
+    tuner.enqueue(c);
+  }
+  tuner.optimize([&](tunekit::trial& t) { for (std::size_t i = 0; i < params.size(); ++i) x[i] = t.suggest(params[i].first, params[i].second); std::vector<double> y = x; if (const char* sh = std::getenv("TK_SHIFT")) for (std::size_t i = 0; i < y.size(); ++i) if (f.domain[i].kind == tt::parameter_kind::continuous && !f.domain[i].log) y[i] -= std::atof(sh); double v = f.evaluate(y); vals.push_back(v); return v; }, {.n_trials = n, .catch_exceptions = false});
   return vals;
 }
+// TK_SHIFT=s: the optimum moved by +s in every continuous, non-log coordinate (it must stay inside the box).
+// TK_CENTRE: the centre of the box enqueued as the first trial (RESULTS.md, "levy10 at 50 trials: the centre of the box").
 // run NAME SAMPLER(gp|auto) FUNCS(comma) SEEDLO SEEDHI BUDGETS(comma)
 // TK_TR: the GP with its trust region; TK_BEST_VALUES: print best values, not regrets.
 int main(int argc, char** argv) {
