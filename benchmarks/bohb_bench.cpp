@@ -15,23 +15,30 @@
 //
 // Methods: tpe_full (tunekit TPE, no early stopping), asha_random, asha_tpe,
 // hyperband_tpe, bohb (bohb_sampler + bohb_scheduler), bohb_tpe (TPE under
-// BOHB's budget rule, budget_aware_sampler, + bohb_scheduler), dehb
+// BOHB's budget rule as published, budget_aware_sampler with
+// min_rank_agreement unset, + bohb_scheduler), dehb
 // (dehb_sampler + bohb_scheduler); not by
-// default: asha_bohb and asha_budget_tpe (the two models with ASHA alone),
+// default: bohb_tpe_rank (budget_aware_sampler with its defaults, the rank
+// check), bohb_gp / bohb_gp_rank (the same with gp_sampler), asha_gp and
+// gp_full (gp_sampler with ASHA, and without early stopping), bohb_tpe@A / asha_budget_tpe@A (min_rank_agreement = A, under
+// bohb_scheduler / ASHA), asha_bohb and asha_budget_tpe (the two models with ASHA alone),
 // hyperband_random (random_sampler + bohb_scheduler: the brackets alone), and
 // random_full, bohb_full, bohb_full_rf0 (random search and bohb_sampler with
-// its defaults or random_fraction = 0, without early stopping). ASHA and Hyperband
+// its defaults or random_fraction = 0, without early stopping). Held-back
+// functions, not run by default: branin_slow, hartmann6_noisy,
+// hartmann3_distracted, hartmann6_misleading (multi_fidelity.hpp). ASHA and Hyperband
 // with min_resource 1 and η = 3. The peer (Optuna 3.1 TPESampler +
 // HyperbandPruner) is peers/optuna_bohb_bench.py, same format.
 //
 //   bohb_bench [--seeds 10] [--first-seed 0] [--max-steps 81] [--full-trials 100]
 //              [--functions branin_mf,hartmann6_mf] [--methods tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb]
-//              [--jobs 2 --step-us 50]   (asha_tpe, bohb and dehb through optimize on threads; idle time)
-//              [--processes 4 --step-us 50 --journal FILE]   (bohb and dehb in 4 processes on one journal file)
+//              [--jobs 2 --step-us 50]   (asha_tpe, bohb, bohb_tpe_rank and dehb through optimize on threads; idle time)
+//              [--processes 4 --step-us 50 --journal FILE]   (bohb, bohb_tpe_rank and dehb in 4 processes on one journal file)
 //              [--data-dir examples/data] [--breast-cancer build/bench/benchmarks/breast_cancer.csv]
 #include <tunekit/samplers/bohb.hpp>
 #include <tunekit/samplers/budget_aware.hpp>
 #include <tunekit/samplers/dehb.hpp>
+#include <tunekit/samplers/gp.hpp>
 #include <tunekit/samplers/random.hpp>
 #include <tunekit/samplers/tpe.hpp>
 #include <tunekit/schedulers/bohb.hpp>
@@ -114,7 +121,7 @@ std::vector<std::string> param_names(std::size_t n) {
 tunekit_bench::task_start synthetic(std::vector<std::pair<double, double>> bounds,
                                     double (*f)(std::span<const double>, double)) {
   return [bounds = std::move(bounds), f](tunekit::trial& t, std::int64_t max_steps) -> tunekit_bench::training_run {
-    static const std::vector<std::string> names = param_names(6);
+    static const std::vector<std::string> names = param_names(10);
     std::vector<double> x(bounds.size());
     for (std::size_t j = 0; j < x.size(); ++j) x[j] = t.suggest_float(names[j], bounds[j].first, bounds[j].second);
     return [x = std::move(x), f, max_steps, step = std::int64_t{0}]() mutable {
@@ -129,7 +136,14 @@ std::vector<bench_function> functions(const settings& s) {
   std::vector<bench_function> out{
       {"branin_mf", synthetic({{-5, 10}, {0, 15}}, tunekit_bench::branin_mf), 0.3978873577297384},
       {"hartmann6_mf", synthetic(unit6, tunekit_bench::hartmann6_mf), -3.322368011415515},
-      {"hartmann6_slow", synthetic(unit6, tunekit_bench::hartmann6_slow), -3.322368011415515}};
+      {"hartmann6_slow", synthetic(unit6, tunekit_bench::hartmann6_slow), -3.322368011415515},
+      // held back (multi_fidelity.hpp), not run by default
+      {"branin_slow", synthetic({{-5, 10}, {0, 15}}, tunekit_bench::branin_slow), 0.3978873577297384},
+      {"hartmann6_noisy", synthetic(unit6, tunekit_bench::hartmann6_noisy), -3.322368011415515},
+      {"hartmann3_distracted", synthetic(std::vector<std::pair<double, double>>(10, {0.0, 1.0}),
+                                         tunekit_bench::hartmann3_distracted),
+       -3.862779787332663},
+      {"hartmann6_misleading", synthetic(unit6, tunekit_bench::hartmann6_misleading), -3.322368011415515}};
 #if TUNEKIT_BENCH_REAL_TASKS
   const std::filesystem::path digits_file = std::filesystem::path(s.data_dir) / "digits.csv.gz";
   if (listed(s.functions, "xgboost_digits"))
@@ -376,6 +390,11 @@ int main(int argc, char** argv) {
           run_processes(fn, "dehb", seed, s, hb, [&] {
             return tunekit::dehb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}};
           });
+        if (listed(s.methods, "bohb_tpe_rank"))
+          run_processes(fn, "bohb_tpe_rank", seed, s, hb, [&] {
+            return tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}},
+                                                 {.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3}};
+          });
         continue;
       }
       if (s.jobs > 0) {
@@ -388,6 +407,11 @@ int main(int argc, char** argv) {
         if (listed(s.methods, "bohb"))
           run_parallel(fn, "bohb", seed, s,
                        tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+                       tunekit::bohb_scheduler{hb});
+        if (listed(s.methods, "bohb_tpe_rank"))
+          run_parallel(fn, "bohb_tpe_rank", seed, s,
+                       tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}},
+                                                     {.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3}},
                        tunekit::bohb_scheduler{hb});
         continue;
       }
@@ -423,16 +447,46 @@ int main(int argc, char** argv) {
         run(fn, "asha_bohb", seed, s,
             tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
             tunekit::asha_scheduler{asha}, true);
+      // budget_aware_sampler under BOHB's rule as published (min_rank_agreement unset)
+      const tunekit::budget_aware_sampler_options published{
+          .min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .min_rank_agreement = std::nullopt};
       if (listed(s.methods, "asha_budget_tpe"))
-        run(fn, "asha_budget_tpe", seed, s,
-            tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}},
-                                          {.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3}},
+        run(fn, "asha_budget_tpe", seed, s, tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}}, published},
             tunekit::asha_scheduler{asha}, true);
       if (listed(s.methods, "bohb_tpe"))
-        run(fn, "bohb_tpe", seed, s,
+        run(fn, "bohb_tpe", seed, s, tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}}, published},
+            tunekit::bohb_scheduler{hb}, true);
+      // ... and with its defaults (the rank check, min_rank_agreement 0.9)
+      if (listed(s.methods, "bohb_tpe_rank"))
+        run(fn, "bohb_tpe_rank", seed, s,
             tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}},
                                           {.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3}},
             tunekit::bohb_scheduler{hb}, true);
+      // the GP under budget_aware_sampler: BOHB's rule as published, and the rank check
+      if (listed(s.methods, "bohb_gp"))
+        run(fn, "bohb_gp", seed, s, tunekit::budget_aware_sampler{tunekit::gp_sampler{{.seed = u}}, published},
+            tunekit::bohb_scheduler{hb}, true);
+      if (listed(s.methods, "bohb_gp_rank"))
+        run(fn, "bohb_gp_rank", seed, s,
+            tunekit::budget_aware_sampler{tunekit::gp_sampler{{.seed = u}},
+                                          {.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3}},
+            tunekit::bohb_scheduler{hb}, true);
+      if (listed(s.methods, "asha_gp"))
+        run(fn, "asha_gp", seed, s, tunekit::gp_sampler{{.seed = u}}, tunekit::asha_scheduler{asha}, true);
+      if (listed(s.methods, "gp_full"))
+        run(fn, "gp_full", seed, s, tunekit::gp_sampler{{.seed = u}}, tunekit::nop_scheduler{}, false);
+      // min_rank_agreement = A, e.g. bohb_tpe@0.9, asha_budget_tpe@0.9
+      std::stringstream items(s.methods);
+      for (std::string item; std::getline(items, item, ',');)
+        for (const std::string prefix : {"bohb_tpe@", "asha_budget_tpe@"})
+          if (item.rfind(prefix, 0) == 0) {
+            const double agreement = std::atof(item.c_str() + prefix.size());
+            tunekit::budget_aware_sampler sampler{
+                tunekit::tpe_sampler{{.seed = u}},
+                {.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .min_rank_agreement = agreement}};
+            if (prefix == "bohb_tpe@") run(fn, item, seed, s, std::move(sampler), tunekit::bohb_scheduler{hb}, true);
+            else run(fn, item, seed, s, std::move(sampler), tunekit::asha_scheduler{asha}, true);
+          }
     }
   }
 }

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <numbers>
 #include <span>
@@ -69,6 +70,57 @@ inline double hartmann6_mf(std::span<const double> x, double z) {
 inline double hartmann6_slow(std::span<const double> x, double z) {
   const double tau = 0.05 + 0.6 * (1.0 - x[0]);
   return tunekit::testing::hartmann6(x) * (1.0 - std::exp(-z / tau)) / (1.0 - std::exp(-1.0 / tau));
+}
+
+// Held-back shapes (not from the literature), made to choose budget_aware_sampler's
+// min_rank_agreement on problems it was not tuned on: curves that cross on
+// another function, noisy early steps, a distractor that only low budgets
+// see, and early rankings that are wrong about the optimum. Each equals its
+// base function at z = 1, so the known minima hold.
+
+/// Branin approached from above along e^(−z/τ) with τ growing with x0: the
+/// two optima at x0 ≈ π and 9.42 start slower than the one at −π.
+inline double branin_slow(std::span<const double> x, double z) {
+  const double tau = 0.05 + 0.3 * (x[0] + 5.0) / 15.0;
+  return tunekit::testing::branin(x) + 300.0 * (std::exp(-z / tau) - std::exp(-1.0 / tau));
+}
+
+/// A deterministic pseudo-random number in [−1, 1] from x and z (SplitMix64
+/// over their bits), so a configuration always gives the same curve.
+inline double curve_noise(std::span<const double> x, double z) {
+  std::uint64_t h = 0x9E3779B97F4A7C15ull;
+  auto mix = [&](double v) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    h ^= bits + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ull;
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBull;
+    h ^= h >> 31;
+  };
+  for (double v : x) mix(v);
+  mix(z);
+  return static_cast<double>(h >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+}
+
+/// hartmann6_mf with noise of amplitude 0.5 · (1 − z): noisy early steps,
+/// exact at the end.
+inline double hartmann6_noisy(std::span<const double> x, double z) {
+  return hartmann6_mf(x, z) + 0.5 * (1.0 - z) * curve_noise(x, z);
+}
+
+/// Hartmann-3 in x0..x2 of a 10-D unit cube; x3..x9 do not matter at the end
+/// but a distractor 3 (1 − z)² Σ (x_j − 0.5)² dominates the first steps.
+inline double hartmann3_distracted(std::span<const double> x, double z) {
+  double distractor = 0.0;
+  for (std::size_t j = 3; j < 10; ++j) distractor += (x[j] - 0.5) * (x[j] - 0.5);
+  return tunekit::testing::hartmann3(x.first(3)) + 3.0 * (1.0 - z) * (1.0 - z) * distractor;
+}
+
+/// Hartmann-6 whose early steps favour configurations far from the optimum's
+/// x0 ≈ 0.20: f = H6(x) − 2 (1 − z)² |x0 − 0.2|. Early rankings are wrong
+/// about where the optimum is.
+inline double hartmann6_misleading(std::span<const double> x, double z) {
+  return tunekit::testing::hartmann6(x) - 2.0 * (1.0 - z) * (1.0 - z) * std::abs(x[0] - 0.2);
 }
 
 }  // namespace tunekit_bench

@@ -466,13 +466,22 @@ TEST_CASE("budget_aware_sampler: budgets that do not match the scheduler's rungs
   tk::testing::study_history h;
   tk::random_engine rng(4);
   bohb_fill(h, rng, 6, {1, 3, 9, 27});
-  tk::budget_aware_sampler s{bohb_view_probe{}, {.min_resource = 2, .max_resource = 81, .min_observations = 5}};
+  // BOHB's rule as published: the largest budget with enough values.
+  tk::budget_aware_sampler s{bohb_view_probe{},
+                             {.min_resource = 2, .max_resource = 81, .min_observations = 5, .min_rank_agreement = std::nullopt}};
   CHECK(s.budgets() == std::vector<std::int64_t>{2, 6, 18, 54, 81});
   s.sample_relative(h.view(), bohb_trial_number(100), bohb_space_xy());
   CHECK(s.last_budget() == 18);  // each trial's step-27 value; nothing reaches 54
   CHECK(s.inner().name == "history/budget-18");
   REQUIRE(s.inner().values.size() == 6);
   for (std::size_t i = 0; i < 6; ++i) CHECK(s.inner().values[i] == h.storage.trials(h.study)[i].intermediate_values.at(27));
+  // With the rank check (the default): the curves never cross, so budget 2, each trial's step-3 value.
+  tk::budget_aware_sampler checked{bohb_view_probe{}, {.min_resource = 2, .max_resource = 81, .min_observations = 5}};
+  checked.sample_relative(h.view(), bohb_trial_number(100), bohb_space_xy());
+  CHECK(checked.last_budget() == 2);
+  REQUIRE(checked.inner().values.size() == 6);
+  for (std::size_t i = 0; i < 6; ++i)
+    CHECK(checked.inner().values[i] == h.storage.trials(h.study)[i].intermediate_values.at(3));
 }
 
 TEST_CASE("budget_aware_sampler: awkward reports and dead workers lose no trial and stall no bracket",
