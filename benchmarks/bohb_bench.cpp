@@ -447,30 +447,24 @@ int main(int argc, char** argv) {
         run(fn, "asha_bohb", seed, s,
             tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
             tunekit::asha_scheduler{asha}, true);
-      // budget_aware_sampler under BOHB's rule as published (min_rank_agreement unset)
-      const tunekit::budget_aware_sampler_options published{
-          .min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .min_rank_agreement = std::nullopt};
+      // budget_aware_sampler with its defaults (the rank check, min_rank_agreement 0.9),
+      // and under BOHB's rule as published (min_rank_agreement unset)
+      const tunekit::budget_aware_sampler_options rank{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3};
+      tunekit::budget_aware_sampler_options published = rank;
+      published.min_rank_agreement = std::nullopt;
       if (listed(s.methods, "asha_budget_tpe"))
         run(fn, "asha_budget_tpe", seed, s, tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}}, published},
             tunekit::asha_scheduler{asha}, true);
-      if (listed(s.methods, "bohb_tpe"))
-        run(fn, "bohb_tpe", seed, s, tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}}, published},
-            tunekit::bohb_scheduler{hb}, true);
-      // ... and with its defaults (the rank check, min_rank_agreement 0.9)
-      if (listed(s.methods, "bohb_tpe_rank"))
-        run(fn, "bohb_tpe_rank", seed, s,
-            tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}},
-                                          {.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3}},
-            tunekit::bohb_scheduler{hb}, true);
-      // the GP under budget_aware_sampler: BOHB's rule as published, and the rank check
-      if (listed(s.methods, "bohb_gp"))
-        run(fn, "bohb_gp", seed, s, tunekit::budget_aware_sampler{tunekit::gp_sampler{{.seed = u}}, published},
-            tunekit::bohb_scheduler{hb}, true);
-      if (listed(s.methods, "bohb_gp_rank"))
-        run(fn, "bohb_gp_rank", seed, s,
-            tunekit::budget_aware_sampler{tunekit::gp_sampler{{.seed = u}},
-                                          {.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3}},
-            tunekit::bohb_scheduler{hb}, true);
+      // TPE and GP under budget_aware_sampler with bohb_scheduler, under each rule
+      auto under_bohb = [&](const char* method, auto inner, const tunekit::budget_aware_sampler_options& options) {
+        if (listed(s.methods, method))
+          run(fn, method, seed, s, tunekit::budget_aware_sampler{std::move(inner), options}, tunekit::bohb_scheduler{hb},
+              true);
+      };
+      under_bohb("bohb_tpe", tunekit::tpe_sampler{{.seed = u}}, published);
+      under_bohb("bohb_tpe_rank", tunekit::tpe_sampler{{.seed = u}}, rank);
+      under_bohb("bohb_gp", tunekit::gp_sampler{{.seed = u}}, published);
+      under_bohb("bohb_gp_rank", tunekit::gp_sampler{{.seed = u}}, rank);
       if (listed(s.methods, "asha_gp"))
         run(fn, "asha_gp", seed, s, tunekit::gp_sampler{{.seed = u}}, tunekit::asha_scheduler{asha}, true);
       if (listed(s.methods, "gp_full"))
@@ -480,10 +474,9 @@ int main(int argc, char** argv) {
       for (std::string item; std::getline(items, item, ',');)
         for (const std::string prefix : {"bohb_tpe@", "asha_budget_tpe@"})
           if (item.rfind(prefix, 0) == 0) {
-            const double agreement = std::atof(item.c_str() + prefix.size());
-            tunekit::budget_aware_sampler sampler{
-                tunekit::tpe_sampler{{.seed = u}},
-                {.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .min_rank_agreement = agreement}};
+            tunekit::budget_aware_sampler_options options = rank;
+            options.min_rank_agreement = std::atof(item.c_str() + prefix.size());
+            tunekit::budget_aware_sampler sampler{tunekit::tpe_sampler{{.seed = u}}, options};
             if (prefix == "bohb_tpe@") run(fn, item, seed, s, std::move(sampler), tunekit::bohb_scheduler{hb}, true);
             else run(fn, item, seed, s, std::move(sampler), tunekit::asha_scheduler{asha}, true);
           }
