@@ -391,7 +391,7 @@ TEST_CASE("budget_aware_sampler: the inner sampler sees the largest budget with 
   CHECK(s.inner().values == std::vector<double>{3.5, 1.5, 7.0});
 }
 
-TEST_CASE("budget_aware_sampler: TPE under BOHB's rule with bohb_scheduler finds the bowl", "[samplers][bohb]") {
+TEST_CASE("budget_aware_sampler: TPE with bohb_scheduler finds the bowl (n_jobs = 2)", "[samplers][bohb]") {
   tk::tuner tuner{tk::budget_aware_sampler{tk::tpe_sampler{{.seed = 3}}, {.max_resource = 9}},
                   tk::bohb_scheduler({.max_resource = 9}), tk::study_config{.name = "budget-aware"}};
   const auto summary = tuner.optimize(
