@@ -207,6 +207,22 @@ TEST_CASE("budget_aware_sampler: crossing curves keep the largest budget; agreei
     published.sample_relative(h.view(), next, {});
     CHECK(s.last_budget() == (crossing ? 3 : 1));  // budget 3 agrees with 9 either way
     CHECK(published.last_budget() == 9);
+    // Diverged and NaN reports (either budget) are left out of the pairs: same choice.
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    tk::testing::study_history awkward;
+    for (int i = 0; i < 30; ++i) {
+      const double q = (i * 7 % 30) / 30.0;
+      awkward.add(ra_x, {q}, tk::trial_state::complete, {q},
+                  {{1, crossing ? 1.0 - q : 2.0 + q}, {3, 1.0 + q}, {9, q}});
+    }
+    for (const double bad : {inf, -inf, std::nan("")}) {
+      awkward.add(ra_x, {0.5}, tk::trial_state::pruned, {}, {{1, bad}, {3, 1.5}, {9, 0.5}});
+      awkward.add(ra_x, {0.5}, tk::trial_state::pruned, {}, {{1, 2.5}, {3, bad}, {9, 0.5}});
+      awkward.add(ra_x, {0.5}, tk::trial_state::pruned, {}, {{1, 2.5}, {3, 1.5}, {9, bad}});
+    }
+    tk::budget_aware_sampler tolerant{ra_view_probe{}, {.max_resource = 9}};
+    tolerant.sample_relative(awkward.view(), next, {});
+    CHECK(tolerant.last_budget() == (crossing ? 3 : 1));
     // A cap below budget 1's 30 values keeps the choice off it.
     tk::budget_aware_sampler capped{ra_view_probe{}, {.max_resource = 9, .max_observations = 29}};
     capped.sample_relative(h.view(), next, {});
