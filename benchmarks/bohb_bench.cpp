@@ -35,6 +35,10 @@
 //              [--jobs 2 --step-us 50]   (asha_tpe, bohb, bohb_tpe_rank and dehb through optimize on threads; idle time)
 //              [--processes 4 --step-us 50 --journal FILE]   (bohb, bohb_tpe_rank and dehb in 4 processes on one journal file)
 //              [--data-dir examples/data] [--breast-cancer build/bench/benchmarks/breast_cancer.csv]
+//              [--min-resource 1]   (ASHA's first rung and Hyperband's smallest budget; rows labelled method@rR when not 1)
+//              [--curves 200 [--curves-sampler random|tpe]]   (no search: 200 configurations per seed, proposed
+//                                    by the sampler and trained to max_steps, one line each with every step's value;
+//                                    bohb_curves.py measures how well early values rank the final ones)
 #include <tunekit/samplers/bohb.hpp>
 #include <tunekit/samplers/budget_aware.hpp>
 #include <tunekit/samplers/dehb.hpp>
@@ -89,6 +93,9 @@ struct settings {
   int jobs = 0;        // > 0: run through optimize with this many threads
   int step_us = 0;     // with --jobs: sleep this long per step (a training step's wall time)
   int processes = 0;   // > 0: bohb / dehb in this many forked processes on one journal file
+  std::int64_t min_resource = 1;  // the first rung of ASHA and of Hyperband's most aggressive bracket
+  int curves = 0;      // > 0: no search; this many configurations trained to max_steps, their curves
+  std::string curves_sampler = "random";  // who proposes them: random or tpe
   std::string journal = "/tmp/bohb_bench.journal";
 #if TUNEKIT_BENCH_REAL_TASKS
   std::string data_dir = TUNEKIT_EXAMPLES_DATA_DIR;             // digits.csv.gz
@@ -169,6 +176,37 @@ std::vector<bench_function> functions(const settings& s) {
   return out;
 }
 
+/// The method's label in the rows: "@r<R>" appended when --min-resource is not 1.
+std::string label(const std::string& method, const settings& s) {
+  return s.min_resource == 1 ? method : method + "@r" + std::to_string(s.min_resource);
+}
+
+/// `s.curves` configurations, each trained to max_steps: one line per
+/// configuration with its value after every step, to measure how well early
+/// values rank the final ones. `s.curves_sampler` proposes them: "random"
+/// (random_sampler), or "tpe" (tpe_sampler told each final value: the
+/// configurations a model proposes, which are the ones early stopping must
+/// tell apart). Seeded with `seed`.
+template <class Sampler>
+void print_curves(const bench_function& fn, int seed, const settings& s, Sampler sampler) {
+  tunekit::tuner tuner{std::move(sampler), tunekit::study_config{.name = "bohb-bench-curves-" + std::to_string(seed)}};
+  for (int c = 0; c < s.curves; ++c) {
+    tunekit::trial t = tuner.ask();
+    tunekit_bench::training_run train_step = fn.start(t, s.max_steps);
+    std::ostringstream values;
+    values.precision(10);
+    double value = 0;
+    for (std::int64_t step = 1; step <= s.max_steps; ++step) {
+      value = train_step();
+      values << (step > 1 ? "," : "") << value - fn.minimum;
+    }
+    tuner.tell(t, value);
+    std::printf("{\"curves\": \"%s\", \"function\": \"%s\", \"seed\": %d, \"config\": %d, \"values\": [%s]}\n",
+                s.curves_sampler.c_str(), fn.name.c_str(), seed, c, values.str().c_str());
+  }
+  std::fflush(stdout);
+}
+
 double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
 /// One run: trials until `budget` steps are spent; the improvement trace.
@@ -218,7 +256,7 @@ void run(const bench_function& fn, const std::string& method, int seed, const se
   std::printf(
       "{\"system\": \"tunekit\", \"method\": \"%s\", \"function\": \"%s\", \"seed\": %d, \"budget\": %lld, "
       "\"max_steps\": %lld, \"trials\": %lld, \"full_trials\": %lld, \"cpu_s\": %.3f, \"trace\": [%s]}\n",
-      method.c_str(), fn.name.c_str(), seed, static_cast<long long>(budget), static_cast<long long>(s.max_steps),
+      label(method, s).c_str(), fn.name.c_str(), seed, static_cast<long long>(budget), static_cast<long long>(s.max_steps),
       static_cast<long long>(trials), static_cast<long long>(full), cpu_seconds() - cpu0, trace.str().c_str());
   std::fflush(stdout);
 }
@@ -277,7 +315,7 @@ void run_parallel(const bench_function& fn, const std::string& method, int seed,
       "{\"system\": \"tunekit\", \"method\": \"%s_jobs%d\", \"function\": \"%s\", \"seed\": %d, \"budget\": %lld, "
       "\"max_steps\": %lld, \"trials\": %lld, \"full_trials\": %lld, \"wall_s\": %.3f, \"idle_fraction\": %.4f, "
       "\"steps_spent\": %lld, \"trace\": [%s]}\n",
-      method.c_str(), s.jobs, fn.name.c_str(), seed, static_cast<long long>(budget), static_cast<long long>(s.max_steps),
+      label(method, s).c_str(), s.jobs, fn.name.c_str(), seed, static_cast<long long>(budget), static_cast<long long>(s.max_steps),
       static_cast<long long>(trials.load()), static_cast<long long>(full.load()), wall,
       1.0 - busy.load() / (wall * s.jobs), static_cast<long long>(spent.load()), trace.str().c_str());
   std::fflush(stdout);
@@ -347,7 +385,7 @@ void run_processes(const bench_function& fn, const std::string& method, int seed
       "{\"system\": \"tunekit\", \"method\": \"%s_processes%d\", \"function\": \"%s\", \"seed\": %d, "
       "\"budget\": %lld, \"max_steps\": %lld, \"trials\": %zu, \"full_trials\": %lld, \"wall_s\": %.3f, "
       "\"steps_spent\": %lld, \"trace\": [%s]}\n",
-      method.c_str(), s.processes, fn.name.c_str(), seed, static_cast<long long>(budget), static_cast<long long>(s.max_steps),
+      label(method, s).c_str(), s.processes, fn.name.c_str(), seed, static_cast<long long>(budget), static_cast<long long>(s.max_steps),
       trials.size(), static_cast<long long>(full), wall, static_cast<long long>(spent), trace.str().c_str());
   std::fflush(stdout);
 }
@@ -370,30 +408,43 @@ int main(int argc, char** argv) {
     else if (k == "--journal") s.journal = v;
     else if (k == "--data-dir") s.data_dir = v;
     else if (k == "--breast-cancer") s.breast_cancer = v;
+    else if (k == "--min-resource") s.min_resource = std::atoll(v.c_str());
+    else if (k == "--curves") s.curves = std::atoi(v.c_str());
+    else if (k == "--curves-sampler") s.curves_sampler = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
     }
   }
-  const tunekit::hyperband_scheduler_options hb{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3};
-  const tunekit::successive_halving_scheduler_options asha{.min_resource = 1, .reduction_factor = 3};
+  if (s.min_resource < 1 || s.min_resource > s.max_steps) {
+    std::fprintf(stderr, "--min-resource must be in [1, --max-steps]\n");
+    return 2;
+  }
+  const std::int64_t r0 = s.min_resource;
+  const tunekit::hyperband_scheduler_options hb{.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3};
+  const tunekit::successive_halving_scheduler_options asha{.min_resource = r0, .reduction_factor = 3};
   for (const auto& fn : functions(s)) {
     if (!listed(s.functions, fn.name)) continue;
     for (int seed = s.first_seed; seed < s.first_seed + s.seeds; ++seed) {
       const auto u = static_cast<std::uint64_t>(seed);
+      if (s.curves > 0) {
+        if (s.curves_sampler == "tpe") print_curves(fn, seed, s, tunekit::tpe_sampler{{.seed = u}});
+        else print_curves(fn, seed, s, tunekit::random_sampler{{.seed = u}});
+        continue;
+      }
       if (s.processes > 0) {
         if (listed(s.methods, "bohb"))
           run_processes(fn, "bohb", seed, s, hb, [&] {
-            return tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}};
+            return tunekit::bohb_sampler{{.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}};
           });
         if (listed(s.methods, "dehb"))
           run_processes(fn, "dehb", seed, s, hb, [&] {
-            return tunekit::dehb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}};
+            return tunekit::dehb_sampler{{.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}};
           });
         if (listed(s.methods, "bohb_tpe_rank"))
           run_processes(fn, "bohb_tpe_rank", seed, s, hb, [&] {
             return tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}},
-                                                 {.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3}};
+                                                 {.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3}};
           });
         continue;
       }
@@ -402,16 +453,16 @@ int main(int argc, char** argv) {
           run_parallel(fn, "asha_tpe", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::asha_scheduler{asha});
         if (listed(s.methods, "dehb"))
           run_parallel(fn, "dehb", seed, s,
-                       tunekit::dehb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+                       tunekit::dehb_sampler{{.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
                        tunekit::bohb_scheduler{hb});
         if (listed(s.methods, "bohb"))
           run_parallel(fn, "bohb", seed, s,
-                       tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+                       tunekit::bohb_sampler{{.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
                        tunekit::bohb_scheduler{hb});
         if (listed(s.methods, "bohb_tpe_rank"))
           run_parallel(fn, "bohb_tpe_rank", seed, s,
                        tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}},
-                                                     {.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3}},
+                                                     {.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3}},
                        tunekit::bohb_scheduler{hb});
         continue;
       }
@@ -425,11 +476,11 @@ int main(int argc, char** argv) {
         run(fn, "hyperband_tpe", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::hyperband_scheduler{hb}, true);
       if (listed(s.methods, "bohb"))
         run(fn, "bohb", seed, s,
-            tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+            tunekit::bohb_sampler{{.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
             tunekit::bohb_scheduler{hb}, true);
       if (listed(s.methods, "dehb"))
         run(fn, "dehb", seed, s,
-            tunekit::dehb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+            tunekit::dehb_sampler{{.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
             tunekit::bohb_scheduler{hb}, true);
       // The models alone, no early stopping (issue 19's question whether BOHB's model is defective).
       if (listed(s.methods, "random_full"))
@@ -445,11 +496,11 @@ int main(int argc, char** argv) {
         run(fn, "hyperband_random", seed, s, tunekit::random_sampler{{.seed = u}}, tunekit::bohb_scheduler{hb}, true);
       if (listed(s.methods, "asha_bohb"))
         run(fn, "asha_bohb", seed, s,
-            tunekit::bohb_sampler{{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
+            tunekit::bohb_sampler{{.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
             tunekit::asha_scheduler{asha}, true);
       // budget_aware_sampler with its defaults (the rank check, min_rank_agreement 0.9),
       // and under BOHB's rule as published (min_rank_agreement unset)
-      const tunekit::budget_aware_sampler_options rank{.min_resource = 1, .max_resource = s.max_steps, .reduction_factor = 3};
+      const tunekit::budget_aware_sampler_options rank{.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3};
       tunekit::budget_aware_sampler_options published = rank;
       published.min_rank_agreement = std::nullopt;
       if (listed(s.methods, "asha_budget_tpe"))

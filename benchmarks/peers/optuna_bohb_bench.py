@@ -18,7 +18,7 @@ initialisation and batch order, one epoch per step).
     /usr/bin/python3 benchmarks/peers/optuna_bohb_bench.py --seeds 0-9 \
         > benchmarks/results/bohb_optuna.jsonl
     /usr/bin/python3 benchmarks/peers/optuna_bohb_bench.py --seeds 0-9 \
-        --functions xgboost_digits --max-steps 81 --full-trials 20
+        --functions xgboost_digits --max-steps 81 --full-trials 20 [--min-resource 9]
 """
 
 import argparse
@@ -155,12 +155,12 @@ FUNCTIONS = {  # name: (start(trial, max_steps) -> train_step, known minimum; 0 
 }
 
 
-def run(name, seed, max_steps, full_trials):
+def run(name, seed, max_steps, full_trials, min_resource=1):
     start, minimum = FUNCTIONS[name]
     study = optuna.create_study(
         study_name=f"bohb-bench-{seed}",
         sampler=optuna.samplers.TPESampler(seed=seed),
-        pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_steps, reduction_factor=3),
+        pruner=optuna.pruners.HyperbandPruner(min_resource=min_resource, max_resource=max_steps, reduction_factor=3),
     )
     budget = full_trials * max_steps
     spent = trials = full = 0
@@ -188,7 +188,8 @@ def run(name, seed, max_steps, full_trials):
         if value - minimum < best:
             best = value - minimum
             trace.append([spent, best])
-    return {"system": "optuna-3.1", "method": "tpe_hyperband", "function": name, "seed": seed, "budget": budget,
+    method = "tpe_hyperband" if min_resource == 1 else f"tpe_hyperband@r{min_resource}"
+    return {"system": "optuna-3.1", "method": method, "function": name, "seed": seed, "budget": budget,
             "max_steps": max_steps, "trials": trials, "full_trials": full,
             "cpu_s": round(time.process_time() - cpu0, 3), "trace": trace}
 
@@ -199,6 +200,7 @@ def main():
     p.add_argument("--max-steps", type=int, default=81)
     p.add_argument("--full-trials", type=int, default=100)
     p.add_argument("--functions", default="branin_mf,hartmann6_mf,hartmann6_slow")
+    p.add_argument("--min-resource", type=int, default=1, help="HyperbandPruner's min_resource (rows labelled @rR when not 1)")
     a = p.parse_args()
     lo, _, hi = a.seeds.partition("-")
     seeds = range(int(lo), int(hi or lo) + 1)
@@ -206,7 +208,7 @@ def main():
     logging.getLogger("optuna").setLevel(logging.WARNING)
     for name in a.functions.split(","):
         for seed in seeds:
-            print(json.dumps(run(name, seed, a.max_steps, a.full_trials)), flush=True)
+            print(json.dumps(run(name, seed, a.max_steps, a.full_trials, a.min_resource)), flush=True)
 
 
 if __name__ == "__main__":
