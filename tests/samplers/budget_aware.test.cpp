@@ -1,12 +1,12 @@
 // Tests of budget_aware_sampler's min_rank_agreement (samplers/budget_aware.hpp)
-// and the rank correlation behind it (samplers/detail/rank_correlation.hpp).
+// and the rank correlation behind it (detail/rank_correlation.hpp).
 // BOHB's budget rule itself, bad input and the tuner runs are tested in
 // bohb.test.cpp.
 #include <catch2/catch.hpp>
 
 #include <tunekit/core/random.hpp>
 #include <tunekit/samplers/budget_aware.hpp>
-#include <tunekit/samplers/detail/rank_correlation.hpp>
+#include <tunekit/detail/rank_correlation.hpp>
 #include <tunekit/samplers/tpe.hpp>
 #include <tunekit/schedulers/bohb.hpp>
 #include <tunekit/tuner.hpp>

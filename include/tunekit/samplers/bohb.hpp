@@ -18,7 +18,7 @@
 #include "../core/errors.hpp"
 #include "../core/random.hpp"
 #include "detail/bohb_kde.hpp"
-#include "detail/budget_ladder.hpp"
+#include "../detail/budget_ladder.hpp"
 #include "detail/intersection.hpp"
 #include "random.hpp"
 

@@ -14,8 +14,8 @@
 #include "../core/concepts.hpp"
 #include "../core/errors.hpp"
 #include "../detail/append_log.hpp"
-#include "detail/budget_ladder.hpp"
-#include "detail/rank_correlation.hpp"
+#include "../detail/budget_ladder.hpp"
+#include "../detail/rank_correlation.hpp"
 
 namespace tunekit {
 

@@ -16,7 +16,7 @@
 #include "../core/errors.hpp"
 #include "../core/random.hpp"
 #include "../detail/hyperband_brackets.hpp"
-#include "detail/budget_ladder.hpp"
+#include "../detail/budget_ladder.hpp"
 #include "detail/differential_evolution.hpp"
 #include "detail/intersection.hpp"
 #include "random.hpp"

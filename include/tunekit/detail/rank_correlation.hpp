@@ -1,7 +1,7 @@
 #pragma once
 
-// Spearman's rank correlation, for budget_aware_sampler's check whether a
-// small budget ranks trials as a larger one does.
+// Spearman's rank correlation: budget_aware_sampler's check whether a
+// small budget ranks trials as a larger one does, and curve_agreement's report.
 
 #include <algorithm>
 #include <cmath>

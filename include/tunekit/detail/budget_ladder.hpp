@@ -1,8 +1,8 @@
 #pragma once
 
 // The budgets a BOHB-style sampler keeps values at (Hyperband's rungs), and a
-// trial's value at each: shared by bohb_sampler and budget_aware_sampler, so
-// the two read a study the same way.
+// trial's value at each: shared by bohb_sampler, dehb_sampler,
+// budget_aware_sampler and curve_agreement, so they read a study the same way.
 
 #include <cmath>
 #include <cstdint>
@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "../../core/errors.hpp"
-#include "../../core/frozen_trial.hpp"
-#include "../../core/search_space.hpp"
+#include "../core/errors.hpp"
+#include "../core/frozen_trial.hpp"
+#include "../core/search_space.hpp"
 
 namespace tunekit::detail {
 
