@@ -7,6 +7,7 @@
 //   tunekit copy    <from-url> <study> <to-url> [--name <new-name>]
 //   tunekit delete  <url> <study>
 //   tunekit report  <url> <study> -o <file.html>
+//   tunekit curves  <url> <study> [--max-step N] [--min-step 1] [--reduction-factor 3] [--format table|json]
 //   tunekit deploy  export|job|serve <url> <study> ...   (deploy_command.hpp)
 //
 // Exit status: 0 on success, 1 on an error (message on stderr), 2 on bad usage.
@@ -14,16 +15,19 @@
 #include <tunekit/mo/constraints.hpp>
 #include <tunekit/storage.hpp>
 
+#include "curves_command.hpp"
 #include "report_command.hpp"
 #include "deploy_command.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tk = tunekit;
@@ -46,6 +50,7 @@ commands:
   copy    <from-url> <study> <to-url>  copy a study into another storage
   delete  <url> <study>             delete a study
   report  <url> <study> -o <file>   an HTML report with plots of a study
+  curves  <url> <study>             how well early values rank final ones (choosing early stopping)
   deploy  export|job|serve <url> <study>  best config, Kubernetes Job / serving manifests
 
 storage URLs:
@@ -73,6 +78,7 @@ const std::map<std::string, std::string, std::less<>> command_help = {
     {"delete", "usage: tunekit delete <url> <study>\n\n"
                "Deletes a study and its trials (a journal records the deletion).\n"},
     {"report", tk::cli::report_help},
+    {"curves", tk::cli::curves_help},
 };
 
 struct args {
@@ -120,6 +126,24 @@ void check_options(const args& a, std::initializer_list<std::string_view> known)
   for (const auto& [k, v] : a.options)
     if (std::find(known.begin(), known.end(), k) == known.end())
       throw usage_error("unknown option --" + k + " for '" + a.command + "'");
+}
+
+/// The integer value of option `key` (>= `least`), or `fallback` when absent.
+std::optional<std::int64_t> int_option(const args& a, std::string_view key, std::optional<std::int64_t> fallback,
+                                       std::int64_t least) {
+  auto it = a.options.find(key);
+  if (it == a.options.end()) return fallback;
+  std::size_t used = 0;
+  long long v = 0;
+  try {
+    v = std::stoll(it->second, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != it->second.size() || v < least)
+    throw usage_error("--" + std::string(key) + " " + it->second + " is not allowed; give an integer >= " +
+                      std::to_string(least));
+  return v;
 }
 
 void need(const args& a, std::size_t n) {
@@ -392,6 +416,14 @@ int main(int argc, char** argv) {
     if (a.command == "best") return cmd_best(a);
     if (a.command == "export") return cmd_export(a);
     if (a.command == "copy") return cmd_copy(a);
+    if (a.command == "curves") {
+      check_options(a, {"max-step", "min-step", "reduction-factor", "format"});
+      need(a, 2);
+      return tk::cli::run_curves_command(a.positional[0], a.positional[1], *int_option(a, "min-step", 1, 1),
+                                         int_option(a, "max-step", std::nullopt, 1),
+                                         *int_option(a, "reduction-factor", 3, 2),
+                                         option(a, "format", "table", {"table", "json"}));
+    }
     if (a.command == "report") {
       check_options(a, {"output"});
       need(a, 2);
