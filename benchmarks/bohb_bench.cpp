@@ -21,7 +21,8 @@
 // default: bohb_tpe_rank (budget_aware_sampler with its defaults, the rank
 // check), bohb_gp / bohb_gp_rank (the same with gp_sampler), asha_gp and
 // gp_full (gp_sampler with ASHA, and without early stopping), bohb_tpe@A / asha_budget_tpe@A (min_rank_agreement = A, under
-// bohb_scheduler / ASHA), asha_bohb and asha_budget_tpe (the two models with ASHA alone),
+// bohb_scheduler / ASHA), asha_tpe_agree@A / asha_random_agree@A (TPE or random with ASHA given
+// min_rank_agreement = A), asha_bohb and asha_budget_tpe (the two models with ASHA alone),
 // hyperband_random (random_sampler + bohb_scheduler: the brackets alone), and
 // random_full, bohb_full, bohb_full_rf0 (random search and bohb_sampler with
 // its defaults or random_fraction = 0, without early stopping). Held-back
@@ -523,8 +524,16 @@ int main(int argc, char** argv) {
       // min_rank_agreement = A, e.g. bohb_tpe@0.9, asha_budget_tpe@0.9
       std::stringstream items(s.methods);
       for (std::string item; std::getline(items, item, ',');)
-        for (const std::string prefix : {"bohb_tpe@", "asha_budget_tpe@"})
-          if (item.rfind(prefix, 0) == 0) {
+        for (const std::string prefix : {"bohb_tpe@", "asha_budget_tpe@", "asha_tpe_agree@", "asha_random_agree@"})
+          if (item.rfind(prefix, 0) == 0 && prefix.find("_agree@") != std::string::npos) {
+            // ASHA with min_rank_agreement = A: rungs whose values misrank the COMPLETE trials stop no one
+            tunekit::successive_halving_scheduler_options gated = asha;
+            gated.min_rank_agreement = std::atof(item.c_str() + prefix.size());
+            if (prefix == "asha_tpe_agree@")
+              run(fn, item, seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::asha_scheduler{gated}, true);
+            else
+              run(fn, item, seed, s, tunekit::random_sampler{{.seed = u}}, tunekit::asha_scheduler{gated}, true);
+          } else if (item.rfind(prefix, 0) == 0) {
             tunekit::budget_aware_sampler_options options = rank;
             options.min_rank_agreement = std::atof(item.c_str() + prefix.size());
             tunekit::budget_aware_sampler sampler{tunekit::tpe_sampler{{.seed = u}}, options};

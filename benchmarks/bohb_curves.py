@@ -15,6 +15,7 @@ For each task and each rung step s (1, 3, 9, ... up to max_steps, η = 3):
   configuration that is best at step s.
 
     python3 benchmarks/bohb_curves.py rows.jsonl [rows.jsonl ...]
+    python3 benchmarks/bohb_curves.py --reduce rows.jsonl > small.jsonl   (keep the rung steps and the last)
 
 Prints a Markdown table; ties get average ranks (scipy.stats.spearmanr).
 """
@@ -41,19 +42,23 @@ def main(paths):
             for line in f:
                 row = json.loads(line)
                 if "curves" in row:
-                    curves[(row["function"], row["curves"])].append(row["values"])
+                    # "steps" (optional): the steps of "values"; else steps 1, 2, ... (bohb_bench's rows)
+                    steps = row.get("steps") or list(range(1, len(row["values"]) + 1))
+                    curves[(row["function"], row["curves"])].append(dict(zip(steps, row["values"])))
     print("| task | proposed by | configurations | rho at 1 / 3 / 9 / 27 | rho top at 1 / 3 / 9 / 27 "
           "| keep at 1 / 3 / 9 / 27 | pick at 1 / 3 / 9 / 27 |")
     print("|---|---|---|---|---|---|---|")
     for (name, proposer), rows in curves.items():
-        v = np.array(rows, dtype=float)
-        n, steps = v.shape
-        final = v[:, -1]
+        steps = max(max(r) for r in rows)
+        rung_steps = rungs(steps)
+        v = np.array([[r[s] for s in rung_steps] for r in rows], dtype=float)
+        final = np.array([r[steps] for r in rows], dtype=float)
+        n = len(rows)
         order = np.argsort(final)
         top = set(order[: max(1, n // 10)].tolist())
         rho, rho_top, keep, pick = [], [], [], []
-        for s in rungs(steps):
-            early = v[:, s - 1]
+        for k, s in enumerate(rung_steps):
+            early = v[:, k]
             rho.append(spearmanr(early, final).correlation)
             third = np.argsort(early)[: n // 3]
             rho_top.append(spearmanr(early[third], final[third]).correlation)
@@ -66,5 +71,22 @@ def main(paths):
               f"| {fmt(pick, '{:.0f}')} |")
 
 
+def reduce(paths):
+    """The rows with only the values at the rungs and the last step (what main reads)."""
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                row = json.loads(line)
+                steps = row.get("steps") or list(range(1, len(row["values"]) + 1))
+                keep = set(rungs(steps[-1])) | {steps[-1]}
+                pairs = [(s, v) for s, v in zip(steps, row["values"]) if s in keep]
+                row["steps"] = [s for s, _ in pairs]
+                row["values"] = [float(f"{v:.7g}") for _, v in pairs]
+                print(json.dumps(row))
+
+
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1:2] == ["--reduce"]:
+        reduce(sys.argv[2:])
+    else:
+        main(sys.argv[1:])

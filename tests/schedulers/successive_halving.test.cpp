@@ -5,7 +5,14 @@
 #include <tunekit/samplers/random.hpp>
 #include <tunekit/tuner.hpp>
 
+#include <tunekit/core/random.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <iterator>
 #include <limits>
+#include <map>
 #include <vector>
 
 #include "fake_study.hpp"
@@ -189,4 +196,131 @@ TEST_CASE("successive_halving_scheduler: workers that die mid-rung block no rung
                          tk::asha_scheduler({.min_resource = 1, .reduction_factor = 3})};
       },
       40, [](std::int64_t) { return std::size_t{0}; });
+}
+
+// --- min_rank_agreement: rungs whose values misrank the COMPLETE trials stop no one ---
+
+namespace {
+
+/// Spearman's ρ for distinct values by the textbook formula (apart from the library's).
+double sh_textbook_spearman(const std::vector<double>& a, const std::vector<double>& b) {
+  const std::size_t n = a.size();
+  auto ranks = [n](const std::vector<double>& v) {
+    std::vector<double> r(n);
+    for (std::size_t i = 0; i < n; ++i)
+      r[i] = 1.0 + static_cast<double>(std::count_if(v.begin(), v.end(), [&](double w) { return w < v[i]; }));
+    return r;
+  };
+  const auto ra = ranks(a), rb = ranks(b);
+  double d2 = 0;
+  for (std::size_t i = 0; i < n; ++i) d2 += (ra[i] - rb[i]) * (ra[i] - rb[i]);
+  const double nn = static_cast<double>(n);
+  return 1.0 - 6.0 * d2 / (nn * (nn * nn - 1.0));
+}
+
+}  // namespace
+
+TEST_CASE("successive_halving_scheduler: min_rank_agreement keeps exactly the trials the definition keeps (200 seeded studies)",
+          "[schedulers][asha]") {
+  // Two schedulers see the same calls (every trial reports every step and is asked after each,
+  // whatever the verdict, so their rungs stay equal): the gated one may only turn a stop into a
+  // go-on, and exactly when the rung has not shown agreement: fewer COMPLETE trials than needed
+  // with a value there (paired with their final value, from a report after the rung's), or
+  // their ρ below the threshold.
+  std::size_t turned = 0, stops = 0;
+  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+    tk::random_engine rng(seed);
+    const std::int64_t eta = 2 + static_cast<std::int64_t>(rng.below(3));
+    const std::int64_t last = eta * eta * eta;
+    const double threshold = rng.uniform(-0.5, 1.0);
+    const std::int64_t needed = 3 + static_cast<std::int64_t>(rng.below(8));
+    const double cross = rng.uniform(-1.0, 1.0);  // < 0: late values reverse early ones
+    tk::successive_halving_scheduler plain({.min_resource = 1, .reduction_factor = eta});
+    tk::successive_halving_scheduler gated({.min_resource = 1, .reduction_factor = eta,
+                                            .min_rank_agreement = threshold, .min_agreement_trials = needed});
+    tests::fake_study study;
+    std::vector<std::map<std::int64_t, double>> complete;  // reports of the COMPLETE trials so far
+    for (std::int64_t number = 0; number < 40; ++number) {
+      const double a = rng.uniform(0.0, 1.0), b = rng.uniform(0.0, 1.0);
+      std::map<std::int64_t, double> reports;
+      for (std::int64_t step = 1; step <= last; ++step) {
+        const double z = static_cast<double>(step) / static_cast<double>(last);
+        reports[step] = (1 - z) * a + z * (cross * a + (1 - std::abs(cross)) * b) + 1e-9 * rng.uniform();
+        if (step == last) break;
+        const auto view = study.view();
+        const bool p = plain.should_prune(view, study.running(reports, number));
+        const bool g = gated.should_prune(view, study.running(reports, number));
+        INFO("seed " << seed << ", trial " << number << ", step " << step);
+        if (!p) {
+          REQUIRE_FALSE(g);  // the gate only ever keeps a trial going
+          continue;
+        }
+        ++stops;
+        // step is a rung (reports at every step reach one rung at a time): the definition, apart.
+        std::vector<double> early, final;
+        for (const auto& c : complete) {
+          auto at = c.lower_bound(step);
+          if (at == c.end() || std::next(at) == c.end()) continue;
+          early.push_back(at->second);
+          final.push_back(c.rbegin()->second);
+        }
+        const bool keep =
+            static_cast<std::int64_t>(early.size()) < needed || sh_textbook_spearman(early, final) < threshold;
+        REQUIRE(g == !keep);
+        turned += keep;
+      }
+      if (rng.below(3) != 0) {
+        // Some COMPLETE trials are stored with sparse reports (the last kept), so that a rung's
+        // first report at or past it is sometimes the final one, which pairs nothing.
+        std::map<std::int64_t, double> stored = reports;
+        if (rng.below(3) == 0)
+          for (auto it = stored.begin(); it != stored.end();)
+            it = std::next(it) != stored.end() && rng.below(2) == 0 ? stored.erase(it) : std::next(it);
+        study.finish(stored);
+        complete.push_back(stored);
+      } else {
+        study.finish(reports, tk::trial_state::pruned);
+      }
+    }
+  }
+  // Both verdicts occur often, so the comparisons above tested something.
+  CHECK(turned > 100);
+  CHECK(stops - turned > 100);
+}
+
+TEST_CASE("successive_halving_scheduler: min_rank_agreement stops only at rungs that have shown agreement",
+          "[schedulers][asha]") {
+  // 12 COMPLETE trials whose rung-0 values rank them as their final ones.
+  tests::fake_study study;
+  for (int i = 0; i < 12; ++i) study.finish({{1, 1.0 + i}, {3, 1.0 + i}, {9, 1.0 + i}});
+  tk::successive_halving_scheduler gated({.min_resource = 1, .reduction_factor = 3, .min_rank_agreement = 0.5});
+  tk::successive_halving_scheduler plain({.min_resource = 1, .reduction_factor = 3});
+  // A trial worse than every rung-0 value: stopped by both.
+  CHECK(plain.should_prune(study.view(), study.running({{1, 50.0}}, 100)));
+  CHECK(gated.should_prune(study.view(), study.running({{1, 50.0}}, 100)));
+  // The same 12 trials with their order reversed at the end: the rungs stop no one.
+  tests::fake_study crossing;
+  for (int i = 0; i < 12; ++i) crossing.finish({{1, 1.0 + i}, {3, 1.0 + i}, {9, 20.0 - i}});
+  tk::successive_halving_scheduler gated2({.min_resource = 1, .reduction_factor = 3, .min_rank_agreement = 0.5});
+  tk::successive_halving_scheduler plain2({.min_resource = 1, .reduction_factor = 3});
+  CHECK(plain2.should_prune(crossing.view(), crossing.running({{1, 50.0}}, 100)));
+  CHECK_FALSE(gated2.should_prune(crossing.view(), crossing.running({{1, 50.0}}, 100)));
+  CHECK_FALSE(gated2.should_prune(crossing.view(), crossing.running({{1, 50.0}, {3, 50.0}}, 100)));  // rung 1 too
+  // Agreeing trials, but fewer than min_agreement_trials: no rung has shown agreement yet.
+  tk::successive_halving_scheduler wait({.min_resource = 1, .reduction_factor = 3, .min_rank_agreement = 0.5,
+                                         .min_agreement_trials = 13});
+  CHECK_FALSE(wait.should_prune(study.view(), study.running({{1, 50.0}}, 100)));
+  // No COMPLETE trial at all: nothing is stopped, the first trials train to the end.
+  tests::fake_study fresh;
+  tk::successive_halving_scheduler early({.min_resource = 1, .reduction_factor = 3, .min_rank_agreement = 0.5});
+  for (std::int64_t n = 0; n < 6; ++n) CHECK_FALSE(early.should_prune(fresh.view(), fresh.running({{1, 10.0 + n}}, n)));
+}
+
+TEST_CASE("successive_halving_scheduler: min_rank_agreement and min_agreement_trials are checked", "[schedulers][asha]") {
+  REQUIRE_INVALID(tk::successive_halving_scheduler({.min_resource = 1, .min_rank_agreement = 1.5}),
+                  Contains("min_rank_agreement = 1.5"));
+  REQUIRE_INVALID(tk::successive_halving_scheduler({.min_resource = 1, .min_rank_agreement = std::nan("")}),
+                  Contains("min_rank_agreement = nan"));
+  REQUIRE_INVALID(tk::successive_halving_scheduler({.min_resource = 1, .min_agreement_trials = 2}),
+                  Contains("min_agreement_trials = 2"));
 }
