@@ -22,7 +22,7 @@
 // check), bohb_gp / bohb_gp_rank (the same with gp_sampler), asha_gp and
 // gp_full (gp_sampler with ASHA, and without early stopping), bohb_tpe@A / asha_budget_tpe@A (min_rank_agreement = A, under
 // bohb_scheduler / ASHA), asha_tpe_agree@A / asha_random_agree@A (TPE or random with ASHA given
-// min_rank_agreement = A), asha_bohb and asha_budget_tpe (the two models with ASHA alone),
+// min_rank_agreement = A; asha_tpe_agree@AnN also min_agreement_trials = N), asha_bohb and asha_budget_tpe (the two models with ASHA alone),
 // hyperband_random (random_sampler + bohb_scheduler: the brackets alone), and
 // random_full, bohb_full, bohb_full_rf0 (random search and bohb_sampler with
 // its defaults or random_fraction = 0, without early stopping). Held-back
@@ -529,6 +529,8 @@ int main(int argc, char** argv) {
             // ASHA with min_rank_agreement = A: rungs whose values misrank the COMPLETE trials stop no one
             tunekit::successive_halving_scheduler_options gated = asha;
             gated.min_rank_agreement = std::atof(item.c_str() + prefix.size());
+            if (auto n = item.find('n', prefix.size()); n != std::string::npos)  // e.g. asha_tpe_agree@0.7n5
+              gated.min_agreement_trials = std::atoll(item.c_str() + n + 1);
             if (prefix == "asha_tpe_agree@")
               run(fn, item, seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::asha_scheduler{gated}, true);
             else

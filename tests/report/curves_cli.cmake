@@ -3,12 +3,7 @@
 # ranks as the last step does; bad options exit 2 naming the option, a
 # missing study or an impossible rung range exits 1 with a message.
 #   cmake -DWRITER=<report_render_check> -DCLI=<tunekit> -DDIR=<dir> -P curves_cli.cmake
-file(MAKE_DIRECTORY "${DIR}")
-set(journal "${DIR}/tuned.journal")
-execute_process(COMMAND "${WRITER}" --write-journal "${journal}" RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "could not write ${journal}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/tuned_journal.cmake")
 set(url "journal://${journal}")
 
 function(expect expected_rc pattern)

@@ -1,12 +1,7 @@
 # `tunekit report` on a journal: writes the file; a missing -o is a usage
 # error (exit 2); an unwritable path is an error naming it (exit 1).
 #   cmake -DWRITER=<report_render_check> -DCLI=<tunekit> -DDIR=<dir> -P report_cli.cmake
-file(MAKE_DIRECTORY "${DIR}")
-set(journal "${DIR}/tuned.journal")
-execute_process(COMMAND "${WRITER}" --write-journal "${journal}" RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "could not write ${journal}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/tuned_journal.cmake")
 file(REMOVE "${DIR}/cli-report.html")
 execute_process(COMMAND "${CLI}" report "journal://${journal}" tuned -o "${DIR}/cli-report.html"
     OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)

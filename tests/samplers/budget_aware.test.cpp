@@ -13,6 +13,7 @@
 
 #include "support/require_invalid.hpp"
 #include "support/study_history.hpp"
+#include "support/textbook_spearman.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -28,23 +29,6 @@ namespace {
 
 namespace tk = tunekit;
 using Catch::Contains;
-
-/// Spearman's ρ by the textbook formula for distinct values, 1 − 6 Σ d² / (n (n² − 1)):
-/// written apart from the library's (Pearson of average ranks) to check it.
-double ra_textbook_spearman(const std::vector<double>& a, const std::vector<double>& b) {
-  const std::size_t n = a.size();
-  auto ranks = [n](const std::vector<double>& v) {
-    std::vector<double> r(n);
-    for (std::size_t i = 0; i < n; ++i)
-      r[i] = 1.0 + static_cast<double>(std::count_if(v.begin(), v.end(), [&](double w) { return w < v[i]; }));
-    return r;
-  };
-  const auto ra = ranks(a), rb = ranks(b);
-  double d2 = 0;
-  for (std::size_t i = 0; i < n; ++i) d2 += (ra[i] - rb[i]) * (ra[i] - rb[i]);
-  const double nn = static_cast<double>(n);
-  return 1.0 - 6.0 * d2 / (nn * (nn * nn - 1.0));
-}
 
 /// Records the name of the view it is given.
 struct ra_view_probe {
@@ -77,7 +61,7 @@ TEST_CASE("rank correlation: Spearman's rho by average ranks", "[samplers][budge
       down[i] = -a[i] * a[i] * a[i];  // decreasing in a
     }
     const double rho = tk::detail::spearman(a, b);
-    CHECK(rho == Approx(ra_textbook_spearman(a, b)).margin(1e-12));
+    CHECK(rho == Approx(tunekit::testing::textbook_spearman(a, b)).margin(1e-12));
     CHECK(rho == Approx(tk::detail::spearman(b, a)).margin(1e-12));
     CHECK(tk::detail::spearman(a, up) == Approx(1.0));
     CHECK(tk::detail::spearman(a, down) == Approx(-1.0));
@@ -174,7 +158,7 @@ TEST_CASE("budget_aware_sampler: models the smallest budget that ranks trials as
           low.push_back(values[k][i]);
           high.push_back(values[*top][i]);
         }
-      if (static_cast<std::int64_t>(low.size()) >= min_obs && ra_textbook_spearman(low, high) >= threshold + 1e-9) {
+      if (static_cast<std::int64_t>(low.size()) >= min_obs && tunekit::testing::textbook_spearman(low, high) >= threshold + 1e-9) {
         expected = k;
         break;
       }

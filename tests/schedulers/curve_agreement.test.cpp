@@ -7,6 +7,7 @@
 
 #include "fake_study.hpp"
 #include "support/require_invalid.hpp"
+#include "support/textbook_spearman.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -20,23 +21,6 @@ namespace {
 
 namespace tk = tunekit;
 using Catch::Contains;
-
-/// Spearman's ρ for distinct values by the textbook formula 1 − 6 Σ d² / (n (n² − 1)),
-/// written apart from the library's (Pearson of average ranks).
-double ca_textbook_spearman(const std::vector<double>& a, const std::vector<double>& b) {
-  const std::size_t n = a.size();
-  auto ranks = [n](const std::vector<double>& v) {
-    std::vector<double> r(n);
-    for (std::size_t i = 0; i < n; ++i)
-      r[i] = 1.0 + static_cast<double>(std::count_if(v.begin(), v.end(), [&](double w) { return w < v[i]; }));
-    return r;
-  };
-  const auto ra = ranks(a), rb = ranks(b);
-  double d2 = 0;
-  for (std::size_t i = 0; i < n; ++i) d2 += (ra[i] - rb[i]) * (ra[i] - rb[i]);
-  const double nn = static_cast<double>(n);
-  return 1.0 - 6.0 * d2 / (nn * (nn * nn - 1.0));
-}
 
 /// The report at the first step at or past `step`, if it is finite.
 std::optional<double> ca_value_at(const std::map<std::int64_t, double>& reports, std::int64_t step) {
@@ -114,7 +98,7 @@ TEST_CASE("curve_agreement: equals the definition on random studies (300 seeded 
         continue;
       }
       ++with_values;
-      REQUIRE(got[k].rank_correlation == Approx(ca_textbook_spearman(early, final)).margin(1e-12));
+      REQUIRE(got[k].rank_correlation == Approx(tunekit::testing::textbook_spearman(early, final)).margin(1e-12));
       std::vector<std::size_t> idx(m);
       for (std::size_t i = 0; i < m; ++i) idx[i] = i;
       const auto u = static_cast<std::size_t>(eta);
@@ -125,7 +109,7 @@ TEST_CASE("curve_agreement: equals the definition on random studies (300 seeded 
           ke.push_back(early[i]);
           kf.push_back(final[i]);
         }
-        REQUIRE(got[k].top_rank_correlation == Approx(ca_textbook_spearman(ke, kf)).margin(1e-12));
+        REQUIRE(got[k].top_rank_correlation == Approx(tunekit::testing::textbook_spearman(ke, kf)).margin(1e-12));
       } else {
         REQUIRE(std::isnan(got[k].top_rank_correlation));
       }

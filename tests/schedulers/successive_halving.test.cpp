@@ -18,6 +18,7 @@
 #include "fake_study.hpp"
 #include "support/multifidelity_scenarios.hpp"
 #include "support/require_invalid.hpp"
+#include "support/textbook_spearman.hpp"
 
 namespace tk = tunekit;
 using Catch::Contains;
@@ -200,26 +201,6 @@ TEST_CASE("successive_halving_scheduler: workers that die mid-rung block no rung
 
 // --- min_rank_agreement: rungs whose values misrank the COMPLETE trials stop no one ---
 
-namespace {
-
-/// Spearman's ρ for distinct values by the textbook formula (apart from the library's).
-double sh_textbook_spearman(const std::vector<double>& a, const std::vector<double>& b) {
-  const std::size_t n = a.size();
-  auto ranks = [n](const std::vector<double>& v) {
-    std::vector<double> r(n);
-    for (std::size_t i = 0; i < n; ++i)
-      r[i] = 1.0 + static_cast<double>(std::count_if(v.begin(), v.end(), [&](double w) { return w < v[i]; }));
-    return r;
-  };
-  const auto ra = ranks(a), rb = ranks(b);
-  double d2 = 0;
-  for (std::size_t i = 0; i < n; ++i) d2 += (ra[i] - rb[i]) * (ra[i] - rb[i]);
-  const double nn = static_cast<double>(n);
-  return 1.0 - 6.0 * d2 / (nn * (nn * nn - 1.0));
-}
-
-}  // namespace
-
 TEST_CASE("successive_halving_scheduler: min_rank_agreement keeps exactly the trials the definition keeps (200 seeded studies)",
           "[schedulers][asha]") {
   // Two schedulers see the same calls (every trial reports every step and is asked after each,
@@ -265,7 +246,7 @@ TEST_CASE("successive_halving_scheduler: min_rank_agreement keeps exactly the tr
           final.push_back(c.rbegin()->second);
         }
         const bool keep =
-            static_cast<std::int64_t>(early.size()) < needed || sh_textbook_spearman(early, final) < threshold;
+            static_cast<std::int64_t>(early.size()) < needed || tunekit::testing::textbook_spearman(early, final) < threshold;
         REQUIRE(g == !keep);
         turned += keep;
       }
