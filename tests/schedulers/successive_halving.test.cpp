@@ -188,6 +188,10 @@ TEST_CASE("successive_halving_scheduler: reports at decreasing steps are judged 
 TEST_CASE("successive_halving_scheduler: awkward reports lose no trial and stall no rung", "[schedulers][asha]") {
   tk::tuner tuner{tk::asha_scheduler({.min_resource = 1, .reduction_factor = 3}), tk::random_sampler{{.seed = 4}}};
   tunekit_test::check_awkward_run(tuner, 120, 1, [](std::int64_t) { return std::size_t{0}; });
+  // The same with the rank gate: the first trials train to the end, then the rungs stop trials again.
+  tk::tuner gated{tk::asha_scheduler({.min_resource = 1, .reduction_factor = 3, .min_rank_agreement = 0.7}),
+                  tk::random_sampler{{.seed = 4}}};
+  tunekit_test::check_awkward_run(gated, 120, 1, [](std::int64_t) { return std::size_t{0}; });
 }
 
 TEST_CASE("successive_halving_scheduler: workers that die mid-rung block no rung", "[schedulers][asha]") {
@@ -195,6 +199,12 @@ TEST_CASE("successive_halving_scheduler: workers that die mid-rung block no rung
       [](tk::journal_storage s) {
         return tk::tuner{std::move(s), tk::study_config{.name = "mf"}, tk::random_sampler{{.seed = 6}},
                          tk::asha_scheduler({.min_resource = 1, .reduction_factor = 3})};
+      },
+      40, [](std::int64_t) { return std::size_t{0}; });
+  tunekit_test::check_dead_workers(
+      [](tk::journal_storage s) {
+        return tk::tuner{std::move(s), tk::study_config{.name = "mf"}, tk::random_sampler{{.seed = 6}},
+                         tk::asha_scheduler({.min_resource = 1, .reduction_factor = 3, .min_rank_agreement = 0.7})};
       },
       40, [](std::int64_t) { return std::size_t{0}; });
 }
