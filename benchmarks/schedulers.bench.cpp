@@ -67,8 +67,39 @@ void percentile(benchmark::State& state) { decide(state, tunekit::percentile_sch
 void asha(benchmark::State& state) {
   decide(state, tunekit::asha_scheduler({.min_resource = 1, .reduction_factor = 3}));
 }
+void asha_gated(benchmark::State& state) {  // the rank gate open (the curves agree), its ρ cached
+  decide(state, tunekit::asha_scheduler({.min_resource = 1, .reduction_factor = 3, .min_rank_agreement = 0.7}));
+}
 void hyperband(benchmark::State& state) {
   decide(state, tunekit::hyperband_scheduler({.min_resource = 1, .max_resource = steps, .reduction_factor = 3}));
+}
+
+/// The rank gate's worst case: every decision comes right after a new
+/// COMPLETE trial, so the rung's ρ is recomputed (over the latest 1 000).
+void asha_gated_after_complete(benchmark::State& state) {
+  study s(state.range(0));
+  tunekit::asha_scheduler scheduler({.min_resource = 1, .reduction_factor = 3, .min_rank_agreement = 0.7});
+  tunekit::random_engine rng(2);
+  tunekit::frozen_trial running;
+  running.number = running.id = s.n + 1000000;
+  running.intermediate_values[1] = 1e9;  // worse than every value at rung 0: a decision that checks the gate
+  scheduler.should_prune(s.view(), running);
+  std::int64_t k = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto t = std::make_shared<tunekit::frozen_trial>();
+    t->number = t->id = s.n++;
+    t->state = tunekit::trial_state::complete;
+    const double level = rng.uniform();
+    for (std::int64_t step = 1; step <= steps; ++step) t->intermediate_values[step] = level + 1.0 / static_cast<double>(step);
+    t->values = {t->intermediate_values.rbegin()->second};
+    s.log.push_back(t);
+    const auto view = s.view();
+    running.number = running.id = s.n + 1000000 + k++;
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(scheduler.should_prune(view, running));
+  }
+  state.SetComplexityN(state.range(0));
 }
 void patient_median(benchmark::State& state) {
   decide(state, tunekit::patient_scheduler{tunekit::median_scheduler{}, {.patience = 3}});
@@ -110,6 +141,9 @@ void whole_median(benchmark::State& state) { whole_study(state, tunekit::median_
 void whole_asha(benchmark::State& state) {
   whole_study(state, tunekit::asha_scheduler({.min_resource = 1, .reduction_factor = 3}));
 }
+void whole_asha_gated(benchmark::State& state) {
+  whole_study(state, tunekit::asha_scheduler({.min_resource = 1, .reduction_factor = 3, .min_rank_agreement = 0.7}));
+}
 void whole_hyperband(benchmark::State& state) {
   whole_study(state, tunekit::hyperband_scheduler({.min_resource = 1, .max_resource = steps, .reduction_factor = 3}));
 }
@@ -119,8 +153,11 @@ void whole_hyperband(benchmark::State& state) {
 BENCHMARK(median)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
 BENCHMARK(percentile)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
 BENCHMARK(asha)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
+BENCHMARK(asha_gated)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
+BENCHMARK(asha_gated_after_complete)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
 BENCHMARK(hyperband)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
 BENCHMARK(patient_median)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
 BENCHMARK(whole_median)->RangeMultiplier(10)->Range(100, 10000)->Unit(benchmark::kMillisecond)->Iterations(1)->Complexity();
 BENCHMARK(whole_asha)->RangeMultiplier(10)->Range(100, 10000)->Unit(benchmark::kMillisecond)->Iterations(1)->Complexity();
+BENCHMARK(whole_asha_gated)->RangeMultiplier(10)->Range(100, 10000)->Unit(benchmark::kMillisecond)->Iterations(1)->Complexity();
 BENCHMARK(whole_hyperband)->RangeMultiplier(10)->Range(100, 10000)->Unit(benchmark::kMillisecond)->Iterations(1)->Complexity();

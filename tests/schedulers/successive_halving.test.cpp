@@ -315,3 +315,25 @@ TEST_CASE("successive_halving_scheduler: min_rank_agreement and min_agreement_tr
   REQUIRE_INVALID(tk::successive_halving_scheduler({.min_resource = 1, .min_agreement_trials = 2}),
                   Contains("min_agreement_trials = 2"));
 }
+
+TEST_CASE("successive_halving_scheduler: min_rank_agreement reads the latest 1000 COMPLETE trials", "[schedulers][asha]") {
+  // 1000 COMPLETE trials whose order reverses by the end, then 1000 that keep it, with final
+  // values below the first block's: over all 2000 the rung misranks (ρ < 0), over the latest 1000
+  // it ranks perfectly, so the rung stops a trial worse than all of them.
+  tests::fake_study study;
+  for (int i = 0; i < 1000; ++i) study.finish({{1, 1.0 * i}, {3, -1.0 * i}});
+  tk::successive_halving_scheduler gated({.min_resource = 1, .reduction_factor = 3, .min_rank_agreement = 0.7});
+  CHECK_FALSE(gated.should_prune(study.view(), study.running({{1, 1e6}}, 5000)));
+  for (int i = 0; i < 1000; ++i) study.finish({{1, 1000.0 + i}, {3, -3000.0 + i}});
+  CHECK(gated.should_prune(study.view(), study.running({{1, 1e6}}, 5001)));
+  std::vector<double> early, final;
+  for (int i = 0; i < 1000; ++i) {
+    early.push_back(1.0 * i);
+    final.push_back(-1.0 * i);
+  }
+  for (int i = 0; i < 1000; ++i) {
+    early.push_back(1000.0 + i);
+    final.push_back(-3000.0 + i);
+  }
+  CHECK(tunekit::testing::textbook_spearman(early, final) < 0.7);  // all 2000 would not have stopped it
+}

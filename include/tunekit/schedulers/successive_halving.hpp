@@ -1,6 +1,8 @@
 #pragma once
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <limits>
@@ -34,7 +36,8 @@ struct successive_halving_scheduler_options {
   /// Unset (the default): Optuna's rule. Set to A in [-1, 1]: a rung stops
   /// trials only once it has shown that its values rank trials as their final
   /// values do: Spearman's ρ ≥ A between the values there and the final values
-  /// of at least `min_agreement_trials` COMPLETE trials. Until then, and
+  /// of at least `min_agreement_trials` COMPLETE trials (the latest 1 000 of
+  /// them when there are more). Until then, and
   /// whenever ρ falls below A, the rung stops no one, so the first trials
   /// train to the end and tell the sampler (and the check) where the curves
   /// lead; where curves cross, stopping stays off. 0.7 was chosen on seven
@@ -152,9 +155,10 @@ class successive_halving_scheduler {
   }
 
   /// Whether rung `r` may stop trials: always under Optuna's rule; with
-  /// min_rank_agreement, once its values rank enough COMPLETE trials as their
-  /// final values do. Their pairs are folded in as they arrive, and ρ is
-  /// recomputed only after new ones: O(m log m) per new COMPLETE trial and rung.
+  /// min_rank_agreement, once its values rank enough COMPLETE trials (the
+  /// latest `agreement_window` of them) as their final values do. Their pairs
+  /// are folded in as they arrive, and ρ is recomputed only after new ones:
+  /// O(w log w) per check after new COMPLETE trials, w ≤ agreement_window.
   bool may_stop_at(std::int64_t r) {
     if (!options_.min_rank_agreement) return true;
     if (static_cast<std::size_t>(r) >= agreement_.size()) agreement_.resize(static_cast<std::size_t>(r) + 1);
@@ -172,7 +176,16 @@ class successive_halving_scheduler {
       a.final.push_back(t.values[0]);
       changed = true;
     }
-    if (changed) a.rho = detail::spearman(a.early, a.final);
+    if (changed) {
+      // The latest `agreement_window` pairs: plenty for ρ, and a bounded cost per check.
+      if (a.early.size() > 2 * agreement_window) {
+        a.early.erase(a.early.begin(), a.early.end() - agreement_window);
+        a.final.erase(a.final.begin(), a.final.end() - agreement_window);
+      }
+      const auto from = static_cast<std::ptrdiff_t>(a.early.size() - std::min(a.early.size(), agreement_window));
+      a.rho = detail::spearman(std::vector<double>(a.early.begin() + from, a.early.end()),
+                               std::vector<double>(a.final.begin() + from, a.final.end()));
+    }
     return static_cast<std::int64_t>(a.early.size()) >= options_.min_agreement_trials && a.rho >= *options_.min_rank_agreement;
   }
 
@@ -227,6 +240,7 @@ class successive_halving_scheduler {
     std::vector<double> early, final;
     double rho = 0.0;
   };
+  static constexpr std::size_t agreement_window = 1000;
   std::vector<std::shared_ptr<const frozen_trial>> completed_;
   std::vector<rung_pairs> agreement_;
   std::optional<std::int64_t> max_complete_step_;
