@@ -33,9 +33,11 @@
 //
 //   bohb_bench [--seeds 10] [--first-seed 0] [--max-steps 81] [--full-trials 100]
 //              [--functions branin_mf,hartmann6_mf] [--methods tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb]
-//              [--jobs 2 --step-us 50]   (asha_tpe, bohb, bohb_tpe_rank and dehb through optimize on threads; idle time)
-//              [--processes 4 --step-us 50 --journal FILE]   (bohb, bohb_tpe_rank and dehb in 4 processes on one journal file)
+//              [--jobs 2 --step-us 50]   (tpe_full, asha_tpe, asha_tpe_agree@A, bohb, bohb_tpe_rank and dehb through optimize on
+//                                         threads; idle time)
+//              [--processes 4 --step-us 50 --journal FILE]   (the same methods in 4 processes on one journal file)
 //              [--data-dir examples/data] [--breast-cancer build/bench/benchmarks/breast_cancer.csv]
+//              [--constant-liar 0]   (every TPE without its constant liar; rows labelled method@noliar)
 //              [--min-resource 1]   (ASHA's first rung and Hyperband's smallest budget; rows labelled method@rR when not 1)
 //              [--curves 200 [--curves-sampler random|tpe]]   (no search: 200 configurations per seed, proposed
 //                                    by the sampler and trained to max_steps, one line each with every step's value;
@@ -93,10 +95,11 @@ struct settings {
   std::string methods = "tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb,bohb_tpe,dehb";
   int jobs = 0;        // > 0: run through optimize with this many threads
   int step_us = 0;     // with --jobs: sleep this long per step (a training step's wall time)
-  int processes = 0;   // > 0: bohb / dehb in this many forked processes on one journal file
+  int processes = 0;   // > 0: the methods in this many forked processes on one journal file
   std::int64_t min_resource = 1;  // the first rung of ASHA and of Hyperband's most aggressive bracket
   int curves = 0;      // > 0: no search; this many configurations trained to max_steps, their curves
   std::string curves_sampler = "random";  // who proposes them: random or tpe
+  bool constant_liar = true;  // --constant-liar 0: TPE without it (rows labelled method@noliar)
   std::string journal = "/tmp/bohb_bench.journal";
 #if TUNEKIT_BENCH_REAL_TASKS
   std::string data_dir = TUNEKIT_EXAMPLES_DATA_DIR;             // digits.csv.gz
@@ -179,7 +182,8 @@ std::vector<bench_function> functions(const settings& s) {
 
 /// The method's label in the rows: "@r<R>" appended when --min-resource is not 1.
 std::string label(const std::string& method, const settings& s) {
-  return s.min_resource == 1 ? method : method + "@r" + std::to_string(s.min_resource);
+  const std::string with_rung = s.min_resource == 1 ? method : method + "@r" + std::to_string(s.min_resource);
+  return s.constant_liar ? with_rung : with_rung + "@noliar";
 }
 
 /// `s.curves` configurations, each trained to max_steps: one line per
@@ -322,13 +326,13 @@ void run_parallel(const bench_function& fn, const std::string& method, int seed,
   std::fflush(stdout);
 }
 
-/// BOHB or DEHB in `s.processes` forked worker processes sharing one journal file;
+/// A method in `s.processes` forked worker processes sharing one journal file;
 /// each stops once the study's trials have trained `budget` steps in all.
 /// The trace is rebuilt afterwards from the journal, trials in the order
 /// they finished, each counted with its last reported step.
-template <class MakeSampler>
+template <class MakeScheduler, class MakeSampler>
 void run_processes(const bench_function& fn, const std::string& method, int seed, const settings& s,
-                   const tunekit::hyperband_scheduler_options& hb, MakeSampler make_sampler) {
+                   MakeScheduler make_scheduler, MakeSampler make_sampler) {
   const std::int64_t budget = s.full_trials * s.max_steps;
   const std::string name = "bohb-bench-" + std::to_string(seed);
   std::filesystem::remove(s.journal);
@@ -339,7 +343,7 @@ void run_processes(const bench_function& fn, const std::string& method, int seed
     if (pid == 0) {
       tunekit::journal_storage storage(s.journal, {.durability = tunekit::durability::none});
       tunekit::tuner tuner{storage, tunekit::study_config{.name = name},
-                           make_sampler(), tunekit::bohb_scheduler{hb}};
+                           make_sampler(), make_scheduler()};
       auto objective = [&](tunekit::trial& t) -> tunekit::result {
         tunekit_bench::training_run train_step = fn.start(t, s.max_steps);
         double value = 0;
@@ -412,6 +416,7 @@ int main(int argc, char** argv) {
     else if (k == "--min-resource") s.min_resource = std::atoll(v.c_str());
     else if (k == "--curves") s.curves = std::atoi(v.c_str());
     else if (k == "--curves-sampler") s.curves_sampler = v;
+    else if (k == "--constant-liar") s.constant_liar = v != "0";
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -429,29 +434,53 @@ int main(int argc, char** argv) {
     for (int seed = s.first_seed; seed < s.first_seed + s.seeds; ++seed) {
       const auto u = static_cast<std::uint64_t>(seed);
       if (s.curves > 0) {
-        if (s.curves_sampler == "tpe") print_curves(fn, seed, s, tunekit::tpe_sampler{{.seed = u}});
+        if (s.curves_sampler == "tpe") print_curves(fn, seed, s, tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}});
         else print_curves(fn, seed, s, tunekit::random_sampler{{.seed = u}});
         continue;
       }
+      // ASHA given min_rank_agreement, from a label such as asha_tpe_agree@0.7 or asha_tpe_agree@0.7n5
+      auto gated = [&](const std::string& item, const std::string& prefix) {
+        tunekit::successive_halving_scheduler_options options = asha;
+        options.min_rank_agreement = std::atof(item.c_str() + prefix.size());
+        if (auto n = item.find('n', prefix.size()); n != std::string::npos)
+          options.min_agreement_trials = std::atoll(item.c_str() + n + 1);
+        return options;
+      };
+      const auto gated_tpe = [&](auto&& each) {  // each listed asha_tpe_agree@... with its options
+        std::stringstream items(s.methods);
+        for (std::string item; std::getline(items, item, ',');)
+          if (item.rfind("asha_tpe_agree@", 0) == 0) each(item, gated(item, "asha_tpe_agree@"));
+      };
       if (s.processes > 0) {
+        auto by_brackets = [&] { return tunekit::bohb_scheduler{hb}; };
         if (listed(s.methods, "bohb"))
-          run_processes(fn, "bohb", seed, s, hb, [&] {
+          run_processes(fn, "bohb", seed, s, by_brackets, [&] {
             return tunekit::bohb_sampler{{.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}};
           });
         if (listed(s.methods, "dehb"))
-          run_processes(fn, "dehb", seed, s, hb, [&] {
+          run_processes(fn, "dehb", seed, s, by_brackets, [&] {
             return tunekit::dehb_sampler{{.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}};
           });
         if (listed(s.methods, "bohb_tpe_rank"))
-          run_processes(fn, "bohb_tpe_rank", seed, s, hb, [&] {
-            return tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}},
+          run_processes(fn, "bohb_tpe_rank", seed, s, by_brackets, [&] {
+            return tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}},
                                                  {.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3}};
           });
+        auto tpe = [&] { return tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}}; };
+        if (listed(s.methods, "tpe_full"))  // the reference: what TPE loses to parallelism without early stopping
+          run_processes(fn, "tpe_full", seed, s, [] { return tunekit::nop_scheduler{}; }, tpe);
+        if (listed(s.methods, "asha_tpe"))
+          run_processes(fn, "asha_tpe", seed, s, [&] { return tunekit::asha_scheduler{asha}; }, tpe);
+        gated_tpe([&](const std::string& item, const tunekit::successive_halving_scheduler_options& options) {
+          run_processes(fn, item, seed, s, [&] { return tunekit::asha_scheduler{options}; }, tpe);
+        });
         continue;
       }
       if (s.jobs > 0) {
+        if (listed(s.methods, "tpe_full"))
+          run_parallel(fn, "tpe_full", seed, s, tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}}, tunekit::nop_scheduler{});
         if (listed(s.methods, "asha_tpe"))
-          run_parallel(fn, "asha_tpe", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::asha_scheduler{asha});
+          run_parallel(fn, "asha_tpe", seed, s, tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}}, tunekit::asha_scheduler{asha});
         if (listed(s.methods, "dehb"))
           run_parallel(fn, "dehb", seed, s,
                        tunekit::dehb_sampler{{.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
@@ -462,19 +491,22 @@ int main(int argc, char** argv) {
                        tunekit::bohb_scheduler{hb});
         if (listed(s.methods, "bohb_tpe_rank"))
           run_parallel(fn, "bohb_tpe_rank", seed, s,
-                       tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}},
+                       tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}},
                                                      {.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3}},
                        tunekit::bohb_scheduler{hb});
+        gated_tpe([&](const std::string& item, const tunekit::successive_halving_scheduler_options& options) {
+          run_parallel(fn, item, seed, s, tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}}, tunekit::asha_scheduler{options});
+        });
         continue;
       }
       if (listed(s.methods, "tpe_full"))
-        run(fn, "tpe_full", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::nop_scheduler{}, false);
+        run(fn, "tpe_full", seed, s, tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}}, tunekit::nop_scheduler{}, false);
       if (listed(s.methods, "asha_random"))
         run(fn, "asha_random", seed, s, tunekit::random_sampler{{.seed = u}}, tunekit::asha_scheduler{asha}, true);
       if (listed(s.methods, "asha_tpe"))
-        run(fn, "asha_tpe", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::asha_scheduler{asha}, true);
+        run(fn, "asha_tpe", seed, s, tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}}, tunekit::asha_scheduler{asha}, true);
       if (listed(s.methods, "hyperband_tpe"))
-        run(fn, "hyperband_tpe", seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::hyperband_scheduler{hb}, true);
+        run(fn, "hyperband_tpe", seed, s, tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}}, tunekit::hyperband_scheduler{hb}, true);
       if (listed(s.methods, "bohb"))
         run(fn, "bohb", seed, s,
             tunekit::bohb_sampler{{.min_resource = r0, .max_resource = s.max_steps, .reduction_factor = 3, .seed = u}},
@@ -505,7 +537,7 @@ int main(int argc, char** argv) {
       tunekit::budget_aware_sampler_options published = rank;
       published.min_rank_agreement = std::nullopt;
       if (listed(s.methods, "asha_budget_tpe"))
-        run(fn, "asha_budget_tpe", seed, s, tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.seed = u}}, published},
+        run(fn, "asha_budget_tpe", seed, s, tunekit::budget_aware_sampler{tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}}, published},
             tunekit::asha_scheduler{asha}, true);
       // TPE and GP under budget_aware_sampler with bohb_scheduler, under each rule
       auto under_bohb = [&](const char* method, auto inner, const tunekit::budget_aware_sampler_options& options) {
@@ -513,8 +545,8 @@ int main(int argc, char** argv) {
           run(fn, method, seed, s, tunekit::budget_aware_sampler{std::move(inner), options}, tunekit::bohb_scheduler{hb},
               true);
       };
-      under_bohb("bohb_tpe", tunekit::tpe_sampler{{.seed = u}}, published);
-      under_bohb("bohb_tpe_rank", tunekit::tpe_sampler{{.seed = u}}, rank);
+      under_bohb("bohb_tpe", tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}}, published);
+      under_bohb("bohb_tpe_rank", tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}}, rank);
       under_bohb("bohb_gp", tunekit::gp_sampler{{.seed = u}}, published);
       under_bohb("bohb_gp_rank", tunekit::gp_sampler{{.seed = u}}, rank);
       if (listed(s.methods, "asha_gp"))
@@ -527,18 +559,15 @@ int main(int argc, char** argv) {
         for (const std::string prefix : {"bohb_tpe@", "asha_budget_tpe@", "asha_tpe_agree@", "asha_random_agree@"})
           if (item.rfind(prefix, 0) == 0 && prefix.find("_agree@") != std::string::npos) {
             // ASHA with min_rank_agreement = A: rungs whose values misrank the COMPLETE trials stop no one
-            tunekit::successive_halving_scheduler_options gated = asha;
-            gated.min_rank_agreement = std::atof(item.c_str() + prefix.size());
-            if (auto n = item.find('n', prefix.size()); n != std::string::npos)  // e.g. asha_tpe_agree@0.7n5
-              gated.min_agreement_trials = std::atoll(item.c_str() + n + 1);
+            const auto options = gated(item, prefix);
             if (prefix == "asha_tpe_agree@")
-              run(fn, item, seed, s, tunekit::tpe_sampler{{.seed = u}}, tunekit::asha_scheduler{gated}, true);
+              run(fn, item, seed, s, tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}}, tunekit::asha_scheduler{options}, true);
             else
-              run(fn, item, seed, s, tunekit::random_sampler{{.seed = u}}, tunekit::asha_scheduler{gated}, true);
+              run(fn, item, seed, s, tunekit::random_sampler{{.seed = u}}, tunekit::asha_scheduler{options}, true);
           } else if (item.rfind(prefix, 0) == 0) {
             tunekit::budget_aware_sampler_options options = rank;
             options.min_rank_agreement = std::atof(item.c_str() + prefix.size());
-            tunekit::budget_aware_sampler sampler{tunekit::tpe_sampler{{.seed = u}}, options};
+            tunekit::budget_aware_sampler sampler{tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}}, options};
             if (prefix == "bohb_tpe@") run(fn, item, seed, s, std::move(sampler), tunekit::bohb_scheduler{hb}, true);
             else run(fn, item, seed, s, std::move(sampler), tunekit::asha_scheduler{asha}, true);
           }
