@@ -33,7 +33,7 @@
 //
 //   bohb_bench [--seeds 10] [--first-seed 0] [--max-steps 81] [--full-trials 100]
 //              [--functions branin_mf,hartmann6_mf] [--methods tpe_full,asha_random,asha_tpe,hyperband_tpe,bohb]
-//              [--jobs 2 --step-us 50]   (tpe_full, asha_tpe, asha_tpe_agree@A, bohb, bohb_tpe_rank and dehb through optimize on
+//              [--jobs 2 --step-us 50]   (tpe_full, asha_random, asha_tpe, asha_tpe_agree@A, bohb, bohb_tpe_rank and dehb through optimize on
 //                                         threads; idle time)
 //              [--processes 4 --step-us 50 --journal FILE]   (the same methods in 4 processes on one journal file)
 //              [--data-dir examples/data] [--breast-cancer build/bench/benchmarks/breast_cancer.csv]
@@ -471,6 +471,9 @@ int main(int argc, char** argv) {
           run_processes(fn, "tpe_full", seed, s, [] { return tunekit::nop_scheduler{}; }, tpe);
         if (listed(s.methods, "asha_tpe"))
           run_processes(fn, "asha_tpe", seed, s, [&] { return tunekit::asha_scheduler{asha}; }, tpe);
+        if (listed(s.methods, "asha_random"))
+          run_processes(fn, "asha_random", seed, s, [&] { return tunekit::asha_scheduler{asha}; },
+                        [&] { return tunekit::random_sampler{{.seed = u}}; });
         gated_tpe([&](const std::string& item, const tunekit::successive_halving_scheduler_options& options) {
           run_processes(fn, item, seed, s, [&] { return tunekit::asha_scheduler{options}; }, tpe);
         });
@@ -479,6 +482,8 @@ int main(int argc, char** argv) {
       if (s.jobs > 0) {
         if (listed(s.methods, "tpe_full"))
           run_parallel(fn, "tpe_full", seed, s, tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}}, tunekit::nop_scheduler{});
+        if (listed(s.methods, "asha_random"))
+          run_parallel(fn, "asha_random", seed, s, tunekit::random_sampler{{.seed = u}}, tunekit::asha_scheduler{asha});
         if (listed(s.methods, "asha_tpe"))
           run_parallel(fn, "asha_tpe", seed, s, tunekit::tpe_sampler{{.constant_liar = s.constant_liar, .seed = u}}, tunekit::asha_scheduler{asha});
         if (listed(s.methods, "dehb"))

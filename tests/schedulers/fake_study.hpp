@@ -41,8 +41,17 @@ class fake_study {
     return t;
   }
 
-  tunekit::study_view view() const {
-    return tunekit::study_view(name_, {direction_}, log_.take_snapshot(), {}, next_);
+  /// Finishes a trial made by `running`, keeping its number; a COMPLETE one's value is its last report.
+  void finish(tunekit::frozen_trial t, tunekit::trial_state state) {
+    t.state = state;
+    if (state == tunekit::trial_state::complete && !t.intermediate_values.empty())
+      t.values = {t.intermediate_values.rbegin()->second};
+    log_.push_back(std::make_shared<tunekit::frozen_trial>(std::move(t)));
+  }
+
+  /// The view, with these trials running (other workers' trials, as a storage shows them).
+  tunekit::study_view view(std::vector<tunekit::frozen_trial> running = {}) const {
+    return tunekit::study_view(name_, {direction_}, log_.take_snapshot(), std::move(running), next_);
   }
 
  private:

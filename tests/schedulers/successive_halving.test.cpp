@@ -132,6 +132,98 @@ TEST_CASE("successive_halving_scheduler: trials finished elsewhere join the rung
   CHECK(s.rung_size(1) == 1);
 }
 
+TEST_CASE("successive_halving_scheduler: trials running elsewhere join the rungs they reached, once",
+          "[schedulers][asha]") {
+  tests::fake_study study;
+  tk::successive_halving_scheduler s({.min_resource = 1, .reduction_factor = 3});
+  const tk::frozen_trial a = study.running({{1, 0.1}}), b = study.running({{1, 0.2}, {2, 0.2}});
+  // Trials 0 and 1 run in another process, never judged here: rung 0 is {0.1, 0.2, 0.5}.
+  CHECK(s.should_prune(study.view({a, b}), study.running({{1, 0.5}}, 2)));
+  CHECK(s.rung_size(0) == 3);
+  // Trial 1 reaches rung 1 and both finish: each enters a rung once.
+  const tk::frozen_trial b3 = study.running({{1, 0.2}, {2, 0.2}, {3, 0.3}}, 1);
+  CHECK_FALSE(s.should_prune(study.view({a, b3}), study.running({{1, 0.05}}, 3)));  // rung 0: best of 4
+  CHECK(s.rung_size(0) == 4);
+  CHECK(s.rung_size(1) == 1);
+  study.finish(a, tk::trial_state::pruned);
+  study.finish(tk::frozen_trial(study.running({{1, 0.2}, {2, 0.2}, {3, 0.3}, {9, 0.3}}, 1)), tk::trial_state::complete);
+  CHECK(s.should_prune(study.view(), study.running({{1, 0.4}}, 4)));  // rung 0: {0.1, 0.2, 0.5, 0.05, 0.4}
+  CHECK(s.rung_size(0) == 5);
+  CHECK(s.rung_size(1) == 1);
+  CHECK(s.rung_size(2) == 1);  // trial 1's step 9, added when it finished
+}
+
+TEST_CASE("successive_halving_scheduler: a trial recorded before its own decision is still judged, once",
+          "[schedulers][asha]") {
+  // Another thread's trial reported at a rung but has not asked yet when this decision reads it.
+  tests::fake_study study;
+  tk::successive_halving_scheduler s({.min_resource = 1, .reduction_factor = 3});
+  const tk::frozen_trial slow = study.running({{1, 5.0}});
+  CHECK_FALSE(s.should_prune(study.view({slow}), study.running({{1, 1.0}}, 1)));  // {5, 1}: 1 leads
+  CHECK(s.rung_size(0) == 2);
+  CHECK(s.should_prune(study.view(), slow));  // its own decision: 5 is not the best
+  CHECK(s.rung_size(0) == 2);
+}
+
+TEST_CASE("successive_halving_scheduler: one scheduler per process decides as one scheduler for all (300 seeded studies)",
+          "[schedulers][asha]") {
+  // Trials spread over 2-4 "processes", each with its own scheduler that judges only its own
+  // trials and sees the others as a storage shows them (running, then finished). Every report is
+  // judged at once by its owner, so a single scheduler judging every trial sees the same rungs at
+  // every decision: the verdicts must agree. Without the running trials, the processes' rungs miss
+  // the trials still running elsewhere (the best ones, which run longest) and stop too few.
+  std::size_t decisions = 0, stops = 0;
+  for (std::uint64_t seed = 0; seed < 300; ++seed) {
+    tk::random_engine rng(seed);
+    const std::int64_t eta = 2 + static_cast<std::int64_t>(rng.below(3)), last = eta * eta * eta;
+    const auto processes = 2 + static_cast<std::size_t>(rng.below(3));
+    tk::successive_halving_scheduler_options o{.min_resource = 1, .reduction_factor = eta};
+    if (rng.below(2) == 0) {  // with the rank gate, too
+      o.min_rank_agreement = rng.uniform(-0.5, 0.9);
+      o.min_agreement_trials = 3;
+    }
+    tk::successive_halving_scheduler one(o);
+    std::vector<tk::successive_halving_scheduler> each(processes, tk::successive_halving_scheduler(o));
+    tests::fake_study study;
+    struct live {
+      tk::frozen_trial trial;
+      std::size_t process;
+      double a, b;
+    };
+    std::vector<live> running;
+    std::int64_t started = 0;
+    while (started < 40 || !running.empty()) {
+      if (started < 40 && (running.empty() || rng.below(3) == 0)) {
+        running.push_back({study.running({}), static_cast<std::size_t>(rng.below(processes)), rng.uniform(), rng.uniform()});
+        ++started;
+        continue;
+      }
+      const std::size_t i = static_cast<std::size_t>(rng.below(running.size()));
+      live& l = running[i];
+      const auto step = static_cast<std::int64_t>(l.trial.intermediate_values.size()) + 1;
+      const double z = static_cast<double>(step) / static_cast<double>(last);
+      l.trial.intermediate_values[step] = (1 - z) * l.a + z * l.b;
+      bool stop = false;
+      if (step < last) {
+        std::vector<tk::frozen_trial> now;
+        for (const auto& r : running) now.push_back(r.trial);
+        const auto view = study.view(now);
+        stop = one.should_prune(view, l.trial);
+        INFO("seed " << seed << ", trial " << l.trial.number << ", step " << step);
+        REQUIRE(each[l.process].should_prune(view, l.trial) == stop);
+        ++decisions;
+        stops += stop;
+      }
+      if (stop || step == last) {
+        study.finish(l.trial, stop ? tk::trial_state::pruned : tk::trial_state::complete);
+        running.erase(running.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+    }
+  }
+  CHECK(stops > 1000);
+  CHECK(decisions - stops > 1000);
+}
+
 TEST_CASE("successive_halving_scheduler: bad options name the option", "[schedulers][asha]") {
   REQUIRE_INVALID(tk::successive_halving_scheduler({.reduction_factor = 1}), Contains("reduction_factor = 1"));
   REQUIRE_INVALID(tk::successive_halving_scheduler({.min_resource = 0}), Contains("min_resource = 0"));

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "../core/concepts.hpp"
@@ -61,12 +62,14 @@ struct successive_halving_scheduler_options {
 ///
 /// Trials are never suspended, so decisions need no synchronisation
 /// between workers. Rung values come from the decisions this object made;
-/// a finished trial it never judged (another process, an earlier run of a
-/// loaded study) is added to every rung up to its last step, with its value
-/// at the first reported step at or past the rung.
+/// a trial it never judged (another process's, running or finished, or one
+/// of an earlier run of a loaded study) is added to every rung up to its
+/// last step, with its value at the first reported step at or past the rung
+/// (running ones when a decision is due, so four processes stop as one does).
 ///
 /// Cost: O(log n) per rung passed (one insertion and a rank move of at most
-/// one in a `rank_tracker`), O(new trials) of bookkeeping per decision.
+/// one in a `rank_tracker`), O(new trials) of bookkeeping per decision, and
+/// a read of the running trials when a trial reaches a rung.
 /// Single-objective studies only.
 class successive_halving_scheduler {
  public:
@@ -80,17 +83,23 @@ class successive_halving_scheduler {
     if (!min_resource_) return false;
     const auto& [step, value] = *t.intermediate_values.rbegin();
     std::int64_t& rung = rung_of_[t.id];
+    if (step < rung_step(rung)) return false;
+    sync_running(view, t.id, dir);  // only where a decision is due: it reads every running trial
+    const auto seen = seen_running_.find(t.id);
     for (;; ++rung) {
       if (step < rung_step(rung)) return false;
       if (std::isnan(value)) return true;
       rung_stats& r = rung_at(rung);
-      r.insert(sign(dir) * value, options_.reduction_factor);
+      // A rung may already hold the trial's value, recorded while another trial was judged.
+      const bool recorded = seen != seen_running_.end() && static_cast<std::size_t>(rung) < seen->second.size();
+      const double x = recorded ? seen->second[static_cast<std::size_t>(rung)] : sign(dir) * value;
+      if (!recorded) r.insert(x, options_.reduction_factor);
       // `rung + 1`: the trial has now completed this rung, even if it stops here.
       if (static_cast<std::int64_t>(r.size()) <= options_.bootstrap_count) {
         ++rung;
         return true;
       }
-      if (!(sign(dir) * value <= r.kth()) && may_stop_at(rung)) {
+      if (!(x <= r.kth()) && may_stop_at(rung)) {
         ++rung;
         return true;
       }
@@ -199,6 +208,7 @@ class successive_halving_scheduler {
     if (finished.size() < read_ || view.name() != study_) {
       rungs_.clear();
       rung_of_.clear();
+      seen_running_.clear();
       foreign_.clear();
       completed_.clear();
       agreement_.clear();
@@ -212,15 +222,21 @@ class successive_halving_scheduler {
       if (t.state == trial_state::complete && !t.intermediate_values.empty())
         max_complete_step_ = std::max(max_complete_step_.value_or(t.intermediate_values.rbegin()->first),
                                       t.intermediate_values.rbegin()->first);
-      if (rung_of_.erase(t.id) == 0) foreign_.push_back(finished.pointer(read_));
+      // A trial we judged keeps the rungs of our decisions; one recorded while
+      // running (another worker's) adds the rungs it reached since.
+      const bool judged = rung_of_.erase(t.id) > 0;
+      const auto seen = seen_running_.find(t.id);
+      const std::size_t recorded = seen == seen_running_.end() ? 0 : seen->second.size();
+      if (seen != seen_running_.end()) seen_running_.erase(seen);
+      if (!judged) foreign_.push_back({finished.pointer(read_), recorded});
       if (options_.min_rank_agreement && t.state == trial_state::complete) completed_.push_back(finished.pointer(read_));
     }
     if (!min_resource_ && max_complete_step_) min_resource_ = std::max<std::int64_t>(*max_complete_step_ / 100, 1);
     if (!min_resource_) return;
     // Trials finished without our decisions join the rungs they reached.
-    for (const auto& p : foreign_) {
+    for (const auto& [p, from] : foreign_) {
       const auto& iv = p->intermediate_values;
-      for (std::int64_t rung = 0;; ++rung) {
+      for (auto rung = static_cast<std::int64_t>(from);; ++rung) {
         auto at = iv.lower_bound(rung_step(rung));
         if (at == iv.end() || std::isnan(at->second)) break;
         rung_at(rung).insert(sign(dir) * at->second, options_.reduction_factor);
@@ -229,11 +245,39 @@ class successive_halving_scheduler {
     foreign_.clear();
   }
 
+  /// Running trials that reached rungs without our decisions (other
+  /// processes' trials, or another thread's between its report and its
+  /// decision) join those rungs now, with their value at the first reported
+  /// step at or past each, as finished ones do: a trial is compared with
+  /// every trial that reached its rung, wherever that trial runs. Their values
+  /// are remembered, so each enters a rung once.
+  void sync_running(const study_view& view, std::int64_t self, direction dir) {
+    for (const frozen_trial& r : view.running()) {
+      if (r.id == self || r.intermediate_values.empty()) continue;
+      const auto judged = rung_of_.find(r.id);
+      auto seen = seen_running_.find(r.id);
+      const auto decided = static_cast<std::size_t>(judged == rung_of_.end() ? 0 : judged->second);
+      std::size_t rung = std::max(decided, seen == seen_running_.end() ? 0 : seen->second.size());
+      for (;; ++rung) {
+        auto at = r.intermediate_values.lower_bound(rung_step(static_cast<std::int64_t>(rung)));
+        if (at == r.intermediate_values.end() || std::isnan(at->second)) break;
+        if (seen == seen_running_.end()) seen = seen_running_.emplace(r.id, std::vector<double>{}).first;
+        // Rungs below `decided` hold the values of our decisions; their slots stay unused.
+        seen->second.resize(rung, std::numeric_limits<double>::quiet_NaN());
+        seen->second.push_back(sign(dir) * at->second);
+        rung_at(static_cast<std::int64_t>(rung)).insert(seen->second.back(), options_.reduction_factor);
+      }
+    }
+  }
+
   successive_halving_scheduler_options options_;
   std::optional<std::int64_t> min_resource_;
   std::vector<rung_stats> rungs_;
   std::unordered_map<std::int64_t, std::int64_t> rung_of_;  // running trials we judged: rungs completed
-  std::vector<std::shared_ptr<const frozen_trial>> foreign_;
+  /// Running trials recorded by sync_running: their signed value at each rung reached.
+  std::unordered_map<std::int64_t, std::vector<double>> seen_running_;
+  /// Finished trials to add to the rungs, from the first rung they are not in yet.
+  std::vector<std::pair<std::shared_ptr<const frozen_trial>, std::size_t>> foreign_;
   /// With min_rank_agreement: the COMPLETE trials, and per rung their (value there, final value) pairs.
   struct rung_pairs {
     std::size_t read = 0;
