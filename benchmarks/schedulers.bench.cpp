@@ -74,6 +74,33 @@ void hyperband(benchmark::State& state) {
   decide(state, tunekit::hyperband_scheduler({.min_resource = 1, .max_resource = steps, .reduction_factor = 3}));
 }
 
+/// ASHA with R trials of other workers running (100 reports each), at
+/// N = 10 000 finished: each decision reads them (the storage's copy
+/// included, as a view makes one), since their values belong in the rungs.
+void asha_with_running(benchmark::State& state) {
+  const study s(10000);
+  tunekit::random_engine rng(3);
+  std::vector<tunekit::frozen_trial> others(static_cast<std::size_t>(state.range(0)));
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    others[i].number = others[i].id = s.n + static_cast<std::int64_t>(i);
+    const double level = rng.uniform();
+    for (std::int64_t step = 1; step <= steps; ++step) others[i].intermediate_values[step] = level + 1.0 / static_cast<double>(step);
+  }
+  tunekit::asha_scheduler scheduler({.min_resource = 1, .reduction_factor = 3});
+  tunekit::frozen_trial running;
+  std::int64_t k = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    running.number = running.id = s.n + 1000000 + k++;
+    running.intermediate_values.clear();
+    const auto step = static_cast<std::int64_t>(1 + rng.below(steps));
+    running.intermediate_values[step] = rng.uniform() + 1.0 / static_cast<double>(step);
+    state.ResumeTiming();
+    const tunekit::study_view view("bench", {tunekit::direction::minimize}, s.log.take_snapshot(), others, s.n);
+    benchmark::DoNotOptimize(scheduler.should_prune(view, running));
+  }
+}
+
 /// The rank gate's worst case: every decision comes right after a new
 /// COMPLETE trial, so the rung's ρ is recomputed (over the latest 1 000).
 void asha_gated_after_complete(benchmark::State& state) {
@@ -155,6 +182,7 @@ BENCHMARK(percentile)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
 BENCHMARK(asha)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
 BENCHMARK(asha_gated)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
 BENCHMARK(asha_gated_after_complete)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
+BENCHMARK(asha_with_running)->Arg(0)->Arg(1)->Arg(8)->Arg(64);
 BENCHMARK(hyperband)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
 BENCHMARK(patient_median)->RangeMultiplier(10)->Range(100, 10000)->Complexity();
 BENCHMARK(whole_median)->RangeMultiplier(10)->Range(100, 10000)->Unit(benchmark::kMillisecond)->Iterations(1)->Complexity();
