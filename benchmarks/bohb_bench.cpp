@@ -55,6 +55,7 @@
 #include <tunekit/storage/journal.hpp>
 #include <tunekit/tuner.hpp>
 
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -73,6 +74,7 @@
 #include <algorithm>
 #include <functional>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <sstream>
 #include <string>
@@ -336,38 +338,70 @@ void run_processes(const bench_function& fn, const std::string& method, int seed
   const std::int64_t budget = s.full_trials * s.max_steps;
   const std::string name = "bohb-bench-" + std::to_string(seed);
   std::filesystem::remove(s.journal);
+  // The steps trained so far by all workers, in memory the forked processes share: the
+  // stop check costs nothing (a scan of the study per finished trial would load the CPUs
+  // the workers share, and count as their idle time).
+  void* shared = mmap(nullptr, sizeof(std::atomic<std::int64_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (shared == MAP_FAILED) {
+    std::perror("mmap");
+    std::exit(1);
+  }
+  auto* trained = new (shared) std::atomic<std::int64_t>(0);
   const auto wall0 = std::chrono::steady_clock::now();
   std::vector<pid_t> children;
   for (int w = 0; w < s.processes; ++w) {
     const pid_t pid = fork();
     if (pid == 0) {
+      const auto start = std::chrono::steady_clock::now();
+      double busy = 0;  // seconds in the objective
+      auto since = [](auto t0) { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
       tunekit::journal_storage storage(s.journal, {.durability = tunekit::durability::none});
       tunekit::tuner tuner{storage, tunekit::study_config{.name = name},
                            make_sampler(), make_scheduler()};
       auto objective = [&](tunekit::trial& t) -> tunekit::result {
+        const auto in = std::chrono::steady_clock::now();
         tunekit_bench::training_run train_step = fn.start(t, s.max_steps);
         double value = 0;
         for (std::int64_t step = 1; step <= s.max_steps; ++step) {
           if (s.step_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(s.step_us));
           value = train_step();
+          ++*trained;
           t.report(step, value);
-          if (step < s.max_steps && t.should_prune()) return tunekit::pruned;
+          if (step < s.max_steps && t.should_prune()) {
+            busy += since(in);
+            return tunekit::pruned;
+          }
         }
+        busy += since(in);
         return value;
       };
       auto stop = [&](const tunekit::study_view&, const tunekit::frozen_trial&) {
-        std::int64_t total = 0;
-        for (const auto& t : tuner.trials())
-          if (!t.intermediate_values.empty()) total += t.intermediate_values.rbegin()->first;
-        if (total >= budget) tuner.stop();
+        if (trained->load() >= budget) tuner.stop();
       };
       tuner.optimize(objective, {.callbacks = {stop}});
+      // Idle: the worker's time outside the objective (asking, deciding, storage).
+      if (std::FILE* f = std::fopen((s.journal + ".idle" + std::to_string(w)).c_str(), "w")) {
+        std::fprintf(f, "%.9f\n", 1.0 - busy / since(start));
+        std::fclose(f);
+      }
       std::_Exit(0);
     }
     children.push_back(pid);
   }
   for (pid_t c : children) waitpid(c, nullptr, 0);
+  munmap(shared, sizeof(std::atomic<std::int64_t>));
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  double idle = 0;  // the mean over the workers
+  for (int w = 0; w < s.processes; ++w) {
+    const std::string file = s.journal + ".idle" + std::to_string(w);
+    double x = 0;
+    if (std::FILE* f = std::fopen(file.c_str(), "r")) {
+      if (std::fscanf(f, "%lf", &x) != 1) x = 0;
+      std::fclose(f);
+    }
+    idle += x / s.processes;
+    std::filesystem::remove(file);
+  }
   tunekit::journal_storage storage(s.journal, {.durability = tunekit::durability::none});
   auto trials = storage.trials(*storage.find_study(name));
   std::erase_if(trials, [](const tunekit::frozen_trial& t) { return !t.datetime_complete; });
@@ -389,9 +423,10 @@ void run_processes(const bench_function& fn, const std::string& method, int seed
   std::printf(
       "{\"system\": \"tunekit\", \"method\": \"%s_processes%d\", \"function\": \"%s\", \"seed\": %d, "
       "\"budget\": %lld, \"max_steps\": %lld, \"trials\": %zu, \"full_trials\": %lld, \"wall_s\": %.3f, "
+      "\"idle_fraction\": %.4f, "
       "\"steps_spent\": %lld, \"trace\": [%s]}\n",
       label(method, s).c_str(), s.processes, fn.name.c_str(), seed, static_cast<long long>(budget), static_cast<long long>(s.max_steps),
-      trials.size(), static_cast<long long>(full), wall, static_cast<long long>(spent), trace.str().c_str());
+      trials.size(), static_cast<long long>(full), wall, idle, static_cast<long long>(spent), trace.str().c_str());
   std::fflush(stdout);
 }
 

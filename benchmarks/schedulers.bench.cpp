@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -40,10 +41,13 @@ struct study {
 };
 
 /// Decisions for running trials at random steps; each iteration is one
-/// report + should_prune of a new running trial at a rung-aligned step.
+/// report + should_prune of a new running trial at a rung-aligned step, at
+/// n finished trials. `others`: trials of other workers running, put in a
+/// view made for each decision (copied, as a storage's view copies them).
 template <class Scheduler>
-void decide(benchmark::State& state, Scheduler scheduler) {
-  const study s(state.range(0));
+void decide(benchmark::State& state, Scheduler scheduler, std::int64_t n,
+            const std::vector<tunekit::frozen_trial>& others) {
+  const study s(n);
   const auto view = s.view();
   tunekit::random_engine rng(2);
   tunekit::frozen_trial running;
@@ -52,14 +56,23 @@ void decide(benchmark::State& state, Scheduler scheduler) {
   std::int64_t k = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    running.number = running.id = s.n + 1 + k++;
+    running.number = running.id = s.n + 1000000 + k++;
     running.intermediate_values.clear();
     const auto step = static_cast<std::int64_t>(1 + rng.below(steps));
     running.intermediate_values[step] = rng.uniform() + 1.0 / static_cast<double>(step);
     state.ResumeTiming();
-    benchmark::DoNotOptimize(scheduler.should_prune(view, running));
+    if (others.empty()) {
+      benchmark::DoNotOptimize(scheduler.should_prune(view, running));
+    } else {
+      const tunekit::study_view now("bench", {tunekit::direction::minimize}, s.log.take_snapshot(), others, s.n);
+      benchmark::DoNotOptimize(scheduler.should_prune(now, running));
+    }
   }
-  state.SetComplexityN(state.range(0));
+  state.SetComplexityN(n);
+}
+template <class Scheduler>
+void decide(benchmark::State& state, Scheduler scheduler) {
+  decide(state, std::move(scheduler), state.range(0), {});
 }
 
 void median(benchmark::State& state) { decide(state, tunekit::median_scheduler{}); }
@@ -76,29 +89,16 @@ void hyperband(benchmark::State& state) {
 
 /// ASHA with R trials of other workers running (100 reports each), at
 /// N = 10 000 finished: each decision reads them (the storage's copy
-/// included, as a view makes one), since their values belong in the rungs.
+/// included), since their values belong in the rungs.
 void asha_with_running(benchmark::State& state) {
-  const study s(10000);
   tunekit::random_engine rng(3);
   std::vector<tunekit::frozen_trial> others(static_cast<std::size_t>(state.range(0)));
   for (std::size_t i = 0; i < others.size(); ++i) {
-    others[i].number = others[i].id = s.n + static_cast<std::int64_t>(i);
+    others[i].number = others[i].id = 500000 + static_cast<std::int64_t>(i);  // apart from the judged trials
     const double level = rng.uniform();
     for (std::int64_t step = 1; step <= steps; ++step) others[i].intermediate_values[step] = level + 1.0 / static_cast<double>(step);
   }
-  tunekit::asha_scheduler scheduler({.min_resource = 1, .reduction_factor = 3});
-  tunekit::frozen_trial running;
-  std::int64_t k = 0;
-  for (auto _ : state) {
-    state.PauseTiming();
-    running.number = running.id = s.n + 1000000 + k++;
-    running.intermediate_values.clear();
-    const auto step = static_cast<std::int64_t>(1 + rng.below(steps));
-    running.intermediate_values[step] = rng.uniform() + 1.0 / static_cast<double>(step);
-    state.ResumeTiming();
-    const tunekit::study_view view("bench", {tunekit::direction::minimize}, s.log.take_snapshot(), others, s.n);
-    benchmark::DoNotOptimize(scheduler.should_prune(view, running));
-  }
+  decide(state, tunekit::asha_scheduler({.min_resource = 1, .reduction_factor = 3}), 10000, others);
 }
 
 /// The rank gate's worst case: every decision comes right after a new
