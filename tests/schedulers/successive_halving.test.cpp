@@ -167,11 +167,14 @@ TEST_CASE("successive_halving_scheduler: a trial recorded before its own decisio
 
 TEST_CASE("successive_halving_scheduler: one scheduler per process decides as one scheduler for all (300 seeded studies)",
           "[schedulers][asha]") {
-  // Trials spread over 2-4 "processes", each with its own scheduler that judges only its own
-  // trials and sees the others as a storage shows them (running, then finished). Every report is
-  // judged at once by its owner, so a single scheduler judging every trial sees the same rungs at
-  // every decision: the verdicts must agree. Without the running trials, the processes' rungs miss
-  // the trials still running elsewhere (the best ones, which run longest) and stop too few.
+  // Trials spread over 2-4 "processes" of two worker threads each; every process has its own
+  // scheduler, which judges only its own trials and sees the others as a storage shows them
+  // (running, then finished). A trial's decision sometimes waits while other trials report and
+  // are judged (a thread between its report and its question). A single scheduler judging every
+  // trial, asked the same questions with the same views, must give the same verdicts: every
+  // trial that reached a rung is in it exactly once, wherever it runs. Without the running
+  // trials, the processes' rungs miss the trials still running elsewhere (the best ones, which
+  // run longest) and stop too few.
   std::size_t decisions = 0, stops = 0;
   for (std::uint64_t seed = 0; seed < 300; ++seed) {
     tk::random_engine rng(seed);
@@ -189,25 +192,35 @@ TEST_CASE("successive_halving_scheduler: one scheduler per process decides as on
       tk::frozen_trial trial;
       std::size_t process;
       double a, b;
+      bool asks = false;  // reported, not yet asked
     };
     std::vector<live> running;
     std::int64_t started = 0;
     while (started < 40 || !running.empty()) {
-      if (started < 40 && (running.empty() || rng.below(3) == 0)) {
-        running.push_back({study.running({}), static_cast<std::size_t>(rng.below(processes)), rng.uniform(), rng.uniform()});
+      if (started < 40 && running.size() < 2 * processes) {
+        std::vector<int> busy(processes, 0);
+        for (const auto& r : running) ++busy[r.process];
+        const auto free = static_cast<std::size_t>(std::find_if(busy.begin(), busy.end(), [](int n) { return n < 2; }) - busy.begin());
+        running.push_back({study.running({}), free, rng.uniform(), rng.uniform()});
         ++started;
         continue;
       }
       const std::size_t i = static_cast<std::size_t>(rng.below(running.size()));
       live& l = running[i];
-      const auto step = static_cast<std::int64_t>(l.trial.intermediate_values.size()) + 1;
-      const double z = static_cast<double>(step) / static_cast<double>(last);
-      l.trial.intermediate_values[step] = (1 - z) * l.a + z * l.b;
+      if (!l.asks) {  // the next report; the question now or later
+        const auto step = static_cast<std::int64_t>(l.trial.intermediate_values.size()) + 1;
+        const double z = static_cast<double>(step) / static_cast<double>(last);
+        l.trial.intermediate_values[step] = (1 - z) * l.a + z * l.b;
+        l.asks = true;
+        if (rng.below(2) == 0) continue;
+      }
+      l.asks = false;
+      const std::int64_t step = l.trial.intermediate_values.rbegin()->first;
       bool stop = false;
       if (step < last) {
         std::vector<tk::frozen_trial> now;
         for (const auto& r : running) now.push_back(r.trial);
-        const auto view = study.view(now);
+        const auto view = study.view(std::move(now));
         stop = one.should_prune(view, l.trial);
         INFO("seed " << seed << ", trial " << l.trial.number << ", step " << step);
         REQUIRE(each[l.process].should_prune(view, l.trial) == stop);
